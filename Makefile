@@ -1,0 +1,52 @@
+# Two commands matter: `make run` and `make test`. Both set up what they need first,
+# idempotently: the venv is rebuilt only when pyproject.toml changes, node_modules only
+# when package-lock.json changes.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test setup test-python test-convex screenshots bench deploy codegen check-codegen clean
+
+run: setup
+	$(VENV)/bin/jangar
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: setup check-codegen test-convex test-python
+
+test-convex: $(NODE_STAMP)
+	npx vitest run
+
+# pytest exits 5 when it collected nothing; make treats that as a failure, as it should.
+test-python: $(PY_STAMP)
+	$(PY) -m pytest
+
+codegen: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) scripts/convex_codegen.py
+
+check-codegen: $(PY_STAMP) $(NODE_STAMP)
+	$(PY) scripts/convex_codegen.py --check
+
+screenshots: setup
+	$(PY) scripts/screenshots.py
+
+bench: setup
+	$(PY) bench/run_all.py
+
+deploy: setup
+	$(VENV)/bin/jangar deploy
+
+clean:
+	rm -rf $(VENV) node_modules

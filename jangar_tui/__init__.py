@@ -1,0 +1,1 @@
+"""Jangar TUI: terminal control plane for Codex background workers."""

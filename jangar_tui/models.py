@@ -1,0 +1,209 @@
+"""The vocabulary of Jangar: records, enums, the work-order status machine and the error type.
+
+Everything below the UI speaks in these types. The status machine lives here and nowhere else in
+Python (its TypeScript twin is `convex/lib/statusMachine.ts`); the limits mirror
+`convex/lib/limits.ts` and are checked against it by a test.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# --- limits (same numbers as convex/lib/limits.ts) -------------------------------------------
+
+TITLE_MAX_CHARS = 200
+CONTENT_MAX_BYTES = 256 * 1024
+METADATA_MAX_BYTES = 64 * 1024
+PROMPT_MAX_BYTES = 64 * 1024
+PAGE_SIZE_MAX = 200
+WORKFLOW_ID_PREFIX = "jangar-wo-"
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class ErrorCode(str, enum.Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    CONFLICT = "CONFLICT"
+    FORBIDDEN = "FORBIDDEN"
+    # Not a contract code: the backend could not be reached or did not answer in time.
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+class JangarError(Exception):
+    """An error with a contract code and a sentence a person can act on."""
+
+    def __init__(self, code: ErrorCode | str, message: str) -> None:
+        self.code = ErrorCode(code)
+        self.message = message
+        super().__init__(f"{self.code.value}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes / Temporal
+        return (JangarError, (self.code.value, self.message))
+
+
+# --- enums and the status machine -----------------------------------------------------------
+
+
+class Role(str, enum.Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class WorkOrderStatus(str, enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+S = WorkOrderStatus
+
+# The one Python table of transitions (DESIGN.md): status -> statuses it may move to.
+TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
+    S.DRAFT: frozenset({S.SUBMITTED, S.CANCELED}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.FAILED, S.CANCELED}),
+    S.ACCEPTED: frozenset({S.RUNNING, S.FAILED, S.CANCELED}),
+    S.RUNNING: frozenset({S.SUCCEEDED, S.FAILED, S.CANCELED}),
+    S.SUCCEEDED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELED: frozenset(),
+}
+
+TERMINAL_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+ACTIVE_STATUSES = frozenset(WorkOrderStatus) - TERMINAL_STATUSES
+
+
+def can_transition(current: WorkOrderStatus, target: WorkOrderStatus) -> bool:
+    """True when `current -> target` is allowed; setting the current status again is a no-op."""
+    return current == target or target in TRANSITIONS[current]
+
+
+def check_transition(current: WorkOrderStatus, target: WorkOrderStatus) -> None:
+    if not can_transition(current, target):
+        raise JangarError(
+            ErrorCode.INVALID_TRANSITION,
+            f"A work order cannot move from {current.value} to {target.value}.",
+        )
+
+
+class ConnectionState(str, enum.Enum):
+    """How a store's live connection is doing, as shown in the status line."""
+
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+class _Record(BaseModel):
+    """Backend rows. Convex's `_id` becomes `id`; timestamps are int ms (Convex sends floats)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    id: str = Field(alias="_id")
+    createdAt: int
+    updatedAt: int
+    deletedAt: int | None = None
+
+    @field_validator("createdAt", "updatedAt", "deletedAt", mode="before", check_fields=False)
+    @classmethod
+    def _ms(cls, value: Any) -> Any:
+        return int(value) if isinstance(value, float) else value
+
+
+class ChatSession(_Record):
+    userId: str
+    title: str
+    lastMessageAt: int
+
+    @field_validator("lastMessageAt", mode="before")
+    @classmethod
+    def _ms_last(cls, value: Any) -> Any:
+        return int(value) if isinstance(value, float) else value
+
+
+class ChatMessage(_Record):
+    sessionId: str
+    role: Role
+    content: str
+    metadata: Any = None
+
+
+class WorkOrder(_Record):
+    sessionId: str
+    workflowId: str
+    status: WorkOrderStatus
+    githubIssueUrl: str | None = None
+    prompt: str | None = None
+    title: str | None = None
+    requestedBy: str | None = None
+    targetRepo: str | None = None
+    targetBranch: str | None = None
+    prUrl: str | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, newest first, as Convex's paginate() returns it."""
+
+    page: list[T]
+    isDone: bool
+    continueCursor: str | None = None
+
+
+# --- Temporal views (what the detail view and status line show) ----------------------------
+
+
+class TemporalState(BaseModel):
+    """Where Temporal is and whether it answers, for the status line."""
+
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    namespace: str = "default"
+    embedded: bool = False
+    up: bool = False
+    detail: str | None = None
+
+
+class WorkflowDescription(BaseModel):
+    """A workflow's state as Temporal reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflowId: str
+    runId: str | None = None
+    status: str  # RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT, ...
+    taskQueue: str | None = None
+    startTime: int | None = None
+    closeTime: int | None = None
+    historyLength: int | None = None
+
+
+class HistoryEvent(BaseModel):
+    """One event of a workflow's history, flattened for display."""
+
+    model_config = ConfigDict(frozen=True)
+
+    eventId: int
+    eventType: str
+    eventTime: int | None = None
+    details: str = ""

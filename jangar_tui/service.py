@@ -1,0 +1,170 @@
+"""The object the UI and the worker talk to: a store plus the launcher, with the user applied.
+
+No business rule lives here: the stores enforce the contract, the launcher owns Temporal. The
+service adds only what belongs to "who is asking" (the user id) and glue (a new work order gets
+its `workflowId` here, so launching it twice can never start two workflows).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from jangar_tui.models import (
+    WORKFLOW_ID_PREFIX,
+    ChatMessage,
+    ChatSession,
+    ConnectionState,
+    ErrorCode,
+    HistoryEvent,
+    JangarError,
+    Page,
+    Role,
+    TemporalState,
+    WorkflowDescription,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
+
+
+class Launcher(Protocol):
+    """Runs work orders on Temporal (implemented in `jangar_tui.orchestration.launcher`)."""
+
+    async def launch(self, work_order: WorkOrder) -> WorkOrder:
+        """Start the workflow (idempotent by workflowId), then mark `submitted`.
+
+        Temporal unreachable: the work order stays `draft` and a `JangarError(UNAVAILABLE)` says why.
+        """
+        ...
+
+    async def cancel(self, work_order: WorkOrder) -> WorkOrder: ...
+
+    async def retry(self, work_order: WorkOrder) -> WorkOrder:
+        """A new `draft` copying a failed or canceled work order."""
+        ...
+
+    async def describe(self, work_order: WorkOrder) -> WorkflowDescription | None: ...
+
+    async def history(self, work_order: WorkOrder) -> list[HistoryEvent]: ...
+
+    def watch_state(self) -> AsyncIterator[TemporalState]: ...
+
+
+def new_workflow_id() -> str:
+    return f"{WORKFLOW_ID_PREFIX}{uuid.uuid4()}"
+
+
+class JangarService:
+    def __init__(self, store: Store, user_id: str, launcher: Launcher | None = None) -> None:
+        self.store = store
+        self.user_id = user_id
+        self.launcher = launcher
+
+    @property
+    def store_description(self) -> str:
+        return self.store.description
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    # -- sessions ---------------------------------------------------------------------------
+    async def new_session(self, title: str = "New session") -> ChatSession:
+        return await self.store.create_session(self.user_id, title)
+
+    async def rename_session(self, session_id: str, title: str) -> ChatSession:
+        return await self.store.rename_session(session_id, title)
+
+    async def delete_session(self, session_id: str) -> None:
+        await self.store.remove_session(session_id)
+
+    async def restore_session(self, session_id: str) -> ChatSession:
+        return await self.store.restore_session(session_id)
+
+    async def list_sessions(self, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[ChatSession]:
+        return await self.store.list_sessions(self.user_id, numItems, cursor)
+
+    def watch_sessions(self, limit: int = 500) -> AsyncIterator[list[ChatSession]]:
+        return self.store.watch_sessions(self.user_id, limit)
+
+    # -- messages ---------------------------------------------------------------------------
+    async def send_message(self, session_id: str, content: str) -> ChatMessage:
+        return await self.store.append_message(session_id, Role.USER, content)
+
+    async def delete_message(self, message_id: str) -> None:
+        await self.store.remove_message(message_id)
+
+    async def restore_message(self, message_id: str) -> ChatMessage:
+        return await self.store.restore_message(message_id)
+
+    def watch_messages(self, session_id: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
+        """The newest `limit` messages, oldest first. Scrolling up re-watches with a larger limit."""
+        return self.store.watch_messages(session_id, limit)
+
+    # -- work orders --------------------------------------------------------------------------
+    async def create_work_order(
+        self,
+        session_id: str,
+        *,
+        title: str | None,
+        prompt: str | None,
+        target_repo: str | None = None,
+        target_branch: str | None = None,
+        github_issue_url: str | None = None,
+    ) -> WorkOrder:
+        return await self.store.create_work_order(
+            session_id,
+            new_workflow_id(),
+            title=title,
+            prompt=prompt,
+            targetRepo=target_repo or None,
+            targetBranch=target_branch or None,
+            githubIssueUrl=github_issue_url or None,
+            requestedBy=self.user_id,
+        )
+
+    async def get_work_order(self, work_order_id: str) -> WorkOrder:
+        work_order = await self.store.get_work_order(work_order_id)
+        if work_order is None:
+            raise JangarError(ErrorCode.NOT_FOUND, "That work order no longer exists.")
+        return work_order
+
+    async def launch_work_order(self, work_order_id: str) -> WorkOrder:
+        return await self._require_launcher().launch(await self.get_work_order(work_order_id))
+
+    async def cancel_work_order(self, work_order_id: str) -> WorkOrder:
+        work_order = await self.get_work_order(work_order_id)
+        if work_order.status == WorkOrderStatus.DRAFT or self.launcher is None:
+            # A draft never reached Temporal: cancel it in the store directly.
+            return await self.store.update_work_order_status(
+                work_order.id, WorkOrderStatus.CANCELED, expectedStatus=work_order.status
+            )
+        return await self.launcher.cancel(work_order)
+
+    async def retry_work_order(self, work_order_id: str) -> WorkOrder:
+        return await self._require_launcher().retry(await self.get_work_order(work_order_id))
+
+    async def describe_work_order(self, work_order_id: str) -> WorkflowDescription | None:
+        return await self._require_launcher().describe(await self.get_work_order(work_order_id))
+
+    async def work_order_history(self, work_order_id: str) -> list[HistoryEvent]:
+        return await self._require_launcher().history(await self.get_work_order(work_order_id))
+
+    async def delete_work_order(self, work_order_id: str) -> None:
+        await self.store.remove_work_order(work_order_id)
+
+    def watch_work_orders(self, session_id: str) -> AsyncIterator[list[WorkOrder]]:
+        return self.store.watch_work_orders(session_id)
+
+    # -- health -------------------------------------------------------------------------------
+    def watch_connection(self) -> AsyncIterator[ConnectionState]:
+        return self.store.watch_connection()
+
+    def watch_temporal(self) -> AsyncIterator[TemporalState] | None:
+        return self.launcher.watch_state() if self.launcher else None
+
+    def _require_launcher(self) -> Launcher:
+        if self.launcher is None:
+            raise JangarError(ErrorCode.UNAVAILABLE, "Temporal is not configured, so work orders cannot run.")
+        return self.launcher

@@ -1,0 +1,148 @@
+"""The Store protocol: every contract operation of DESIGN.md as an async method, plus watchers.
+
+Method names map one-to-one onto the Convex functions (see `CONTRACT_FUNCTIONS`), argument names
+follow the contract columns. Every backend raises `JangarError` with a contract code; a refused
+call changes nothing.
+
+Watchers are async iterators that yield a full fresh snapshot at once and again whenever the
+result changes (as a Convex subscription does). They end when the consumer stops iterating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol, runtime_checkable
+
+from jangar_tui.models import (
+    ChatMessage,
+    ChatSession,
+    ConnectionState,
+    Page,
+    Role,
+    WorkOrder,
+    WorkOrderStatus,
+)
+
+DEFAULT_PAGE_SIZE = 50
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What every backend offers. See DESIGN.md for the rules behind each call."""
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def close(self) -> None: ...
+
+    # -- chatSessions ---------------------------------------------------------------------
+    async def create_session(self, userId: str, title: str) -> ChatSession: ...
+
+    async def list_sessions(
+        self, userId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[ChatSession]: ...
+
+    async def get_session(self, sessionId: str) -> ChatSession | None: ...
+
+    async def update_last_message(self, sessionId: str) -> ChatSession: ...
+
+    async def rename_session(self, sessionId: str, title: str) -> ChatSession: ...
+
+    async def remove_session(self, sessionId: str) -> None: ...
+
+    async def restore_session(self, sessionId: str) -> ChatSession: ...
+
+    # -- chatMessages ---------------------------------------------------------------------
+    async def append_message(
+        self, sessionId: str, role: Role | str, content: str, metadata: Any = None
+    ) -> ChatMessage: ...
+
+    async def list_messages(
+        self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[ChatMessage]: ...
+
+    async def remove_message(self, messageId: str) -> None: ...
+
+    async def restore_message(self, messageId: str) -> ChatMessage: ...
+
+    # -- workOrders -----------------------------------------------------------------------
+    async def create_work_order(
+        self,
+        sessionId: str,
+        workflowId: str,
+        *,
+        title: str | None = None,
+        prompt: str | None = None,
+        githubIssueUrl: str | None = None,
+        requestedBy: str | None = None,
+        targetRepo: str | None = None,
+        targetBranch: str | None = None,
+        status: WorkOrderStatus | str = WorkOrderStatus.DRAFT,
+    ) -> WorkOrder: ...
+
+    async def update_work_order_status(
+        self,
+        workOrderId: str,
+        status: WorkOrderStatus | str,
+        expectedStatus: WorkOrderStatus | str | None = None,
+    ) -> WorkOrder: ...
+
+    async def update_work_order_result(self, workOrderId: str, prUrl: str | None) -> WorkOrder: ...
+
+    async def list_work_orders_by_session(
+        self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[WorkOrder]: ...
+
+    async def list_work_orders_by_status(
+        self, status: WorkOrderStatus | str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[WorkOrder]: ...
+
+    async def get_work_order(self, workOrderId: str) -> WorkOrder | None: ...
+
+    async def remove_work_order(self, workOrderId: str) -> None: ...
+
+    async def restore_work_order(self, workOrderId: str) -> WorkOrder: ...
+
+    # -- live -----------------------------------------------------------------------------
+    def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:
+        """Newest-first sessions of a user (at most `limit`)."""
+        ...
+
+    def watch_messages(self, sessionId: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
+        """The newest `limit` messages of a session, oldest first (ready to render)."""
+        ...
+
+    def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:
+        """A session's work orders, newest first."""
+        ...
+
+    def watch_connection(self) -> AsyncIterator[ConnectionState]:
+        """The connection state now, then each change. The embedded store is always live."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """Where the data lives, for the status line ("embedded" or the Convex host): no secrets."""
+        ...
+
+
+# Convex function name -> Store method name. Contract scenarios and the Convex adapter use it.
+CONTRACT_FUNCTIONS: dict[str, str] = {
+    "chatSessions:create": "create_session",
+    "chatSessions:list": "list_sessions",
+    "chatSessions:get": "get_session",
+    "chatSessions:updateLastMessage": "update_last_message",
+    "chatSessions:rename": "rename_session",
+    "chatSessions:remove": "remove_session",
+    "chatSessions:restore": "restore_session",
+    "chatMessages:append": "append_message",
+    "chatMessages:listBySession": "list_messages",
+    "chatMessages:remove": "remove_message",
+    "chatMessages:restore": "restore_message",
+    "workOrders:create": "create_work_order",
+    "workOrders:updateStatus": "update_work_order_status",
+    "workOrders:updateResult": "update_work_order_result",
+    "workOrders:listBySession": "list_work_orders_by_session",
+    "workOrders:listByStatus": "list_work_orders_by_status",
+    "workOrders:get": "get_work_order",
+    "workOrders:remove": "remove_work_order",
+    "workOrders:restore": "restore_work_order",
+}
