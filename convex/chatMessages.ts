@@ -1,0 +1,91 @@
+// Chat messages: the history of a session. Appending bumps the session in the same mutation.
+import { paginationOptsValidator } from "convex/server";
+import { v } from "convex/values";
+import type { Doc, Id } from "./_generated/dataModel";
+import { mutation, query, type QueryCtx } from "./_generated/server";
+import { callerSubject, requireUser } from "./lib/auth";
+import { checkContent, checkMetadata, checkPageSize } from "./lib/checks";
+import { fail } from "./lib/errors";
+import { emptyPage, pageValidator, toPage } from "./lib/pagination";
+import { bumpSession, loadLiveSession } from "./lib/sessions";
+import { chatMessageDoc, roleValidator } from "./lib/validators";
+
+// The message, deleted or not; NOT_FOUND when it never existed. Checks the session's owner.
+async function loadMessage(ctx: QueryCtx, messageId: Id<"chat_messages">): Promise<Doc<"chat_messages">> {
+  const message = await ctx.db.get(messageId);
+  if (message === null) fail("NOT_FOUND", "This message does not exist.");
+  if ((await callerSubject(ctx)) !== null) {
+    const session = await ctx.db.get(message.sessionId);
+    await requireUser(ctx, session?.userId ?? "", "this message");
+  }
+  return message;
+}
+
+export const append = mutation({
+  args: {
+    sessionId: v.id("chat_sessions"),
+    role: roleValidator,
+    content: v.string(),
+    metadata: v.optional(v.any()),
+  },
+  returns: chatMessageDoc,
+  handler: async (ctx, args) => {
+    const session = await loadLiveSession(ctx, args.sessionId);
+    checkContent(args.content);
+    checkMetadata(args.metadata);
+    const now = Date.now();
+    const id = await ctx.db.insert("chat_messages", {
+      sessionId: session._id,
+      role: args.role,
+      content: args.content,
+      metadata: args.metadata,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await bumpSession(ctx, session, now);
+    return (await ctx.db.get(id))!;
+  },
+});
+
+export const listBySession = query({
+  args: { sessionId: v.id("chat_sessions"), paginationOpts: paginationOptsValidator },
+  returns: pageValidator(chatMessageDoc),
+  handler: async (ctx, args) => {
+    checkPageSize(args.paginationOpts.numItems);
+    const session = await ctx.db.get(args.sessionId);
+    if (session !== null) await requireUser(ctx, session.userId, "this chat session");
+    else await callerSubject(ctx);
+    if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"chat_messages">>();
+    const result = await ctx.db
+      .query("chat_messages")
+      .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
+      .order("desc")
+      .filter((q) => q.eq(q.field("deletedAt"), undefined))
+      .paginate(args.paginationOpts);
+    return toPage(result);
+  },
+});
+
+export const remove = mutation({
+  args: { messageId: v.id("chat_messages") },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const message = await loadMessage(ctx, args.messageId);
+    if (message.deletedAt !== undefined) return null;
+    const now = Date.now();
+    // The session's lastMessageAt stays: it never moves backwards.
+    await ctx.db.patch(message._id, { deletedAt: now, updatedAt: Math.max(message.updatedAt, now) });
+    return null;
+  },
+});
+
+export const restore = mutation({
+  args: { messageId: v.id("chat_messages") },
+  returns: chatMessageDoc,
+  handler: async (ctx, args) => {
+    const message = await loadMessage(ctx, args.messageId);
+    if (message.deletedAt === undefined) return message;
+    await ctx.db.patch(message._id, { deletedAt: undefined, updatedAt: Math.max(message.updatedAt, Date.now()) });
+    return (await ctx.db.get(message._id))!;
+  },
+});

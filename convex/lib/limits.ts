@@ -1,0 +1,9 @@
+// Size limits of the contract. The same numbers live in jangar_tui/models.py;
+// tests/test_parity.py parses this file and fails when the two drift.
+// Sizes in *_BYTES are UTF-8 bytes; *_CHARS are Unicode code points.
+
+export const TITLE_MAX_CHARS = 200;
+export const CONTENT_MAX_BYTES = 256 * 1024;
+export const METADATA_MAX_BYTES = 64 * 1024;
+export const PROMPT_MAX_BYTES = 64 * 1024;
+export const PAGE_SIZE_MAX = 200;

@@ -1,0 +1,64 @@
+// Field validators shared by the schema, the function arguments and the `returns` validators,
+// so a document's shape is written once.
+import { v } from "convex/values";
+import { STATUSES } from "./statusMachine";
+
+export const roleValidator = v.union(v.literal("user"), v.literal("assistant"), v.literal("system"));
+
+export const statusValidator = v.union(...STATUSES.map((s) => v.literal(s)));
+
+// The statuses a work order may be created in.
+export const initialStatusValidator = v.union(v.literal("draft"), v.literal("submitted"));
+
+export const chatSessionFields = {
+  userId: v.string(),
+  title: v.string(),
+  lastMessageAt: v.number(),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+  deletedAt: v.optional(v.number()),
+};
+
+export const chatMessageFields = {
+  sessionId: v.id("chat_sessions"),
+  role: roleValidator,
+  content: v.string(),
+  metadata: v.optional(v.any()),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+  deletedAt: v.optional(v.number()),
+};
+
+export const workOrderFields = {
+  sessionId: v.id("chat_sessions"),
+  workflowId: v.string(),
+  githubIssueUrl: v.optional(v.string()),
+  prompt: v.optional(v.string()),
+  title: v.optional(v.string()),
+  status: statusValidator,
+  requestedBy: v.optional(v.string()),
+  targetRepo: v.optional(v.string()),
+  targetBranch: v.optional(v.string()),
+  prUrl: v.optional(v.string()),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+  deletedAt: v.optional(v.number()),
+};
+
+export const chatSessionDoc = v.object({
+  _id: v.id("chat_sessions"),
+  _creationTime: v.number(),
+  ...chatSessionFields,
+});
+
+export const chatMessageDoc = v.object({
+  _id: v.id("chat_messages"),
+  _creationTime: v.number(),
+  ...chatMessageFields,
+});
+
+export const workOrderDoc = v.object({
+  _id: v.id("work_orders"),
+  _creationTime: v.number(),
+  ...workOrderFields,
+});

@@ -1,0 +1,13 @@
+// The three tables of DESIGN.md. Every list is served from one of these indexes.
+import { defineSchema, defineTable } from "convex/server";
+import { chatMessageFields, chatSessionFields, workOrderFields } from "./lib/validators";
+
+export default defineSchema({
+  chat_sessions: defineTable(chatSessionFields).index("by_user_lastMessageAt", ["userId", "lastMessageAt"]),
+  chat_messages: defineTable(chatMessageFields).index("by_session_createdAt", ["sessionId", "createdAt"]),
+  work_orders: defineTable(workOrderFields)
+    .index("by_session_createdAt", ["sessionId", "createdAt"])
+    .index("by_status_updatedAt", ["status", "updatedAt"])
+    // Not in DESIGN.md: refusing a duplicate workflowId without scanning the table needs it.
+    .index("by_workflowId", ["workflowId"]),
+});

@@ -1,0 +1,126 @@
+// JANGAR_REQUIRE_AUTH=true: every function needs a signed-in user and only touches their data.
+// `env` is process.env, which the functions read at call time.
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { api } from "../_generated/api";
+import { env } from "../_generated/server";
+import { expectCode, expectRefused, firstPage, newBackend, type Backend } from "../test.setup";
+
+const saved = env.JANGAR_REQUIRE_AUTH;
+function restoreEnv() {
+  if (saved === undefined) delete env.JANGAR_REQUIRE_AUTH;
+  else env.JANGAR_REQUIRE_AUTH = saved;
+}
+
+// Data of two users, made in trusted mode through the functions themselves.
+async function seed(t: Backend) {
+  const s = await t.mutation(api.chatSessions.create, { userId: "alice", title: "Alice's" });
+  const m = await t.mutation(api.chatMessages.append, { sessionId: s._id, role: "user", content: "secret" });
+  const w = await t.mutation(api.workOrders.create, { sessionId: s._id, workflowId: "wf-alice", requestedBy: "alice" });
+  return { s, m, w };
+}
+
+describe("trusted mode (default)", () => {
+  beforeEach(() => {
+    delete env.JANGAR_REQUIRE_AUTH;
+  });
+  afterEach(restoreEnv);
+
+  test("operators act for any user without signing in, and a signed-in identity changes nothing", async () => {
+    const t = newBackend();
+    const { s } = await seed(t);
+    expect((await t.query(api.chatSessions.list, { userId: "alice", paginationOpts: firstPage() })).page).toHaveLength(1);
+    const bob = t.withIdentity({ subject: "bob" });
+    expect(await bob.query(api.chatSessions.get, { sessionId: s._id })).toMatchObject({ userId: "alice" });
+    expect(await bob.mutation(api.chatSessions.rename, { sessionId: s._id, title: "Renamed by an operator" })).toMatchObject({
+      title: "Renamed by an operator",
+    });
+  });
+
+  test("JANGAR_REQUIRE_AUTH other than \"true\" keeps trusted mode", async () => {
+    env.JANGAR_REQUIRE_AUTH = "false";
+    const t = newBackend();
+    await seed(t);
+    expect((await t.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: firstPage() })).page).toHaveLength(1);
+  });
+});
+
+describe("auth required", () => {
+  let t: Backend;
+  let ids: Awaited<ReturnType<typeof seed>>;
+  beforeEach(async () => {
+    delete env.JANGAR_REQUIRE_AUTH;
+    t = newBackend();
+    ids = await seed(t);
+    env.JANGAR_REQUIRE_AUTH = "true";
+  });
+  afterEach(restoreEnv);
+
+  test("the owner can use every function", async () => {
+    const alice = t.withIdentity({ subject: "alice" });
+    const { s, m, w } = ids;
+    expect((await alice.query(api.chatSessions.list, { userId: "alice", paginationOpts: firstPage() })).page).toHaveLength(1);
+    expect(await alice.query(api.chatSessions.get, { sessionId: s._id })).toMatchObject({ _id: s._id });
+    await alice.mutation(api.chatSessions.rename, { sessionId: s._id, title: "Mine" });
+    await alice.mutation(api.chatSessions.updateLastMessage, { sessionId: s._id });
+    await alice.mutation(api.chatMessages.append, { sessionId: s._id, role: "user", content: "more" });
+    expect((await alice.query(api.chatMessages.listBySession, { sessionId: s._id, paginationOpts: firstPage() })).page).toHaveLength(2);
+    await alice.mutation(api.chatMessages.remove, { messageId: m._id });
+    await alice.mutation(api.chatMessages.restore, { messageId: m._id });
+    // requestedBy defaults to the caller.
+    const w2 = await alice.mutation(api.workOrders.create, { sessionId: s._id, workflowId: "wf-alice-2" });
+    expect(w2.requestedBy).toBe("alice");
+    await alice.mutation(api.workOrders.updateStatus, { workOrderId: w._id, status: "canceled" });
+    await alice.mutation(api.workOrders.updateResult, { workOrderId: w._id, prUrl: "https://x.org/pr/1" });
+    expect((await alice.query(api.workOrders.listBySession, { sessionId: s._id, paginationOpts: firstPage() })).page).toHaveLength(2);
+    expect((await alice.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: firstPage() })).page.map((x) => x._id)).toEqual([w2._id]);
+    expect(await alice.query(api.workOrders.get, { workOrderId: w._id })).toMatchObject({ status: "canceled" });
+    await alice.mutation(api.workOrders.remove, { workOrderId: w._id });
+    await alice.mutation(api.workOrders.restore, { workOrderId: w._id });
+    await alice.mutation(api.workOrders.updateStatus, { workOrderId: w2._id, status: "canceled" });
+    expect(await alice.mutation(api.chatSessions.remove, { sessionId: s._id })).toBeNull();
+    expect(await alice.mutation(api.chatSessions.restore, { sessionId: s._id })).toMatchObject({ _id: s._id });
+  });
+
+  test("another user is FORBIDDEN everywhere and changes nothing", async () => {
+    const bob = t.withIdentity({ subject: "bob" });
+    const { s, m, w } = ids;
+    const page = firstPage();
+    const calls: (() => Promise<unknown>)[] = [
+      () => bob.mutation(api.chatSessions.create, { userId: "alice", title: "Impostor" }),
+      () => bob.query(api.chatSessions.list, { userId: "alice", paginationOpts: page }),
+      () => bob.query(api.chatSessions.get, { sessionId: s._id }),
+      () => bob.mutation(api.chatSessions.updateLastMessage, { sessionId: s._id }),
+      () => bob.mutation(api.chatSessions.rename, { sessionId: s._id, title: "Mine now" }),
+      () => bob.mutation(api.chatSessions.remove, { sessionId: s._id }),
+      () => bob.mutation(api.chatSessions.restore, { sessionId: s._id }),
+      () => bob.mutation(api.chatMessages.append, { sessionId: s._id, role: "user", content: "hi" }),
+      () => bob.query(api.chatMessages.listBySession, { sessionId: s._id, paginationOpts: page }),
+      () => bob.mutation(api.chatMessages.remove, { messageId: m._id }),
+      () => bob.mutation(api.chatMessages.restore, { messageId: m._id }),
+      () => bob.mutation(api.workOrders.create, { sessionId: s._id, workflowId: "wf-bob" }),
+      () => bob.mutation(api.workOrders.updateStatus, { workOrderId: w._id, status: "canceled" }),
+      () => bob.mutation(api.workOrders.updateResult, { workOrderId: w._id, prUrl: "https://x.org/1" }),
+      () => bob.query(api.workOrders.listBySession, { sessionId: s._id, paginationOpts: page }),
+      () => bob.query(api.workOrders.get, { workOrderId: w._id }),
+      () => bob.mutation(api.workOrders.remove, { workOrderId: w._id }),
+      () => bob.mutation(api.workOrders.restore, { workOrderId: w._id }),
+    ];
+    for (const call of calls) await expectRefused(t, call, "FORBIDDEN");
+    // Bob's own session cannot carry work orders requested in Alice's name.
+    const own = await bob.mutation(api.chatSessions.create, { userId: "bob", title: "Bob's" });
+    await expectRefused(t, () => bob.mutation(api.workOrders.create, { sessionId: own._id, workflowId: "wf-b", requestedBy: "alice" }), "FORBIDDEN");
+    // listByStatus shows only the caller's work orders.
+    expect((await bob.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: page })).page).toEqual([]);
+  });
+
+  test("nobody signed in is FORBIDDEN, also for unknown rows", async () => {
+    const { s, w } = ids;
+    await expectRefused(t, () => t.mutation(api.chatSessions.create, { userId: "alice", title: "x" }), "FORBIDDEN");
+    await expectCode(t.query(api.chatSessions.list, { userId: "alice", paginationOpts: firstPage() }), "FORBIDDEN");
+    await expectCode(t.query(api.chatSessions.get, { sessionId: s._id }), "FORBIDDEN");
+    await expectCode(t.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: firstPage() }), "FORBIDDEN");
+    await t.run((ctx) => ctx.db.delete(w._id));
+    await expectCode(t.query(api.workOrders.get, { workOrderId: w._id }), "FORBIDDEN");
+    expect(await t.withIdentity({ subject: "alice" }).query(api.workOrders.get, { workOrderId: w._id })).toBeNull();
+  });
+});

@@ -1,0 +1,215 @@
+// Work orders: a request to a background worker, launched as a Temporal workflow whose id is
+// chosen here. Status changes follow the one transition table in lib/statusMachine.ts.
+import { paginationOptsValidator } from "convex/server";
+import { v } from "convex/values";
+import type { Doc, Id } from "./_generated/dataModel";
+import { mutation, query, type QueryCtx } from "./_generated/server";
+import { callerSubject, requireUser } from "./lib/auth";
+import {
+  checkPageSize,
+  checkPrompt,
+  checkTargetBranch,
+  checkTargetRepo,
+  checkTitle,
+  checkUrl,
+  checkUserId,
+  checkWorkflowId,
+} from "./lib/checks";
+import { fail } from "./lib/errors";
+import { emptyPage, pageValidator, toPage } from "./lib/pagination";
+import { loadLiveSession } from "./lib/sessions";
+import { LAUNCHED_STATUSES, checkTransition } from "./lib/statusMachine";
+import { initialStatusValidator, statusValidator, workOrderDoc } from "./lib/validators";
+
+// Refuses unless the caller owns the work order's session (no-op in trusted mode).
+async function requireOwner(ctx: QueryCtx, workOrder: Doc<"work_orders">): Promise<void> {
+  if ((await callerSubject(ctx)) === null) return;
+  const session = await ctx.db.get(workOrder.sessionId);
+  await requireUser(ctx, session?.userId ?? "", "this work order");
+}
+
+// The work order, deleted or not; NOT_FOUND when it never existed.
+async function loadWorkOrder(ctx: QueryCtx, workOrderId: Id<"work_orders">): Promise<Doc<"work_orders">> {
+  const workOrder = await ctx.db.get(workOrderId);
+  if (workOrder === null) fail("NOT_FOUND", "This work order does not exist.");
+  await requireOwner(ctx, workOrder);
+  return workOrder;
+}
+
+async function loadLiveWorkOrder(ctx: QueryCtx, workOrderId: Id<"work_orders">): Promise<Doc<"work_orders">> {
+  const workOrder = await loadWorkOrder(ctx, workOrderId);
+  if (workOrder.deletedAt !== undefined) {
+    fail("NOT_FOUND", `Work order ${workOrder.workflowId} was deleted; restore it first.`);
+  }
+  return workOrder;
+}
+
+export const create = mutation({
+  args: {
+    sessionId: v.id("chat_sessions"),
+    workflowId: v.string(),
+    title: v.optional(v.string()),
+    prompt: v.optional(v.string()),
+    githubIssueUrl: v.optional(v.string()),
+    requestedBy: v.optional(v.string()),
+    targetRepo: v.optional(v.string()),
+    targetBranch: v.optional(v.string()),
+    status: v.optional(initialStatusValidator),
+  },
+  returns: workOrderDoc,
+  handler: async (ctx, args) => {
+    const session = await loadLiveSession(ctx, args.sessionId);
+    const subject = await callerSubject(ctx);
+    if (args.requestedBy !== undefined) {
+      checkUserId(args.requestedBy, "requestedBy");
+      await requireUser(ctx, args.requestedBy, "work orders requested by another user");
+    }
+    checkWorkflowId(args.workflowId);
+    const title = args.title === undefined ? undefined : checkTitle(args.title, "work order title");
+    checkPrompt(args.prompt);
+    checkUrl(args.githubIssueUrl, "githubIssueUrl");
+    checkTargetRepo(args.targetRepo);
+    checkTargetBranch(args.targetBranch);
+    // Deleted work orders keep their workflowId: a workflow may still exist under it.
+    const existing = await ctx.db
+      .query("work_orders")
+      .withIndex("by_workflowId", (q) => q.eq("workflowId", args.workflowId))
+      .first();
+    if (existing !== null) {
+      fail("CONFLICT", `The workflow id ${args.workflowId} is already used by another work order; pick a new one.`);
+    }
+    const now = Date.now();
+    // Unset optional fields are undefined, which Convex leaves out of the document.
+    const id = await ctx.db.insert("work_orders", {
+      sessionId: session._id,
+      workflowId: args.workflowId,
+      title,
+      prompt: args.prompt,
+      githubIssueUrl: args.githubIssueUrl,
+      // With auth on, the work order is requested by the caller.
+      requestedBy: args.requestedBy ?? subject ?? undefined,
+      targetRepo: args.targetRepo,
+      targetBranch: args.targetBranch,
+      status: args.status ?? "draft",
+      createdAt: now,
+      updatedAt: now,
+    });
+    return (await ctx.db.get(id))!;
+  },
+});
+
+export const updateStatus = mutation({
+  args: {
+    workOrderId: v.id("work_orders"),
+    status: statusValidator,
+    expectedStatus: v.optional(statusValidator),
+  },
+  returns: workOrderDoc,
+  handler: async (ctx, args) => {
+    const workOrder = await loadLiveWorkOrder(ctx, args.workOrderId);
+    if (args.expectedStatus !== undefined && args.expectedStatus !== workOrder.status) {
+      fail(
+        "CONFLICT",
+        `Work order ${workOrder.workflowId} is ${workOrder.status}, not ${args.expectedStatus}; reload and try again.`,
+      );
+    }
+    if (args.status === workOrder.status) return workOrder;
+    checkTransition(workOrder.status, args.status);
+    await ctx.db.patch(workOrder._id, { status: args.status, updatedAt: Math.max(workOrder.updatedAt, Date.now()) });
+    return (await ctx.db.get(workOrder._id))!;
+  },
+});
+
+export const updateResult = mutation({
+  args: { workOrderId: v.id("work_orders"), prUrl: v.optional(v.string()) },
+  returns: workOrderDoc,
+  handler: async (ctx, args) => {
+    const workOrder = await loadLiveWorkOrder(ctx, args.workOrderId);
+    checkUrl(args.prUrl, "prUrl");
+    await ctx.db.patch(workOrder._id, { prUrl: args.prUrl, updatedAt: Math.max(workOrder.updatedAt, Date.now()) });
+    return (await ctx.db.get(workOrder._id))!;
+  },
+});
+
+export const listBySession = query({
+  args: { sessionId: v.id("chat_sessions"), paginationOpts: paginationOptsValidator },
+  returns: pageValidator(workOrderDoc),
+  handler: async (ctx, args) => {
+    checkPageSize(args.paginationOpts.numItems);
+    const session = await ctx.db.get(args.sessionId);
+    if (session !== null) await requireUser(ctx, session.userId, "this chat session");
+    else await callerSubject(ctx);
+    if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"work_orders">>();
+    const result = await ctx.db
+      .query("work_orders")
+      .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
+      .order("desc")
+      .filter((q) => q.eq(q.field("deletedAt"), undefined))
+      .paginate(args.paginationOpts);
+    return toPage(result);
+  },
+});
+
+export const listByStatus = query({
+  args: { status: statusValidator, paginationOpts: paginationOptsValidator },
+  returns: pageValidator(workOrderDoc),
+  handler: async (ctx, args) => {
+    checkPageSize(args.paginationOpts.numItems);
+    const subject = await callerSubject(ctx);
+    const result = await ctx.db
+      .query("work_orders")
+      .withIndex("by_status_updatedAt", (q) => q.eq("status", args.status))
+      .order("desc")
+      .filter((q) =>
+        subject === null
+          ? q.eq(q.field("deletedAt"), undefined)
+          : // With auth on, only the caller's own work orders (requestedBy is set to the caller).
+            q.and(q.eq(q.field("deletedAt"), undefined), q.eq(q.field("requestedBy"), subject)),
+      )
+      .paginate(args.paginationOpts);
+    return toPage(result);
+  },
+});
+
+export const get = query({
+  args: { workOrderId: v.id("work_orders") },
+  returns: v.union(workOrderDoc, v.null()),
+  handler: async (ctx, args) => {
+    const workOrder = await ctx.db.get(args.workOrderId);
+    if (workOrder === null) {
+      await callerSubject(ctx);
+      return null;
+    }
+    await requireOwner(ctx, workOrder);
+    return workOrder.deletedAt === undefined ? workOrder : null;
+  },
+});
+
+export const remove = mutation({
+  args: { workOrderId: v.id("work_orders") },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const workOrder = await loadWorkOrder(ctx, args.workOrderId);
+    if (workOrder.deletedAt !== undefined) return null;
+    if (LAUNCHED_STATUSES.includes(workOrder.status)) {
+      fail(
+        "CONFLICT",
+        `Work order ${workOrder.workflowId} is ${workOrder.status}; cancel it before deleting it.`,
+      );
+    }
+    const now = Date.now();
+    await ctx.db.patch(workOrder._id, { deletedAt: now, updatedAt: Math.max(workOrder.updatedAt, now) });
+    return null;
+  },
+});
+
+export const restore = mutation({
+  args: { workOrderId: v.id("work_orders") },
+  returns: workOrderDoc,
+  handler: async (ctx, args) => {
+    const workOrder = await loadWorkOrder(ctx, args.workOrderId);
+    if (workOrder.deletedAt === undefined) return workOrder;
+    await ctx.db.patch(workOrder._id, { deletedAt: undefined, updatedAt: Math.max(workOrder.updatedAt, Date.now()) });
+    return (await ctx.db.get(workOrder._id))!;
+  },
+});

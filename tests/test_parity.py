@@ -1,0 +1,68 @@
+"""The status machine and the limits exist once per language; this test keeps the two equal.
+
+It parses convex/lib/statusMachine.ts and convex/lib/limits.ts (plain literals, by design) and
+compares them with jangar_tui/models.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from jangar_tui import models
+
+LIB = Path(__file__).resolve().parent.parent / "convex" / "lib"
+LIMIT_NAMES = ("TITLE_MAX_CHARS", "CONTENT_MAX_BYTES", "METADATA_MAX_BYTES", "PROMPT_MAX_BYTES", "PAGE_SIZE_MAX")
+
+
+def _ts_transitions(lib: Path = LIB) -> dict[str, set[str]]:
+    source = (lib / "statusMachine.ts").read_text()
+    body = re.search(r"export const TRANSITIONS[^=]*=\s*\{(.*?)\};", source, re.S)
+    assert body, "TRANSITIONS not found in statusMachine.ts"
+    table: dict[str, set[str]] = {}
+    for name, targets in re.findall(r"(\w+)\s*:\s*\[([^\]]*)\]", body.group(1)):
+        assert name not in table, f"{name} listed twice"
+        table[name] = set(re.findall(r'"(\w+)"', targets))
+    return table
+
+
+def _ts_constants(lib: Path = LIB) -> dict[str, int]:
+    source = (lib / "limits.ts").read_text()
+    values: dict[str, int] = {}
+    for name, expr in re.findall(r"export const (\w+)\s*=\s*([^;]+);", source):
+        # Only integer arithmetic is allowed in limits.ts, so Python evaluates it the same way.
+        tree = ast.parse(expr.strip(), mode="eval")
+        assert all(isinstance(n, (ast.Expression, ast.BinOp, ast.Constant, ast.Mult, ast.Add)) for n in ast.walk(tree)), expr
+        values[name] = eval(compile(tree, "limits.ts", "eval"))  # noqa: S307 - checked above: literals only
+    return values
+
+
+def test_transition_tables_are_equal() -> None:
+    python = {status.value: {t.value for t in targets} for status, targets in models.TRANSITIONS.items()}
+    assert _ts_transitions() == python
+
+
+def test_status_lists_are_equal() -> None:
+    source = (LIB / "statusMachine.ts").read_text()
+    listed = re.search(r"export const STATUSES = \[(.*?)\]", source, re.S)
+    assert listed
+    assert re.findall(r'"(\w+)"', listed.group(1)) == [s.value for s in models.WorkOrderStatus]
+
+
+def test_limits_are_equal() -> None:
+    ts = _ts_constants()
+    assert {name: ts.get(name) for name in LIMIT_NAMES} == {name: getattr(models, name) for name in LIMIT_NAMES}
+
+
+def test_parsers_would_notice_a_drift(tmp_path: Path) -> None:
+    """Guard against a parser that silently matches nothing."""
+    assert len(_ts_transitions()) == 7 and _ts_transitions()["draft"] == {"submitted", "canceled"}
+    edited = tmp_path / "lib"
+    edited.mkdir()
+    (edited / "statusMachine.ts").write_text(
+        (LIB / "statusMachine.ts").read_text().replace('draft: ["submitted", "canceled"]', 'draft: ["submitted"]')
+    )
+    (edited / "limits.ts").write_text((LIB / "limits.ts").read_text().replace("256 * 1024", "255 * 1024"))
+    assert _ts_transitions(edited)["draft"] == {"submitted"}
+    assert _ts_constants(edited)["CONTENT_MAX_BYTES"] == 255 * 1024
