@@ -1,0 +1,225 @@
+"""Settings from the environment, resolved once at start-up (DESIGN.md, "Backends").
+
+`load_settings()` reads the variables, applies the precedence rules and defaults, and validates
+every value. A malformed value raises `ConfigError` whose message names the variable, so the
+operator knows what to fix. Keys and tokens are `SecretStr` and left out of the repr.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pwd
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+DEFAULT_SELF_HOSTED_URL = "http://127.0.0.1:3210"
+DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
+DB_FILE_NAME = "jangar.sqlite3"
+
+# Any of these selects the Convex backend by default; their order is the URL precedence.
+_CONVEX_URL_VARS = ("CONVEX_URL", "CONVEX_DEPLOYMENT", "CONVEX_SELF_HOSTED_URL")
+_DEPLOYMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,126}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(ValueError):
+    """A configuration variable holds a value Jangar cannot use; the message names it."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    backend: Literal["local", "convex"] = "local"
+    convex_url: str | None = None
+    convex_site_origin: str | None = None
+    convex_admin_key: SecretStr | None = Field(default=None, repr=False)
+    convex_auth_token: SecretStr | None = Field(default=None, repr=False)
+    convex_timeout_s: float = 10.0
+    temporal_address: str = DEFAULT_TEMPORAL_ADDRESS
+    temporal_address_configured: bool = False
+    temporal_namespace: str = "default"
+    task_queue: str = "jangar"
+    embedded_temporal_port: int = 7233
+    embedded_worker: bool = True
+    user: str
+    data_dir: Path
+    agent_command: list[str] = Field(default_factory=lambda: ["codex", "exec"])
+    agent_prompt_via: Literal["arg", "stdin"] = "arg"
+    agent_timeout_s: float = 3600.0
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_FILE_NAME
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Resolve the settings from `environ` (default: the process environment)."""
+    env = _Env(os.environ if environ is None else environ)
+
+    any_convex = any(env.get(name) is not None for name in _CONVEX_URL_VARS)
+    backend = env.choice("JANGAR_BACKEND", ("local", "convex"), "convex" if any_convex else "local")
+
+    convex_url = _resolve_convex_url(env)
+    if convex_url is None and backend == "convex":
+        convex_url = DEFAULT_SELF_HOSTED_URL
+
+    site_origin = env.get("CONVEX_SITE_ORIGIN")
+    if site_origin is not None:
+        site_origin = _http_url("CONVEX_SITE_ORIGIN", site_origin)
+
+    admin_key = env.get("CONVEX_ADMIN_KEY") or env.get("CONVEX_DEPLOY_KEY")
+    auth_token = env.get("JANGAR_CONVEX_AUTH_TOKEN")
+
+    temporal_address = env.get("TEMPORAL_ADDRESS")
+    if temporal_address is not None:
+        _host_port("TEMPORAL_ADDRESS", temporal_address)
+
+    data_dir = env.get("JANGAR_DATA_DIR")
+    return Settings(
+        backend=backend,  # type: ignore[arg-type]
+        convex_url=convex_url,
+        convex_site_origin=site_origin,
+        convex_admin_key=SecretStr(admin_key) if admin_key else None,
+        convex_auth_token=SecretStr(auth_token) if auth_token else None,
+        convex_timeout_s=env.seconds("JANGAR_CONVEX_TIMEOUT", 10.0),
+        temporal_address=temporal_address or DEFAULT_TEMPORAL_ADDRESS,
+        temporal_address_configured=temporal_address is not None,
+        temporal_namespace=env.get("TEMPORAL_NAMESPACE") or "default",
+        task_queue=env.get("JANGAR_TASK_QUEUE") or "jangar",
+        embedded_temporal_port=env.port("JANGAR_EMBEDDED_TEMPORAL_PORT", 7233),
+        embedded_worker=env.flag("JANGAR_EMBEDDED_WORKER", True),
+        user=env.get("JANGAR_USER") or _login_name(env),
+        data_dir=(
+            Path(data_dir).expanduser().absolute() if data_dir else Path(platformdirs.user_data_dir("jangar"))
+        ),
+        agent_command=_agent_command(env.get("JANGAR_AGENT_COMMAND")),
+        agent_prompt_via=env.choice("JANGAR_AGENT_PROMPT_VIA", ("arg", "stdin"), "arg"),  # type: ignore[arg-type]
+        agent_timeout_s=env.seconds("JANGAR_AGENT_TIMEOUT", 3600.0),
+    )
+
+
+class _Env:
+    """Typed reads of environment variables. Empty or blank values count as unset."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.get(name)
+        if value is None:
+            return default
+        if value.lower() not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)} (got {value!r}).")
+        return value.lower()
+
+    def seconds(self, name: str, default: float) -> float:
+        value = self.get(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds (got {value!r}).") from None
+        if not math.isfinite(number) or number <= 0:
+            raise ConfigError(f"{name} must be a positive number of seconds (got {value!r}).")
+        return number
+
+    def port(self, name: str, default: int) -> int:
+        value = self.get(name)
+        if value is None:
+            return default
+        return _port_number(name, value)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.get(name)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false (got {value!r}).")
+
+
+def _resolve_convex_url(env: _Env) -> str | None:
+    url = env.get("CONVEX_URL")
+    if url is not None:
+        return _http_url("CONVEX_URL", url)
+    deployment = env.get("CONVEX_DEPLOYMENT")
+    if deployment is not None:
+        # `npx convex dev` writes e.g. "dev:happy-otter-123"; the cloud URL uses the bare name.
+        name = deployment.split(":", 1)[1] if deployment.startswith(("dev:", "prod:")) else deployment
+        if not _DEPLOYMENT_NAME.match(name):
+            raise ConfigError(f"CONVEX_DEPLOYMENT must be a deployment name like dev:happy-otter-123 (got {deployment!r}).")
+        return f"https://{name}.convex.cloud"
+    self_hosted = env.get("CONVEX_SELF_HOSTED_URL")
+    if self_hosted is not None:
+        return _http_url("CONVEX_SELF_HOSTED_URL", self_hosted)
+    return None
+
+
+def _http_url(name: str, value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ConfigError(f"{name} must be an http(s) URL (got {value!r}).") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL (got {value!r}).")
+    return value.rstrip("/")
+
+
+def _host_port(name: str, value: str) -> None:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or any(c.isspace() for c in host):
+        raise ConfigError(f"{name} must be host:port (got {value!r}).")
+    _port_number(name, port)
+
+
+def _port_number(name: str, value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a port number 1-65535 (got {value!r}).") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{name} must be a port number 1-65535 (got {value!r}).")
+    return port
+
+
+def _agent_command(value: str | None) -> list[str]:
+    if value is None:
+        return ["codex", "exec"]
+    try:
+        argv = shlex.split(value)
+    except ValueError as exc:
+        raise ConfigError(f"JANGAR_AGENT_COMMAND cannot be parsed as a command line: {exc}.") from None
+    if not argv:
+        raise ConfigError("JANGAR_AGENT_COMMAND is empty.")
+    return argv
+
+
+def _login_name(env: _Env) -> str:
+    """What getpass.getuser() answers, but from the given environment rather than os.environ."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        value = env.get(name)
+        if value is not None:
+            return value
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid with no passwd entry (some containers)
+        return "operator"

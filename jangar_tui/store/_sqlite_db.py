@@ -1,0 +1,557 @@
+"""The embedded store's rules on SQLite, synchronous (LocalStore runs it on its own thread).
+
+One writer connection (every change in one `BEGIN IMMEDIATE` transaction, so concurrent
+processes serialize on the file lock and wait via busy_timeout instead of failing) and one
+read-only connection for lists, gets and `PRAGMA data_version` polling. Both belong to the thread
+that opened them.
+
+Rules, limits and error codes are the Convex functions' (tests/contract/README.md); argument
+checks live in `validation`, the status machine in `jangar_tui.models`. Checks run in Convex's
+order, so a call with several faults gets the same code from every backend: argument types
+(Convex's validators) first, then NOT_FOUND, then the value checks (lengths, sizes, URLs).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import secrets
+import sqlite3
+import stat
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from jangar_tui.models import (
+    ACTIVE_STATUSES,
+    ChatMessage,
+    ChatSession,
+    ErrorCode,
+    JangarError,
+    Page,
+    WorkOrder,
+    WorkOrderStatus,
+    check_transition,
+)
+from jangar_tui.store import validation as v
+from jangar_tui.store._sqlite_schema import ensure_supported, migrate
+
+BUSY_TIMEOUT_S = 10.0
+
+# Ids encode their table, so an id of another table is refused before any lookup.
+_PREFIX = {"chat_sessions": "ses", "chat_messages": "msg", "work_orders": "wo"}
+_ID = {table: re.compile(rf"{prefix}_[0-9a-f]{{32}}") for table, prefix in _PREFIX.items()}
+_ARG = {"chat_sessions": "sessionId", "chat_messages": "messageId", "work_orders": "workOrderId"}
+_NOUN = {"chat_sessions": "chat session", "chat_messages": "message", "work_orders": "work order"}
+
+# A work order in one of these is live on Temporal: it cannot be removed.
+_RUNNING = frozenset({WorkOrderStatus.SUBMITTED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.RUNNING})
+_ACTIVE_SQL = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATUSES, key=lambda s: s.value))
+
+M = TypeVar("M", ChatSession, ChatMessage, WorkOrder)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def new_id(table: str) -> str:
+    return f"{_PREFIX[table]}_{secrets.token_hex(16)}"
+
+
+def check_id(table: str, value: Any) -> str:
+    name = _ARG[table]
+    if not isinstance(value, str) or not _ID[table].fullmatch(value):
+        raise v.invalid(f"{name} is not a {_NOUN[table]} id.")
+    return value
+
+
+def _not_found(table: str) -> JangarError:
+    return JangarError(ErrorCode.NOT_FOUND, f"That {_NOUN[table]} does not exist or was deleted.")
+
+
+# --- rows <-> models ---------------------------------------------------------------------------
+
+
+def _session(row: sqlite3.Row) -> ChatSession:
+    return ChatSession.model_validate(dict(row))
+
+
+def _message(row: sqlite3.Row) -> ChatMessage:
+    data = dict(row)
+    data["metadata"] = None if data["metadata"] is None else json.loads(data["metadata"])
+    return ChatMessage.model_validate(data)
+
+
+def _work_order(row: sqlite3.Row) -> WorkOrder:
+    return WorkOrder.model_validate(dict(row))
+
+
+_COLUMNS = {
+    "chat_sessions": "_seq, _id, userId, title, lastMessageAt, createdAt, updatedAt, deletedAt",
+    "chat_messages": "_seq, _id, sessionId, role, content, metadata, createdAt, updatedAt, deletedAt",
+    "work_orders": (
+        "_seq, _id, sessionId, workflowId, githubIssueUrl, prompt, title, status, requestedBy, "
+        "targetRepo, targetBranch, prUrl, createdAt, updatedAt, deletedAt"
+    ),
+}
+
+
+_MODEL: dict[str, type[ChatSession] | type[ChatMessage] | type[WorkOrder]] = {
+    "chat_sessions": ChatSession,
+    "chat_messages": ChatMessage,
+    "work_orders": WorkOrder,
+}
+
+
+# --- page cursors --------------------------------------------------------------------------------
+
+
+def encode_cursor(kind: str, key: int, seq: int) -> str:
+    """Opaque to callers: the list it belongs to plus the last row's sort key and `_seq`."""
+    return base64.urlsafe_b64encode(f"{kind}:{key}:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: Any) -> tuple[int, int] | None:
+    if cursor is None:
+        return None
+    if not isinstance(cursor, str):
+        raise v.invalid("cursor must be a string or null.")
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        found_kind, key, seq = text.split(":")
+        if found_kind != kind:
+            raise ValueError(found_kind)
+        return int(key), int(seq)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise v.invalid("That page cursor is not valid for this list; start again from the first page.") from None
+
+
+# --- the database --------------------------------------------------------------------------------
+
+
+class SqliteDb:
+    def __init__(self, path: Path, writer: sqlite3.Connection, reader: sqlite3.Connection) -> None:
+        self.path = path
+        self._w = writer
+        self._r = reader
+
+    @classmethod
+    def open(cls, path: Path) -> SqliteDb:
+        """Create (0700 dir, 0600 file) or open the file, switch to WAL, apply migrations."""
+        path = Path(path)
+        try:
+            _prepare_file(path)
+            writer = _connect(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise unavailable(path, exc) from exc
+        try:
+            ensure_supported(writer)
+            writer.execute("PRAGMA journal_mode = WAL")
+            # LocalStore checkpoints on a background thread (_checkpoint.py), not inside commits.
+            writer.execute("PRAGMA wal_autocheckpoint = 0")
+            migrate(writer)
+            reader = _connect(path)
+            reader.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as exc:
+            writer.close()
+            raise unavailable(path, exc) from exc
+        except BaseException:
+            writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    def close(self) -> None:
+        self._r.close()
+        self._w.close()
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (ours or another process's) commits."""
+        return int(self._r.execute("PRAGMA data_version").fetchone()[0])
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; SQLite failures (busy past the timeout, disk full) become UNAVAILABLE."""
+        try:
+            self._w.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._w
+                self._w.execute("COMMIT")
+            except BaseException:
+                if self._w.in_transaction:
+                    self._w.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise unavailable(self.path, exc) from exc
+
+    @staticmethod
+    def _row(conn: sqlite3.Connection, table: str, row_id: str) -> sqlite3.Row | None:
+        return conn.execute(f"SELECT {_COLUMNS[table]} FROM {table} WHERE _id = ?", (row_id,)).fetchone()
+
+    def _live(self, conn: sqlite3.Connection, table: str, row_id: str) -> sqlite3.Row:
+        row = self._row(conn, table, row_id)
+        if row is None or row["deletedAt"] is not None:
+            raise _not_found(table)
+        return row
+
+    def _any(self, conn: sqlite3.Connection, table: str, row_id: str) -> sqlite3.Row:
+        row = self._row(conn, table, row_id)
+        if row is None:
+            raise _not_found(table)
+        return row
+
+    def _get(self, table: str, row_id: Any, convert: Callable[[sqlite3.Row], M]) -> M | None:
+        row = self._row(self._r, table, check_id(table, row_id))
+        return None if row is None or row["deletedAt"] is not None else convert(row)
+
+    def _page(
+        self,
+        table: str,
+        where: str,
+        params: tuple[Any, ...],
+        sort: str,
+        convert: Callable[[sqlite3.Row], M],
+        num_items: Any,
+        cursor: Any,
+    ) -> Page[M]:
+        """Newest first by (`sort`, _seq): one index range, `numItems + 1` rows read at most."""
+        size = v.page_size(num_items)
+        after = decode_cursor(table, cursor)
+        sql = f"SELECT {_COLUMNS[table]} FROM {table} WHERE {where} AND deletedAt IS NULL"
+        if after is not None:
+            sql += f" AND ({sort}, _seq) < (?, ?)"
+            params = (*params, *after)
+        sql += f" ORDER BY {sort} DESC, _seq DESC LIMIT ?"
+        rows = self._r.execute(sql, (*params, size + 1)).fetchall()
+        page_rows = rows[:size]
+        if page_rows:
+            last = page_rows[-1]
+            next_cursor = encode_cursor(table, last[sort], last["_seq"])
+        else:
+            # Nothing left: hand back a cursor that stays at the end (Convex always gives one).
+            next_cursor = cursor if after is not None else encode_cursor(table, -1, -1)
+        return Page[_MODEL[table]](  # type: ignore[index]
+            page=[convert(r) for r in page_rows], isDone=len(rows) <= size, continueCursor=next_cursor
+        )
+
+    # -- chatSessions -----------------------------------------------------------------------------
+
+    def create_session(self, userId: Any, title: Any) -> ChatSession:
+        user, clean_title = v.user_id(userId), v.title(title)
+        row_id = new_id("chat_sessions")
+        with self._tx() as conn:
+            now = now_ms()
+            conn.execute(
+                "INSERT INTO chat_sessions (_id, userId, title, lastMessageAt, createdAt, updatedAt) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (row_id, user, clean_title, now, now, now),
+            )
+        return ChatSession(id=row_id, userId=user, title=clean_title, lastMessageAt=now, createdAt=now, updatedAt=now)
+
+    def list_sessions(self, userId: Any, numItems: Any, cursor: Any) -> Page[ChatSession]:
+        user = v.string("userId", userId)
+        return self._page("chat_sessions", "userId = ?", (user,), "lastMessageAt", _session, numItems, cursor)
+
+    def get_session(self, sessionId: Any) -> ChatSession | None:
+        return self._get("chat_sessions", sessionId, _session)
+
+    def update_last_message(self, sessionId: Any) -> ChatSession:
+        row_id = check_id("chat_sessions", sessionId)
+        with self._tx() as conn:
+            row = self._live(conn, "chat_sessions", row_id)
+            now = now_ms()
+            conn.execute(
+                "UPDATE chat_sessions SET lastMessageAt = ?, updatedAt = ? WHERE _id = ?",
+                (max(row["lastMessageAt"], now), max(row["updatedAt"], now), row_id),
+            )
+            return _session(self._any(conn, "chat_sessions", row_id))
+
+    def rename_session(self, sessionId: Any, title: Any) -> ChatSession:
+        row_id = check_id("chat_sessions", sessionId)
+        v.string("title", title)
+        with self._tx() as conn:
+            row = self._live(conn, "chat_sessions", row_id)
+            clean_title = v.title(title)
+            conn.execute(
+                "UPDATE chat_sessions SET title = ?, updatedAt = ? WHERE _id = ?",
+                (clean_title, _later(row), row_id),
+            )
+            return _session(self._any(conn, "chat_sessions", row_id))
+
+    def remove_session(self, sessionId: Any) -> None:
+        row_id = check_id("chat_sessions", sessionId)
+        with self._tx() as conn:
+            row = self._any(conn, "chat_sessions", row_id)
+            if row["deletedAt"] is not None:
+                return
+            active = conn.execute(
+                f"SELECT 1 FROM work_orders WHERE sessionId = ? AND deletedAt IS NULL AND status IN ({_ACTIVE_SQL}) "
+                "LIMIT 1",
+                (row_id,),
+            ).fetchone()
+            if active is not None:
+                raise JangarError(
+                    ErrorCode.CONFLICT,
+                    "This session has work orders that are not finished; cancel or delete them first.",
+                )
+            now = now_ms()
+            conn.execute(
+                "UPDATE chat_sessions SET deletedAt = ?, updatedAt = ? WHERE _id = ?",
+                (now, max(row["updatedAt"], now), row_id),
+            )
+
+    def restore_session(self, sessionId: Any) -> ChatSession:
+        return _session(self._restore("chat_sessions", sessionId))
+
+    def _restore(self, table: str, row_id: Any) -> sqlite3.Row:
+        row_id = check_id(table, row_id)
+        with self._tx() as conn:
+            row = self._any(conn, table, row_id)
+            if row["deletedAt"] is None:
+                return row
+            conn.execute(f"UPDATE {table} SET deletedAt = NULL, updatedAt = ? WHERE _id = ?", (_later(row), row_id))
+            return self._any(conn, table, row_id)
+
+    def _remove(self, table: str, row_id: Any, refuse: Callable[[sqlite3.Row], None] | None = None) -> None:
+        row_id = check_id(table, row_id)
+        with self._tx() as conn:
+            row = self._any(conn, table, row_id)
+            if row["deletedAt"] is not None:
+                return
+            if refuse is not None:
+                refuse(row)
+            now = now_ms()
+            conn.execute(
+                f"UPDATE {table} SET deletedAt = ?, updatedAt = ? WHERE _id = ?", (now, max(row["updatedAt"], now), row_id)
+            )
+
+    # -- chatMessages ------------------------------------------------------------------------------
+
+    def append_message(self, sessionId: Any, role: Any, content: Any, metadata: Any = None) -> ChatMessage:
+        session_id = check_id("chat_sessions", sessionId)
+        clean_role = v.role(role)
+        v.string("content", content)
+        row_id = new_id("chat_messages")
+        with self._tx() as conn:
+            session = self._live(conn, "chat_sessions", session_id)
+            clean_content = v.content(content)
+            metadata_text = v.metadata_json(metadata)
+            # Never earlier than the session's last message: createdAt is non-decreasing per
+            # session (with _seq breaking ties), and lastMessageAt never moves backwards.
+            now = max(now_ms(), session["lastMessageAt"])
+            conn.execute(
+                "INSERT INTO chat_messages (_id, sessionId, role, content, metadata, createdAt, updatedAt) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row_id, session_id, clean_role.value, clean_content, metadata_text, now, now),
+            )
+            conn.execute(
+                "UPDATE chat_sessions SET lastMessageAt = ?, updatedAt = ? WHERE _id = ?",
+                (now, max(session["updatedAt"], now), session_id),
+            )
+        return ChatMessage(
+            id=row_id,
+            sessionId=session_id,
+            role=clean_role,
+            content=clean_content,
+            metadata=None if metadata_text is None else json.loads(metadata_text),
+            createdAt=now,
+            updatedAt=now,
+        )
+
+    def list_messages(self, sessionId: Any, numItems: Any, cursor: Any) -> Page[ChatMessage]:
+        session_id = check_id("chat_sessions", sessionId)
+        v.page_size(numItems)
+        if self.get_session(session_id) is None:
+            return _empty_page("chat_messages")
+        return self._page("chat_messages", "sessionId = ?", (session_id,), "createdAt", _message, numItems, cursor)
+
+    def remove_message(self, messageId: Any) -> None:
+        self._remove("chat_messages", messageId)
+
+    def restore_message(self, messageId: Any) -> ChatMessage:
+        return _message(self._restore("chat_messages", messageId))
+
+    # -- workOrders -------------------------------------------------------------------------------
+
+    def create_work_order(
+        self,
+        sessionId: Any,
+        workflowId: Any,
+        *,
+        title: Any = None,
+        prompt: Any = None,
+        githubIssueUrl: Any = None,
+        requestedBy: Any = None,
+        targetRepo: Any = None,
+        targetBranch: Any = None,
+        status: Any = WorkOrderStatus.DRAFT,
+    ) -> WorkOrder:
+        session_id = check_id("chat_sessions", sessionId)
+        v.string("workflowId", workflowId)
+        optional = {
+            "title": title,
+            "prompt": prompt,
+            "githubIssueUrl": githubIssueUrl,
+            "requestedBy": requestedBy,
+            "targetRepo": targetRepo,
+            "targetBranch": targetBranch,
+        }
+        for name, value in optional.items():
+            if value is not None:
+                v.string(name, value)
+        initial = v.create_status(status)
+        row_id = new_id("work_orders")
+        with self._tx() as conn:
+            self._live(conn, "chat_sessions", session_id)
+            fields = {
+                "requestedBy": None if requestedBy is None else v.requested_by(requestedBy),
+                "workflowId": v.workflow_id(workflowId),
+                "title": None if title is None else v.title(title, "work order title"),
+                "prompt": None if prompt is None else v.prompt(prompt),
+                "githubIssueUrl": None if githubIssueUrl is None else v.http_url("githubIssueUrl", githubIssueUrl),
+                "targetRepo": None if targetRepo is None else v.target_repo(targetRepo),
+                "targetBranch": None if targetBranch is None else v.target_branch(targetBranch),
+                "status": initial.value,
+            }
+            taken = conn.execute("SELECT 1 FROM work_orders WHERE workflowId = ?", (fields["workflowId"],)).fetchone()
+            if taken is not None:
+                raise JangarError(ErrorCode.CONFLICT, "A work order with this workflowId already exists.")
+            now = now_ms()
+            conn.execute(
+                "INSERT INTO work_orders (_id, sessionId, workflowId, githubIssueUrl, prompt, title, status, "
+                "requestedBy, targetRepo, targetBranch, createdAt, updatedAt) "
+                "VALUES (:_id, :sessionId, :workflowId, :githubIssueUrl, :prompt, :title, :status, "
+                ":requestedBy, :targetRepo, :targetBranch, :now, :now)",
+                {"_id": row_id, "sessionId": session_id, "now": now, **fields},
+            )
+            return _work_order(self._any(conn, "work_orders", row_id))
+
+    def update_work_order_status(self, workOrderId: Any, status: Any, expectedStatus: Any = None) -> WorkOrder:
+        row_id = check_id("work_orders", workOrderId)
+        target = v.status(status)
+        expected = None if expectedStatus is None else v.status(expectedStatus, "expectedStatus")
+        with self._tx() as conn:
+            row = self._live(conn, "work_orders", row_id)
+            current = WorkOrderStatus(row["status"])
+            if expected is not None and expected != current:
+                raise JangarError(
+                    ErrorCode.CONFLICT,
+                    f"The work order is {current.value}, not {expected.value}: it changed meanwhile; look again.",
+                )
+            if target == current:
+                return _work_order(row)
+            check_transition(current, target)
+            conn.execute(
+                "UPDATE work_orders SET status = ?, updatedAt = ? WHERE _id = ?", (target.value, _later(row), row_id)
+            )
+            return _work_order(self._any(conn, "work_orders", row_id))
+
+    def update_work_order_result(self, workOrderId: Any, prUrl: Any) -> WorkOrder:
+        row_id = check_id("work_orders", workOrderId)
+        if prUrl is not None:
+            v.string("prUrl", prUrl)
+        with self._tx() as conn:
+            row = self._live(conn, "work_orders", row_id)
+            pr_url = None if prUrl is None else v.http_url("prUrl", prUrl)
+            conn.execute("UPDATE work_orders SET prUrl = ?, updatedAt = ? WHERE _id = ?", (pr_url, _later(row), row_id))
+            return _work_order(self._any(conn, "work_orders", row_id))
+
+    def list_work_orders_by_session(self, sessionId: Any, numItems: Any, cursor: Any) -> Page[WorkOrder]:
+        session_id = check_id("chat_sessions", sessionId)
+        v.page_size(numItems)
+        if self.get_session(session_id) is None:
+            return _empty_page("work_orders")
+        return self._page("work_orders", "sessionId = ?", (session_id,), "createdAt", _work_order, numItems, cursor)
+
+    def list_work_orders_by_status(self, status: Any, numItems: Any, cursor: Any) -> Page[WorkOrder]:
+        wanted = v.status(status)
+        return self._page("work_orders", "status = ?", (wanted.value,), "updatedAt", _work_order, numItems, cursor)
+
+    def get_work_order(self, workOrderId: Any) -> WorkOrder | None:
+        return self._get("work_orders", workOrderId, _work_order)
+
+    def remove_work_order(self, workOrderId: Any) -> None:
+        def refuse_live(row: sqlite3.Row) -> None:
+            if WorkOrderStatus(row["status"]) in _RUNNING:
+                raise JangarError(
+                    ErrorCode.CONFLICT,
+                    f"The work order is {row['status']}; cancel it before deleting it.",
+                )
+
+        self._remove("work_orders", workOrderId, refuse_live)
+
+    def restore_work_order(self, workOrderId: Any) -> WorkOrder:
+        return _work_order(self._restore("work_orders", workOrderId))
+
+    # -- watcher snapshots (the newest `limit` rows; no cursor) ------------------------------------
+
+    def recent_sessions(self, userId: Any, limit: int) -> list[ChatSession]:
+        rows = self._r.execute(
+            f"SELECT {_COLUMNS['chat_sessions']} FROM chat_sessions WHERE userId = ? AND deletedAt IS NULL "
+            "ORDER BY lastMessageAt DESC, _seq DESC LIMIT ?",
+            (v.string("userId", userId), limit),
+        ).fetchall()
+        return [_session(r) for r in rows]
+
+    def recent_messages(self, sessionId: Any, limit: int) -> list[ChatMessage]:
+        """Oldest first, ready to render."""
+        session_id = check_id("chat_sessions", sessionId)
+        if self.get_session(session_id) is None:
+            return []
+        rows = self._r.execute(
+            f"SELECT {_COLUMNS['chat_messages']} FROM chat_messages WHERE sessionId = ? AND deletedAt IS NULL "
+            "ORDER BY createdAt DESC, _seq DESC LIMIT ?",
+            (session_id, limit),
+        ).fetchall()
+        return [_message(r) for r in reversed(rows)]
+
+    def recent_work_orders(self, sessionId: Any, limit: int) -> list[WorkOrder]:
+        session_id = check_id("chat_sessions", sessionId)
+        if self.get_session(session_id) is None:
+            return []
+        rows = self._r.execute(
+            f"SELECT {_COLUMNS['work_orders']} FROM work_orders WHERE sessionId = ? AND deletedAt IS NULL "
+            "ORDER BY createdAt DESC, _seq DESC LIMIT ?",
+            (session_id, limit),
+        ).fetchall()
+        return [_work_order(r) for r in rows]
+
+
+def _later(row: sqlite3.Row) -> int:
+    """The new updatedAt: now, but never before the current one (the clock may step back)."""
+    return max(row["updatedAt"], now_ms())
+
+
+def _empty_page(table: str) -> Page[Any]:
+    """What a list of an unknown or deleted session returns (a cursor that stays at the end)."""
+    return Page[_MODEL[table]](page=[], isDone=True, continueCursor=encode_cursor(table, -1, -1))  # type: ignore[index]
+
+
+def unavailable(path: Path, exc: sqlite3.Error | OSError) -> JangarError:
+    return JangarError(ErrorCode.UNAVAILABLE, f"The local database {path} cannot be used right now: {exc}.")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _prepare_file(path: Path) -> None:
+    """Private to the user: a new data dir is 0700; the file is 0600 (SQLite gives -wal/-shm its mode)."""
+    directory = path.parent
+    if not directory.exists():
+        directory.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    if stat.S_IMODE(os.stat(path).st_mode) != 0o600:
+        os.chmod(path, 0o600)

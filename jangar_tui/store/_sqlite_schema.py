@@ -1,0 +1,119 @@
+"""The embedded database's schema, as an ordered list of migrations.
+
+`PRAGMA user_version` records how many migrations a file has had. Opening a file applies the
+missing ones, each in its own transaction together with the version bump, so a crash leaves the
+file at a whole version. A release only ever appends to `MIGRATIONS`: never edit a shipped entry.
+
+Columns are DESIGN.md's. `_seq` is the only addition: an explicit INTEGER PRIMARY KEY (a stable
+rowid, like Convex's `_creationTime`) that breaks ties between equal timestamps in sort order
+and in page cursors. Every index ends in it implicitly, so each list is one index range scan.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from jangar_tui.models import ErrorCode, JangarError
+
+_V1 = [
+    """
+    CREATE TABLE chat_sessions (
+        _seq INTEGER PRIMARY KEY,
+        _id TEXT NOT NULL UNIQUE,
+        userId TEXT NOT NULL,
+        title TEXT NOT NULL,
+        lastMessageAt INTEGER NOT NULL,
+        createdAt INTEGER NOT NULL,
+        updatedAt INTEGER NOT NULL,
+        deletedAt INTEGER
+    )
+    """,
+    """
+    CREATE TABLE chat_messages (
+        _seq INTEGER PRIMARY KEY,
+        _id TEXT NOT NULL UNIQUE,
+        sessionId TEXT NOT NULL REFERENCES chat_sessions(_id),
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+        content TEXT NOT NULL,
+        metadata TEXT,
+        createdAt INTEGER NOT NULL,
+        updatedAt INTEGER NOT NULL,
+        deletedAt INTEGER
+    )
+    """,
+    """
+    CREATE TABLE work_orders (
+        _seq INTEGER PRIMARY KEY,
+        _id TEXT NOT NULL UNIQUE,
+        sessionId TEXT NOT NULL REFERENCES chat_sessions(_id),
+        workflowId TEXT NOT NULL,
+        githubIssueUrl TEXT,
+        prompt TEXT,
+        title TEXT,
+        status TEXT NOT NULL CHECK (status IN
+            ('draft', 'submitted', 'accepted', 'running', 'succeeded', 'failed', 'canceled')),
+        requestedBy TEXT,
+        targetRepo TEXT,
+        targetBranch TEXT,
+        prUrl TEXT,
+        createdAt INTEGER NOT NULL,
+        updatedAt INTEGER NOT NULL,
+        deletedAt INTEGER
+    )
+    """,
+    "CREATE INDEX chat_sessions_by_user ON chat_sessions(userId, lastMessageAt)",
+    "CREATE INDEX chat_messages_by_session ON chat_messages(sessionId, createdAt)",
+    "CREATE INDEX work_orders_by_session ON work_orders(sessionId, createdAt)",
+    "CREATE INDEX work_orders_by_status ON work_orders(status, updatedAt)",
+]
+
+# v2: the workflowId CONFLICT check becomes an index lookup (and a guarantee, across processes).
+_V2 = ["CREATE UNIQUE INDEX work_orders_by_workflow_id ON work_orders(workflowId)"]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, migrations: list[list[str]] = MIGRATIONS) -> int:
+    """Bring the file up to `len(migrations)`; returns the version it had before.
+
+    `conn` must be in autocommit mode (isolation_level=None). Concurrent openers serialize on
+    BEGIN IMMEDIATE and re-read the version inside the lock, so each step runs once.
+    """
+    target = len(migrations)
+    before = _version(conn)
+    _refuse_newer(before, target)
+    if before == target:
+        return before
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = _version(conn)
+        _refuse_newer(current, target)
+        for version in range(current, target):
+            for statement in migrations[version]:
+                conn.execute(statement)
+        # PRAGMA does not take parameters; target is an int we computed.
+        conn.execute(f"PRAGMA user_version = {int(target)}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return before
+
+
+def ensure_supported(conn: sqlite3.Connection, migrations: list[list[str]] = MIGRATIONS) -> None:
+    """Refuse a file written by a newer release before touching it (even the journal mode)."""
+    _refuse_newer(_version(conn), len(migrations))
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _refuse_newer(version: int, target: int) -> None:
+    if version > target:
+        raise JangarError(
+            ErrorCode.UNAVAILABLE,
+            f"The local database was written by a newer Jangar (schema v{version}, this one knows v{target}); "
+            "upgrade Jangar to open it.",
+        )

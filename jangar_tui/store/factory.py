@@ -1,0 +1,17 @@
+"""Pick the backend the settings ask for."""
+
+from __future__ import annotations
+
+from jangar_tui.config import Settings
+from jangar_tui.store.base import Store
+
+
+def open_store(settings: Settings) -> Store:
+    """LocalStore for `backend == "local"`, ConvexStore for `"convex"` (imported only then)."""
+    if settings.backend == "convex":
+        from jangar_tui.store.convex import ConvexStore
+
+        return ConvexStore(settings)
+    from jangar_tui.store.local import LocalStore
+
+    return LocalStore(settings)

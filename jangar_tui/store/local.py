@@ -1,0 +1,274 @@
+"""LocalStore: the embedded backend (SQLite in WAL mode in the user data dir).
+
+The rules live in `_sqlite_db.SqliteDb`; this module makes it async and live:
+
+- All SQLite work runs on one dedicated thread (sqlite3 releases the GIL while it works), so the
+  event loop never blocks and the connections never change threads.
+- Watchers yield a full snapshot at once and again whenever it changes. A write through this
+  store wakes them at once; a write by another process (a Temporal worker on the same file) is
+  seen by polling `PRAGMA data_version` every `POLL_INTERVAL_S` while anyone is watching, which
+  costs one tiny query when nothing changed. Watchers re-query only after a change and yield
+  only when their snapshot differs from the last one they yielded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from jangar_tui.config import Settings
+from jangar_tui.models import (
+    ChatMessage,
+    ChatSession,
+    ConnectionState,
+    ErrorCode,
+    JangarError,
+    Page,
+    Role,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from jangar_tui.store import validation as v
+from jangar_tui.store._checkpoint import BackgroundCheckpointer
+from jangar_tui.store._sqlite_db import SqliteDb, unavailable
+from jangar_tui.store.base import DEFAULT_PAGE_SIZE
+
+POLL_INTERVAL_S = 0.05
+
+R = TypeVar("R")
+Snapshot = TypeVar("Snapshot")
+
+
+class LocalStore:
+    """The `Store` protocol on an SQLite file. Open with a path or the app's `Settings`.
+
+    Use one instance from one event loop (its watchers wake on asyncio events); other processes
+    open their own instance on the same file.
+    """
+
+    def __init__(self, target: Settings | Path | str) -> None:
+        self._path = Path(target.db_path if isinstance(target, Settings) else target)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jangar-sqlite")
+        try:
+            self._db = self._executor.submit(SqliteDb.open, self._path).result()
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            raise
+        self._checkpointer = BackgroundCheckpointer(self._path)
+        self._closed = False
+        self._changed = asyncio.Event()  # replaced on every change; watchers hold the old one
+        self._seen_version: int | None = None
+        self._watchers = 0
+        self._poller: asyncio.Task[None] | None = None
+        self._closed_event = asyncio.Event()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def description(self) -> str:
+        return f"embedded ({self._path})"
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        if self._closed:
+            raise JangarError(ErrorCode.UNAVAILABLE, "The local store is closed.")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        except sqlite3.OperationalError as exc:  # a read that stayed busy, an I/O error
+            raise unavailable(self._path, exc) from exc
+
+    async def _write(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run a change, then wake the watchers (only when it succeeded: a refused call changes nothing)."""
+
+        def change_and_version() -> tuple[R, int]:
+            result = fn(*args, **kwargs)
+            # Our own commit bumps the reader's data_version; record it so the poller does not
+            # wake everyone a second time for the same change.
+            return result, self._db.data_version()
+
+        result, version = await self._run(change_and_version)
+        self._checkpointer.committed()
+        self._seen_version = version
+        self._signal()
+        return result
+
+    def _signal(self) -> None:
+        event, self._changed = self._changed, asyncio.Event()
+        event.set()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        self._closed_event.set()
+        self._signal()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._db.close)
+        self._executor.shutdown(wait=True)
+        await loop.run_in_executor(None, self._checkpointer.close)
+
+    # -- chatSessions -----------------------------------------------------------------------------
+
+    async def create_session(self, userId: str, title: str) -> ChatSession:
+        return await self._write(self._db.create_session, userId, title)
+
+    async def list_sessions(
+        self, userId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[ChatSession]:
+        return await self._run(self._db.list_sessions, userId, numItems, cursor)
+
+    async def get_session(self, sessionId: str) -> ChatSession | None:
+        return await self._run(self._db.get_session, sessionId)
+
+    async def update_last_message(self, sessionId: str) -> ChatSession:
+        return await self._write(self._db.update_last_message, sessionId)
+
+    async def rename_session(self, sessionId: str, title: str) -> ChatSession:
+        return await self._write(self._db.rename_session, sessionId, title)
+
+    async def remove_session(self, sessionId: str) -> None:
+        await self._write(self._db.remove_session, sessionId)
+
+    async def restore_session(self, sessionId: str) -> ChatSession:
+        return await self._write(self._db.restore_session, sessionId)
+
+    # -- chatMessages -----------------------------------------------------------------------------
+
+    async def append_message(
+        self, sessionId: str, role: Role | str, content: str, metadata: Any = None
+    ) -> ChatMessage:
+        return await self._write(self._db.append_message, sessionId, role, content, metadata)
+
+    async def list_messages(
+        self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[ChatMessage]:
+        return await self._run(self._db.list_messages, sessionId, numItems, cursor)
+
+    async def remove_message(self, messageId: str) -> None:
+        await self._write(self._db.remove_message, messageId)
+
+    async def restore_message(self, messageId: str) -> ChatMessage:
+        return await self._write(self._db.restore_message, messageId)
+
+    # -- workOrders -------------------------------------------------------------------------------
+
+    async def create_work_order(
+        self,
+        sessionId: str,
+        workflowId: str,
+        *,
+        title: str | None = None,
+        prompt: str | None = None,
+        githubIssueUrl: str | None = None,
+        requestedBy: str | None = None,
+        targetRepo: str | None = None,
+        targetBranch: str | None = None,
+        status: WorkOrderStatus | str = WorkOrderStatus.DRAFT,
+    ) -> WorkOrder:
+        return await self._write(
+            self._db.create_work_order,
+            sessionId,
+            workflowId,
+            title=title,
+            prompt=prompt,
+            githubIssueUrl=githubIssueUrl,
+            requestedBy=requestedBy,
+            targetRepo=targetRepo,
+            targetBranch=targetBranch,
+            status=status,
+        )
+
+    async def update_work_order_status(
+        self,
+        workOrderId: str,
+        status: WorkOrderStatus | str,
+        expectedStatus: WorkOrderStatus | str | None = None,
+    ) -> WorkOrder:
+        return await self._write(self._db.update_work_order_status, workOrderId, status, expectedStatus)
+
+    async def update_work_order_result(self, workOrderId: str, prUrl: str | None) -> WorkOrder:
+        return await self._write(self._db.update_work_order_result, workOrderId, prUrl)
+
+    async def list_work_orders_by_session(
+        self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[WorkOrder]:
+        return await self._run(self._db.list_work_orders_by_session, sessionId, numItems, cursor)
+
+    async def list_work_orders_by_status(
+        self, status: WorkOrderStatus | str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[WorkOrder]:
+        return await self._run(self._db.list_work_orders_by_status, status, numItems, cursor)
+
+    async def get_work_order(self, workOrderId: str) -> WorkOrder | None:
+        return await self._run(self._db.get_work_order, workOrderId)
+
+    async def remove_work_order(self, workOrderId: str) -> None:
+        await self._write(self._db.remove_work_order, workOrderId)
+
+    async def restore_work_order(self, workOrderId: str) -> WorkOrder:
+        return await self._write(self._db.restore_work_order, workOrderId)
+
+    # -- live -------------------------------------------------------------------------------------
+
+    def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:
+        return self._watch(self._db.recent_sessions, userId, v.watch_limit(limit))
+
+    def watch_messages(self, sessionId: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
+        return self._watch(self._db.recent_messages, sessionId, v.watch_limit(limit))
+
+    def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:
+        return self._watch(self._db.recent_work_orders, sessionId, v.watch_limit(limit))
+
+    async def watch_connection(self) -> AsyncIterator[ConnectionState]:
+        # The file is always there: live until the store closes.
+        yield ConnectionState.LIVE
+        await self._closed_event.wait()
+
+    async def _watch(self, query: Callable[..., list[Snapshot]], *args: Any) -> AsyncIterator[list[Snapshot]]:
+        self._watchers += 1
+        self._ensure_poller()
+        try:
+            previous: list[Snapshot] | None = None
+            while not self._closed:
+                changed = self._changed  # taken before the query, so no change can slip between
+                snapshot = await self._run(query, *args)
+                if snapshot != previous:
+                    previous = snapshot
+                    yield snapshot
+                await changed.wait()
+        finally:
+            self._watchers -= 1
+            if self._watchers == 0 and self._poller is not None:
+                self._poller.cancel()
+                self._poller = None
+
+    def _ensure_poller(self) -> None:
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.get_running_loop().create_task(self._poll(), name="jangar-sqlite-poll")
+
+    async def _poll(self) -> None:
+        """Notice commits by other processes (a Temporal worker writing the same file)."""
+        while not self._closed:
+            await asyncio.sleep(POLL_INTERVAL_S)
+            try:
+                version = await self._run(self._db.data_version)
+            except JangarError:  # closed meanwhile
+                return
+            if version != self._seen_version:
+                self._seen_version = version
+                self._signal()
