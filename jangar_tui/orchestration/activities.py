@@ -1,0 +1,221 @@
+"""The worker's side effects, as Temporal activities: store updates, the workspace, the agent.
+
+Every activity is safe to run again (Temporal retries them, and a crashed worker's activity runs
+again elsewhere): status moves are idempotent in the store, the workspace is fetched when it
+exists, a new agent attempt first kills the group an earlier attempt left running, and the
+completion message is appended only when the session does not have it yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from jangar_tui.config import Settings
+from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
+from jangar_tui.orchestration.agent import AgentCommandNotFound, AgentProcess, kill_stale_group
+from jangar_tui.orchestration.payloads import (
+    COMPLETION_KIND,
+    MARK_ACCEPTED,
+    PREPARE_WORKSPACE,
+    RECORD_OUTCOME,
+    RUN_AGENT,
+    AgentRequest,
+    AgentResult,
+    Outcome,
+    WorkOrderInput,
+)
+from jangar_tui.orchestration.workspace import GitError, prepare_workspace
+from jangar_tui.store.base import Store
+
+S = WorkOrderStatus
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Error types the workflow reads (ApplicationError.type).
+WORK_ORDER_GONE = "WorkOrderGone"
+AGENT_NOT_FOUND = "AgentCommandNotFound"
+WORKSPACE_FAILED = "WorkspaceFailed"
+# How often the agent activity heartbeats (the worker throttles what reaches the server).
+HEARTBEAT_EVERY_S = 1.0
+# The completion message is looked for among the session's newest messages.
+COMPLETION_LOOKBACK = 100
+
+
+def _store_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Store refusals are final (retrying cannot help); an unreachable store is retried."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except JangarError as exc:
+            raise ApplicationError(
+                exc.message, type=f"JangarError.{exc.code.value}", non_retryable=exc.code != ErrorCode.UNAVAILABLE
+            ) from exc
+
+    return wrapper
+
+
+class WorkOrderActivities:
+    """Holds the store and settings the activities work with; register `all()` on a worker."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.mark_accepted, self.prepare_workspace, self.run_agent, self.record_outcome]
+
+    @activity.defn(name=MARK_ACCEPTED)
+    @_store_errors
+    async def mark_accepted(self, workOrderId: str) -> None:
+        """Move the work order to `accepted` (a launch may not have marked it `submitted` yet)."""
+        work_order = await self._get(workOrderId)
+        if work_order.status == S.DRAFT:
+            # The workflow exists, so the launch happened; the launcher's own update may be late.
+            work_order = await self._move(work_order, S.SUBMITTED)
+        if work_order.status == S.SUBMITTED:
+            work_order = await self._move(work_order, S.ACCEPTED)
+        if work_order.status.is_terminal:
+            raise ApplicationError(
+                f"The work order is already {work_order.status.value}.", type=WORK_ORDER_GONE, non_retryable=True
+            )
+
+    @activity.defn(name=PREPARE_WORKSPACE)
+    @_store_errors
+    async def prepare_workspace(self, inp: WorkOrderInput) -> str | None:
+        if not inp.targetRepo:
+            return None
+        try:
+            path = await prepare_workspace(self.settings.data_dir, inp.targetRepo, inp.targetBranch, inp.workOrderId)
+        except GitError as exc:
+            raise ApplicationError(str(exc), type=WORKSPACE_FAILED) from exc
+        return str(path)
+
+    @activity.defn(name=RUN_AGENT)
+    @_store_errors
+    async def run_agent(self, req: AgentRequest) -> AgentResult:
+        """Run the agent to its end; marks `running` once the process exists."""
+        info = activity.info()
+        if info.heartbeat_details:
+            # An earlier attempt's worker died; its agent may still be running on this host.
+            await kill_stale_group(info.heartbeat_details[0])
+        work_order = await self._get(req.workOrderId)
+        if work_order.status.is_terminal:
+            raise ApplicationError(
+                f"The work order is already {work_order.status.value}.", type=WORK_ORDER_GONE, non_retryable=True
+            )
+        env = {**os.environ, "JANGAR_WORK_ORDER_ID": req.workOrderId}
+        try:
+            agent = await AgentProcess.start(
+                self.settings.agent_command,
+                req.prompt,
+                prompt_via=self.settings.agent_prompt_via,
+                cwd=req.workspace,
+                env=env,
+            )
+        except AgentCommandNotFound as exc:
+            raise ApplicationError(str(exc), type=AGENT_NOT_FOUND, non_retryable=True) from None
+        mark = agent.mark().as_dict()
+        heartbeats = asyncio.create_task(_heartbeat_forever(mark))
+        try:
+            work_order = await self._move(work_order, S.RUNNING)
+            if work_order.status != S.RUNNING:  # closed meanwhile (canceled as a draft, reconciled)
+                raise ApplicationError(
+                    f"The work order is already {work_order.status.value}.", type=WORK_ORDER_GONE, non_retryable=True
+                )
+            return await agent.wait()
+        except asyncio.CancelledError:
+            # Cancel, timeout, worker shutdown, or the workflow went away: stop the whole group.
+            await agent.stop()
+            details = activity.cancellation_details()
+            if details is None or not details.cancel_requested:
+                raise  # not a cancel from the workflow: Temporal retries or times it out
+            # A requested cancel ends as a result, so the agent's last words reach the workflow
+            # (Temporal drops the details of a cancelled activity).
+            return AgentResult(
+                exitCode=agent.returncode if agent.returncode is not None else -1,
+                output=agent.stdout.text(),
+                errorOutput=agent.stderr.text(),
+                canceled=True,
+            )
+        except BaseException:
+            await agent.stop()
+            raise
+        finally:
+            heartbeats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeats
+
+    @activity.defn(name=RECORD_OUTCOME)
+    @_store_errors
+    async def record_outcome(self, outcome: Outcome) -> None:
+        """Record the result: prUrl, ONE completion message, then the terminal status.
+
+        Idempotent: a retry (or a new worker after a crash) finds what the previous attempt wrote.
+        When the work order is already closed with another status (canceled as a draft, fixed by
+        the reconciler), nothing is written: that path has its own message.
+        """
+        if outcome.abandonedAgent:
+            await kill_stale_group(outcome.abandonedAgent)
+        work_order = await self._get(outcome.workOrderId)
+        if work_order.status.is_terminal and work_order.status != outcome.status:
+            return
+        if outcome.prUrl and work_order.prUrl != outcome.prUrl and not work_order.status.is_terminal:
+            work_order = await self.store.update_work_order_result(work_order.id, outcome.prUrl)
+        if not await has_completion_message(self.store, work_order.sessionId, work_order.id):
+            metadata: dict[str, Any] = {
+                "workOrderId": work_order.id,
+                "workflowId": work_order.workflowId,
+                "kind": COMPLETION_KIND,
+                "status": outcome.status.value,
+            }
+            if outcome.prUrl:
+                metadata["prUrl"] = outcome.prUrl
+            if outcome.exitCode is not None:
+                metadata["exitCode"] = outcome.exitCode
+            role = Role.ASSISTANT if outcome.status == S.SUCCEEDED else Role.SYSTEM
+            await self.store.append_message(work_order.sessionId, role, outcome.message, metadata)
+        if not work_order.status.is_terminal:
+            await self._move(work_order, outcome.status)
+
+    async def _get(self, work_order_id: str) -> WorkOrder:
+        work_order = await self.store.get_work_order(work_order_id)
+        if work_order is None:
+            raise ApplicationError("The work order no longer exists.", type=WORK_ORDER_GONE, non_retryable=True)
+        return work_order
+
+    async def _move(self, work_order: WorkOrder, status: WorkOrderStatus) -> WorkOrder:
+        """Set `status` unless someone else moved the work order first; return the current row."""
+        try:
+            return await self.store.update_work_order_status(work_order.id, status, expectedStatus=work_order.status)
+        except JangarError as exc:
+            if exc.code != ErrorCode.CONFLICT:
+                raise
+        return await self._get(work_order.id)
+
+
+async def has_completion_message(store: Store, session_id: str, work_order_id: str) -> bool:
+    """True when the session's newest messages hold the completion message of this work order."""
+    page = await store.list_messages(session_id, numItems=COMPLETION_LOOKBACK)
+    return any(
+        isinstance(m.metadata, dict)
+        and m.metadata.get("workOrderId") == work_order_id
+        and m.metadata.get("kind") == COMPLETION_KIND
+        for m in page.page
+    )
+
+
+async def _heartbeat_forever(details: dict[str, Any]) -> None:
+    # The details let a later attempt find (and kill) this agent if this worker dies.
+    while True:
+        activity.heartbeat(details)
+        await asyncio.sleep(HEARTBEAT_EVERY_S)

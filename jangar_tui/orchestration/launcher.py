@@ -1,0 +1,320 @@
+"""`TemporalLauncher`: the service's `Launcher` on Temporal.
+
+It connects lazily and drops the connection when Temporal stops answering, so a launch after
+Temporal is back simply works. A launch starts the workflow under the work order's own
+`workflowId` (a second launch finds it started and never creates another), then marks it
+`submitted`; when Temporal cannot be reached the work order stays `draft` and the error says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from google.protobuf.json_format import MessageToDict
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent as ProtoHistoryEvent
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from jangar_tui.config import Settings
+from jangar_tui.models import (
+    ErrorCode,
+    HistoryEvent,
+    JangarError,
+    TemporalState,
+    WorkflowDescription,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from jangar_tui.orchestration.client import connect, is_unreachable, temporal_target
+from jangar_tui.orchestration.payloads import DEFAULT_HEARTBEAT_TIMEOUT_S, WORKFLOW_NAME, WorkOrderInput
+from jangar_tui.service import new_workflow_id
+from jangar_tui.store.base import Store
+
+S = WorkOrderStatus
+RPC_TIMEOUT = timedelta(seconds=5)
+STATE_POLL_S = 2.0
+_RETRYABLE = frozenset({S.FAILED, S.CANCELED})
+T = TypeVar("T")
+
+
+class TemporalLauncher:
+    """Launch, cancel, retry and inspect work orders on Temporal."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        address: str | None = None,
+        embedded: bool | None = None,
+        client: Client | None = None,
+        connect_timeout_s: float = 2.0,
+        poll_interval_s: float = STATE_POLL_S,
+        heartbeat_timeout_s: float | None = DEFAULT_HEARTBEAT_TIMEOUT_S,
+    ) -> None:
+        default_address, default_embedded = temporal_target(settings)
+        self.settings = settings
+        self.store = store
+        self.address = address or default_address
+        self.namespace = settings.temporal_namespace
+        self.task_queue = settings.task_queue
+        self.embedded = default_embedded if embedded is None else embedded
+        self.heartbeat_timeout_s = heartbeat_timeout_s
+        self._client = client
+        self._connect_timeout_s = connect_timeout_s
+        self._poll_interval_s = poll_interval_s
+        self._connect_lock = asyncio.Lock()
+        self._connect_attempts = 0
+        self._connect_error: ConnectionError | None = None
+        self._last_error: str | None = None
+        # Why Temporal may be down, when we know more than the connection error (set by the runtime).
+        self.hint: str | None = None
+
+    # -- connection ----------------------------------------------------------------------------
+    async def client(self) -> Client:
+        """The connected client, connecting now when there is none; `JangarError(UNAVAILABLE)` if down."""
+        if self._client is not None:
+            return self._client
+        attempts_before = self._connect_attempts
+        async with self._connect_lock:
+            if self._client is not None:
+                return self._client
+            if self._connect_attempts != attempts_before and self._connect_error is not None:
+                # Someone tried while we waited for the lock and failed: do not wait again.
+                raise self._unavailable(self._connect_error)
+            self._connect_attempts += 1
+            try:
+                self._client = await connect(self.address, self.namespace, timeout_s=self._connect_timeout_s)
+            except ConnectionError as exc:
+                self._connect_error = exc
+                raise self._unavailable(exc) from None
+            self._connect_error = None
+            self._last_error = None
+            return self._client
+
+    def _unavailable(self, exc: BaseException) -> JangarError:
+        reason = exc.message if isinstance(exc, RPCError) else str(exc) or type(exc).__name__
+        self._last_error = reason
+        hint = f" ({self.hint})" if self.hint else ""
+        return JangarError(ErrorCode.UNAVAILABLE, f"Temporal at {self.address} is not reachable: {reason}{hint}")
+
+    def _forget_client(self) -> None:
+        # The next call connects afresh (the server may come back on another process).
+        self._client = None
+
+    async def _call(self, make_call: Callable[[Client], Awaitable[T]]) -> T:
+        """Run one Temporal call; an unreachable server becomes `JangarError(UNAVAILABLE)`."""
+        client = await self.client()
+        try:
+            # A quick call without retries first: the SDK retries an unreachable server for as
+            # long as the call's timeout allows, and the operator should not wait that long.
+            await client.workflow_service.get_system_info(
+                GetSystemInfoRequest(), retry=False, timeout=timedelta(seconds=self._connect_timeout_s)
+            )
+            return await asyncio.wait_for(make_call(client), RPC_TIMEOUT.total_seconds() + 1)
+        except Exception as exc:
+            if is_unreachable(exc):
+                self._forget_client()
+                raise self._unavailable(exc) from None
+            raise
+
+    # -- Launcher ------------------------------------------------------------------------------
+    async def launch(self, work_order: WorkOrder) -> WorkOrder:
+        if work_order.status != S.DRAFT:
+            current = await self._current(work_order)
+            if current.status == S.DRAFT:
+                return await self.launch(current)
+            return current  # already launched (or closed): launching again changes nothing
+        inp = WorkOrderInput(
+            workOrderId=work_order.id,
+            sessionId=work_order.sessionId,
+            prompt=work_order.prompt,
+            title=work_order.title,
+            targetRepo=work_order.targetRepo,
+            targetBranch=work_order.targetBranch,
+            githubIssueUrl=work_order.githubIssueUrl,
+            requestedBy=work_order.requestedBy,
+            agentTimeoutS=self.settings.agent_timeout_s,
+            heartbeatTimeoutS=self.heartbeat_timeout_s,
+        )
+
+        async def start(client: Client) -> None:
+            try:
+                await client.start_workflow(
+                    WORKFLOW_NAME,
+                    inp,
+                    id=work_order.workflowId,
+                    task_queue=self.task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    rpc_timeout=RPC_TIMEOUT,
+                )
+            except WorkflowAlreadyStartedError:
+                pass  # started by an earlier launch: one workflow per work order, never two
+
+        await self._call(start)
+        try:
+            return await self.store.update_work_order_status(work_order.id, S.SUBMITTED, expectedStatus=S.DRAFT)
+        except JangarError as exc:
+            if exc.code != ErrorCode.CONFLICT:
+                raise
+            # The worker got there first (it marks `submitted` itself when it sees a draft).
+            return await self._current(work_order)
+
+    async def cancel(self, work_order: WorkOrder) -> WorkOrder:
+        current = await self._current(work_order)
+        if current.status == S.DRAFT:
+            return await self.store.update_work_order_status(current.id, S.CANCELED, expectedStatus=S.DRAFT)
+        if current.status.is_terminal:
+            return current
+
+        async def request_cancel(client: Client) -> None:
+            await client.get_workflow_handle(current.workflowId).cancel(rpc_timeout=RPC_TIMEOUT)
+
+        try:
+            await self._call(request_cancel)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # No workflow behind it (it never started or was deleted): close it in the store.
+            return await self.store.update_work_order_status(current.id, S.CANCELED, expectedStatus=current.status)
+        # The workflow marks `canceled` once the agent's process group is gone.
+        return await self._current(current)
+
+    async def retry(self, work_order: WorkOrder) -> WorkOrder:
+        current = await self._current(work_order)
+        if current.status not in _RETRYABLE:
+            raise JangarError(
+                ErrorCode.INVALID_TRANSITION,
+                f"Only a failed or canceled work order can be retried; this one is {current.status.value}.",
+            )
+        return await self.store.create_work_order(
+            current.sessionId,
+            new_workflow_id(),
+            title=current.title,
+            prompt=current.prompt,
+            githubIssueUrl=current.githubIssueUrl,
+            requestedBy=current.requestedBy,
+            targetRepo=current.targetRepo,
+            targetBranch=current.targetBranch,
+        )
+
+    async def describe(self, work_order: WorkOrder) -> WorkflowDescription | None:
+        async def call(client: Client) -> WorkflowDescription | None:
+            try:
+                desc = await client.get_workflow_handle(work_order.workflowId).describe(rpc_timeout=RPC_TIMEOUT)
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return None
+                raise
+            return WorkflowDescription(
+                workflowId=desc.id,
+                runId=desc.run_id,
+                status=desc.status.name if desc.status is not None else "UNKNOWN",
+                taskQueue=desc.task_queue,
+                startTime=_ms(desc.start_time),
+                closeTime=_ms(desc.close_time),
+                historyLength=desc.history_length,
+            )
+
+        return await self._call(call)
+
+    async def history(self, work_order: WorkOrder) -> list[HistoryEvent]:
+        async def call(client: Client) -> list[HistoryEvent]:
+            handle: WorkflowHandle = client.get_workflow_handle(work_order.workflowId)
+            try:
+                return [_event(e) async for e in handle.fetch_history_events(rpc_timeout=RPC_TIMEOUT)]
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return []
+                raise
+
+        return await self._call(call)
+
+    async def watch_state(self) -> AsyncIterator[TemporalState]:
+        """The state now, then on every change (reachability is checked every `poll_interval_s`)."""
+        last: TemporalState | None = None
+        while True:
+            state = await self.check_state()
+            if state != last:
+                last = state
+                yield state
+            await asyncio.sleep(self._poll_interval_s)
+
+    async def check_state(self) -> TemporalState:
+        try:
+            client = await self.client()
+            await asyncio.wait_for(
+                client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=RPC_TIMEOUT),
+                RPC_TIMEOUT.total_seconds() + 1,
+            )
+        except JangarError:
+            return self.state(up=False)
+        except Exception as exc:  # noqa: BLE001 - any failure means "down", with its reason
+            self._forget_client()
+            self._last_error = str(exc)[:200] or type(exc).__name__
+            return self.state(up=False)
+        return self.state(up=True)
+
+    def state(self, *, up: bool) -> TemporalState:
+        return TemporalState(
+            address=self.address,
+            namespace=self.namespace,
+            embedded=self.embedded,
+            up=up,
+            detail=None if up else "; ".join(d for d in (self._last_error, self.hint) if d) or None,
+        )
+
+    async def aclose(self) -> None:
+        self._client = None  # the SDK closes its connection when the client is dropped
+
+    async def _current(self, work_order: WorkOrder) -> WorkOrder:
+        current = await self.store.get_work_order(work_order.id)
+        if current is None:
+            raise JangarError(ErrorCode.NOT_FOUND, "That work order no longer exists.")
+        return current
+
+
+def _ms(value: datetime | None) -> int | None:
+    return int(value.timestamp() * 1000) if value is not None else None
+
+
+def _event(event: ProtoHistoryEvent) -> HistoryEvent:
+    name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+    event_type = "".join(part.capitalize() for part in name.split("_"))
+    return HistoryEvent(
+        eventId=event.event_id,
+        eventType=event_type,
+        eventTime=int(event.event_time.ToMilliseconds()) if event.HasField("event_time") else None,
+        details=_event_details(event),
+    )
+
+
+def _event_details(event: ProtoHistoryEvent) -> str:
+    """One line worth showing: the activity name, the failure message, the timeout kind."""
+    attrs_field = event.WhichOneof("attributes")
+    if attrs_field is None:
+        return ""
+    attrs = MessageToDict(getattr(event, attrs_field), preserving_proto_field_name=False)
+    parts: list[str] = []
+    if activity := attrs.get("activityType", {}).get("name"):
+        parts.append(str(activity))
+    if attempt := attrs.get("attempt"):
+        if int(attempt) > 1:
+            parts.append(f"attempt {attempt}")
+    for key in ("failure", "reason", "timeoutType", "cause"):
+        value = attrs.get(key)
+        if isinstance(value, dict):
+            value = value.get("message")
+        if value:
+            parts.append(f"{key}: {value}")
+            break
+    return "; ".join(parts)[:500]
+

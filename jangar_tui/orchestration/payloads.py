@@ -1,0 +1,83 @@
+"""What travels through Temporal: the workflow input, activity arguments and results.
+
+Plain pydantic models, carried by `pydantic_data_converter` on both the client and the worker.
+The activity names live here too, so the workflow module can call activities by name without
+importing the activity implementations (which touch the store, git and subprocesses).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jangar_tui.models import WorkOrderStatus
+
+WORKFLOW_NAME = "WorkOrderWorkflow"
+
+# Activity names (the workflow schedules them by name; `activities.py` registers them).
+MARK_ACCEPTED = "jangar.mark_accepted"
+PREPARE_WORKSPACE = "jangar.prepare_workspace"
+RUN_AGENT = "jangar.run_agent"
+RECORD_OUTCOME = "jangar.record_outcome"
+
+DEFAULT_HEARTBEAT_TIMEOUT_S = 30.0
+# How much of the agent's output the worker keeps (and puts in the completion message).
+OUTPUT_TAIL_CHARS = 16 * 1024
+# Marks the one completion message of a work order (see `activities.record_outcome`).
+COMPLETION_KIND = "workOrderCompletion"
+
+
+class WorkOrderInput(BaseModel):
+    """The workflow input: the work order as it was launched, plus the timeouts to apply."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workOrderId: str
+    sessionId: str
+    prompt: str | None = None
+    title: str | None = None
+    targetRepo: str | None = None
+    targetBranch: str | None = None
+    githubIssueUrl: str | None = None
+    requestedBy: str | None = None
+    # Timeouts travel with the input so a workflow keeps the ones it was launched with.
+    agentTimeoutS: float = Field(default=3600.0, gt=0)
+    # None: no heartbeat timeout (a dead worker is then only noticed at the agent timeout).
+    heartbeatTimeoutS: float | None = Field(default=DEFAULT_HEARTBEAT_TIMEOUT_S, gt=0)
+
+
+class AgentRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    workOrderId: str
+    prompt: str
+    workspace: str | None = None
+
+
+class AgentResult(BaseModel):
+    """How the agent process ended. A non-zero exit is a result, not an activity failure."""
+
+    model_config = ConfigDict(frozen=True)
+
+    exitCode: int
+    output: str = ""  # tail of stdout: the agent's final answer
+    errorOutput: str = ""  # tail of stderr
+    prUrl: str | None = None
+    canceled: bool = False  # stopped because the workflow was canceled
+
+
+class Outcome(BaseModel):
+    """What the workflow records when it ends: the terminal status and the completion message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workOrderId: str
+    sessionId: str
+    status: WorkOrderStatus
+    message: str
+    prUrl: str | None = None
+    exitCode: int | None = None
+    # The agent's process mark from the last heartbeat of an attempt whose worker stopped
+    # responding: recording the outcome stops that agent if it still runs on the recording host.
+    abandonedAgent: dict[str, Any] | None = None

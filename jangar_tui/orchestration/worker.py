@@ -1,0 +1,131 @@
+"""The Temporal worker: runs `WorkOrderWorkflow` and its activities against a store.
+
+`run_worker` is what the app runs in-process (embedded mode); `worker_main` is `jangar worker`
+(also `python -m jangar_tui.orchestration.worker`): configured store, configured Temporal, clean
+shutdown on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from jangar_tui.config import ConfigError, Settings, load_settings
+from jangar_tui.orchestration.activities import WorkOrderActivities
+from jangar_tui.orchestration.client import connect, temporal_target
+from jangar_tui.orchestration.workflow import WorkOrderWorkflow
+from jangar_tui.store.base import Store
+
+
+# Heartbeats reach the server at least this often, so a cancel reaches a running agent quickly.
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
+# A crashed worker's cached workflows move to another worker after this long.
+STICKY_TIMEOUT = timedelta(seconds=3)
+# On shutdown, running activities get this long before they are cancelled (and retried elsewhere).
+GRACEFUL_SHUTDOWN = timedelta(seconds=1)
+RECONNECT_EVERY_S = 2.0
+
+
+def build_worker(settings: Settings, store: Store, client: Client) -> Worker:
+    activities = WorkOrderActivities(settings, store)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[WorkOrderWorkflow],
+        activities=activities.all(),
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run_worker(
+    settings: Settings, store: Store, *, client: Client | None = None, stop: asyncio.Event | None = None
+) -> None:
+    """Run a worker until `stop` is set (or forever); connects to the configured Temporal when no client is given."""
+    if client is None:
+        address, _ = temporal_target(settings)
+        client = await connect(address, settings.temporal_namespace)
+    worker = build_worker(settings, store, client)
+    run = asyncio.create_task(worker.run())
+    waiter = asyncio.create_task(stop.wait()) if stop is not None else None
+    try:
+        done, _ = await asyncio.wait({run, *([waiter] if waiter else [])}, return_when=asyncio.FIRST_COMPLETED)
+        if run in done:
+            run.result()  # the worker failed on its own: report it
+    finally:
+        if waiter is not None:
+            waiter.cancel()
+        if not run.done():
+            await worker.shutdown()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
+
+
+async def _serve(settings: Settings, stop: asyncio.Event) -> int:
+    from jangar_tui.store.factory import open_store  # the store backends load only when needed
+
+    address, _ = temporal_target(settings)
+    store = open_store(settings)
+    try:
+        client: Client | None = None
+        announced = False
+        while client is None and not stop.is_set():
+            try:
+                client = await connect(address, settings.temporal_namespace)
+            except ConnectionError as exc:
+                if not announced:
+                    print(f"jangar worker: waiting for Temporal at {address} ({exc})", file=sys.stderr, flush=True)
+                    announced = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RECONNECT_EVERY_S)
+        if client is None:
+            return 0
+        print(
+            f"jangar worker: task queue {settings.task_queue!r} on {address} "
+            f"(namespace {settings.temporal_namespace!r}), store {store.description}",
+            file=sys.stderr,
+            flush=True,
+        )
+        await run_worker(settings, store, client=client, stop=stop)
+        return 0
+    finally:
+        await store.close()
+
+
+def worker_main(argv: list[str] | None = None) -> int:
+    """`jangar worker`: run a worker with the configuration from the environment."""
+    parser = argparse.ArgumentParser(
+        prog="jangar worker",
+        description="Run a Jangar Temporal worker (configured by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, "
+        "JANGAR_TASK_QUEUE, JANGAR_AGENT_COMMAND and the store variables).",
+    )
+    parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"jangar worker: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await _serve(settings, stop)
+
+    return asyncio.run(main())
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main())
