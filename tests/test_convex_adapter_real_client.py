@@ -1,0 +1,178 @@
+"""ConvexStore end to end through the official client, against the stand-in sync server.
+
+The client runs in the adapter's worker process and speaks Convex's WebSocket protocol to
+`ConvexSyncServer`, which runs the real functions on the convex-test bridge. This is where
+subscriptions, the connection state and recovery after an outage are checked for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from jangar_tui.config import load_settings
+from jangar_tui.models import ConnectionState, ErrorCode, JangarError, Role
+from jangar_tui.store.convex import ConvexStore
+from jangar_tui.store.convex_process import WorkerTransport
+from jangar_tui.store.convex_transport import encode_args
+from tests.convex_bridge.client import ConvexBridge
+from tests.convex_bridge.sync_server import ConvexSyncServer
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def bridge() -> Iterator[ConvexBridge]:
+    bridge = ConvexBridge()
+    try:
+        yield bridge
+    finally:
+        bridge.close()
+
+
+@pytest.fixture
+async def server(bridge: ConvexBridge) -> AsyncIterator[ConvexSyncServer]:
+    bridge.reset()
+    server = ConvexSyncServer(bridge)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def transport(server: ConvexSyncServer) -> WorkerTransport:
+    return WorkerTransport(server.url, timeout_s=2, probe_interval_s=0.2, retry_interval_s=0.1, offline_after_s=1.0)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, server: ConvexSyncServer, transport: WorkerTransport) -> AsyncIterator[ConvexStore]:
+    settings = load_settings({"CONVEX_URL": server.url, "JANGAR_USER": "alice", "JANGAR_DATA_DIR": str(tmp_path)})
+    store = ConvexStore(settings, transport=transport)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def next_of(iterator: AsyncIterator[T]) -> T:
+    return await asyncio.wait_for(anext(iterator), 20)  # a guard against a hang
+
+
+async def next_matching(iterator: AsyncIterator[T], check: Any) -> T:
+    while not check(item := await next_of(iterator)):
+        pass
+    return item
+
+
+async def test_calls_and_errors_through_the_client(store: ConvexStore) -> None:
+    session = await store.create_session("alice", " Real client ")
+    assert session.title == "Real client" and type(session.createdAt) is int
+    message = await store.append_message(session.id, Role.USER, "hi", metadata={"n": 1})
+    assert message.metadata == {"n": 1.0}
+    assert [m.id for m in (await store.list_messages(session.id)).page] == [message.id]
+    with pytest.raises(JangarError) as convex_error:
+        await store.rename_session(session.id, " ")
+    assert convex_error.value.code is ErrorCode.INVALID_ARGUMENT and "Request ID" not in convex_error.value.message
+    with pytest.raises(JangarError) as validator:
+        await store.append_message(session.id, "bot", "x")
+    assert validator.value.code is ErrorCode.INVALID_ARGUMENT
+    with pytest.raises(JangarError) as not_found:
+        await store.restore_work_order("0000000000000099999work_orders")
+    assert not_found.value.code is ErrorCode.NOT_FOUND
+    with pytest.raises(JangarError) as query_error:  # a ConvexError thrown by a query
+        await store.list_sessions("alice", numItems=0)
+    assert query_error.value.code is ErrorCode.INVALID_ARGUMENT
+    watcher = store.watch_sessions("alice", limit=0)
+    with pytest.raises(JangarError) as watch_error:  # ... and by a subscription
+        await next_of(watcher)
+    assert watch_error.value.code is ErrorCode.INVALID_ARGUMENT
+
+
+async def test_subscriptions_push_fresh_snapshots(store: ConvexStore) -> None:
+    session = await store.create_session("alice", "live")
+    messages = store.watch_messages(session.id, limit=10)
+    sessions = store.watch_sessions("alice")
+    try:
+        assert await next_of(messages) == []
+        assert [s.title for s in await next_of(sessions)] == ["live"]
+        await store.append_message(session.id, Role.USER, "first")
+        await store.append_message(session.id, Role.ASSISTANT, "second")
+        snapshot = await next_matching(messages, lambda items: len(items) == 2)
+        assert [m.content for m in snapshot] == ["first", "second"], "oldest first"
+        await store.rename_session(session.id, "renamed")
+        assert [s.title for s in await next_matching(sessions, lambda items: items[0].title != "live")] == ["renamed"]
+    finally:
+        await messages.aclose()  # type: ignore[attr-defined]
+        await sessions.aclose()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("call_during_outage", [False, True], ids=["client-reconnects", "worker-replaced"])
+async def test_watchers_resume_by_themselves_after_an_outage(
+    store: ConvexStore,
+    transport: WorkerTransport,
+    server: ConvexSyncServer,
+    bridge: ConvexBridge,
+    call_during_outage: bool,
+) -> None:
+    # Without a call, the client's own reconnection brings the subscriptions back; a call that
+    # times out during the outage has its worker replaced, and the new worker subscribes again.
+    session = await store.create_session("alice", "survivor")
+    states: list[ConnectionState] = []
+    connection = store.watch_connection()
+    sessions = store.watch_sessions("alice")
+
+    async def follow() -> None:
+        async for state in connection:
+            states.append(state)
+
+    follower = asyncio.create_task(follow())
+    try:
+        assert [s.title for s in await next_of(sessions)] == ["survivor"]
+        await wait_for_state(states, ConnectionState.LIVE)
+        worker_before = transport.worker_pid
+
+        await server.stop()
+        await wait_for_state(states, ConnectionState.RECONNECTING)
+        await wait_for_state(states, ConnectionState.OFFLINE)
+        if call_during_outage:
+            with pytest.raises(JangarError) as down:
+                await store.get_session(session.id)
+            assert down.value.code is ErrorCode.UNAVAILABLE
+
+        # Another client changes the data while this one is cut off.
+        bridge.request("mutation", "chatSessions:rename", encode_args({"sessionId": session.id, "title": "while away"}))
+        connections_before = server.connections
+        await server.start()  # same port: the deployment is back
+        await wait_for_state(states, ConnectionState.LIVE, after=ConnectionState.OFFLINE)
+        resumed = await next_matching(sessions, lambda items: items and items[0].title == "while away")
+        assert [s.id for s in resumed] == [session.id]
+        assert server.connections > connections_before, "the client reconnected"
+        if call_during_outage:
+            assert transport.worker_pid != worker_before, "the stuck worker was replaced"
+        else:
+            assert transport.worker_pid == worker_before, "the client reconnected on its own"
+        assert (await store.get_session(session.id)) is not None
+    finally:
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+        await sessions.aclose()  # type: ignore[attr-defined]
+
+
+async def wait_for_state(
+    states: list[ConnectionState], wanted: ConnectionState, after: ConnectionState | None = None
+) -> None:
+    deadline = time.monotonic() + 30  # a guard against a hang, not a speed assertion
+    while True:
+        seen = states if after is None or after not in states else states[states.index(after) :]
+        if wanted in seen:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never saw {wanted.value} (states: {[s.value for s in states]})")
+        await asyncio.sleep(0.02)
