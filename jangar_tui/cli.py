@@ -1,8 +1,99 @@
-"""`jangar` entry point (placeholder until the UI lands)."""
+"""`jangar`: the terminal UI; `jangar worker`: a Temporal worker; `jangar deploy`: push the Convex functions.
+
+The UI (and Textual) is imported only for the UI, so `jangar worker` and `jangar deploy` start
+without it. A configuration error is one line on stderr and exit status 2, never a traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Mapping
+
+from jangar_tui.config import ConfigError, Settings, load_settings
+from jangar_tui.models import JangarError
+
+EXIT_CONFIG = 2
+
 
 def main(argv: list[str] | None = None) -> int:
-    print("Jangar TUI: the UI is not built yet.")
-    return 0
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["worker"]:
+        from jangar_tui.orchestration.worker import worker_main
+
+        return worker_main(args[1:])
+    if args[:1] == ["deploy"]:
+        from jangar_tui.deploy import deploy_main
+
+        return deploy_main(args[1:])
+    return _tui_main(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jangar",
+        description="Terminal control plane for Codex background workers. "
+        "Subcommands: `jangar worker` (a Temporal worker), `jangar deploy` (deploy the Convex functions).",
+    )
+    parser.add_argument("--backend", choices=("local", "convex"), help="where the data lives (JANGAR_BACKEND)")
+    parser.add_argument("--data-dir", metavar="DIR", help="embedded data directory (JANGAR_DATA_DIR)")
+    parser.add_argument("--user", help="whose sessions to show (JANGAR_USER)")
+    return parser
+
+
+def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    """The environment's settings with the command-line flags taking precedence."""
+    env = dict(environ)
+    for flag, variable in (("backend", "JANGAR_BACKEND"), ("data_dir", "JANGAR_DATA_DIR"), ("user", "JANGAR_USER")):
+        value = getattr(args, flag)
+        if value is not None:
+            env[variable] = value
+    return load_settings(env)
+
+
+def _tui_main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_from(args, os.environ)
+    except ConfigError as error:
+        print(f"jangar: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(_run_tui(settings))
+    except ConfigError as error:  # found while opening the backend
+        print(f"jangar: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except JangarError as error:  # the store refused to open
+        print(f"jangar: {error.message}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as error:  # e.g. the data directory cannot be created
+        print(f"jangar: cannot open the data store: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+async def _run_tui(settings: Settings) -> int:
+    from jangar_tui.orchestration.runtime import JangarRuntime
+    from jangar_tui.service import JangarService
+    from jangar_tui.store.factory import open_store
+    from jangar_tui.ui.app import JangarApp
+
+    store = open_store(settings)
+    service = JangarService(store, settings.user)
+    try:
+        app = JangarApp(service, JangarRuntime(settings, store))
+    except BaseException:
+        await store.close()
+        raise
+    # A dropped ssh connection (SIGHUP) or a kill (SIGTERM) quits like ctrl+q, so the embedded
+    # Temporal server, which runs in its own process group, is stopped too.
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        loop.add_signal_handler(signum, app.exit)
+    try:
+        await app.run_async()
+    finally:
+        await app.aclose()  # stops embedded Temporal and the worker, closes the store
+    return app.return_code or 0

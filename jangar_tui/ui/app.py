@@ -1,0 +1,114 @@
+"""JangarApp: the Textual application around a ready `JangarService`.
+
+The first frame comes before any data: the screen subscribes to the service's watch streams and
+fills in as snapshots arrive. When a runtime is given (`JangarRuntime`: embedded Temporal and the
+in-process worker), it is started in the background after the first frame, and stopped by
+`aclose()` once the app has exited, so quitting leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.screen import Screen
+
+from jangar_tui.service import JangarService
+from jangar_tui.ui.clock import Clock, system_clock
+from jangar_tui.ui.keymap import KEYMAP, display_keys
+from jangar_tui.ui.screens.help import HelpScreen
+from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+
+# Scopes whose actions the command palette offers on each screen.
+_PALETTE_SCOPES: dict[type[Screen[Any]], tuple[str, ...]] = {
+    MainScreen: ("main", "sessions", "transcript", "work_orders"),
+    WorkOrderDetailScreen: ("detail",),
+}
+
+
+class JangarApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Jangar"
+
+    class RuntimeStarted(Message):
+        pass
+
+    class RuntimeFailed(Message):
+        def __init__(self, error: str) -> None:
+            self.error = error
+            super().__init__()
+
+    def __init__(
+        self,
+        service: JangarService,
+        runtime: AbstractAsyncContextManager[Any] | None = None,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self._runtime = runtime
+        self._clock = clock
+        self._runtime_task: asyncio.Task[None] | None = None
+        self._stop_runtime = asyncio.Event()
+
+    def on_mount(self) -> None:
+        if self._runtime is not None:
+            note = "starting…"
+        else:
+            note = "ready" if self.service.launcher is not None else "not configured"
+        self.push_screen(MainScreen(clock=self._clock, temporal_note=note))
+        if self._runtime is not None:
+            # A plain task, not a worker: the runtime must outlive the app's workers so that
+            # aclose() can stop it in the same task that started it.
+            self._runtime_task = asyncio.create_task(self._hold_runtime(self._runtime), name="jangar-runtime")
+
+    async def _hold_runtime(self, runtime: Any) -> None:
+        try:
+            async with runtime:
+                self.service.launcher = runtime.launcher
+                self.post_message(self.RuntimeStarted())
+                await self._stop_runtime.wait()
+        except Exception as error:  # shown in the status line; the chat keeps working without Temporal
+            self.post_message(self.RuntimeFailed(str(error) or type(error).__name__))
+
+    def on_jangar_app_runtime_started(self) -> None:
+        self._main_screen().start_temporal_watch()
+
+    def on_jangar_app_runtime_failed(self, message: RuntimeFailed) -> None:
+        self._main_screen().temporal_unavailable(f"failed to start: {message.error}")
+
+    async def aclose(self) -> None:
+        """Stop the runtime (embedded Temporal, in-process worker) and close the service."""
+        if self._runtime_task is not None:
+            self._stop_runtime.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runtime_task
+            self._runtime_task = None
+        await self.service.close()
+
+    def _main_screen(self) -> MainScreen:
+        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for screen_type, scopes in _PALETTE_SCOPES.items():
+            if isinstance(screen, screen_type):
+                for scope in scopes:
+                    for key in KEYMAP[scope]:
+                        if key.palette:
+                            action = key.action.removeprefix("screen.")
+                            shortcut = display_keys(key.keys)
+                            yield SystemCommand(key.title, shortcut, functools.partial(screen.run_action, action))
+        yield SystemCommand("Help", "All the keys", self.action_help)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,109 @@
+"""Every key of the app in one table: BINDINGS, the `?` help screen and the command palette.
+
+Keys avoid what terminals and tmux take (ctrl+b, ctrl+a, ctrl+s, ctrl+z): plain letters where focus
+is not in a text input, and a few ctrl+ keys that reach an app over ssh for what must work while
+typing. Each scope is a widget or screen; its BINDINGS are generated from the rows of that scope,
+so the help screen and the footer can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    keys: str  # Textual key list, e.g. "d,delete"
+    action: str  # action name, namespaced when it runs elsewhere ("screen.new_session")
+    description: str  # short, for the footer (it must fit 80 columns)
+    help: str = ""  # longer, for the help screen and the command palette (default: description)
+    show: bool = True  # in the footer
+    palette: bool = True  # in the command palette (runs the action on the main screen)
+    priority: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.help or self.description
+
+
+# Scope titles, in the order the help screen lists them.
+SCOPES: dict[str, str] = {
+    "main": "Anywhere on the main screen",
+    "sessions": "Session list",
+    "transcript": "Chat transcript",
+    "composer": "Message input",
+    "work_orders": "Work-order panel",
+    "detail": "Work-order detail",
+    "form": "Work-order form",
+}
+
+KEYMAP: dict[str, list[Key]] = {
+    "main": [
+        Key("ctrl+n", "new_session", "New", "New session", show=False),
+        Key("ctrl+o", "new_work_order", "New order", "New work order (from the selected message or the session)"),
+        Key("ctrl+t", "toggle_work_orders", "Orders", "Show or hide the work-order panel"),
+        Key("slash", "filter_sessions", "Filter", "Filter sessions by title", show=False),
+        Key("f1,question_mark", "help", "Help", "All the keys"),
+        Key("ctrl+q", "app.quit", "Quit", palette=False, priority=True),
+        Key("tab", "app.focus_next", "Next pane", show=False, palette=False),
+        Key("shift+tab", "app.focus_previous", "Previous pane", show=False, palette=False),
+        Key("ctrl+p", "app.command_palette", "Commands", "Command palette", show=False, palette=False),
+    ],
+    "sessions": [
+        Key("n", "screen.new_session", "New", "New session", palette=False),
+        Key("slash", "screen.filter_sessions", "Filter", "Filter sessions by title", palette=False),
+        Key("r,f2", "screen.rename_session", "Rename", "Rename the session"),
+        Key("d,delete", "screen.delete_session", "Delete", "Delete the session (asks first)"),
+        Key("u", "screen.undo_delete", "Undo", "Undo the last delete", show=False),
+        Key("enter", "screen.focus_composer", "Write", "Write a message", show=False, palette=False),
+    ],
+    "transcript": [
+        Key("up,k", "select_previous", "Previous", "Select the previous (older) message", show=False, palette=False),
+        Key("down,j", "select_next", "Next", "Select the next message", show=False, palette=False),
+        Key("w", "screen.new_work_order", "Work order", "New work order from the message", show=False, palette=False),
+        Key("y", "screen.copy_message", "Copy", "Copy the selected message"),
+        Key("enter", "screen.focus_composer", "Write", "Write a message", show=False, palette=False),
+    ],
+    "composer": [
+        Key("enter", "send", "Send", "Send the message", palette=False),
+        Key("ctrl+j,shift+enter", "newline", "New line", palette=False),
+        Key("escape", "screen.focus_transcript", "Leave", "Leave the input", show=False, palette=False),
+    ],
+    "work_orders": [
+        Key("enter", "screen.open_detail", "Detail", "Work-order detail (Temporal state and history)"),
+        Key("l", "screen.launch_work_order", "Launch", "Launch the draft on Temporal"),
+        Key("c", "screen.cancel_work_order", "Cancel", "Cancel the work order (asks first)"),
+        Key("t", "screen.retry_work_order", "Retry", "Retry a failed or canceled work order"),
+        Key("y", "screen.copy_pr_url", "Copy PR", "Copy the PR URL", show=False),
+        Key("i", "screen.copy_workflow_id", "Copy id", "Copy the workflow id", show=False),
+    ],
+    "detail": [
+        Key("escape,q", "close", "Back", palette=False),
+        Key("l", "launch", "Launch", "Launch the draft on Temporal"),
+        Key("c", "cancel_work_order", "Cancel", "Cancel the work order (asks first)"),
+        Key("t", "retry", "Retry", "Retry a failed or canceled work order"),
+        Key("y", "copy_pr_url", "Copy PR", "Copy the PR URL"),
+        Key("i", "copy_workflow_id", "Copy id", "Copy the workflow id"),
+        Key("f1,question_mark", "app.help", "Help", "All the keys", palette=False),
+    ],
+    "form": [
+        Key("ctrl+o", "save", "Save draft", palette=False, priority=True),
+        Key("ctrl+l", "save_and_launch", "Save and launch", palette=False, priority=True),
+        Key("escape", "cancel", "Cancel", palette=False),
+    ],
+}
+
+
+def bindings(scope: str) -> list[Binding]:
+    return [
+        Binding(key.keys, key.action, key.description, show=key.show, priority=key.priority, tooltip=key.title)
+        for key in KEYMAP[scope]
+    ]
+
+
+def display_keys(keys: str) -> str:
+    """'r,f2' -> 'r / f2', with Textual's key names made readable."""
+    names = {"slash": "/", "question_mark": "?", "delete": "del", "up": "↑", "down": "↓"}
+    return " / ".join(names.get(part, part) for part in keys.split(","))

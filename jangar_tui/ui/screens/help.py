@@ -1,0 +1,68 @@
+"""The `?` help screen, generated from the key table (`jangar_tui.ui.keymap`)."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from jangar_tui.ui.keymap import KEYMAP, SCOPES, display_keys
+
+
+def _scope_table(scopes: list[str]) -> Group:
+    tables = []
+    for scope in scopes:
+        table = Table(
+            title=SCOPES[scope],
+            title_justify="left",
+            title_style="bold underline",
+            show_header=False,
+            box=None,
+            padding=(0, 1),
+            pad_edge=False,
+        )
+        table.add_column(style="bold", no_wrap=True, min_width=KEY_COLUMN)
+        table.add_column()
+        for key in KEYMAP[scope]:
+            table.add_row(display_keys(key.keys), key.title)
+        tables.extend([table, Text("")])
+    return Group(*tables)
+
+
+def help_table(columns: int) -> Table:
+    """The scopes in one or two columns (two halve the height), then a note on the palette."""
+    scopes = list(SCOPES)
+    half = (len(scopes) + 1) // 2
+    outer = Table.grid(padding=(0, 4))
+    if columns == 2:
+        outer.add_row(_scope_table(scopes[:half]), _scope_table(scopes[half:]))
+    else:
+        outer.add_row(_scope_table(scopes))
+    outer.add_row(Text("Everything is also in the command palette (ctrl+p).", style="dim"))
+    return outer
+
+
+TWO_COLUMNS_FROM = 110
+KEY_COLUMN = 10
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss(None)", "Close")]
+
+    def __init__(self) -> None:
+        super().__init__(classes="modal")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help"):
+            yield Static("Keys", classes="dialog-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(help_table(2 if self.app.size.width >= TWO_COLUMNS_FROM else 1), id="help-table")
+            yield Static("esc close · ↑↓ scroll", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()

@@ -1,0 +1,479 @@
+"""The main screen: sessions on the left, the chat in the middle, work orders on the right, the
+status line on top and the keys at the bottom.
+
+Every pane follows a watch stream of the service. A Textual worker consumes each async iterator
+and posts a message with the fresh snapshot; the handler hands it to the one widget it concerns,
+which redraws only what changed. Below 110 columns the work-order panel folds away behind ctrl+t
+(and then takes the chat's place while shown), so everything stays reachable at 80×24.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from jangar_tui.models import (
+    ChatMessage,
+    ChatSession,
+    ConnectionState,
+    ErrorCode,
+    JangarError,
+    TemporalState,
+    WorkOrder,
+)
+from jangar_tui.ui.clock import Clock
+from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.screens.help import HelpScreen
+from jangar_tui.ui.screens.rename import RenameScreen
+from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.screens.work_order_form import WorkOrderDraft, WorkOrderFormScreen
+from jangar_tui.ui.validation import first_line_title
+from jangar_tui.ui.widgets.chat.composer import Composer, ComposerInput
+from jangar_tui.ui.widgets.chat.transcript import Transcript
+from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.sessions.sidebar import SessionSidebar
+from jangar_tui.ui.widgets.status.status_line import StatusLine
+from jangar_tui.ui.widgets.work_orders.panel import WorkOrderPanel
+from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
+
+MESSAGE_PAGE = 50
+MESSAGE_LIMIT_MAX = 10_000
+NARROW_BELOW = 110
+AGE_REFRESH_S = 30.0
+WATCH_RETRY_S = 2.0
+DEFAULT_SESSION_TITLE = "New session"
+SESSION_OPEN_DELAY_S = 0.05
+
+T = TypeVar("T")
+
+
+class MainScreen(WorkOrderActions):
+    BINDINGS = bindings("main")
+
+    # -- messages the watch workers post ----------------------------------------------------------
+    class SessionsChanged(Message):
+        def __init__(self, sessions: list[ChatSession]) -> None:
+            self.sessions = sessions
+            super().__init__()
+
+    class MessagesChanged(Message):
+        def __init__(self, session_id: str, limit: int, messages: list[ChatMessage]) -> None:
+            self.session_id, self.limit, self.messages = session_id, limit, messages
+            super().__init__()
+
+    class WorkOrdersChanged(Message):
+        def __init__(self, session_id: str, work_orders: list[WorkOrder]) -> None:
+            self.session_id, self.work_orders = session_id, work_orders
+            super().__init__()
+
+    class ConnectionChanged(Message):
+        def __init__(self, state: ConnectionState) -> None:
+            self.state = state
+            super().__init__()
+
+    class TemporalChanged(Message):
+        def __init__(self, state: TemporalState) -> None:
+            self.state = state
+            super().__init__()
+
+    class SendFinished(Message):
+        def __init__(self, text: str, error: str | None) -> None:
+            self.text, self.error = text, error
+            super().__init__()
+
+    class WatchFailed(Message):
+        def __init__(self, what: str, error: str) -> None:
+            self.what, self.error = what, error
+            super().__init__()
+
+    def __init__(self, *, clock: Clock, temporal_note: str = "not configured") -> None:
+        super().__init__(id="main")
+        self._clock = clock
+        self._temporal_note = temporal_note
+        self.session: ChatSession | None = None
+        self._message_limit = MESSAGE_PAGE
+        self._deleted: list[ChatSession] = []  # undo stack of this run
+        self._orders_toggled = False
+        self._open_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status-line")
+        with Horizontal(id="body"):
+            yield SessionSidebar(clock=self._clock, id="sidebar")
+            with Vertical(id="chat"):
+                yield Static("", id="chat-title", classes="pane-title")
+                yield Transcript(clock=self._clock, id="transcript")
+                yield Composer(id="composer")
+            yield WorkOrderPanel(id="work-orders")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        status = self.query_one(StatusLine)
+        status.backend = self.service.store_description
+        status.temporal_note = self._temporal_note
+        self._apply_layout(self.app.size.width)
+        self.query_one(SessionList).focus()
+        self._watch("sessions", self.service.watch_sessions, self.SessionsChanged)
+        self._watch("connection", self.service.watch_connection, self.ConnectionChanged)
+        self.start_temporal_watch()
+        self.set_interval(AGE_REFRESH_S, self._refresh_ages)
+
+    # -- widgets ------------------------------------------------------------------------------------
+    @property
+    def sidebar(self) -> SessionSidebar:
+        return self.query_one(SessionSidebar)
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def work_order_panel(self) -> WorkOrderPanel:
+        return self.query_one(WorkOrderPanel)
+
+    # -- watch workers ------------------------------------------------------------------------------
+    def _watch(
+        self, group: str, open_stream: Callable[[], AsyncIterator[T]], wrap: Callable[[T], Message]
+    ) -> None:
+        async def consume() -> None:
+            announced = False  # say it once per outage, not on every retry
+            while True:
+                try:
+                    async for snapshot in open_stream():
+                        announced = False
+                        self.post_message(wrap(snapshot))
+                    return
+                except JangarError as error:
+                    if not announced:
+                        self.post_message(self.WatchFailed(group, error.message))
+                        announced = True
+                    if error.code != ErrorCode.UNAVAILABLE:
+                        return  # a refusal will not change by asking again
+                    # The backend is unreachable: subscribe again once it may be back.
+                    await asyncio.sleep(WATCH_RETRY_S)
+
+        self.run_worker(consume(), group=group, exclusive=True, exit_on_error=False)
+
+    def start_temporal_watch(self) -> None:
+        """Called on mount and again by the app once its runtime has started Temporal."""
+        if self.service.launcher is None:
+            return  # not configured, or the runtime has not started it yet
+
+        def open_stream() -> AsyncIterator[TemporalState]:
+            stream = self.service.watch_temporal()
+            assert stream is not None  # the launcher is never taken away
+            return stream
+
+        self._watch("temporal", open_stream, self.TemporalChanged)
+
+    def temporal_unavailable(self, note: str) -> None:
+        self.query_one(StatusLine).temporal_note = note
+
+    def on_main_screen_sessions_changed(self, message: SessionsChanged) -> None:
+        self.sidebar.set_sessions(message.sessions)
+
+    def on_main_screen_connection_changed(self, message: ConnectionChanged) -> None:
+        self.query_one(StatusLine).connection = message.state
+
+    def on_main_screen_temporal_changed(self, message: TemporalChanged) -> None:
+        self.query_one(StatusLine).temporal = message.state
+
+    def on_main_screen_watch_failed(self, message: WatchFailed) -> None:
+        self.notify(f"Live updates of {message.what} interrupted: {message.error}", severity="warning")
+
+    def on_main_screen_messages_changed(self, message: MessagesChanged) -> None:
+        if self.session is None or message.session_id != self.session.id or message.limit != self._message_limit:
+            return  # from a watch that was already replaced
+        has_more = len(message.messages) >= message.limit and message.limit < MESSAGE_LIMIT_MAX
+        self.transcript.set_messages(message.messages, has_more=has_more)
+        if not message.messages:
+            self.transcript.clear_messages("No messages yet: write below, enter sends.")
+
+    def on_main_screen_work_orders_changed(self, message: WorkOrdersChanged) -> None:
+        if self.session is not None and message.session_id == self.session.id:
+            self.work_order_panel.set_work_orders(message.work_orders)
+
+    def _refresh_ages(self) -> None:
+        self.query_one(SessionList).refresh_ages()
+        self.transcript.refresh()
+
+    # -- the chosen session -------------------------------------------------------------------------
+    @on(SessionList.SessionChosen)
+    def _session_chosen(self, event: SessionList.SessionChosen) -> None:
+        previous = self.session
+        self.session = event.session
+        self.query_one("#chat-title", Static).update(event.session.title if event.session else "No session")
+        if previous is not None and event.session is not None and previous.id == event.session.id:
+            return  # only the title changed
+        # Holding ↓ through a long list must not subscribe to every session on the way.
+        if self._open_timer is not None:
+            self._open_timer.stop()
+        self._open_timer = self.set_timer(SESSION_OPEN_DELAY_S, self._open_session)
+
+    def _open_session(self) -> None:
+        self._open_timer = None
+        session = self.session
+        if session is None:
+            if not self.sidebar.session_list.loaded:
+                return  # the first snapshot is still on its way: "Loading…" stays
+            self.transcript.clear_messages("No session yet.\nType a message below to start one, or press ctrl+n.")
+            self.work_order_panel.show_placeholder("Work orders belong to a session.")
+            self.workers.cancel_group(self, "messages")
+            self.workers.cancel_group(self, "work-orders")
+            return
+        self._message_limit = MESSAGE_PAGE
+        self.transcript.clear_messages("Loading…")
+        self._watch_messages()
+        session_id = session.id
+        self._watch(
+            "work-orders",
+            lambda: self.service.watch_work_orders(session_id),
+            lambda work_orders: self.WorkOrdersChanged(session_id, work_orders),
+        )
+
+    def _watch_messages(self) -> None:
+        assert self.session is not None
+        session_id, limit = self.session.id, self._message_limit
+        self._watch(
+            "messages",
+            lambda: self.service.watch_messages(session_id, limit),
+            lambda messages: self.MessagesChanged(session_id, limit, messages),
+        )
+
+    @on(Transcript.OlderRequested)
+    def _load_older(self) -> None:
+        if self.session is None or self._message_limit >= MESSAGE_LIMIT_MAX:
+            return
+        self._message_limit = min(MESSAGE_LIMIT_MAX, self._message_limit + MESSAGE_PAGE)
+        self._watch_messages()
+
+    # -- sending ------------------------------------------------------------------------------------
+    @on(ComposerInput.Submitted)
+    def _submitted(self, event: ComposerInput.Submitted) -> None:
+        self._send(event.text)
+
+    @work(group="send", exclusive=False)
+    async def _send(self, text: str) -> None:
+        try:
+            session = self.session
+            if session is None:
+                session = await self.service.new_session(first_line_title(text) or DEFAULT_SESSION_TITLE)
+                self.query_one(SessionList).choose(session.id)
+            elif session.title == DEFAULT_SESSION_TITLE and not self.transcript.messages:
+                # The first message names a session that was started without a title.
+                title = first_line_title(text)
+                if title:
+                    await self.service.rename_session(session.id, title)
+            await self.service.send_message(session.id, text)
+        except JangarError as error:
+            self.post_message(self.SendFinished(text, error.message))
+            return
+        self.post_message(self.SendFinished(text, None))
+
+    def on_main_screen_send_finished(self, message: SendFinished) -> None:
+        if message.error is not None:
+            self.composer.show_error(message.error)  # the text stays in the input
+            return
+        self.composer.sent(message.text)
+        self.transcript.action_select_none()
+
+    # -- layout ---------------------------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout(event.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        narrow = width < NARROW_BELOW
+        visible = narrow == self._orders_toggled  # wide: shown unless toggled; narrow: the reverse
+        self.set_class(narrow, "-narrow")
+        self.set_class(not visible, "-orders-hidden")
+        self.set_class(visible and narrow, "-orders-over-chat")
+
+    @property
+    def orders_visible(self) -> bool:
+        return not self.has_class("-orders-hidden")
+
+    def action_toggle_work_orders(self) -> None:
+        self._orders_toggled = not self._orders_toggled
+        self._apply_layout(self.app.size.width)
+        if self.orders_visible:
+            self.query_one(WorkOrderList).focus()
+        elif self.focused is None or not self.focused.display or self.focused.parent is None:
+            self.query_one(ComposerInput).focus()
+
+    def _show_orders(self) -> None:
+        if not self.orders_visible:
+            self.action_toggle_work_orders()
+
+    # -- session actions ----------------------------------------------------------------------------
+    @work(group="session-action")
+    async def action_new_session(self) -> None:
+        try:
+            session = await self.service.new_session(DEFAULT_SESSION_TITLE)
+        except JangarError as error:
+            self.report_error(f"No session created: {error.message}")
+            return
+        self.sidebar.session_list.choose(session.id)
+        self.query_one(ComposerInput).focus()
+
+    def action_filter_sessions(self) -> None:
+        if self.has_class("-orders-over-chat"):
+            self.action_toggle_work_orders()
+        self.sidebar.open_filter()
+
+    @work(group="session-action")
+    async def action_rename_session(self) -> None:
+        session = self.session
+        if session is None:
+            self.report_error("No session to rename.")
+            return
+        title = await self.app.push_screen_wait(RenameScreen(session.title))
+        if title is None or title == session.title:
+            return
+        try:
+            await self.service.rename_session(session.id, title)
+        except JangarError as error:
+            self.report_error(f"Not renamed: {error.message}")
+
+    @work(group="session-action")
+    async def action_delete_session(self) -> None:
+        session = self.session
+        if session is None:
+            self.report_error("No session to delete.")
+            return
+        if not await self.app.push_screen_wait(ConfirmScreen(f"Delete “{session.title}”?\nu restores it.")):
+            return
+        try:
+            await self.service.delete_session(session.id)
+        except JangarError as error:
+            self.report_error(f"Not deleted: {error.message}")
+            return
+        self._deleted.append(session)
+        self.report_done(f"Deleted “{session.title}”. Press u to undo.")
+
+    @work(group="session-action")
+    async def action_undo_delete(self) -> None:
+        if not self._deleted:
+            self.report_error("Nothing to undo.")
+            return
+        session = self._deleted.pop()
+        try:
+            restored = await self.service.restore_session(session.id)
+        except JangarError as error:
+            self._deleted.append(session)
+            self.report_error(f"Not restored: {error.message}")
+            return
+        self.sidebar.session_list.choose(restored.id)
+        self.report_done(f"Restored “{restored.title}”.")
+
+    def action_focus_composer(self) -> None:
+        if self.has_class("-orders-over-chat"):
+            self.action_toggle_work_orders()
+        self.query_one(ComposerInput).focus()
+
+    def action_focus_transcript(self) -> None:
+        self.transcript.focus()
+
+    def action_copy_message(self) -> None:
+        message = self.transcript.selected_message
+        if message is None:
+            self.report_error("Select a message first (↑ in the transcript).")
+            return
+        self.app.copy_to_clipboard(message.content)
+        self.report_done("Message copied.")
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    # -- work-order actions -------------------------------------------------------------------------
+    @work(group="work-order-action")
+    async def action_new_work_order(self) -> None:
+        session = self.session
+        if session is None:
+            self.report_error("Start a session first (ctrl+n).")
+            return
+        message = self.transcript.selected_message
+        if message is not None:
+            form = WorkOrderFormScreen(
+                title=first_line_title(message.content), prompt=message.content, source="the selected message"
+            )
+        else:
+            form = WorkOrderFormScreen(title=session.title, source="the session")
+        draft: WorkOrderDraft | None = await self.app.push_screen_wait(form)
+        if draft is None:
+            return
+        try:
+            work_order = await self.service.create_work_order(
+                session.id,
+                title=draft.title,
+                prompt=draft.prompt or None,
+                target_repo=draft.target_repo,
+                target_branch=draft.target_branch,
+                github_issue_url=draft.github_issue_url,
+            )
+        except JangarError as error:
+            self.report_error(f"No work order created: {error.message}")
+            return
+        self._show_orders()
+        self.query_one(WorkOrderList).focus()
+        self.work_order_panel.work_order_list.choose(work_order.id)
+        if draft.launch:
+            await self.launch(work_order)
+        else:
+            self.report_done("Draft saved: press l to launch it.")
+
+    def report_work_order_error(self, text: str) -> None:
+        super().report_work_order_error(text)
+        self.work_order_panel.show_error(text)
+
+    def report_done(self, text: str) -> None:
+        super().report_done(text)
+        self.work_order_panel.show_error(None)
+
+    def _chosen_work_order(self) -> WorkOrder | None:
+        work_order = self.work_order_panel.work_order_list.chosen
+        if work_order is None:
+            self.report_error("Select a work order first (ctrl+t shows the panel).")
+        return work_order
+
+    @work(group="work-order-action")
+    async def action_launch_work_order(self) -> None:
+        if work_order := self._chosen_work_order():
+            await self.launch(work_order)
+
+    @work(group="work-order-action")
+    async def action_cancel_work_order(self) -> None:
+        if work_order := self._chosen_work_order():
+            await self.cancel(work_order)
+
+    @work(group="work-order-action")
+    async def action_retry_work_order(self) -> None:
+        if work_order := self._chosen_work_order():
+            draft = await self.retry(work_order)
+            if draft is not None:
+                self.work_order_panel.work_order_list.choose(draft.id)
+
+    def action_open_detail(self) -> None:
+        if work_order := self._chosen_work_order():
+            self.app.push_screen(WorkOrderDetailScreen(work_order))
+
+    def action_copy_pr_url(self) -> None:
+        if work_order := self._chosen_work_order():
+            self.copy_pr_url(work_order)
+
+    def action_copy_workflow_id(self) -> None:
+        if work_order := self._chosen_work_order():
+            self.copy_workflow_id(work_order)

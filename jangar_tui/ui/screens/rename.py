@@ -1,0 +1,39 @@
+"""Rename a session: one field, validated as you type, saved with enter."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from jangar_tui.ui.validation import title_error
+
+
+class RenameScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__(classes="modal")
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Rename session", classes="dialog-title")
+            yield Input(self._title, id="title", select_on_focus=True)
+            yield Static("", id="title-error", classes="field-error")
+            yield Static("enter save · esc cancel", classes="hint")
+
+    @on(Input.Changed, "#title")
+    def _validate(self, event: Input.Changed) -> None:
+        self.query_one("#title-error", Static).update(title_error(event.value) or "")
+
+    @on(Input.Submitted, "#title")
+    def _save(self, event: Input.Submitted) -> None:
+        error = title_error(event.value)
+        if error:
+            self.query_one("#title-error", Static).update(error)
+            return
+        self.dismiss(event.value.strip())

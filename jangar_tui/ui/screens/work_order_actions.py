@@ -1,0 +1,80 @@
+"""Launch, cancel, retry and copy a work order: shared by the main screen and the detail screen.
+
+Each call goes through the service; a refusal (`JangarError`) is reported where the operator looks
+(`report_error`), and nothing else changes: a draft that could not launch stays a draft.
+"""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+from jangar_tui.models import JangarError, WorkOrder, WorkOrderStatus
+from jangar_tui.service import JangarService
+from jangar_tui.ui.screens.confirm import ConfirmScreen
+
+
+class WorkOrderActions(Screen):
+    """Mixin for screens; subclasses say where errors go and which work order is meant."""
+
+    @property
+    def service(self) -> JangarService:
+        return self.app.service  # type: ignore[attr-defined,no-any-return]
+
+    def report_error(self, text: str) -> None:
+        self.notify(text, severity="error", timeout=8)
+
+    def report_done(self, text: str) -> None:
+        self.notify(text, timeout=4)
+
+    def report_work_order_error(self, text: str) -> None:
+        """A work-order action was refused; screens with a work-order pane also show it there."""
+        self.report_error(text)
+
+    async def launch(self, work_order: WorkOrder) -> WorkOrder | None:
+        if work_order.status != WorkOrderStatus.DRAFT:
+            self.report_error(f"Only a draft can be launched; this one is {work_order.status.value}.")
+            return None
+        try:
+            launched = await self.service.launch_work_order(work_order.id)
+        except JangarError as error:
+            self.report_work_order_error(f"Not launched, still a draft: {error.message}")
+            return None
+        self.report_done(f"Launched “{launched.title or launched.workflowId}”.")
+        return launched
+
+    async def cancel(self, work_order: WorkOrder) -> None:
+        if work_order.status.is_terminal:
+            self.report_error(f"This work order is already {work_order.status.value}.")
+            return
+        question = f"Cancel “{work_order.title or work_order.workflowId}” ({work_order.status.value})?"
+        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Cancel it", no="Keep it")):
+            return
+        try:
+            await self.service.cancel_work_order(work_order.id)
+        except JangarError as error:
+            self.report_work_order_error(f"Not canceled: {error.message}")
+            return
+        self.report_done("Canceled.")
+
+    async def retry(self, work_order: WorkOrder) -> WorkOrder | None:
+        if work_order.status not in (WorkOrderStatus.FAILED, WorkOrderStatus.CANCELED):
+            self.report_error("Only a failed or canceled work order can be retried.")
+            return None
+        try:
+            draft = await self.service.retry_work_order(work_order.id)
+        except JangarError as error:
+            self.report_work_order_error(f"Not retried: {error.message}")
+            return None
+        self.report_done("A new draft copies it: press l to launch it.")
+        return draft
+
+    def copy_pr_url(self, work_order: WorkOrder) -> None:
+        if not work_order.prUrl:
+            self.report_error("This work order has no pull request yet.")
+            return
+        self.app.copy_to_clipboard(work_order.prUrl)
+        self.report_done("PR URL copied.")
+
+    def copy_workflow_id(self, work_order: WorkOrder) -> None:
+        self.app.copy_to_clipboard(work_order.workflowId)
+        self.report_done("Workflow id copied.")

@@ -1,0 +1,191 @@
+"""One work order in full: its fields, the Temporal workflow's state and its event history.
+
+The fields follow the store live (a watch on the session's work orders); the workflow state and
+history are fetched from Temporal again whenever the status moves, and every few seconds while
+the work order is active (events arrive without the row changing).
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from jangar_tui.models import HistoryEvent, JangarError, WorkflowDescription, WorkOrder
+from jangar_tui.ui.clock import clock_time
+from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
+from jangar_tui.ui.widgets.work_orders.status_style import status_text
+
+ACTIVE_REFRESH_S = 3.0
+NARROW_BELOW = 120
+DETAILS_MIN_WIDTH = 16
+
+
+def fields_table(work_order: WorkOrder) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(overflow="fold")
+    target = work_order.targetRepo or "—"
+    if work_order.targetBranch:
+        target += f" @ {work_order.targetBranch}"
+    table.add_row("Status", status_text(work_order.status))
+    table.add_row("Title", work_order.title or "(untitled)")
+    table.add_row("Workflow", work_order.workflowId)
+    table.add_row("Target", target)
+    table.add_row("Issue", work_order.githubIssueUrl or "—")
+    table.add_row("PR", work_order.prUrl or "—")
+    table.add_row("Requested by", work_order.requestedBy or "—")
+    table.add_row("Created", clock_time(work_order.createdAt))
+    table.add_row("Updated", clock_time(work_order.updatedAt))
+    return table
+
+
+def workflow_table(description: WorkflowDescription | None, error: str | None) -> Table | Text:
+    if error is not None:
+        return Text(f"✗ Temporal: {error}", style="red")
+    if description is None:
+        return Text("Not started on Temporal yet (a draft). Press l to launch it.", style="dim")
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_row("Workflow status", Text(description.status, style="bold"))
+    table.add_row("Run", description.runId or "—")
+    table.add_row("Task queue", description.taskQueue or "—")
+    table.add_row("Started", clock_time(description.startTime))
+    table.add_row("Closed", clock_time(description.closeTime))
+    table.add_row("Events", str(description.historyLength) if description.historyLength is not None else "—")
+    return table
+
+
+class WorkOrderDetailScreen(WorkOrderActions):
+    BINDINGS = bindings("detail")
+
+    class WorkOrderChanged(Message):
+        def __init__(self, work_order: WorkOrder | None) -> None:
+            self.work_order = work_order
+            super().__init__()
+
+    class TemporalFetched(Message):
+        def __init__(
+            self, description: WorkflowDescription | None, history: list[HistoryEvent], error: str | None
+        ) -> None:
+            self.description, self.history, self.error = description, history, error
+            super().__init__()
+
+    def __init__(self, work_order: WorkOrder) -> None:
+        super().__init__(classes="detail")
+        self.work_order = work_order
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="detail-title", classes="pane-title")
+        with VerticalScroll(id="detail-top"):
+            with Vertical(id="detail-fields-box"):
+                yield Static("Work order", classes="section-title")
+                yield Static(fields_table(self.work_order), id="detail-fields")
+            with Vertical(id="detail-workflow-box"):
+                yield Static("Temporal workflow", classes="section-title")
+                yield Static(Text("Loading…", style="dim"), id="detail-workflow")
+        yield Static("Event history", classes="section-title")
+        yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        # Fixed widths (the table never re-measures as events stream in); details take the rest.
+        fixed = (("#", 4), ("time (UTC)", 19), ("event", 30))
+        rest = self.app.size.width - sum(width for _, width in fixed) - 2 * (len(fixed) + 1) - 2
+        for label, width in (*fixed, ("details", max(DETAILS_MIN_WIDTH, rest))):
+            table.add_column(label, width=width)
+        table.focus()
+        self._watch_work_order()
+        self._refresh_temporal()
+        self.set_interval(ACTIVE_REFRESH_S, self._tick)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Side by side needs room for a whole workflow id; below that, one above the other.
+        self.set_class(event.size.width < NARROW_BELOW, "-narrow")
+
+    def _title(self) -> str:
+        return f"Work order · {self.work_order.title or self.work_order.workflowId}"
+
+    # -- live data ------------------------------------------------------------------------------
+    @work(group="detail-watch", exclusive=True)
+    async def _watch_work_order(self) -> None:
+        async for work_orders in self.service.watch_work_orders(self.work_order.sessionId):
+            found = next((w for w in work_orders if w.id == self.work_order.id), None)
+            self.post_message(self.WorkOrderChanged(found))
+
+    def on_work_order_detail_screen_work_order_changed(self, message: WorkOrderChanged) -> None:
+        if message.work_order is None:
+            self.query_one("#detail-title", Static).update(self._title() + "  (deleted)")
+            return
+        if message.work_order == self.work_order:
+            return
+        self.work_order = message.work_order
+        self.query_one("#detail-title", Static).update(self._title())
+        self.query_one("#detail-fields", Static).update(fields_table(self.work_order))
+        self._refresh_temporal()
+
+    def _tick(self) -> None:
+        if not self.work_order.status.is_terminal:
+            self._refresh_temporal()
+
+    @work(group="detail-temporal", exclusive=True)
+    async def _refresh_temporal(self) -> None:
+        description: WorkflowDescription | None = None
+        history: list[HistoryEvent] = []
+        error: str | None = None
+        try:
+            description = await self.service.describe_work_order(self.work_order.id)
+            if description is not None:
+                history = await self.service.work_order_history(self.work_order.id)
+        except JangarError as exc:
+            error = exc.message
+        # Handled on the screen's queue, so a fetch that ends as the screen closes touches nothing.
+        self.post_message(self.TemporalFetched(description, history, error))
+
+    def on_work_order_detail_screen_temporal_fetched(self, message: TemporalFetched) -> None:
+        self.query_one("#detail-workflow", Static).update(workflow_table(message.description, message.error))
+        self._show_history(message.history)
+
+    def _show_history(self, history: list[HistoryEvent]) -> None:
+        table = self.query_one(DataTable)
+        shown = table.row_count
+        if shown > len(history) or (shown and str(history[0].eventId) != str(table.get_row_at(0)[0])):
+            table.clear()
+            shown = 0
+        # History only grows: append the new events, keep the cursor where it is.
+        for event in history[shown:]:
+            table.add_row(
+                str(event.eventId),
+                clock_time(event.eventTime).removesuffix(" UTC"),
+                event.eventType,
+                event.details,
+            )
+
+    # -- actions --------------------------------------------------------------------------------
+    def action_close(self) -> None:
+        self.dismiss()
+
+    @work(group="detail-action")
+    async def action_launch(self) -> None:
+        await self.launch(self.work_order)
+
+    @work(group="detail-action")
+    async def action_cancel_work_order(self) -> None:
+        await self.cancel(self.work_order)
+
+    @work(group="detail-action")
+    async def action_retry(self) -> None:
+        await self.retry(self.work_order)
+
+    def action_copy_pr_url(self) -> None:
+        self.copy_pr_url(self.work_order)
+
+    def action_copy_workflow_id(self) -> None:
+        self.copy_workflow_id(self.work_order)

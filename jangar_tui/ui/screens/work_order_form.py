@@ -1,0 +1,123 @@
+"""The work-order form: prefilled from a message (prompt = the message, title = its first line),
+each field checked as you type, saved as a draft or saved and launched at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Static, TextArea
+
+from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.validation import branch_error, issue_url_error, prompt_error, repo_error, title_error
+
+
+@dataclass(frozen=True)
+class WorkOrderDraft:
+    title: str
+    prompt: str
+    target_repo: str
+    target_branch: str
+    github_issue_url: str
+    launch: bool
+
+
+# field id -> (label, validator)
+_FIELDS: dict[str, tuple[str, Callable[[str], str | None]]] = {
+    "title": ("Title", title_error),
+    "prompt": ("Prompt", prompt_error),
+    "repo": ("Repository (owner/repo, optional)", repo_error),
+    "branch": ("Branch (optional)", branch_error),
+    "issue": ("GitHub issue URL (optional)", issue_url_error),
+}
+
+
+class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
+    BINDINGS = bindings("form")
+
+    def __init__(self, *, title: str = "", prompt: str = "", source: str = "the session") -> None:
+        super().__init__(classes="modal")
+        self._initial = {"title": title, "prompt": prompt}
+        self._source = source
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog form"):
+            yield Static(f"New work order from {self._source}", classes="dialog-title")
+            with VerticalScroll(id="form-fields"):
+                for field_id, (label, _) in _FIELDS.items():
+                    yield Static(label, classes="field-label")
+                    if field_id == "prompt":
+                        yield TextArea(self._initial["prompt"], id="prompt", soft_wrap=True, compact=True)
+                    else:
+                        yield Input(self._initial.get(field_id, ""), id=field_id, compact=True)
+                    yield Static("", id=f"{field_id}-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save draft ^o", id="save", compact=True)
+                yield Button("Save and launch ^l", variant="primary", id="save-launch", compact=True)
+                yield Button("Cancel esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+        for field_id in _FIELDS:
+            self._check(field_id)
+
+    def _value(self, field_id: str) -> str:
+        widget: Widget = self.query_one(f"#{field_id}")
+        if isinstance(widget, TextArea):
+            return widget.text
+        assert isinstance(widget, Input)
+        return widget.value.strip() if field_id != "title" else widget.value
+
+    def _check(self, field_id: str) -> str | None:
+        error = _FIELDS[field_id][1](self._value(field_id))
+        self.query_one(f"#{field_id}-error", Static).update(f"✗ {error}" if error else "")
+        return error
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in _FIELDS:
+            self._check(event.input.id)
+
+    @on(TextArea.Changed, "#prompt")
+    def _prompt_changed(self) -> None:
+        self._check("prompt")
+
+    @on(Input.Submitted)
+    def _input_submitted(self) -> None:
+        self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        else:
+            self._submit(launch=event.button.id == "save-launch")
+
+    def action_save(self) -> None:
+        self._submit(launch=False)
+
+    def action_save_and_launch(self) -> None:
+        self._submit(launch=True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self, *, launch: bool) -> None:
+        invalid = [field_id for field_id in _FIELDS if self._check(field_id)]
+        if invalid:
+            self.query_one(f"#{invalid[0]}").focus()
+            return
+        self.dismiss(
+            WorkOrderDraft(
+                title=self._value("title").strip(),
+                prompt=self._value("prompt"),
+                target_repo=self._value("repo"),
+                target_branch=self._value("branch"),
+                github_issue_url=self._value("issue"),
+                launch=launch,
+            )
+        )

@@ -1,0 +1,64 @@
+"""The message input: Enter sends, ctrl+j (or shift+enter where the terminal reports it) breaks the
+line. The text leaves the input only once the message is stored; a failed send keeps it there and
+shows the reason underneath.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static, TextArea
+
+from jangar_tui.ui.keymap import bindings
+
+
+class ComposerInput(TextArea):
+    BINDINGS = bindings("composer")
+
+    class Submitted(Message):
+        def __init__(self, text: str) -> None:
+            self.text = text
+            super().__init__()
+
+    async def _on_key(self, event: events.Key) -> None:
+        # TextArea inserts a newline on Enter itself; Enter sends here, so it is caught first.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.action_send()
+            return
+        await super()._on_key(event)
+
+    def action_send(self) -> None:
+        if self.text.strip():
+            self.post_message(self.Submitted(self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+
+class Composer(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="send-error", classes="error-line")
+        yield ComposerInput(id="composer-input", soft_wrap=True, show_line_numbers=False, compact=True)
+        yield Static("enter send · ctrl+j new line", id="composer-hint", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#send-error").display = False
+
+    @property
+    def input(self) -> ComposerInput:
+        return self.query_one(ComposerInput)
+
+    def show_error(self, message: str) -> None:
+        error = self.query_one("#send-error", Static)
+        error.update(f"✗ Not sent: {message}")
+        error.display = True
+
+    def sent(self, text: str) -> None:
+        """The message was stored: clear the input unless the user already changed it."""
+        self.query_one("#send-error").display = False
+        if self.input.text == text:
+            self.input.clear()

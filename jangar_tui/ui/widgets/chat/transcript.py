@@ -1,0 +1,245 @@
+"""The chat transcript: a Line API widget that renders only the lines on screen.
+
+No widget per message: each message is rendered once per width into strips (assistant content as
+Markdown, the rest as plain text) and cached by (id, updatedAt); `render_line` picks the strips
+for the visible rows. A new snapshot renders only the messages that are new or changed. Reaching
+the top asks for older history (the screen re-watches with a larger limit), keeping the view
+anchored on the message that was at the top.
+
+Roles differ by a label and glyph, not by colour alone: "▌you", "◆ assistant", "! system". A
+selected message (for copying or turning into a work order) carries a "┃" bar down its left edge.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from rich.console import RenderableType
+from rich.markdown import Markdown
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from jangar_tui.models import ChatMessage, Role
+from jangar_tui.ui.clock import Clock, relative_time, system_clock
+from jangar_tui.ui.keymap import bindings
+
+GUTTER = 2
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.USER: ("▌you", "bold cyan"),
+    Role.ASSISTANT: ("◆ assistant", "bold magenta"),
+    Role.SYSTEM: ("! system", "bold yellow"),
+}
+
+
+class Transcript(ScrollView, can_focus=True):
+    BINDINGS = [
+        *bindings("transcript"),
+        Binding("pageup", "page_up", show=False),
+        Binding("pagedown", "page_down", show=False),
+        Binding("home", "select_first", show=False),
+        Binding("end", "select_none", show=False),
+    ]
+
+    selected: reactive[int | None] = reactive(None, always_update=True)
+
+    class OlderRequested(Message):
+        """The reader reached the top of what is loaded and more history exists."""
+
+    def __init__(self, *, clock: Clock = system_clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+        self._messages: list[ChatMessage] = []
+        self._bodies: dict[tuple[str, int], list[Strip]] = {}
+        self._body_width = 0
+        self._starts: list[int] = []  # first line of each message
+        self._placeholder_lines: list[Strip] = []
+        self.placeholder = "Loading…"
+        self.has_more = False  # older messages exist beyond the loaded ones
+        self.loading_older = False
+        self._follow = True  # at the bottom: stay there as messages arrive and the size changes
+
+    # -- data ---------------------------------------------------------------------------------
+    @property
+    def messages(self) -> list[ChatMessage]:
+        return self._messages
+
+    @property
+    def selected_message(self) -> ChatMessage | None:
+        if self.selected is None or self.selected >= len(self._messages):
+            return None
+        return self._messages[self.selected]
+
+    def clear_messages(self, placeholder: str) -> None:
+        self._messages = []
+        self.placeholder = placeholder
+        self.selected = None
+        self.has_more = False
+        self._follow = True
+        self._relayout()
+        self.refresh()
+
+    def set_messages(self, messages: list[ChatMessage], *, has_more: bool) -> None:
+        """Show a new snapshot (oldest first), keeping the reader's place."""
+        selected_id = self.selected_message.id if self.selected_message else None
+        anchor = self._anchor()
+        self._messages = messages
+        self.has_more = has_more
+        self.loading_older = False
+        self._relayout()
+        index_of = {m.id: i for i, m in enumerate(messages)}
+        self.selected = index_of.get(selected_id) if selected_id else None
+        if not self._follow and anchor is not None and anchor[0] in index_of:
+            message_id, delta = anchor
+            self.scroll_to(y=self._starts[index_of[message_id]] + delta, animate=False, immediate=True)
+        self.refresh()
+
+    def _anchor(self) -> tuple[str, int] | None:
+        """The message at the top of the view and how far into it the view starts."""
+        if not self._messages or not self._starts:
+            return None
+        top = round(self.scroll_y)
+        index = max(0, bisect_right(self._starts, top) - 1)
+        return self._messages[index].id, top - self._starts[index]
+
+    # -- layout and rendering -------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def _relayout(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        body_width = max(10, width - GUTTER)
+        if body_width != self._body_width:
+            self._bodies.clear()  # strips depend on the width
+            self._body_width = body_width
+        live_keys = set()
+        starts, line = [], 0
+        for message in self._messages:
+            starts.append(line)
+            key = (message.id, message.updatedAt)
+            live_keys.add(key)
+            line += 1 + len(self._body(message, key)) + 1  # header, body, blank line
+        for stale in self._bodies.keys() - live_keys:
+            del self._bodies[stale]
+        self._starts = starts
+        if not self._messages:
+            self._placeholder_lines = self._render(Text(self.placeholder, style="dim"))
+        lines = line if self._messages else len(self._placeholder_lines)
+        self.virtual_size = Size(width, lines)
+        if self._follow:
+            # Deferred until after the refresh: the new virtual size must be in place first.
+            self.scroll_end(animate=False, x_axis=False)
+
+    def _body(self, message: ChatMessage, key: tuple[str, int]) -> list[Strip]:
+        strips = self._bodies.get(key)
+        if strips is None:
+            if message.role == Role.ASSISTANT:
+                renderable: RenderableType = Markdown(message.content, code_theme="ansi_dark", hyperlinks=False)
+            else:
+                renderable = Text(message.content)
+            strips = self._bodies[key] = self._render(renderable)
+        return strips
+
+    def _render(self, renderable: RenderableType) -> list[Strip]:
+        console = self.app.console
+        options = console.options.update_width(self._body_width)
+        lines = console.render_lines(renderable, options, pad=True)
+        return [Strip(line, self._body_width) for line in lines] or [Strip.blank(self._body_width)]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        style = self.rich_style
+        line = round(self.scroll_y) + y
+        if not self._messages:
+            if not 0 <= line < len(self._placeholder_lines):
+                return Strip.blank(width, style)
+            placeholder = Strip.join([Strip.blank(GUTTER), self._placeholder_lines[line]])
+            return placeholder.crop_extend(0, width, style).apply_style(style)
+        index = bisect_right(self._starts, line) - 1
+        if index < 0:
+            return Strip.blank(width, style)
+        message = self._messages[index]
+        offset = line - self._starts[index]
+        selected = index == self.selected
+        gutter = Strip([Segment("┃ " if selected else "  ", Style(color="bright_blue", bold=True))], GUTTER)
+        body = self._bodies.get((message.id, message.updatedAt))
+        if body is None:  # not laid out yet (a resize is on its way)
+            return Strip.blank(width, style)
+        if offset == 0:
+            content = self._header(message, selected)
+        elif offset <= len(body):
+            content = body[offset - 1]
+        else:
+            return Strip.blank(width, style)
+        return Strip.join([gutter, content]).crop_extend(0, width, style).apply_style(style)
+
+    def _header(self, message: ChatMessage, selected: bool) -> Strip:
+        label, label_style = ROLE_LABELS[message.role]
+        segments = [
+            Segment(label, Style.parse(label_style) + Style(reverse=selected)),
+            Segment(f"  {relative_time(message.createdAt, self._clock())}", Style(dim=True)),
+        ]
+        return Strip(segments)
+
+    # -- selection and scrolling ----------------------------------------------------------------
+    def watch_selected(self, selected: int | None) -> None:
+        if selected is not None and selected < len(self._starts):
+            start = self._starts[selected]
+            end = self._starts[selected + 1] if selected + 1 < len(self._starts) else self.virtual_size.height
+            self.scroll_to_region(Region(0, start, 1, max(1, end - start)), animate=False, immediate=True)
+            if selected == 0:
+                self._maybe_request_older()
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._follow = round(new_value) >= self.max_scroll_y
+        if round(new_value) == 0 and self._messages and not self._follow:
+            self._maybe_request_older()
+
+    def _maybe_request_older(self) -> None:
+        if self.has_more and not self.loading_older:
+            self.loading_older = True
+            self.post_message(self.OlderRequested())
+
+    def action_select_previous(self) -> None:
+        if not self._messages:
+            return
+        if self.selected is None:
+            self.selected = len(self._messages) - 1
+        elif self.selected > 0:
+            self.selected -= 1
+        else:
+            self.scroll_to(y=0, animate=False)
+            self._maybe_request_older()
+
+    def action_select_next(self) -> None:
+        if self.selected is None:
+            self.action_select_none()
+        elif self.selected < len(self._messages) - 1:
+            self.selected += 1
+        else:
+            self.action_select_none()
+
+    def action_select_first(self) -> None:
+        if self._messages:
+            self.selected = 0
+
+    def action_select_none(self) -> None:
+        self.selected = None
+        self._follow = True
+        self.scroll_end(animate=False, x_axis=False)
+
+    def action_page_up(self) -> None:
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)

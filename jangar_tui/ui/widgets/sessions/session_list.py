@@ -1,0 +1,134 @@
+"""The session sidebar's list: an OptionList (virtualized), newest activity first, filterable.
+
+One option per session: the title cut to the width and the relative time of its last message,
+right-aligned. Snapshots from the store replace the options only when something shown changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from jangar_tui.models import ChatSession
+from jangar_tui.ui.clock import Clock, relative_time, system_clock
+from jangar_tui.ui.keymap import bindings
+
+
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One line: title (cut with an ellipsis) and the age, right-aligned."""
+
+    title: str
+    age: str
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        age = f" {self.age}"
+        room = max(1, width - cell_len(age))
+        title = self.title if cell_len(self.title) <= room else set_cell_size(self.title, room - 1) + "…"
+        yield Segment(set_cell_size(title, room))
+        yield Segment(age, Style(dim=True))
+        yield Segment.line()
+
+
+class SessionList(OptionList):
+    BINDINGS = bindings("sessions")
+
+    class SessionChosen(Message):
+        """The highlighted session changed (None: the list is empty)."""
+
+        def __init__(self, session: ChatSession | None) -> None:
+            self.session = session
+            super().__init__()
+
+    def __init__(self, *, clock: Clock = system_clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+        self._sessions: list[ChatSession] = []
+        self._shown: list[ChatSession] = []
+        self._shown_key: tuple[tuple[str, str, str], ...] = ()
+        self._filter = ""
+        self._want_id: str | None = None  # the session to keep highlighted across snapshots
+        self._announced: object = _UNSET  # (id, title) last told to the screen
+        self.loaded = False
+
+    @property
+    def sessions(self) -> list[ChatSession]:
+        return self._sessions
+
+    @property
+    def shown(self) -> list[ChatSession]:
+        return self._shown
+
+    @property
+    def chosen(self) -> ChatSession | None:
+        index = self.highlighted
+        if index is None or index >= len(self._shown):
+            return None
+        return self._shown[index]
+
+    def set_sessions(self, sessions: list[ChatSession]) -> None:
+        if not self.loaded:
+            self.loaded = True
+            self._announced = _UNSET  # the first snapshot is news even when it is empty
+        self._sessions = sessions
+        self._refresh_options()
+        self._announce()
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text.strip().casefold()
+        self._refresh_options()
+
+    def refresh_ages(self) -> None:
+        """Called on a timer: relative times move on even when no data changes."""
+        self._refresh_options()
+
+    def choose(self, session_id: str) -> None:
+        """Highlight a session by id (e.g. one just created), once it is in the list."""
+        self._want_id = session_id
+        for index, session in enumerate(self._shown):
+            if session.id == session_id:
+                self.highlighted = index
+                return
+
+    def _refresh_options(self) -> None:
+        needle = self._filter
+        shown = [s for s in self._sessions if needle in s.title.casefold()] if needle else list(self._sessions)
+        now = self._clock()
+        key = tuple((s.id, s.title, relative_time(s.lastMessageAt, now)) for s in shown)
+        if key == self._shown_key:
+            self._shown = shown
+            return
+        previous_id = self._want_id
+        previous_index = self.highlighted
+        self._shown, self._shown_key = shown, key
+        self.set_options(Option(SessionRow(title, age), id=sid) for sid, title, age in key)
+        # Keep the same session highlighted; when it went away, stay at the same place.
+        index = next((i for i, s in enumerate(shown) if s.id == previous_id), None)
+        if index is None and shown:
+            index = min(previous_index or 0, len(shown) - 1)
+        self.highlighted = index
+        self._announce()
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        self._announce()
+
+    def _announce(self) -> None:
+        session = self.chosen
+        if session is not None:
+            self._want_id = session.id
+        key = (session.id, session.title) if session else None
+        if key != self._announced:
+            self._announced = key
+            self.post_message(self.SessionChosen(session))

@@ -1,0 +1,71 @@
+"""The session sidebar: a title with the count, the `/` filter input and the session list."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from jangar_tui.models import ChatSession
+from jangar_tui.ui.clock import Clock, system_clock
+from jangar_tui.ui.widgets.sessions.session_list import SessionList
+
+
+class FilterInput(Input):
+    BINDINGS = [Binding("escape", "clear", "Clear filter")]
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.display = False
+        self.screen.query_one(SessionList).focus()
+
+
+class SessionSidebar(Vertical):
+    def __init__(self, *, clock: Clock = system_clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield Static("Sessions", id="sessions-title", classes="pane-title")
+        yield FilterInput(placeholder="filter titles…", id="session-filter")
+        yield Static("Loading…", id="sessions-empty", classes="empty-hint")
+        yield SessionList(clock=self._clock, id="session-list")
+
+    def on_mount(self) -> None:
+        self.query_one(FilterInput).display = False
+
+    @property
+    def session_list(self) -> SessionList:
+        return self.query_one(SessionList)
+
+    def set_sessions(self, sessions: list[ChatSession]) -> None:
+        self.session_list.set_sessions(sessions)
+        self._update_title()
+
+    def open_filter(self) -> None:
+        field = self.query_one(FilterInput)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#session-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.session_list.set_filter(event.value)
+        self._update_title()
+
+    @on(Input.Submitted, "#session-filter")
+    def _filter_submitted(self) -> None:
+        self.session_list.focus()
+
+    def _update_title(self) -> None:
+        listing = self.session_list
+        total, shown = len(listing.sessions), len(listing.shown)
+        count = f"{shown}/{total}" if shown != total else f"{total}"
+        self.query_one("#sessions-title", Static).update(f"Sessions ({count})")
+        hint = self.query_one("#sessions-empty", Static)
+        if total == 0:
+            hint.update("No sessions yet.\nctrl+n starts one,\nor just type below.")
+        elif shown == 0:
+            hint.update("No title matches the filter.\nesc clears it.")
+        hint.display = shown == 0

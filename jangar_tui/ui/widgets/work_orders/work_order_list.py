@@ -1,0 +1,74 @@
+"""The session's work orders, newest first: status, title, target and PR URL (an OptionList)."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from jangar_tui.models import WorkOrder
+from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.widgets.work_orders.status_style import status_text
+
+
+def work_order_row(work_order: WorkOrder) -> Group:
+    head = status_text(work_order.status)
+    head.append(f"  {work_order.title or '(untitled)'}")
+    head.no_wrap, head.overflow = True, "ellipsis"
+    lines = [head]
+    target = work_order.targetRepo or "no repo"
+    if work_order.targetBranch:
+        target += f" @ {work_order.targetBranch}"
+    lines.append(Text(f"  {target}", style="dim", no_wrap=True, overflow="ellipsis"))
+    if work_order.prUrl:
+        lines.append(Text(f"  PR {work_order.prUrl}", style="underline", no_wrap=True, overflow="ellipsis"))
+    return Group(*lines)
+
+
+class WorkOrderList(OptionList):
+    BINDINGS = bindings("work_orders")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._work_orders: list[WorkOrder] = []
+        self._want_id: str | None = None  # highlight this one once it arrives (just created)
+
+    @property
+    def work_orders(self) -> list[WorkOrder]:
+        return self._work_orders
+
+    @property
+    def chosen(self) -> WorkOrder | None:
+        index = self.highlighted
+        if index is None or index >= len(self._work_orders):
+            return None
+        return self._work_orders[index]
+
+    def set_work_orders(self, work_orders: list[WorkOrder]) -> None:
+        if work_orders == self._work_orders:
+            return
+        chosen, previous = self.chosen, self._work_orders
+        self._work_orders = work_orders
+        ids = [w.id for w in work_orders]
+        if [o.id for o in self.options] == ids:
+            # Same rows: replace only the prompts that changed (e.g. a status moved on).
+            for index, (old, new) in enumerate(zip(previous, work_orders, strict=True)):
+                if old != new:
+                    self.replace_option_prompt_at_index(index, work_order_row(new))
+        else:
+            self.set_options(Option(work_order_row(w), id=w.id) for w in work_orders)
+            if chosen is not None and chosen.id in ids:
+                self.highlighted = ids.index(chosen.id)
+            elif work_orders:
+                self.highlighted = 0
+        if self._want_id in ids:
+            self.highlighted = ids.index(self._want_id)
+            self._want_id = None
+
+    def choose(self, work_order_id: str) -> None:
+        self._want_id = work_order_id
+        ids = [w.id for w in self._work_orders]
+        if work_order_id in ids:
+            self.highlighted = ids.index(work_order_id)
+            self._want_id = None

@@ -1,0 +1,127 @@
+"""Pilot tests of the chat: sending, multi-line input, failures, roles, Markdown, paging, copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jangar_tui.models import Role
+from jangar_tui.service import JangarService
+from jangar_tui.store.local import LocalStore
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens.main import MESSAGE_PAGE, MainScreen
+from jangar_tui.ui.widgets.chat.composer import ComposerInput
+from jangar_tui.ui.widgets.chat.transcript import Transcript
+from ui_doubles import OFFLINE_REASON, FlakyStore
+from ui_support import notified, screen_text, until
+
+
+def transcript(app: JangarApp) -> Transcript:
+    return app.screen.query_one(Transcript)
+
+
+async def open_session(pilot, app: JangarApp, count: int) -> None:  # type: ignore[no-untyped-def]
+    await until(pilot, lambda: len(transcript(app).messages) == count, f"{count} messages shown")
+
+
+async def test_enter_sends_and_ctrl_j_breaks_the_line(service: JangarService) -> None:
+    session = await service.new_session("Chat")
+    app = JangarApp(service)
+    async with app.run_test() as pilot:
+        await open_session(pilot, app, 0)
+        app.screen.query_one(ComposerInput).focus()
+        await pilot.press(*"first line", "ctrl+j", *"second line")
+        assert app.screen.query_one(ComposerInput).text == "first line\nsecond line"
+        await pilot.press("enter")
+        await open_session(pilot, app, 1)
+        assert app.screen.query_one(ComposerInput).text == ""
+        stored = (await service.store.list_messages(session.id)).page
+        assert [(m.role, m.content) for m in stored] == [(Role.USER, "first line\nsecond line")]
+
+
+async def test_a_message_that_cannot_be_sent_stays_in_the_input_with_the_reason(tmp_path: Path) -> None:
+    store = FlakyStore(tmp_path / "jangar.sqlite3")
+    try:
+        service = JangarService(store, "alice")
+        session = await service.new_session("Over ssh")
+        store.offline = True
+        app = JangarApp(service)
+        async with app.run_test() as pilot:
+            await open_session(pilot, app, 0)
+            app.screen.query_one(ComposerInput).focus()
+            await pilot.press(*"please keep me")
+            await pilot.press("enter")
+            await until(pilot, lambda: "Not sent" in screen_text(pilot), "the error under the input")
+            assert OFFLINE_REASON[:30] in screen_text(pilot)
+            assert app.screen.query_one(ComposerInput).text == "please keep me"
+            assert (await store.list_messages(session.id)).page == []
+            # Back online: the same text goes out and the error disappears.
+            store.offline = False
+            await pilot.press("enter")
+            await open_session(pilot, app, 1)
+            assert app.screen.query_one(ComposerInput).text == ""
+            assert "Not sent" not in screen_text(pilot)
+    finally:
+        await store.close()
+
+
+async def test_roles_are_labelled_and_assistant_markdown_is_rendered(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("Roles")
+    await store.append_message(session.id, Role.USER, "use **stars** literally")
+    await store.append_message(session.id, Role.ASSISTANT, "Here is **bold** and a list:\n\n- one\n- two")
+    await store.append_message(session.id, Role.SYSTEM, "work order launched")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_session(pilot, app, 3)
+        text = screen_text(pilot)
+        assert "▌you" in text and "◆ assistant" in text and "! system" in text
+        assert "use **stars** literally" in text  # user text is shown as typed
+        assert "Here is bold and a list:" in text  # assistant Markdown is rendered
+        assert "• one" in text
+
+
+async def test_live_messages_from_another_process_appear(service: JangarService, tmp_path: Path) -> None:
+    session = await service.new_session("Live")
+    app = JangarApp(service)
+    async with app.run_test() as pilot:
+        await open_session(pilot, app, 0)
+        other = LocalStore(tmp_path / "jangar.sqlite3")  # a second connection, like a worker process
+        try:
+            await other.append_message(session.id, Role.ASSISTANT, "done: opened a PR")
+        finally:
+            await other.close()
+        await open_session(pilot, app, 1)
+        assert "done: opened a PR" in screen_text(pilot)
+
+
+async def test_older_history_is_loaded_page_by_page_when_scrolling_up(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("Long")
+    for index in range(MESSAGE_PAGE * 2 + 10):
+        await store.append_message(session.id, Role.USER, f"message {index:03d}")
+    app = JangarApp(service)
+    async with app.run_test() as pilot:
+        await open_session(pilot, app, MESSAGE_PAGE)
+        view = transcript(app)
+        assert view.messages[-1].content == "message 109" and view.has_more
+        view.focus()
+        await pilot.press("home")  # to the oldest loaded message: asks for the page before it
+        await open_session(pilot, app, MESSAGE_PAGE * 2)
+        # The view stays on the message the reader was looking at.
+        assert view.selected_message is not None and view.selected_message.content == "message 060"
+        await pilot.press("home")
+        await open_session(pilot, app, MESSAGE_PAGE * 2 + 10)
+        assert not view.has_more
+        assert view.messages[0].content == "message 000"
+
+
+async def test_copy_the_selected_message(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("Copy")
+    await store.append_message(session.id, Role.ASSISTANT, "the answer is 42")
+    app = JangarApp(service)
+    async with app.run_test() as pilot:
+        await open_session(pilot, app, 1)
+        transcript(app).focus()
+        await pilot.press("y")
+        assert "Select a message first" in notified(pilot)
+        await pilot.press("up", "y")
+        assert app.clipboard == "the answer is 42"
+        assert isinstance(app.screen, MainScreen)

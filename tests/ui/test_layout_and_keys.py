@@ -1,0 +1,143 @@
+"""Small terminals, resizing, NO_COLOR, the help screen and the command palette."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from jangar_tui.service import JangarService
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.keymap import KEYMAP, SCOPES
+from jangar_tui.ui.screens.help import HelpScreen, help_table
+from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.rename import RenameScreen
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
+from jangar_tui.ui.widgets.chat.composer import ComposerInput
+from jangar_tui.ui.widgets.chat.transcript import Transcript
+from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
+from ui_support import screen_text, until
+
+# Which class runs the actions of each scope (namespaced "screen." actions run on the screen).
+_SCOPE_OWNER = {
+    "main": MainScreen,
+    "sessions": SessionList,
+    "transcript": Transcript,
+    "composer": ComposerInput,
+    "work_orders": WorkOrderList,
+    "detail": WorkOrderDetailScreen,
+    "form": WorkOrderFormScreen,
+}
+
+
+def test_every_key_in_the_table_runs_an_existing_action() -> None:
+    assert set(KEYMAP) == set(SCOPES)
+    for scope, keys in KEYMAP.items():
+        for key in keys:
+            namespace, _, name = key.action.rpartition(".")
+            owner = {"screen": MainScreen if scope != "detail" else WorkOrderDetailScreen, "app": JangarApp}.get(
+                namespace, _SCOPE_OWNER[scope]
+            )
+            assert hasattr(owner, f"action_{name}"), f"{scope}: {key.keys} -> {key.action}"
+
+
+async def test_at_80x24_the_work_order_panel_folds_away_and_comes_back(service: JangarService) -> None:
+    session = await service.new_session("Small terminal")
+    await service.create_work_order(session.id, title="Folded", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 1, "loaded")
+        orders, chat = app.screen.query_one("#work-orders"), app.screen.query_one("#chat")
+        assert not orders.display and chat.display
+        assert "Folded" not in screen_text(pilot)
+        await pilot.press("ctrl+t")
+        assert orders.display and not chat.display
+        assert isinstance(app.focused, WorkOrderList)
+        assert "○ draft  Folded" in screen_text(pilot)
+        await pilot.press("ctrl+t")
+        assert not orders.display and chat.display
+        # Growing the terminal shows all three panes; shrinking folds the panel again.
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        assert orders.display and chat.display
+        assert "○ draft  Folded" in screen_text(pilot)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not orders.display and chat.display
+
+
+async def test_tab_walks_the_panes(service: JangarService) -> None:
+    await service.new_session("Tabs")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(SessionList).option_count == 1, "loaded")
+        seen = []
+        for _ in range(4):
+            seen.append(type(app.focused).__name__)
+            await pilot.press("tab")
+        assert seen == ["SessionList", "Transcript", "ComposerInput", "WorkOrderList"]
+        # enter on the session list goes to the input; escape there goes back to the transcript.
+        app.screen.query_one(SessionList).focus()
+        await pilot.press("enter")
+        assert isinstance(app.focused, ComposerInput)
+        await pilot.press("escape")
+        assert isinstance(app.focused, Transcript)
+
+
+async def test_help_lists_every_key_and_closes(service: JangarService) -> None:
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        text = screen_text(pilot)
+        assert "Anywhere on the main screen" in text and "ctrl+n" in text and "r / f2" in text
+        # The whole table (it scrolls on small terminals) has every scope and every key.
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(help_table(2))
+        table_text = console.export_text()
+        for title in SCOPES.values():
+            assert title in table_text
+        for keys in KEYMAP.values():
+            for key in keys:
+                assert key.title in table_text, key
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        app.screen.query_one(SessionList).focus()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_offers_every_action(service: JangarService) -> None:
+    await service.new_session("Palette")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(SessionList).option_count == 1, "loaded")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for scope in ("main", "sessions", "transcript", "work_orders"):
+            for key in KEYMAP[scope]:
+                if key.palette:
+                    assert key.title in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"rename")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RenameScreen), "rename from the palette")
+
+
+async def test_no_color_keeps_every_state_readable(service: JangarService, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    session = await service.new_session("Monochrome")
+    await service.create_work_order(session.id, title="Plain", prompt="p")
+    await service.send_message(session.id, "hi")
+    app = JangarApp(service)
+    async with app.run_test(size=(130, 30)) as pilot:
+        await until(pilot, lambda: "○ draft  Plain" in screen_text(pilot), "loaded")
+        # Textual renders NO_COLOR in greys: every state must still read as a glyph and a word.
+        text = screen_text(pilot)
+        assert "● live" in text and "▌you" in text and "Temporal not configured" in text
+        app.screen.query_one("#transcript").focus()
+        await pilot.press("up")
+        assert "┃ ▌you" in screen_text(pilot), "the selected message is marked by a bar, not a colour"

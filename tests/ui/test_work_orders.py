@@ -1,0 +1,264 @@
+"""Pilot tests of the work-order panel, form and detail screen without a running Temporal.
+
+"Temporal down" is the real `TemporalLauncher` pointed at a port where nothing listens. The
+successful launch and the cancel of a running work order run against the real Temporal dev server
+in test_temporal_ui.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jangar_tui.config import load_settings
+from jangar_tui.models import Role, WorkOrder, WorkOrderStatus
+from jangar_tui.orchestration.devserver import free_port
+from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.service import JangarService
+from jangar_tui.store.local import LocalStore
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
+from jangar_tui.ui.widgets.chat.transcript import Transcript
+from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
+from ui_support import notified, screen_text, until
+
+S = WorkOrderStatus
+
+
+@pytest.fixture
+def down_service(store: LocalStore, tmp_path: Path) -> JangarService:
+    """The real launcher, aimed at a free port: Temporal is down."""
+    settings = load_settings({"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_USER": "alice"})
+    launcher = TemporalLauncher(
+        settings, store, address=f"127.0.0.1:{free_port()}", embedded=False, connect_timeout_s=0.5
+    )
+    return JangarService(store, "alice", launcher)
+
+
+def orders(app: JangarApp) -> list[WorkOrder]:
+    return app.screen.query_one(WorkOrderList).work_orders
+
+
+async def stored_orders(service: JangarService, session_id: str) -> list[WorkOrder]:
+    return (await service.store.list_work_orders_by_session(session_id)).page
+
+
+async def test_panel_shows_status_glyph_word_title_target_and_pr(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("Orders")
+    done = await service.create_work_order(
+        session.id, title="Ship it", prompt="p", target_repo="acme/web", target_branch="main"
+    )
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED):
+        await store.update_work_order_status(done.id, status)
+    await store.update_work_order_result(done.id, "https://github.com/acme/web/pull/7")
+    await service.create_work_order(session.id, title="Later", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(130, 30)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 2, "two work orders")
+        text = screen_text(pilot)
+        assert "○ draft  Later" in text
+        assert "✓ succeeded  Ship it" in text
+        assert "acme/web @ main" in text
+        assert "PR https://github.com/acme/web/pull/7" in text
+
+
+async def test_new_work_order_from_the_selected_message_is_prefilled_and_saved_as_draft(
+    service: JangarService, store: LocalStore
+) -> None:
+    session = await service.new_session("Plan")
+    await store.append_message(session.id, Role.USER, "Add dark mode\n\nUse the theme tokens.")
+    app = JangarApp(service)
+    async with app.run_test(size=(130, 36)) as pilot:
+        await until(pilot, lambda: len(app.screen.query_one(Transcript).messages) == 1, "message shown")
+        app.screen.query_one(Transcript).focus()
+        await pilot.press("up", "w")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+        form = app.screen
+        assert form.query_one("#title").value == "Add dark mode"
+        assert form.query_one("#prompt").text == "Add dark mode\n\nUse the theme tokens."
+        form.query_one("#repo").value = "acme/web"
+        form.query_one("#branch").value = "feature/dark"
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: len(orders(app)) == 1, "the draft in the panel")
+        [saved] = await stored_orders(service, session.id)
+        assert (saved.status, saved.title, saved.targetRepo, saved.targetBranch) == (
+            S.DRAFT, "Add dark mode", "acme/web", "feature/dark"
+        )
+        assert saved.prompt == "Add dark mode\n\nUse the theme tokens."
+        assert saved.workflowId.startswith("jangar-wo-")
+
+
+async def test_new_work_order_from_the_session_uses_its_title(service: JangarService) -> None:
+    session = await service.new_session("Refactor billing")
+    app = JangarApp(service)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "session")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+        assert app.screen.query_one("#title").value == "Refactor billing"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert await stored_orders(service, session.id) == []
+
+
+async def test_an_invalid_form_says_what_is_wrong_and_saves_nothing(service: JangarService) -> None:
+    session = await service.new_session("Bad input")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "session")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+        form = app.screen
+        form.query_one("#title").value = ""
+        form.query_one("#prompt").text = "x" * (64 * 1024 + 1)
+        form.query_one("#repo").value = "acme web"
+        form.query_one("#branch").value = "-rf"
+        form.query_one("#issue").value = "ftp://example.com/1"
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.screen is form, "an invalid form stays open"
+        text = screen_text(pilot)
+        for error in (
+            "A title is required.",
+            "At most 64 KiB",
+            "No spaces or control characters",
+            "A branch cannot start with '-'.",
+            "An http(s) URL",
+        ):
+            assert error in text, error
+        assert app.focused is form.query_one("#title"), "focus goes to the first wrong field"
+        form.query_one("#title").value = "Fixed"
+        form.query_one("#prompt").text = "short"
+        form.query_one("#repo").value = "acme/web"
+        form.query_one("#branch").value = "main"
+        form.query_one("#issue").value = "https://github.com/acme/web/issues/1"
+        await pilot.pause()
+        assert "A title is required." not in screen_text(pilot)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the form closes")
+        [saved] = await stored_orders(service, session.id)
+        assert saved.githubIssueUrl == "https://github.com/acme/web/issues/1"
+
+
+async def test_temporal_down_at_launch_keeps_the_draft_and_shows_the_reason(down_service: JangarService) -> None:
+    service = down_service
+    session = await service.new_session("Offline Temporal")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "session")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+        app.screen.query_one("#prompt").text = "do the thing"
+        await pilot.press("ctrl+l")  # save and launch
+        await until(pilot, lambda: "Not launched, still a draft" in notified(pilot), "the reason")
+        assert "is not reachable" in notified(pilot)
+        # The reason also stays in the panel, under the draft, until an action succeeds.
+        await until(pilot, lambda: "✗ Not launched, still a draft" in screen_text(pilot), "the reason in the panel")
+        [saved] = await stored_orders(service, session.id)
+        assert saved.status == S.DRAFT
+        await until(pilot, lambda: [w.status for w in orders(app)] == [S.DRAFT], "the draft in the panel")
+        # Launching again from the panel: same answer, still a draft.
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("l")
+        await until(pilot, lambda: notified(pilot).count("Not launched") == 2, "the second refusal")
+        assert [w.status for w in await stored_orders(service, session.id)] == [S.DRAFT]
+
+
+async def test_without_temporal_configured_launch_says_so(service: JangarService) -> None:
+    session = await service.new_session("No Temporal")
+    await service.create_work_order(session.id, title="Draft", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "the draft")
+        assert "Temporal not configured" in screen_text(pilot)
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("l")
+        await until(pilot, lambda: "not configured" in notified(pilot), "the refusal")
+        assert [w.status for w in await stored_orders(service, session.id)] == [S.DRAFT]
+
+
+async def test_cancel_a_draft_asks_first(down_service: JangarService) -> None:
+    service = down_service
+    session = await service.new_session("Cancel")
+    draft = await service.create_work_order(session.id, title="Maybe", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "the draft")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
+        await pilot.press("n")
+        await pilot.pause()
+        assert (await service.get_work_order(draft.id)).status == S.DRAFT
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation again")
+        await pilot.press("y")
+        await until(pilot, lambda: [w.status for w in orders(app)] == [S.CANCELED], "canceled in the panel")
+        assert "⊘ canceled" in screen_text(pilot)
+
+
+async def test_retry_a_failed_work_order_makes_a_new_draft(down_service: JangarService, store: LocalStore) -> None:
+    service = down_service
+    session = await service.new_session("Retry")
+    failed = await service.create_work_order(session.id, title="Flaky", prompt="p", target_repo="acme/api")
+    await store.update_work_order_status(failed.id, S.SUBMITTED)
+    await store.update_work_order_status(failed.id, S.FAILED)
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "the failed one")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("t")
+        await until(pilot, lambda: len(orders(app)) == 2, "the new draft")
+        fresh = app.screen.query_one(WorkOrderList).chosen
+        assert fresh is not None and fresh.status == S.DRAFT and fresh.id != failed.id
+        assert (fresh.title, fresh.targetRepo) == ("Flaky", "acme/api")
+        await pilot.press("t")  # a draft cannot be retried
+        await until(pilot, lambda: "Only a failed or canceled" in notified(pilot), "the refusal")
+        assert len(await stored_orders(service, session.id)) == 2
+
+
+async def test_copy_pr_url_and_workflow_id(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("Copy")
+    work_order = await service.create_work_order(session.id, title="With PR", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "listed")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("y")
+        assert "no pull request yet" in notified(pilot)
+        await pilot.press("i")
+        assert app.clipboard == work_order.workflowId
+        for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED):
+            await store.update_work_order_status(work_order.id, status)
+        await store.update_work_order_result(work_order.id, "https://github.com/acme/web/pull/9")
+        await until(pilot, lambda: orders(app)[0].prUrl is not None, "the PR arrives live")
+        await pilot.press("y")
+        assert app.clipboard == "https://github.com/acme/web/pull/9"
+
+
+async def test_detail_screen_follows_the_status_live_and_shows_temporal_trouble(
+    down_service: JangarService, store: LocalStore
+) -> None:
+    service = down_service
+    session = await service.new_session("Detail")
+    work_order = await service.create_work_order(
+        session.id, title="Inspect me", prompt="p", github_issue_url="https://github.com/acme/web/issues/3"
+    )
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "listed")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail screen")
+        await until(pilot, lambda: "✗ Temporal: Temporal at 127.0.0.1" in screen_text(pilot), "Temporal's state")
+        text = screen_text(pilot)
+        assert "○ draft" in text and work_order.workflowId in text and "issues/3" in text
+        await store.update_work_order_status(work_order.id, S.SUBMITTED)
+        await until(pilot, lambda: "↑ submitted" in screen_text(pilot), "the status, live")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "back")

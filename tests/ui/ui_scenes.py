@@ -1,0 +1,184 @@
+"""The pinned scenes of the UI: fixed data, frozen clocks, each ready for a screenshot.
+
+Shared by the snapshot tests (`test_snapshots.py`) and `scripts/screenshots.py`, so the README's
+pictures are the very screens the snapshot tests pin. Data goes through the real LocalStore, with
+its clock frozen (`frozen_store_time`), and the UI's relative times use a frozen clock too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from jangar_tui.models import Role, WorkOrderStatus
+from jangar_tui.service import JangarService
+from jangar_tui.store import _sqlite_db
+from jangar_tui.store.local import LocalStore
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens.help import HelpScreen
+from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
+from jangar_tui.ui.widgets.chat.composer import ComposerInput
+from jangar_tui.ui.widgets.chat.transcript import Transcript
+from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
+from ui_doubles import FlakyStore, SimulatedLauncher
+from ui_support import BASE_MS, DAY, HOUR, MINUTE, FakeTime, screen_text, until
+
+S = WorkOrderStatus
+SCENES = ("main", "empty", "form", "detail", "help", "offline")
+NOW_MS = BASE_MS + 5 * DAY + 2 * HOUR  # what the UI's clock says in every scene
+# Workers that finish on their own (watchers never do; an action waits on its open dialog).
+SETTLING_GROUPS = frozenset({"send", "detail-temporal"})
+SCENE_ROOT = Path("/tmp/jangar-ui-scenes")  # fixed, so the status line shows the same path each run
+
+ASSISTANT_REPLY = """Here is a plan for **dark mode**:
+
+1. Add a `theme` setting (light, dark, system).
+2. Read colours from the design tokens, not literals.
+3. Cover both themes in the visual tests.
+
+```python
+def theme(setting: str) -> str:
+    return setting if setting != "system" else detect()
+```
+
+Want me to turn this into a work order?"""
+
+
+@dataclass
+class Scene:
+    name: str
+    app: JangarApp
+    store: LocalStore
+    data_dir: Path
+    prepare: Callable[[Pilot[object]], Awaitable[None]]
+
+
+@contextlib.contextmanager
+def frozen_store_time(clock: FakeTime) -> Iterator[None]:
+    """The store's timestamps come from `clock` (for scripts; tests use monkeypatch)."""
+    original = _sqlite_db.now_ms
+    _sqlite_db.now_ms = clock  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        _sqlite_db.now_ms = original  # type: ignore[assignment]
+
+
+async def _seed_sessions(service: JangarService, store: LocalStore, clock: FakeTime) -> str:
+    """Three sessions (5d, 2h, 3m old); the newest holds a conversation and four work orders."""
+    clock.set(BASE_MS)
+    await service.new_session("Release checklist for 2.4")
+    clock.set(NOW_MS - 2 * HOUR)
+    flaky = await service.new_session("Flaky login test on CI")
+    await store.append_message(flaky.id, Role.USER, "The login test fails one run in ten.")
+    clock.set(NOW_MS - 20 * MINUTE)
+    session = await service.new_session("Dark mode for the dashboard")
+    clock.set(NOW_MS - 15 * MINUTE)
+    await store.append_message(session.id, Role.USER, "Can we add a dark mode to the dashboard?")
+    clock.set(NOW_MS - 14 * MINUTE)
+    await store.append_message(session.id, Role.ASSISTANT, ASSISTANT_REPLY)
+    clock.set(NOW_MS - 10 * MINUTE)
+    await store.append_message(session.id, Role.USER, "Yes: acme/dashboard, branch feature/dark-mode.")
+    specs = [
+        ("Spike: theme tokens", S.CANCELED, None),
+        ("Dark mode toggle", S.SUCCEEDED, "https://github.com/acme/dashboard/pull/412"),
+        ("Dark mode charts", S.RUNNING, None),
+        ("Dark mode docs", S.DRAFT, None),
+    ]
+    for index, (title, status, pr_url) in enumerate(specs, start=1):
+        clock.set(NOW_MS - (9 - index) * MINUTE)
+        work_order = await store.create_work_order(
+            session.id,
+            f"jangar-wo-00000000-0000-4000-8000-00000000000{index}",
+            title=title,
+            prompt="Add a dark mode to the dashboard.",
+            requestedBy="alice",
+            targetRepo="acme/dashboard",
+            targetBranch="feature/dark-mode",
+            githubIssueUrl="https://github.com/acme/dashboard/issues/97",
+        )
+        path = {
+            S.CANCELED: [S.CANCELED],
+            S.SUCCEEDED: [S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED],
+            S.RUNNING: [S.SUBMITTED, S.ACCEPTED, S.RUNNING],
+            S.DRAFT: [],
+        }[status]
+        for step in path:
+            await store.update_work_order_status(work_order.id, step)
+        if pr_url:
+            await store.update_work_order_result(work_order.id, pr_url)
+    clock.set(NOW_MS - 3 * MINUTE)
+    await store.append_message(session.id, Role.SYSTEM, "Work order “Dark mode charts” is running.")
+    return session.id
+
+
+def build_scene(name: str, clock: FakeTime) -> Scene:
+    """Fresh data for `name` (the store's clock must be frozen to `clock` meanwhile)."""
+    data_dir = SCENE_ROOT / name
+    shutil.rmtree(data_dir, ignore_errors=True)
+    db_path = data_dir / "jangar.sqlite3"
+    store: LocalStore = FlakyStore(db_path) if name == "offline" else LocalStore(db_path)
+    # Temporal as a double (fixed run ids and event times); "down" in the offline scene.
+    launcher = SimulatedLauncher(store, up=name != "offline")
+    service = JangarService(store, "alice", launcher)
+    if name != "empty":
+        asyncio.run(_seed_sessions(service, store, clock))
+    if isinstance(store, FlakyStore):
+        store.offline = True
+    app = JangarApp(service, clock=lambda: NOW_MS)
+
+    def main_screen_ready() -> bool:
+        screen = app.screen
+        if not isinstance(screen, MainScreen) or not screen.query_one(SessionList).loaded:
+            return False
+        return name == "empty" or len(screen.query_one(Transcript).messages) == 4
+
+    async def prepare(pilot: Pilot[object]) -> None:
+        try:
+            await navigate(pilot)
+        except BaseException:
+            app.exit()  # a failed wait must fail the test, not leave the headless app running
+            raise
+
+    async def navigate(pilot: Pilot[object]) -> None:
+        await until(pilot, main_screen_ready, f"{name}: the main screen with its data")
+        await until(pilot, lambda: "Temporal" in screen_text(pilot), "the status line")
+        if name in ("main", "offline", "form", "detail"):
+            await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 4, "work orders")
+        if name == "form":
+            app.screen.query_one(Transcript).focus()
+            await pilot.press("up", "up", "up", "w")  # the assistant's plan becomes the prompt
+            await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+        elif name == "detail":
+            if not app.screen.query_one("#work-orders").display:
+                await pilot.press("ctrl+t")  # folded away on a small terminal
+            app.screen.query_one(WorkOrderList).focus()
+            await pilot.press("down", "enter")  # the running one
+            await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+            await until(pilot, lambda: "ActivityTaskScheduled" in screen_text(pilot), "the history")
+        elif name == "help":
+            await pilot.press("f1")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        elif name == "offline":
+            composer = app.screen.query_one(ComposerInput)
+            composer.focus()
+            composer.insert("Ship the toggle first, charts later.")
+            await pilot.press("enter")
+            await until(pilot, lambda: "Not sent" in screen_text(pilot), "the send error")
+        elif name == "main":
+            app.screen.query_one(Transcript).focus()
+        # (An empty list would mean "all workers" to wait_for_complete.)
+        if settling := [w for w in app.workers if w.group in SETTLING_GROUPS]:
+            await app.workers.wait_for_complete(settling)
+        await pilot.pause()
+
+    return Scene(name, app, store, data_dir, prepare)
