@@ -22,6 +22,7 @@ from jangar_tui.orchestration.reconciler import Reconciler
 from jangar_tui.service import JangarService
 from jangar_tui.store.local import LocalStore
 from temporal_fixtures import (
+    WAIT_S,
     agent_command,
     completion_messages,
     make_settings,
@@ -72,6 +73,9 @@ async def test_launch_runs_the_agent_to_success_with_the_pr_url(temporal_server:
         launched = await service.launch_work_order(wo.id)
         assert launched.status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED)
         done = await wait_for_status(store, wo.id, TERMINAL)
+        # The store shows `succeeded` once the record activity ran; the workflow closes just after.
+        client = await launcher.client()
+        await asyncio.wait_for(client.get_workflow_handle(wo.workflowId).result(), WAIT_S)
     watcher.cancel()
     assert done.status == S.SUCCEEDED
     assert done.prUrl == "https://github.com/acme/widgets/pull/42"
