@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from jangar_tui.store.local import LocalStore
+from temporal_fixtures import temporal_server  # noqa: F401 - one real dev server for the whole run
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from temporal_fixtures import (
     running_worker,
     settings_env,
     start_dev_server,
-    temporal_server,  # noqa: F401 - the session fixture
     wait_for_file,
     wait_for_status,
 )

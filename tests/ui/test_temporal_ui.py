@@ -20,13 +20,7 @@ from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
-from temporal_fixtures import (  # noqa: F401 - temporal_server is a fixture
-    agent_command,
-    make_settings,
-    running_worker,
-    temporal_server,
-    wait_for_file,
-)
+from temporal_fixtures import agent_command, make_settings, running_worker, wait_for_file
 from ui_support import screen_text, until
 
 pytestmark = pytest.mark.temporal
