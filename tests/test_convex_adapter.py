@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -11,12 +11,14 @@ import pytest
 from pydantic import SecretStr
 
 from jangar_tui.config import load_settings
-from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrderStatus
+from jangar_tui.models import PAGE_SIZE_MAX, ErrorCode, JangarError, Role, WorkOrderStatus
+from jangar_tui.service import JangarService
 from jangar_tui.store.base import Store
 from jangar_tui.store.convex import ConvexStore, map_error
 from jangar_tui.store.convex_probe import url_host
 from jangar_tui.store.convex_process import WorkerTransport
 from jangar_tui.store.convex_transport import ConvexFunctionError
+from jangar_tui.store.local import LocalStore
 from tests.convex_bridge.client import BridgeTransport, ConvexBridge
 
 T = TypeVar("T")
@@ -33,9 +35,10 @@ def bridge() -> Iterator[ConvexBridge]:
 
 
 @pytest.fixture
-def transport(bridge: ConvexBridge) -> BridgeTransport:
+def transport(bridge: ConvexBridge, request: pytest.FixtureRequest) -> BridgeTransport:
     bridge.reset()
-    return BridgeTransport(bridge)
+    # Parametrized `journals=True`: page ends stay pinned, as a deployment's query journal keeps them.
+    return BridgeTransport(bridge, journals=getattr(request, "param", False))
 
 
 @pytest.fixture
@@ -53,6 +56,12 @@ async def store(tmp_path: Path, transport: BridgeTransport) -> AsyncIterator[Con
 async def next_of(iterator: AsyncIterator[T]) -> T:
     # A guard against a hang, not a speed assertion.
     return await asyncio.wait_for(anext(iterator), 10)
+
+
+async def next_matching(iterator: AsyncIterator[T], check: Callable[[T], bool]) -> T:
+    while not check(item := await next_of(iterator)):
+        pass
+    return item
 
 
 def test_is_a_store(store: ConvexStore) -> None:
@@ -237,10 +246,148 @@ async def test_watchers_skip_unchanged_snapshots(store: ConvexStore) -> None:
 
 
 async def test_a_watch_whose_query_fails_raises_the_mapped_error(store: ConvexStore) -> None:
-    watcher = store.watch_sessions("alice", limit=0)  # numItems must be 1-200
+    session = await store.create_session("alice", "ids")
+    order = await store.create_work_order(session.id, "jangar-wo-watch-err-1")
+    watcher = store.watch_messages(order.id)  # an id of another table: the validator refuses it
     with pytest.raises(JangarError) as refused:
         await next_of(watcher)
-    assert refused.value.code is ErrorCode.INVALID_ARGUMENT
+    assert refused.value.code is ErrorCode.INVALID_ARGUMENT and "chatMessages:listBySession" in refused.value.message
+
+
+@pytest.mark.parametrize("limit", [0, -1, 10_001, True, 2.0, "5"])
+async def test_watch_limits_are_refused_at_the_call_like_the_embedded_store(
+    store: ConvexStore, local_store: LocalStore, limit: object
+) -> None:
+    session = await store.create_session("alice", "limits")
+    for watch in (
+        lambda s: s.watch_sessions("alice", limit),
+        lambda s: s.watch_messages(session.id, limit),
+        lambda s: s.watch_work_orders(session.id, limit),
+    ):
+        with pytest.raises(JangarError) as convex:
+            watch(store)
+        with pytest.raises(JangarError) as local:
+            watch(local_store)
+        assert (convex.value.code, convex.value.message) == (local.value.code, local.value.message)
+        assert convex.value.code is ErrorCode.INVALID_ARGUMENT
+
+
+async def test_the_largest_watch_limit_is_served_in_pages_convex_accepts(
+    store: ConvexStore, transport: BridgeTransport
+) -> None:
+    session = await store.create_session("alice", "largest")
+    transport.calls.clear()
+    watcher = store.watch_messages(session.id, limit=10_000)
+    try:
+        assert await next_of(watcher) == []
+    finally:
+        await watcher.aclose()  # type: ignore[attr-defined]
+    assert page_sizes(transport) == [PAGE_SIZE_MAX]
+
+
+# -- watchers beyond one page (a chain of page subscriptions) ------------------------------------
+
+
+def page_sizes(transport: BridgeTransport) -> list[int]:
+    return [args["paginationOpts"]["numItems"] for kind, _, args in transport.calls if kind == "query"]
+
+
+async def seed_messages(transport: BridgeTransport, session_id: str, count: int) -> list[str]:
+    """`count` messages m0.. (oldest first), appended straight through the transport; their ids."""
+    ids = []
+    for index in range(count):
+        args = {"sessionId": session_id, "role": "user", "content": f"m{index}"}
+        ids.append((await transport.mutation("chatMessages:append", args))["_id"])
+    return ids
+
+
+@pytest.mark.parametrize("transport", [False, True], ids=["pages-move", "pages-pinned"], indirect=True)
+async def test_a_long_history_is_watched_live_through_a_chain_of_pages(
+    store: ConvexStore, transport: BridgeTransport
+) -> None:
+    session = await store.create_session("alice", "long")
+    ids = await seed_messages(transport, session.id, 450)
+    transport.calls.clear()
+    watcher = store.watch_messages(session.id, limit=450)
+    try:
+        first = await next_of(watcher)
+        assert [m.content for m in first] == [f"m{i}" for i in range(450)], "all 450, oldest first"
+        assert page_sizes(transport) == [200, 200, 50], "pages Convex accepts, just enough of them"
+
+        await store.append_message(session.id, Role.ASSISTANT, "m450")
+        appended = await next_of(watcher)
+        assert [m.content for m in appended] == [f"m{i}" for i in range(1, 451)], "the newest 450 of 451"
+
+        # The 300th newest of m0..m450 is m151, on the second page: only that page's result changes.
+        deep = ids[151]
+        assert appended[-300].id == deep
+        await store.remove_message(deep)
+        removed = await next_of(watcher)
+        assert deep not in {m.id for m in removed}
+        # 450 messages remain, so the oldest one is back at the top.
+        assert [m.content for m in removed] == [f"m{i}" for i in range(451) if i != 151]
+
+        oldest_shown = removed[0].id  # on the last page: a change at the far end of the chain
+        await store.remove_message(oldest_shown)
+        assert [m.content for m in await next_of(watcher)] == [m.content for m in removed[1:]]
+
+        await store.restore_message(deep)
+        restored = await next_of(watcher)
+        assert deep in {m.id for m in restored} and len(restored) == 450
+        assert [m.content for m in restored] == [f"m{i}" for i in range(1, 451)]
+    finally:
+        await watcher.aclose()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("transport", [True], ids=["pages-pinned"], indirect=True)
+async def test_pinned_pages_grow_and_shrink_and_the_chain_follows(store: ConvexStore, transport: BridgeTransport) -> None:
+    session = await store.create_session("alice", "pinned")
+    await seed_messages(transport, session.id, 250)
+    transport.calls.clear()
+    watcher = store.watch_messages(session.id, limit=250)
+    try:
+        assert [m.content for m in await next_of(watcher)] == [f"m{i}" for i in range(250)]
+        assert page_sizes(transport) == [200, 50]
+        # The first page's end stays at m50: new messages make it grow past the limit alone.
+        for index in range(250, 310):
+            await transport.mutation("chatMessages:append", {"sessionId": session.id, "role": "user", "content": f"m{index}"})
+        grown = await next_matching(watcher, lambda items: items[-1].content == "m309")
+        assert [m.content for m in grown] == [f"m{i}" for i in range(60, 310)]
+
+        transport.calls.clear()
+        for message in grown[-20:]:  # m290..m309: the first page shrinks below the limit
+            await store.remove_message(message.id)
+        shrunk = await next_matching(watcher, lambda items: items[-1].content == "m289")
+        assert [m.content for m in shrunk] == [f"m{i}" for i in range(40, 290)]
+        later_pages = [
+            args["paginationOpts"] for kind, _, args in transport.calls if kind == "query" and args["paginationOpts"]["cursor"]
+        ]
+        # The second page had been dropped (its re-runs would carry their pinned end), and one page
+        # was opened afresh when the first fell short: for a refill's worth of rows, not for one.
+        assert "endCursor" not in later_pages[0] and later_pages[0]["numItems"] == 50
+        assert sum("endCursor" not in opts for opts in later_pages) == 1
+    finally:
+        await watcher.aclose()  # type: ignore[attr-defined]
+
+
+async def test_watch_sessions_with_the_service_default_covers_250_sessions(
+    store: ConvexStore, transport: BridgeTransport
+) -> None:
+    for index in range(250):
+        await transport.mutation("chatSessions:create", {"userId": "alice", "title": f"s{index}"})
+    first = await store.list_sessions("alice", numItems=PAGE_SIZE_MAX)
+    rest = await store.list_sessions("alice", numItems=PAGE_SIZE_MAX, cursor=first.continueCursor)
+    assert rest.isDone
+    service = JangarService(store, "alice")
+    watcher = service.watch_sessions()  # the default limit, 500, is more than a page holds
+    try:
+        snapshot = await next_of(watcher)
+        assert [s.id for s in snapshot] == [s.id for s in first.page + rest.page]
+        assert len(snapshot) == 250
+        newest = await service.new_session("s250")
+        assert [s.id for s in await next_of(watcher)] == [newest.id] + [s.id for s in snapshot]
+    finally:
+        await watcher.aclose()  # type: ignore[attr-defined]
 
 
 async def test_connection_and_description(store: ConvexStore) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from jangar_tui.config import load_settings
 from jangar_tui.models import ConnectionState, ErrorCode, JangarError, Role
+from jangar_tui.service import JangarService
 from jangar_tui.store.convex import ConvexStore
 from jangar_tui.store.convex_process import WorkerTransport
 from jangar_tui.store.convex_transport import encode_args
@@ -89,7 +90,7 @@ async def test_calls_and_errors_through_the_client(store: ConvexStore) -> None:
     with pytest.raises(JangarError) as query_error:  # a ConvexError thrown by a query
         await store.list_sessions("alice", numItems=0)
     assert query_error.value.code is ErrorCode.INVALID_ARGUMENT
-    watcher = store.watch_sessions("alice", limit=0)
+    watcher = store.watch_messages("0000000000000099999work_orders")
     with pytest.raises(JangarError) as watch_error:  # ... and by a subscription
         await next_of(watcher)
     assert watch_error.value.code is ErrorCode.INVALID_ARGUMENT
@@ -111,6 +112,52 @@ async def test_subscriptions_push_fresh_snapshots(store: ConvexStore) -> None:
     finally:
         await messages.aclose()  # type: ignore[attr-defined]
         await sessions.aclose()  # type: ignore[attr-defined]
+
+
+async def test_watchers_beyond_one_page_follow_a_chain_of_subscriptions(
+    store: ConvexStore, bridge: ConvexBridge
+) -> None:
+    session = await store.create_session("alice", "long")
+    ids = []
+    for index in range(450):  # straight to the functions: no subscription is open yet
+        args = encode_args({"sessionId": session.id, "role": "user", "content": f"m{index}"})
+        ids.append(bridge.request("mutation", "chatMessages:append", args)["value"]["_id"])
+    for index in range(249):
+        bridge.request("mutation", "chatSessions:create", encode_args({"userId": "alice", "title": f"s{index}"}))
+    messages = store.watch_messages(session.id, limit=450)
+    sessions = JangarService(store, "alice").watch_sessions()  # the default limit, 500
+    try:
+        assert [m.content for m in await next_of(messages)] == [f"m{i}" for i in range(450)]
+        assert len(await next_of(sessions)) == 250
+
+        await store.append_message(session.id, Role.ASSISTANT, "m450")
+        appended = await next_matching(messages, lambda items: items[-1].content == "m450")
+        assert [m.content for m in appended] == [f"m{i}" for i in range(1, 451)]
+
+        deep = ids[151]  # the 300th newest of m0..m450: only the second page's result changes
+        await store.remove_message(deep)
+        removed = await next_of(messages)
+        assert [m.content for m in removed] == [f"m{i}" for i in range(451) if i != 151]
+    finally:
+        await messages.aclose()  # type: ignore[attr-defined]
+        await sessions.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_subscription_is_sent_again_only_when_its_result_changed(
+    store: ConvexStore, transport: WorkerTransport
+) -> None:
+    # The client yields every subscription again on every transition; the worker passes on changes
+    # only, so a watcher of many pages is not sent all of them for a change elsewhere.
+    alice = await store.create_session("alice", "alice's")
+    bob = await store.create_session("bob", "bob's")
+    values = transport.subscribe("chatSessions:list", {"userId": "bob", "paginationOpts": {"numItems": 5, "cursor": None}})
+    try:
+        assert [s["title"] for s in (await next_of(values))["page"]] == ["bob's"]
+        await store.rename_session(alice.id, "alice's, renamed")  # another query's result changes
+        await store.rename_session(bob.id, "bob's, renamed")
+        assert [s["title"] for s in (await next_of(values))["page"]] == ["bob's, renamed"]
+    finally:
+        await values.aclose()  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("call_during_outage", [False, True], ids=["client-reconnects", "worker-replaced"])

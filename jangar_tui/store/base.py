@@ -6,6 +6,9 @@ call changes nothing.
 
 Watchers are async iterators that yield a full fresh snapshot at once and again whenever the
 result changes (as a Convex subscription does). They end when the consumer stops iterating.
+Their `limit` is a whole number from 1 to 10,000 on every backend (`validation.watch_limit`; not
+bound by the 200-item page size of the list calls); any other value raises
+`JangarError(INVALID_ARGUMENT)` at the call, before anything is watched.
 """
 
 from __future__ import annotations

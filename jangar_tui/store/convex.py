@@ -11,7 +11,8 @@ translates, including errors:
 
 How calls reach Convex is the transport's business (`convex_transport`): by default the official
 client in a worker process (`convex_process.WorkerTransport`), so that a dead endpoint can never
-freeze the event loop; tests inject a transport over `convex-test`.
+freeze the event loop; tests inject a transport over `convex-test`. Watchers may cover more rows
+than a page holds: `convex_pages` follows a chain of page subscriptions.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from jangar_tui.config import Settings
 from jangar_tui.models import (
@@ -33,11 +36,14 @@ from jangar_tui.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from jangar_tui.store import validation as v
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE
+from jangar_tui.store.convex_pages import watch_pages
 from jangar_tui.store.convex_process import WorkerTransport
 from jangar_tui.store.convex_transport import ConvexFunctionError, ConvexTransport, ConvexUnavailable
 
 R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 # Texts by which Convex (and convex-test) report an argument that fails its validator.
 _VALIDATOR_ERROR = re.compile(r"ArgumentValidationError|Validator error|does not match validator", re.IGNORECASE)
@@ -120,16 +126,15 @@ class ConvexStore:
     async def _mutation(self, function: str, decode: Callable[[Any], R], **args: Any) -> R:
         return decode(await self._run("mutation", function, args))
 
-    async def _watch(self, function: str, args: dict[str, Any], decode: Callable[[Any], R]) -> AsyncIterator[R]:
-        """Fresh snapshots of a query; a snapshot equal to the previous one is not repeated."""
-        previous: Any = object()
+    async def _watch(
+        self, function: str, args: dict[str, Any], limit: int, decode: Callable[[list[Any]], R]
+    ) -> AsyncIterator[R]:
+        """Fresh snapshots of the first `limit` rows of a paginated query, never one twice in a row."""
         try:
-            # aclosing: stopping this watcher ends the subscription now, not at garbage collection.
-            async with contextlib.aclosing(self._transport.subscribe(function, args)) as values:  # type: ignore[type-var]
-                async for value in values:
-                    if value != previous:
-                        previous = value
-                        yield decode(value)
+            # aclosing: stopping this watcher ends the subscriptions now, not at garbage collection.
+            async with contextlib.aclosing(watch_pages(self._transport, function, args, limit)) as snapshots:  # type: ignore[type-var]
+                async for rows in snapshots:
+                    yield decode(rows)
         except ConvexFunctionError as exc:
             raise map_error(function, exc) from None
 
@@ -252,18 +257,19 @@ class ConvexStore:
         return await self._mutation("workOrders:restore", _work_order, workOrderId=workOrderId)
 
     # -- live ------------------------------------------------------------------------------------
+    # The limit is checked here, at the call, exactly as the embedded store checks it.
     def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:
-        args = {"userId": userId, "paginationOpts": _pagination(limit, None)}
-        return self._watch("chatSessions:list", args, lambda value: _page(ChatSession)(value).page)
+        return self._watch("chatSessions:list", {"userId": userId}, v.watch_limit(limit), _rows(ChatSession))
 
     def watch_messages(self, sessionId: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
-        args = {"sessionId": sessionId, "paginationOpts": _pagination(limit, None)}
+        decode = _rows(ChatMessage)
         # The query pages newest first; the conversation reads oldest first.
-        return self._watch("chatMessages:listBySession", args, lambda value: _page(ChatMessage)(value).page[::-1])
+        return self._watch(
+            "chatMessages:listBySession", {"sessionId": sessionId}, v.watch_limit(limit), lambda rows: decode(rows)[::-1]
+        )
 
     def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:
-        args = {"sessionId": sessionId, "paginationOpts": _pagination(limit, None)}
-        return self._watch("workOrders:listBySession", args, lambda value: _page(WorkOrder)(value).page)
+        return self._watch("workOrders:listBySession", {"sessionId": sessionId}, v.watch_limit(limit), _rows(WorkOrder))
 
     def watch_connection(self) -> AsyncIterator[ConnectionState]:
         return self._transport.watch_connection()
@@ -286,6 +292,13 @@ def _work_order(value: Any) -> WorkOrder:
 
 def _optional(decode: Callable[[Any], R]) -> Callable[[Any], R | None]:
     return lambda value: None if value is None else decode(value)
+
+
+def _rows(model: type[M]) -> Callable[[list[Any]], list[M]]:
+    def decode(rows: list[Any]) -> list[M]:
+        return [model.model_validate(row) for row in rows]
+
+    return decode
 
 
 def _page(model: type[R]) -> Callable[[Any], Page[R]]:

@@ -11,6 +11,7 @@ travel over the pipe, never argv or the environment). Then requests:
   {"id", "op": "query"|"mutation", "name", "args"}  ->  {"id", "value"} | {"id", "error"}
   {"id", "op": "ping"}                              ->  {"id", "value": "pong"}
   {"op": "subscribe", "sub", "name", "args"}        ->  {"sub", "value"} | {"sub", "error"} ...
+                                                        (a value only when the result changed)
   {"op": "unsubscribe", "sub"}
 Values and args are in Convex's JSON encoding. An error is `{"kind": "function"|"transport",
 "message", "data"?}`. After a transport error the worker exits: its client is broken (the Rust
@@ -38,6 +39,7 @@ from convex.values import convex_to_json, json_to_convex
 _TRANSPORT_MESSAGES = ("channel closed", "Failed to create PyConvexClient")
 _LINE_LIMIT = 256 * 1024 * 1024
 _PR_SET_PDEATHSIG = 1
+_NOTHING = object()  # no result sent yet (a query may return null)
 
 
 class _Worker:
@@ -92,6 +94,7 @@ class _Worker:
                 subscription.unsubscribe()
 
     async def _pump(self, sub_id: int, subscription: Any) -> None:
+        last: Any = _NOTHING
         while True:
             try:
                 # `anext` waits without holding the GIL: the worker stays responsive meanwhile.
@@ -100,8 +103,14 @@ class _Worker:
                 raise
             except Exception as exc:  # noqa: BLE001 - a failing query may succeed after a change
                 self.fail("sub", sub_id, exc)
+                last = _NOTHING
                 continue
-            self.emit({"sub": sub_id, "value": convex_to_json(value)})
+            # The client yields every subscription's result again on every transition, changed or
+            # not: pass on changes only (a watcher of many pages would otherwise resend them all).
+            wire = convex_to_json(value)
+            if wire != last:
+                last = wire
+                self.emit({"sub": sub_id, "value": wire})
 
 
 async def _serve(worker: _Worker, reader: asyncio.StreamReader) -> None:

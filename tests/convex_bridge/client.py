@@ -6,7 +6,11 @@ fixture can share it between tests whatever their event loops; `BridgeTransport`
 asyncio through a thread (plain pipe I/O, which releases the GIL).
 
 convex-test has no push, so `BridgeTransport.subscribe` re-runs its query after every mutation
-made through the transport: the same snapshots a Convex subscription would deliver.
+made through the transport and, like a deployment, delivers a result only when it changed: the
+same snapshots a Convex subscription would deliver. With `journals=True` it also keeps a paginated
+subscription's page end where its first answer put it, as a deployment's query journal does
+(rows inserted into the page's range make it grow, rows removed make it shrink); without, every
+re-run pages afresh, so page boundaries move, as on a backend without journals.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from jangar_tui.store.convex_transport import ConvexFunctionError, decode_value,
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BRIDGE_SCRIPT = Path(__file__).with_name("bridge.ts")
 VITE_NODE = REPO_ROOT / "node_modules" / ".bin" / "vite-node"
+_NOTHING = object()
 
 
 class BridgeError(RuntimeError):
@@ -94,8 +99,9 @@ class BridgeTransport:
 
     host = "convex-test"
 
-    def __init__(self, bridge: ConvexBridge) -> None:
+    def __init__(self, bridge: ConvexBridge, *, journals: bool = False) -> None:
         self._bridge = bridge
+        self._journals = journals
         self._changes = 0
         self._changed: asyncio.Condition | None = None
         self._closed = False
@@ -129,13 +135,20 @@ class BridgeTransport:
 
     async def subscribe(self, name: str, args: dict[str, Any]) -> AsyncIterator[Any]:
         seen = -1
+        previous: Any = _NOTHING
         while not self._closed:
             async with self._condition():
                 await self._condition().wait_for(lambda: self._changes != seen or self._closed)
                 seen = self._changes
             if self._closed:
                 return
-            yield await self._call("query", name, args)
+            value = await self._call("query", name, args)
+            if self._journals and "paginationOpts" in args and "endCursor" not in args["paginationOpts"]:
+                # Pin the page's end (a finished page's cursor means "to the end of the range").
+                args = {**args, "paginationOpts": {**args["paginationOpts"], "endCursor": value["continueCursor"]}}
+            if value != previous:  # a deployment pushes a query's result only when it changed
+                previous = value
+                yield value
 
     async def watch_connection(self) -> AsyncIterator[ConnectionState]:
         yield ConnectionState.LIVE

@@ -8,7 +8,8 @@ validators of convex/). What it implements, after `convex/browser/sync/protocol`
 - `Connect`, `Authenticate`, `ModifyQuerySet` (Add/Remove) -> one `Transition` each, whose
   `startVersion` is the version the client holds; queries answer `QueryUpdated`/`QueryFailed`;
 - `Mutation` -> `MutationResponse` (with `ts`), then a `Transition` to that `ts` on every
-  connection, carrying every query re-run (that is how subscriptions see the change);
+  connection, carrying, as a deployment does, the queries whose result changed (that is how
+  subscriptions see the change);
 - plain HTTP requests (the adapter's liveness probe) get `200`.
 
 Not implemented (Jangar does not use them): actions, journals, chunked transitions, pings.
@@ -92,6 +93,7 @@ class _Client:
     def __init__(self, socket: _WebSocket) -> None:
         self.socket = socket
         self.queries: dict[int, tuple[str, Any]] = {}
+        self.sent: dict[int, dict[str, Any]] = {}  # the last result sent for each query
         self.query_set = 0
         self.identity = 0
         # The version the client holds: the start of the next transition.
@@ -99,6 +101,11 @@ class _Client:
 
     def transition(self, ts: int, modifications: list[dict[str, Any]]) -> None:
         end = {"querySet": self.query_set, "identity": self.identity, "ts": _u64(ts)}
+        for modification in modifications:
+            if modification["type"] == "QueryRemoved":
+                self.sent.pop(modification["queryId"], None)
+            else:
+                self.sent[modification["queryId"]] = modification
         self.socket.send({"type": "Transition", "startVersion": self.held, "endVersion": end, "modifications": modifications})
         self.held = end
 
@@ -214,7 +221,8 @@ class ConvexSyncServer:
             return
         client.socket.send({**response, "success": True, "result": reply["value"], "ts": _u64(ts)})
         for other in list(self._clients):
-            other.transition(ts, await self._run_all(other))
+            results = await self._run_all(other)
+            other.transition(ts, [result for result in results if other.sent.get(result["queryId"]) != result])
             with contextlib.suppress(ConnectionError):
                 await other.socket.writer.drain()
 
