@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import signal
 import sys
 from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from jangar_tui.config import ConfigError, Settings, load_settings
 from jangar_tui.models import JangarError
+
+if TYPE_CHECKING:
+    from jangar_tui.orchestration.runtime import JangarRuntime
+    from jangar_tui.service import Launcher
+    from jangar_tui.store.base import Store
 
 EXIT_CONFIG = 2
 
@@ -74,8 +82,38 @@ def _tui_main(argv: list[str]) -> int:
         return EXIT_CONFIG
 
 
+class DeferredRuntime:
+    """`JangarRuntime`, imported and built only when the app enters it (after the first frame).
+
+    Importing temporalio costs a few hundred milliseconds; done up front it would delay the first
+    frame. The import runs on a thread so the UI keeps drawing meanwhile.
+    """
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self._settings = settings
+        self._store = store
+        self._runtime: JangarRuntime | None = None
+
+    @property
+    def launcher(self) -> Launcher:
+        assert self._runtime is not None, "the runtime has not been entered"
+        return self._runtime.launcher
+
+    async def __aenter__(self) -> DeferredRuntime:
+        module = await asyncio.to_thread(importlib.import_module, "jangar_tui.orchestration.runtime")
+        runtime: JangarRuntime = module.JangarRuntime(self._settings, self._store)
+        await runtime.__aenter__()
+        self._runtime = runtime
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._runtime is not None:
+            await self._runtime.__aexit__(exc_type, exc, tb)
+
+
 async def _run_tui(settings: Settings) -> int:
-    from jangar_tui.orchestration.runtime import JangarRuntime
     from jangar_tui.service import JangarService
     from jangar_tui.store.factory import open_store
     from jangar_tui.ui.app import JangarApp
@@ -83,7 +121,7 @@ async def _run_tui(settings: Settings) -> int:
     store = open_store(settings)
     service = JangarService(store, settings.user)
     try:
-        app = JangarApp(service, JangarRuntime(settings, store))
+        app = JangarApp(service, DeferredRuntime(settings, store))
     except BaseException:
         await store.close()
         raise

@@ -5,19 +5,22 @@ The rules live in `_sqlite_db.SqliteDb`; this module makes it async and live:
 - All SQLite work runs on one dedicated thread (sqlite3 releases the GIL while it works), so the
   event loop never blocks and the connections never change threads.
 - Watchers yield a full snapshot at once and again whenever it changes. A write through this
-  store wakes them at once; a write by another process (a Temporal worker on the same file) is
-  seen by polling `PRAGMA data_version` every `POLL_INTERVAL_S` while anyone is watching, which
-  costs one tiny query when nothing changed. Watchers re-query only after a change and yield
-  only when their snapshot differs from the last one they yielded.
+  store wakes, at once, only the watchers of what it touched (`Topic`: a work-order write never
+  re-queries sessions or messages); a write by another process (a Temporal worker on the same
+  file) is seen by polling `PRAGMA data_version` every `POLL_INTERVAL_S` while anyone is
+  watching, which costs one tiny query when nothing changed, and wakes every watcher. Watchers
+  re-query only after a change and yield only when their snapshot differs from the last one
+  they yielded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +48,22 @@ R = TypeVar("R")
 Snapshot = TypeVar("Snapshot")
 
 
+class Topic(enum.Enum):
+    """What a write touched, so it wakes only the watchers that read it."""
+
+    SESSIONS = "sessions"  # any session row (titles, lastMessageAt, deletion)
+    SESSION_GONE = "session-gone"  # a session removed or restored: its messages and work orders appear or vanish
+    MESSAGES = "messages"
+    WORK_ORDERS = "work-orders"
+
+
+_SESSIONS = (Topic.SESSIONS,)
+_SESSION_LIFE = (Topic.SESSIONS, Topic.SESSION_GONE)
+_MESSAGES = (Topic.MESSAGES,)
+_APPEND = (Topic.MESSAGES, Topic.SESSIONS)  # the message and its session's lastMessageAt
+_WORK_ORDERS = (Topic.WORK_ORDERS,)
+
+
 class LocalStore:
     """The `Store` protocol on an SQLite file. Open with a path or the app's `Settings`.
 
@@ -62,7 +81,8 @@ class LocalStore:
             raise
         self._checkpointer = BackgroundCheckpointer(self._path)
         self._closed = False
-        self._changed = asyncio.Event()  # replaced on every change; watchers hold the old one
+        # One event per topic, replaced on every change to it; watchers hold the old one.
+        self._changed = {topic: asyncio.Event() for topic in Topic}
         self._seen_version: int | None = None
         self._watchers = 0
         self._poller: asyncio.Task[None] | None = None
@@ -87,8 +107,9 @@ class LocalStore:
         except sqlite3.OperationalError as exc:  # a read that stayed busy, an I/O error
             raise unavailable(self._path, exc) from exc
 
-    async def _write(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Run a change, then wake the watchers (only when it succeeded: a refused call changes nothing)."""
+    async def _write(self, topics: Iterable[Topic], fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run a change, then wake the watchers of `topics` (only when it succeeded: a refused call
+        changes nothing)."""
 
         def change_and_version() -> tuple[R, int]:
             result = fn(*args, **kwargs)
@@ -99,12 +120,13 @@ class LocalStore:
         result, version = await self._run(change_and_version)
         self._checkpointer.committed()
         self._seen_version = version
-        self._signal()
+        self._signal(topics)
         return result
 
-    def _signal(self) -> None:
-        event, self._changed = self._changed, asyncio.Event()
-        event.set()
+    def _signal(self, topics: Iterable[Topic] = Topic) -> None:
+        for topic in topics:
+            event, self._changed[topic] = self._changed[topic], asyncio.Event()
+            event.set()
 
     async def close(self) -> None:
         if self._closed:
@@ -125,7 +147,7 @@ class LocalStore:
     # -- chatSessions -----------------------------------------------------------------------------
 
     async def create_session(self, userId: str, title: str) -> ChatSession:
-        return await self._write(self._db.create_session, userId, title)
+        return await self._write(_SESSIONS, self._db.create_session, userId, title)
 
     async def list_sessions(
         self, userId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
@@ -136,23 +158,23 @@ class LocalStore:
         return await self._run(self._db.get_session, sessionId)
 
     async def update_last_message(self, sessionId: str) -> ChatSession:
-        return await self._write(self._db.update_last_message, sessionId)
+        return await self._write(_SESSIONS, self._db.update_last_message, sessionId)
 
     async def rename_session(self, sessionId: str, title: str) -> ChatSession:
-        return await self._write(self._db.rename_session, sessionId, title)
+        return await self._write(_SESSIONS, self._db.rename_session, sessionId, title)
 
     async def remove_session(self, sessionId: str) -> None:
-        await self._write(self._db.remove_session, sessionId)
+        await self._write(_SESSION_LIFE, self._db.remove_session, sessionId)
 
     async def restore_session(self, sessionId: str) -> ChatSession:
-        return await self._write(self._db.restore_session, sessionId)
+        return await self._write(_SESSION_LIFE, self._db.restore_session, sessionId)
 
     # -- chatMessages -----------------------------------------------------------------------------
 
     async def append_message(
         self, sessionId: str, role: Role | str, content: str, metadata: Any = None
     ) -> ChatMessage:
-        return await self._write(self._db.append_message, sessionId, role, content, metadata)
+        return await self._write(_APPEND, self._db.append_message, sessionId, role, content, metadata)
 
     async def list_messages(
         self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
@@ -160,10 +182,10 @@ class LocalStore:
         return await self._run(self._db.list_messages, sessionId, numItems, cursor)
 
     async def remove_message(self, messageId: str) -> None:
-        await self._write(self._db.remove_message, messageId)
+        await self._write(_MESSAGES, self._db.remove_message, messageId)
 
     async def restore_message(self, messageId: str) -> ChatMessage:
-        return await self._write(self._db.restore_message, messageId)
+        return await self._write(_MESSAGES, self._db.restore_message, messageId)
 
     # -- workOrders -------------------------------------------------------------------------------
 
@@ -181,6 +203,7 @@ class LocalStore:
         status: WorkOrderStatus | str = WorkOrderStatus.DRAFT,
     ) -> WorkOrder:
         return await self._write(
+            _WORK_ORDERS,
             self._db.create_work_order,
             sessionId,
             workflowId,
@@ -199,10 +222,10 @@ class LocalStore:
         status: WorkOrderStatus | str,
         expectedStatus: WorkOrderStatus | str | None = None,
     ) -> WorkOrder:
-        return await self._write(self._db.update_work_order_status, workOrderId, status, expectedStatus)
+        return await self._write(_WORK_ORDERS, self._db.update_work_order_status, workOrderId, status, expectedStatus)
 
     async def update_work_order_result(self, workOrderId: str, prUrl: str | None) -> WorkOrder:
-        return await self._write(self._db.update_work_order_result, workOrderId, prUrl)
+        return await self._write(_WORK_ORDERS, self._db.update_work_order_result, workOrderId, prUrl)
 
     async def list_work_orders_by_session(
         self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
@@ -218,39 +241,45 @@ class LocalStore:
         return await self._run(self._db.get_work_order, workOrderId)
 
     async def remove_work_order(self, workOrderId: str) -> None:
-        await self._write(self._db.remove_work_order, workOrderId)
+        await self._write(_WORK_ORDERS, self._db.remove_work_order, workOrderId)
 
     async def restore_work_order(self, workOrderId: str) -> WorkOrder:
-        return await self._write(self._db.restore_work_order, workOrderId)
+        return await self._write(_WORK_ORDERS, self._db.restore_work_order, workOrderId)
 
     # -- live -------------------------------------------------------------------------------------
 
     def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:
-        return self._watch(self._db.recent_sessions, userId, v.watch_limit(limit))
+        return self._watch(Topic.SESSIONS, self._db.recent_sessions, userId, v.watch_limit(limit))
 
     def watch_messages(self, sessionId: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
-        return self._watch(self._db.recent_messages, sessionId, v.watch_limit(limit))
+        return self._watch((Topic.MESSAGES, Topic.SESSION_GONE), self._db.recent_messages, sessionId, v.watch_limit(limit))
 
     def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:
-        return self._watch(self._db.recent_work_orders, sessionId, v.watch_limit(limit))
+        return self._watch(
+            (Topic.WORK_ORDERS, Topic.SESSION_GONE), self._db.recent_work_orders, sessionId, v.watch_limit(limit)
+        )
 
     async def watch_connection(self) -> AsyncIterator[ConnectionState]:
         # The file is always there: live until the store closes.
         yield ConnectionState.LIVE
         await self._closed_event.wait()
 
-    async def _watch(self, query: Callable[..., list[Snapshot]], *args: Any) -> AsyncIterator[list[Snapshot]]:
+    async def _watch(
+        self, topics: Topic | tuple[Topic, ...], query: Callable[..., list[Snapshot]], *args: Any
+    ) -> AsyncIterator[list[Snapshot]]:
+        watched = (topics,) if isinstance(topics, Topic) else topics
         self._watchers += 1
         self._ensure_poller()
         try:
             previous: list[Snapshot] | None = None
             while not self._closed:
-                changed = self._changed  # taken before the query, so no change can slip between
+                # Taken before the query, so no change can slip between.
+                changed = [self._changed[topic] for topic in watched]
                 snapshot = await self._run(query, *args)
                 if snapshot != previous:
                     previous = snapshot
                     yield snapshot
-                await changed.wait()
+                await _first_set(changed)
         finally:
             self._watchers -= 1
             if self._watchers == 0 and self._poller is not None:
@@ -272,3 +301,16 @@ class LocalStore:
             if version != self._seen_version:
                 self._seen_version = version
                 self._signal()
+
+
+async def _first_set(events: list[asyncio.Event]) -> None:
+    """Wait until any of `events` is set."""
+    if len(events) == 1:
+        await events[0].wait()
+        return
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -22,15 +22,21 @@ from textual.screen import Screen
 from jangar_tui.service import JangarService
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KEYMAP, display_keys
-from jangar_tui.ui.screens.help import HelpScreen
 from jangar_tui.ui.screens.main import MainScreen
-from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 
-# Scopes whose actions the command palette offers on each screen.
-_PALETTE_SCOPES: dict[type[Screen[Any]], tuple[str, ...]] = {
-    MainScreen: ("main", "sessions", "transcript", "work_orders"),
-    WorkOrderDetailScreen: ("detail",),
-}
+# The runtime starts once the first session list is shown, or after this long at the latest.
+RUNTIME_START_AFTER_S = 1.0
+
+
+def _palette_scopes() -> dict[type[Screen[Any]], tuple[str, ...]]:
+    """Scopes whose actions the command palette offers on each screen."""
+    # Imported here: the dialogs are loaded when first opened, not before the first frame.
+    from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+
+    return {
+        MainScreen: ("main", "sessions", "transcript", "work_orders"),
+        WorkOrderDetailScreen: ("detail",),
+    }
 
 
 class JangarApp(App[None]):
@@ -58,6 +64,7 @@ class JangarApp(App[None]):
         self._clock = clock
         self._runtime_task: asyncio.Task[None] | None = None
         self._stop_runtime = asyncio.Event()
+        self._sessions_shown = asyncio.Event()
 
     def on_mount(self) -> None:
         if self._runtime is not None:
@@ -71,6 +78,12 @@ class JangarApp(App[None]):
             self._runtime_task = asyncio.create_task(self._hold_runtime(self._runtime), name="jangar-runtime")
 
     async def _hold_runtime(self, runtime: Any) -> None:
+        # Starting Temporal competes with the first frames for the event loop and the GIL: wait
+        # until the session list is on screen (or a moment, when the backend is slow to answer).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._sessions_shown.wait(), RUNTIME_START_AFTER_S)
+        if self._stop_runtime.is_set():
+            return  # the app quit before the runtime was started
         try:
             async with runtime:
                 self.service.launcher = runtime.launcher
@@ -78,6 +91,9 @@ class JangarApp(App[None]):
                 await self._stop_runtime.wait()
         except Exception as error:  # shown in the status line; the chat keeps working without Temporal
             self.post_message(self.RuntimeFailed(str(error) or type(error).__name__))
+
+    def on_main_screen_sessions_shown(self) -> None:
+        self._sessions_shown.set()
 
     def on_jangar_app_runtime_started(self) -> None:
         self._main_screen().start_temporal_watch()
@@ -89,6 +105,7 @@ class JangarApp(App[None]):
         """Stop the runtime (embedded Temporal, in-process worker) and close the service."""
         if self._runtime_task is not None:
             self._stop_runtime.set()
+            self._sessions_shown.set()  # no more waiting to start it
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runtime_task
             self._runtime_task = None
@@ -98,11 +115,13 @@ class JangarApp(App[None]):
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
 
     def action_help(self) -> None:
+        from jangar_tui.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        for screen_type, scopes in _PALETTE_SCOPES.items():
+        for screen_type, scopes in _palette_scopes().items():
             if isinstance(screen, screen_type):
                 for scope in scopes:
                     for key in KEYMAP[scope]:

@@ -22,6 +22,7 @@ class Key:
     show: bool = True  # in the footer
     palette: bool = True  # in the command palette (runs the action on the main screen)
     priority: bool = False
+    group: str = ""  # keys of one row-group share one footer entry ("↑↓ Select")
 
     @property
     def title(self) -> str:
@@ -60,9 +61,10 @@ KEYMAP: dict[str, list[Key]] = {
         Key("enter", "screen.focus_composer", "Write", "Write a message", show=False, palette=False),
     ],
     "transcript": [
-        Key("up,k", "select_previous", "Previous", "Select the previous (older) message", show=False, palette=False),
-        Key("down,j", "select_next", "Next", "Select the next message", show=False, palette=False),
-        Key("w", "screen.new_work_order", "Work order", "New work order from the message", show=False, palette=False),
+        # The pane's own keys show in the footer while it has the focus.
+        Key("up,k", "select_previous", "Previous", "Select the previous (older) message", palette=False, group="Select"),
+        Key("down,j", "select_next", "Next", "Select the next message", palette=False, group="Select"),
+        Key("w", "screen.new_work_order", "Work order", "New work order from the message", palette=False),
         Key("y", "screen.copy_message", "Copy", "Copy the selected message"),
         Key("enter", "screen.focus_composer", "Write", "Write a message", show=False, palette=False),
     ],
@@ -97,8 +99,17 @@ KEYMAP: dict[str, list[Key]] = {
 
 
 def bindings(scope: str) -> list[Binding]:
+    groups = {key.group: Binding.Group(key.group, compact=True) for key in KEYMAP[scope] if key.group}
     return [
-        Binding(key.keys, key.action, key.description, show=key.show, priority=key.priority, tooltip=key.title)
+        Binding(
+            key.keys,
+            key.action,
+            key.description,
+            show=key.show,
+            priority=key.priority,
+            tooltip=key.title,
+            group=groups.get(key.group),
+        )
         for key in KEYMAP[scope]
     ]
 

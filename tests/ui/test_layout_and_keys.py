@@ -141,3 +141,30 @@ async def test_no_color_keeps_every_state_readable(service: JangarService, monke
         app.screen.query_one("#transcript").focus()
         await pilot.press("up")
         assert "┃ ▌you" in screen_text(pilot), "the selected message is marked by a bar, not a colour"
+
+
+async def test_the_footer_shows_the_keys_of_what_has_the_focus(service: JangarService) -> None:
+    session = await service.new_session("Footer")
+    await service.send_message(session.id, "Ship it")
+    await service.create_work_order(session.id, title="Order", prompt="p")
+    app = JangarApp(service)
+
+    def footer() -> str:
+        return screen_text(pilot).splitlines()[-1].strip()
+
+    async with app.run_test(size=(80, 24)) as pilot:  # the smallest supported size: all of it fits
+        await until(pilot, lambda: "Ship it" in screen_text(pilot), "the message")
+        app.screen.query_one(ComposerInput).focus()
+        await pilot.pause()
+        assert footer().startswith("⏎ Send ^j New line"), footer()
+        await pilot.press("escape")
+        assert isinstance(app.focused, Transcript)
+        assert footer() == "↑↓ Select w Work order y Copy ^o New order ^t Orders f1 Help ^q Quit"
+        await pilot.press("up", "w")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form from w")
+        assert footer() == "^o Save draft ^l Save and launch esc Cancel"  # the form's keys, not the main screen's
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the form closed")
+        await pilot.press("ctrl+t")
+        assert isinstance(app.focused, WorkOrderList)
+        assert footer().startswith("⏎ Detail l Launch c Cancel t Retry"), footer()

@@ -95,10 +95,10 @@ async def test_rename_validates_inline_and_saves(service: JangarService) -> None
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, RenameScreen), "an empty title must not be accepted"
-        assert "A title is required." in screen_text(pilot)
+        assert "The title cannot be empty." in screen_text(pilot)
         app.screen.query_one("#title").value = "x" * 201
         await pilot.pause()
-        assert "At most 200 characters" in screen_text(pilot)
+        assert "The title is longer than 200 characters." in screen_text(pilot)
         app.screen.query_one("#title").value = "Release checklist"
         await pilot.press("enter")
         await until(pilot, lambda: titles(app) == ["Release checklist"], "renamed in the list")

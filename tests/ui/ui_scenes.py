@@ -152,7 +152,7 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
     async def navigate(pilot: Pilot[object]) -> None:
         await until(pilot, main_screen_ready, f"{name}: the main screen with its data")
         await until(pilot, lambda: "Temporal" in screen_text(pilot), "the status line")
-        if name in ("main", "offline", "form", "detail"):
+        if name in ("main", "offline", "form", "detail", "help"):
             await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 4, "work orders")
         if name == "form":
             app.screen.query_one(Transcript).focus()

@@ -10,8 +10,10 @@ which redraws only what changed. Below 110 columns the work-order panel folds aw
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -32,11 +34,7 @@ from jangar_tui.models import (
 from jangar_tui.ui.clock import Clock
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.screens.confirm import ConfirmScreen
-from jangar_tui.ui.screens.help import HelpScreen
-from jangar_tui.ui.screens.rename import RenameScreen
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
-from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
-from jangar_tui.ui.screens.work_order_form import WorkOrderDraft, WorkOrderFormScreen
 from jangar_tui.ui.validation import first_line_title
 from jangar_tui.ui.widgets.chat.composer import Composer, ComposerInput
 from jangar_tui.ui.widgets.chat.transcript import Transcript
@@ -46,6 +44,12 @@ from jangar_tui.ui.widgets.status.status_line import StatusLine
 from jangar_tui.ui.widgets.work_orders.panel import WorkOrderPanel
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
+if TYPE_CHECKING:
+    from jangar_tui.ui.screens.work_order_form import WorkOrderDraft
+
+# The dialogs (help, rename, work-order form and detail) are imported when first opened: together
+# about 20 ms less before the first frame.
+
 MESSAGE_PAGE = 50
 MESSAGE_LIMIT_MAX = 10_000
 NARROW_BELOW = 110
@@ -53,6 +57,8 @@ AGE_REFRESH_S = 30.0
 WATCH_RETRY_S = 2.0
 DEFAULT_SESSION_TITLE = "New session"
 SESSION_OPEN_DELAY_S = 0.05
+FIRST_SESSIONS_WAIT_S = 0.25  # at most, before the first frame (see on_mount)
+SESSION_BURST_S = 0.1  # a selection change this soon after the previous one is key repeat
 
 T = TypeVar("T")
 
@@ -91,6 +97,9 @@ class MainScreen(WorkOrderActions):
             self.text, self.error = text, error
             super().__init__()
 
+    class SessionsShown(Message):
+        """The first session list reached the screen (the app starts Temporal after it)."""
+
     class WatchFailed(Message):
         def __init__(self, what: str, error: str) -> None:
             self.what, self.error = what, error
@@ -105,6 +114,7 @@ class MainScreen(WorkOrderActions):
         self._deleted: list[ChatSession] = []  # undo stack of this run
         self._orders_toggled = False
         self._open_timer: Timer | None = None
+        self._chosen_at = float("-inf")  # time.monotonic() of the last selection change
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status-line")
@@ -117,16 +127,21 @@ class MainScreen(WorkOrderActions):
             yield WorkOrderPanel(id="work-orders")
         yield Footer(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         status = self.query_one(StatusLine)
         status.backend = self.service.store_description
         status.temporal_note = self._temporal_note
         self._apply_layout(self.app.size.width)
         self.query_one(SessionList).focus()
-        self._watch("sessions", self.service.watch_sessions, self.SessionsChanged)
+        sessions_answered = asyncio.Event()
+        self._watch("sessions", self.service.watch_sessions, self.SessionsChanged, answered=sessions_answered)
         self._watch("connection", self.service.watch_connection, self.ConnectionChanged)
         self.start_temporal_watch()
         self.set_interval(AGE_REFRESH_S, self._refresh_ages)
+        # The screen paints only after this handler: wait (briefly) for the store's first answer so
+        # the first frame already shows the session list, instead of "Loading…" and a second frame.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sessions_answered.wait(), FIRST_SESSIONS_WAIT_S)
 
     # -- widgets ------------------------------------------------------------------------------------
     @property
@@ -147,8 +162,15 @@ class MainScreen(WorkOrderActions):
 
     # -- watch workers ------------------------------------------------------------------------------
     def _watch(
-        self, group: str, open_stream: Callable[[], AsyncIterator[T]], wrap: Callable[[T], Message]
+        self,
+        group: str,
+        open_stream: Callable[[], AsyncIterator[T]],
+        wrap: Callable[[T], Message],
+        *,
+        answered: asyncio.Event | None = None,
     ) -> None:
+        """Post `wrap(snapshot)` for every snapshot; `answered` is set after the first one (or failure)."""
+
         async def consume() -> None:
             announced = False  # say it once per outage, not on every retry
             while True:
@@ -156,8 +178,12 @@ class MainScreen(WorkOrderActions):
                     async for snapshot in open_stream():
                         announced = False
                         self.post_message(wrap(snapshot))
+                        if answered is not None:
+                            answered.set()
                     return
                 except JangarError as error:
+                    if answered is not None:
+                        answered.set()
                     if not announced:
                         self.post_message(self.WatchFailed(group, error.message))
                         announced = True
@@ -184,7 +210,10 @@ class MainScreen(WorkOrderActions):
         self.query_one(StatusLine).temporal_note = note
 
     def on_main_screen_sessions_changed(self, message: SessionsChanged) -> None:
+        first = not self.sidebar.session_list.loaded
         self.sidebar.set_sessions(message.sessions)
+        if first:
+            self.call_after_refresh(self.post_message, self.SessionsShown())
 
     def on_main_screen_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(StatusLine).connection = message.state
@@ -219,10 +248,17 @@ class MainScreen(WorkOrderActions):
         self.query_one("#chat-title", Static).update(event.session.title if event.session else "No session")
         if previous is not None and event.session is not None and previous.id == event.session.id:
             return  # only the title changed
-        # Holding ↓ through a long list must not subscribe to every session on the way.
+        # Holding ↓ through a long list must not subscribe to every session on the way: within a
+        # burst of changes each one waits a moment; a single change opens at once.
+        now, previous_at = time.monotonic(), self._chosen_at
+        self._chosen_at = now
         if self._open_timer is not None:
             self._open_timer.stop()
-        self._open_timer = self.set_timer(SESSION_OPEN_DELAY_S, self._open_session)
+            self._open_timer = None
+        if now - previous_at < SESSION_BURST_S:
+            self._open_timer = self.set_timer(SESSION_OPEN_DELAY_S, self._open_session)
+        else:
+            self._open_session()
 
     def _open_session(self) -> None:
         self._open_timer = None
@@ -340,6 +376,8 @@ class MainScreen(WorkOrderActions):
         if session is None:
             self.report_error("No session to rename.")
             return
+        from jangar_tui.ui.screens.rename import RenameScreen
+
         title = await self.app.push_screen_wait(RenameScreen(session.title))
         if title is None or title == session.title:
             return
@@ -396,6 +434,8 @@ class MainScreen(WorkOrderActions):
         self.report_done("Message copied.")
 
     def action_help(self) -> None:
+        from jangar_tui.ui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     # -- work-order actions -------------------------------------------------------------------------
@@ -405,6 +445,8 @@ class MainScreen(WorkOrderActions):
         if session is None:
             self.report_error("Start a session first (ctrl+n).")
             return
+        from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
+
         message = self.transcript.selected_message
         if message is not None:
             form = WorkOrderFormScreen(
@@ -468,6 +510,8 @@ class MainScreen(WorkOrderActions):
 
     def action_open_detail(self) -> None:
         if work_order := self._chosen_work_order():
+            from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+
             self.app.push_screen(WorkOrderDetailScreen(work_order))
 
     def action_copy_pr_url(self) -> None:

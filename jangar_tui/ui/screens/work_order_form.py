@@ -11,10 +11,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Static, TextArea
+from textual.widgets import Button, Footer, Input, Static, TextArea
 
 from jangar_tui.ui.keymap import bindings
-from jangar_tui.ui.validation import branch_error, issue_url_error, prompt_error, repo_error, title_error
+from jangar_tui.ui.validation import (
+    branch_error,
+    issue_url_error,
+    prompt_error,
+    repo_error,
+    work_order_title_error,
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,7 @@ class WorkOrderDraft:
 
 # field id -> (label, validator)
 _FIELDS: dict[str, tuple[str, Callable[[str], str | None]]] = {
-    "title": ("Title", title_error),
+    "title": ("Title", work_order_title_error),
     "prompt": ("Prompt", prompt_error),
     "repo": ("Repository (owner/repo, optional)", repo_error),
     "branch": ("Branch (optional)", branch_error),
@@ -60,6 +66,8 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
                 yield Button("Save draft ^o", id="save", compact=True)
                 yield Button("Save and launch ^l", variant="primary", id="save-launch", compact=True)
                 yield Button("Cancel esc", id="cancel", compact=True)
+        # Over the main screen's key bar: the keys shown are the ones this form answers.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()

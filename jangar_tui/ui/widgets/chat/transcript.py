@@ -1,10 +1,12 @@
 """The chat transcript: a Line API widget that renders only the lines on screen.
 
 No widget per message: each message is rendered once per width into strips (assistant content as
-Markdown, the rest as plain text) and cached by (id, updatedAt); `render_line` picks the strips
-for the visible rows. A new snapshot renders only the messages that are new or changed. Reaching
-the top asks for older history (the screen re-watches with a larger limit), keeping the view
-anchored on the message that was at the top.
+Markdown, the rest as plain text) and cached by (id, updatedAt, width) across snapshots and
+session switches; `render_line` picks the strips for the visible rows. At the bottom, a snapshot
+renders only the newest messages that fill the view (older ones get an estimated height) and the
+rest a few at a time afterwards, so opening a session shows its newest message in the first
+frame. Reaching the top asks for older history (the screen re-watches with a larger limit),
+keeping the view anchored on the message that was at the top.
 
 Roles differ by a label and glyph, not by colour alone: "▌you", "◆ assistant", "! system". A
 selected message (for copying or turning into a work order) carries a "┃" bar down its left edge.
@@ -12,10 +14,11 @@ selected message (for copying or turning into a work order) carries a "┃" bar 
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
+from collections import OrderedDict
 
 from rich.console import RenderableType
-from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -36,6 +39,8 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.ASSISTANT: ("◆ assistant", "bold magenta"),
     Role.SYSTEM: ("! system", "bold yellow"),
 }
+CACHE_SIZE = 1_000  # rendered message bodies kept beyond the ones loaded (reopening is instant)
+RENDER_SLICE_S = 0.015  # rendering older messages after the view is filled: this long per step
 
 
 class Transcript(ScrollView, can_focus=True):
@@ -56,8 +61,10 @@ class Transcript(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._clock = clock
         self._messages: list[ChatMessage] = []
-        self._bodies: dict[tuple[str, int], list[Strip]] = {}
+        self._cache: OrderedDict[tuple[str, int, int], list[Strip]] = OrderedDict()
+        self._live: list[list[Strip] | None] = []  # the loaded messages' bodies (None: not rendered yet)
         self._body_width = 0
+        self._render_pending = False
         self._starts: list[int] = []  # first line of each message
         self._placeholder_lines: list[Strip] = []
         self.placeholder = "Loading…"
@@ -95,10 +102,16 @@ class Transcript(ScrollView, can_focus=True):
         self._relayout()
         index_of = {m.id: i for i, m in enumerate(messages)}
         self.selected = index_of.get(selected_id) if selected_id else None
-        if not self._follow and anchor is not None and anchor[0] in index_of:
-            message_id, delta = anchor
-            self.scroll_to(y=self._starts[index_of[message_id]] + delta, animate=False, immediate=True)
+        if not self._follow and anchor is not None:
+            self._scroll_to_anchor(anchor)
         self.refresh()
+
+    def _scroll_to_anchor(self, anchor: tuple[str, int]) -> None:
+        message_id, delta = anchor
+        for index, message in enumerate(self._messages):
+            if message.id == message_id:
+                self.scroll_to(y=self._starts[index] + delta, animate=False, immediate=True)
+                return
 
     def _anchor(self) -> tuple[str, int] | None:
         """The message at the top of the view and how far into it the view starts."""
@@ -115,37 +128,82 @@ class Transcript(ScrollView, can_focus=True):
     def _relayout(self) -> None:
         width = self.scrollable_content_region.width
         if width <= 0:
+            self._live = [None] * len(self._messages)  # drawn blank until the first resize lays them out
             return
-        body_width = max(10, width - GUTTER)
-        if body_width != self._body_width:
-            self._bodies.clear()  # strips depend on the width
-            self._body_width = body_width
-        live_keys = set()
-        starts, line = [], 0
-        for message in self._messages:
-            starts.append(line)
-            key = (message.id, message.updatedAt)
-            live_keys.add(key)
-            line += 1 + len(self._body(message, key)) + 1  # header, body, blank line
-        for stale in self._bodies.keys() - live_keys:
-            del self._bodies[stale]
-        self._starts = starts
+        self._body_width = max(10, width - GUTTER)
+        # At the bottom only what fills the view (twice over) is rendered now; elsewhere the
+        # reader's anchor needs every height exact.
+        budget = 2 * self.scrollable_content_region.height if self._follow else None
+        live: list[list[Strip] | None] = [None] * len(self._messages)
+        for index in range(len(self._messages) - 1, -1, -1):
+            message = self._messages[index]
+            body = self._cached(message) if budget is not None and budget <= 0 else self._body(message)
+            live[index] = body
+            if budget is not None:
+                budget -= 2 + (len(body) if body is not None else self._estimate(message))
+        self._live = live
         if not self._messages:
             self._placeholder_lines = self._render(Text(self.placeholder, style="dim"))
-        lines = line if self._messages else len(self._placeholder_lines)
-        self.virtual_size = Size(width, lines)
-        if self._follow:
-            # Deferred until after the refresh: the new virtual size must be in place first.
-            self.scroll_end(animate=False, x_axis=False)
+        self._apply_heights()
 
-    def _body(self, message: ChatMessage, key: tuple[str, int]) -> list[Strip]:
-        strips = self._bodies.get(key)
+    def _apply_heights(self) -> None:
+        """Line starts and the virtual size from the bodies (estimates for those not rendered)."""
+        starts, line = [], 0
+        for message, body in zip(self._messages, self._live):
+            starts.append(line)
+            line += 1 + (len(body) if body is not None else self._estimate(message)) + 1  # header, body, blank
+        self._starts = starts
+        lines = line if self._messages else len(self._placeholder_lines)
+        self.virtual_size = Size(self.scrollable_content_region.width, lines)
+        if self._follow:
+            # Now, not after the next refresh: the first frame of a snapshot is its bottom. (Forced:
+            # the scrollbar that allows scrolling only appears with that refresh.)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        if None in self._live and not self._render_pending:
+            self._render_pending = True
+            self.call_later(self._render_older)
+
+    def _render_older(self) -> None:
+        """Render some of the messages still missing, newest first, then come back for more
+        (queued keys and snapshots go first)."""
+        self._render_pending = False
+        if self._messages and len(self._live) == len(self._messages) and self._body_width:
+            anchor = None if self._follow else self._anchor()
+            deadline = time.monotonic() + RENDER_SLICE_S
+            for index in range(len(self._live) - 1, -1, -1):
+                if self._live[index] is None:
+                    self._live[index] = self._body(self._messages[index])
+                    if time.monotonic() > deadline:
+                        break
+            self._apply_heights()
+            if anchor is not None:
+                self._scroll_to_anchor(anchor)
+            self.refresh()
+
+    def _estimate(self, message: ChatMessage) -> int:
+        """Lines a message will take, until it is rendered."""
+        return sum(1 + len(part) // self._body_width for part in message.content.split("\n"))
+
+    def _cached(self, message: ChatMessage) -> list[Strip] | None:
+        key = (message.id, message.updatedAt, self._body_width)
+        strips = self._cache.get(key)
+        if strips is not None:
+            self._cache.move_to_end(key)
+        return strips
+
+    def _body(self, message: ChatMessage) -> list[Strip]:
+        strips = self._cached(message)
         if strips is None:
             if message.role == Role.ASSISTANT:
+                from rich.markdown import Markdown  # markdown-it and pygments: not before the first frame
+
                 renderable: RenderableType = Markdown(message.content, code_theme="ansi_dark", hyperlinks=False)
             else:
                 renderable = Text(message.content)
-            strips = self._bodies[key] = self._render(renderable)
+            strips = self._cache[(message.id, message.updatedAt, self._body_width)] = self._render(renderable)
+            # Never evicts a loaded message: a layout touches them all, so they are the newest.
+            while len(self._cache) > CACHE_SIZE + len(self._messages):
+                self._cache.popitem(last=False)
         return strips
 
     def _render(self, renderable: RenderableType) -> list[Strip]:
@@ -170,8 +228,8 @@ class Transcript(ScrollView, can_focus=True):
         offset = line - self._starts[index]
         selected = index == self.selected
         gutter = Strip([Segment("┃ " if selected else "  ", Style(color="bright_blue", bold=True))], GUTTER)
-        body = self._bodies.get((message.id, message.updatedAt))
-        if body is None:  # not laid out yet (a resize is on its way)
+        body = self._live[index] if index < len(self._live) else None
+        if body is None:  # not rendered yet (it is on its way)
             return Strip.blank(width, style)
         if offset == 0:
             content = self._header(message, selected)

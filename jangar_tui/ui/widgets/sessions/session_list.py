@@ -12,7 +12,9 @@ from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
+from textual.css.styles import RulesMap
 from textual.message import Message
+from textual.visual import RichVisual, Visual
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -39,6 +41,14 @@ class SessionRow:
         yield Segment(set_cell_size(title, room))
         yield Segment(age, Style(dim=True))
         yield Segment.line()
+
+
+class _OneLine(RichVisual):
+    """A `SessionRow` is always one line: OptionList measures every option's height on each update
+    (by rendering it, for a Rich renderable), which for hundreds of sessions delayed the first frame."""
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return 1
 
 
 class SessionList(OptionList):
@@ -119,6 +129,11 @@ class SessionList(OptionList):
             index = min(previous_index or 0, len(shown) - 1)
         self.highlighted = index
         self._announce()
+
+    def _get_visual(self, option: Option) -> Visual:
+        if option._visual is None and isinstance(option.prompt, SessionRow):
+            option._visual = _OneLine(self, option.prompt)
+        return super()._get_visual(option)
 
     def watch_highlighted(self, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)

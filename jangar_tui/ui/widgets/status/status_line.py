@@ -20,6 +20,9 @@ _CONNECTION_LOOK = {
 }
 
 
+_GAP = {False: "  │  ", True: " │ "}  # between the parts, by compactness
+
+
 class StatusLine(Static):
     backend: reactive[str] = reactive("")
     connection: reactive[ConnectionState | None] = reactive(None)
@@ -29,13 +32,28 @@ class StatusLine(Static):
     def render(self) -> Text:
         # "embedded (/path/to/db)": the kind up front, the path last, where truncation may eat it.
         kind, _, location = (self.backend or "…").partition(" (")
-        line = Text.assemble(("Jangar", "bold"), "  data ", (kind, "bold"), " ")
+        compact = False
+        line = self._states(kind, compact=compact)
+        if line.cell_len > self.content_size.width:
+            # Narrow terminals (80 columns): the states must stay in sight, so the name and the
+            # wide gaps go before anything of them is cut.
+            compact = True
+            line = self._states(kind, compact=compact)
+        if location:
+            line.append(f"{_GAP[compact]}{location.removesuffix(')')}", style="dim")
+        line.no_wrap, line.overflow = True, "ellipsis"
+        return line
+
+    def _states(self, kind: str, *, compact: bool) -> Text:
+        """The backend and Temporal, each with its state."""
+        line = Text() if compact else Text.assemble(("Jangar", "bold"), "  ")
+        line.append_text(Text.assemble("data ", (kind, "bold"), " "))
         if self.connection is None:
             line.append("◌ connecting", style="yellow")
         else:
             glyph, colour = _CONNECTION_LOOK[self.connection]
             line.append(f"{glyph} {self.connection.value}", style=colour)
-        line.append("  │  Temporal ")
+        line.append(f"{_GAP[compact]}Temporal ")
         state = self.temporal
         if state is None:
             line.append(self.temporal_note, style="dim")
@@ -49,7 +67,4 @@ class StatusLine(Static):
                 line.append("✗ down", style="red")
                 if state.detail:
                     line.append(f" ({state.detail})", style="dim")
-        if location:
-            line.append(f"  │  {location.removesuffix(')')}", style="dim")
-        line.no_wrap, line.overflow = True, "ellipsis"
         return line

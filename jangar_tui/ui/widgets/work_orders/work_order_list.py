@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -16,14 +17,24 @@ def work_order_row(work_order: WorkOrder) -> Group:
     head = status_text(work_order.status)
     head.append(f"  {work_order.title or '(untitled)'}")
     head.no_wrap, head.overflow = True, "ellipsis"
-    lines = [head]
+    lines: list[RenderableType] = [head]
     target = work_order.targetRepo or "no repo"
     if work_order.targetBranch:
         target += f" @ {work_order.targetBranch}"
     lines.append(Text(f"  {target}", style="dim", no_wrap=True, overflow="ellipsis"))
     if work_order.prUrl:
-        lines.append(Text(f"  PR {work_order.prUrl}", style="underline", no_wrap=True, overflow="ellipsis"))
+        lines.append(pr_line(work_order.prUrl))
     return Group(*lines)
+
+
+def pr_line(url: str) -> Table:
+    """The whole PR URL, folded under itself where the column is narrower than it: a cut URL
+    cannot be read, compared or typed."""
+    line = Table.grid()
+    line.add_column(no_wrap=True)
+    line.add_column(overflow="fold")
+    line.add_row(Text("  PR "), Text(url, style="underline", overflow="fold"))
+    return line
 
 
 class WorkOrderList(OptionList):
