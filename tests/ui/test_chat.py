@@ -125,3 +125,18 @@ async def test_copy_the_selected_message(service: JangarService, store: LocalSto
         await pilot.press("up", "y")
         assert app.clipboard == "the answer is 42"
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_on_an_empty_store_typing_goes_to_the_input_and_enter_starts_a_session(
+    service: JangarService,
+) -> None:
+    app = JangarApp(service)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: isinstance(app.focused, ComposerInput), "the input focused")
+        # "d", "n" and "/" are single-key actions in the session list: none may fire here.
+        await pilot.press(*"deploy now / today", "enter")
+        await until(pilot, lambda: len(transcript(app).messages) == 1, "the first message shown")
+        sessions = (await service.list_sessions()).page
+        assert len(sessions) == 1
+        stored = (await service.store.list_messages(sessions[0].id)).page
+        assert [m.content for m in stored] == ["deploy now / today"]

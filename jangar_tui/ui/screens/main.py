@@ -214,6 +214,10 @@ class MainScreen(WorkOrderActions):
         self.sidebar.set_sessions(message.sessions)
         if first:
             self.call_after_refresh(self.post_message, self.SessionsShown())
+            if not message.sessions:
+                # Nothing to pick yet: the empty state says "just type below", and letters typed
+                # into the list would run its single-key actions instead.
+                self.query_one(ComposerInput).focus()
 
     def on_main_screen_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(StatusLine).connection = message.state
