@@ -83,7 +83,10 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
 
     def _check(self, field_id: str) -> str | None:
         error = _FIELDS[field_id][1](self._value(field_id))
-        self.query_one(f"#{field_id}-error", Static).update(f"✗ {error}" if error else "")
+        label = self.query_one(f"#{field_id}-error", Static)
+        text = f"✗ {error}" if error else ""
+        if str(label.content) != text:  # an update re-lays out the form; most checks change nothing
+            label.update(text)
         return error
 
     @on(Input.Changed)

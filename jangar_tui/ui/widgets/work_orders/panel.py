@@ -23,7 +23,7 @@ class WorkOrderPanel(Vertical):
     def show_error(self, text: str | None) -> None:
         """The last refusal (e.g. why a launch failed), until the next action succeeds."""
         error = self.query_one("#work-orders-error", Static)
-        error.update(f"✗ {text}" if text else "")
+        _set_text(error, f"✗ {text}" if text else "")
         error.display = bool(text)
 
     @property
@@ -40,7 +40,13 @@ class WorkOrderPanel(Vertical):
 
     def _update(self, empty_text: str) -> None:
         count = len(self.work_order_list.work_orders)
-        self.query_one("#work-orders-title", Static).update(f"Work orders ({count})")
+        _set_text(self.query_one("#work-orders-title", Static), f"Work orders ({count})")
         hint = self.query_one("#work-orders-empty", Static)
-        hint.update(empty_text)
+        _set_text(hint, empty_text)
         hint.display = count == 0
+
+
+def _set_text(widget: Static, text: str) -> None:
+    """Update only on change: each `Static.update` re-lays out the pane, and snapshots repeat."""
+    if str(widget.content) != text:
+        widget.update(text)
