@@ -211,13 +211,15 @@ async def test_cancel_kills_the_agent_process_group(temporal_server: DevServer, 
         # Measured bound from the brief: the whole group is gone within 5 s of the cancel.
         assert await _wait_group_gone(pgid, 5.0), "the agent's process group survived the cancel"
         done = await wait_for_status(store, wo.id, TERMINAL)
+        # The store reads canceled once the record activity ran; the workflow closes on its next
+        # task, which needs the worker: wait for it inside this block.
+        client = await launcher.client()
+        with pytest.raises(WorkflowFailureError) as ended:
+            await asyncio.wait_for(client.get_workflow_handle(wo.workflowId).result(), WAIT_S)
     assert done.status == S.CANCELED
     [message] = await completion_messages(store, wo.sessionId, wo.id)
     assert message.role == Role.SYSTEM
     assert "canceled" in message.content and "working..." in message.content
-    client = await launcher.client()
-    with pytest.raises(WorkflowFailureError) as ended:
-        await client.get_workflow_handle(wo.workflowId).result()
     assert isinstance(ended.value.cause, CancelledError)  # the workflow itself ends canceled
     description = await launcher.describe(done)
     assert description is not None and description.status == "CANCELED"
