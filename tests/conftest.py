@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from jangar_tui.store.local import LocalStore
+from tests.convex_bridge.client import ConvexBridge
 from temporal_fixtures import temporal_server  # noqa: F401 - one real dev server for the whole run
 
 
@@ -19,3 +20,13 @@ async def local_store(tmp_path: Path) -> AsyncIterator[LocalStore]:
         yield store
     finally:
         await store.close()
+
+
+@pytest.fixture(scope="module")
+def bridge() -> Iterator[ConvexBridge]:
+    """The real convex/ functions under convex-test, in a Node process (one per test module)."""
+    bridge = ConvexBridge()
+    try:
+        yield bridge
+    finally:
+        bridge.close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +29,6 @@ from tests.convex_bridge.sync_server import ConvexSyncServer
 
 SCENARIOS = load_scenarios()
 IDS = [name for name, _ in SCENARIOS]
-
-
-@pytest.fixture(scope="module")
-def bridge() -> Iterator[ConvexBridge]:
-    bridge = ConvexBridge()
-    try:
-        yield bridge
-    finally:
-        bridge.close()
 
 
 def _settings(tmp_path: Path, **environ: str) -> Any:

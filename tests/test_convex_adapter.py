@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,15 +23,6 @@ from tests.convex_bridge.client import BridgeTransport, ConvexBridge
 
 T = TypeVar("T")
 SECRET = "prod:adapter-test|0123456789abcdef-not-a-real-key"
-
-
-@pytest.fixture(scope="module")
-def bridge() -> Iterator[ConvexBridge]:
-    bridge = ConvexBridge()
-    try:
-        yield bridge
-    finally:
-        bridge.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,15 +25,6 @@ from tests.convex_bridge.client import ConvexBridge
 from tests.convex_bridge.sync_server import ConvexSyncServer
 
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def bridge() -> Iterator[ConvexBridge]:
-    bridge = ConvexBridge()
-    try:
-        yield bridge
-    finally:
-        bridge.close()
 
 
 @pytest.fixture
