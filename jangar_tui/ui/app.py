@@ -19,13 +19,15 @@ from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
 
+from jangar_tui import startup_gc
 from jangar_tui.service import JangarService
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KEYMAP, display_keys
 from jangar_tui.ui.screens.main import MainScreen
 
-# The runtime starts once the first session list is shown, or after this long at the latest.
-RUNTIME_START_AFTER_S = 1.0
+# The runtime starts (and the garbage collector, paused by the `jangar` command, resumes) once
+# the first session list is shown, or after this long at the latest.
+STARTUP_DONE_AFTER_S = 1.0
 
 
 def _palette_scopes() -> dict[type[Screen[Any]], tuple[str, ...]]:
@@ -64,14 +66,19 @@ class JangarApp(App[None]):
         self._clock = clock
         self._runtime_task: asyncio.Task[None] | None = None
         self._stop_runtime = asyncio.Event()
-        self._sessions_shown = asyncio.Event()
+        self._startup_done_event = asyncio.Event()
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen[Any]:
+        # The main screen is the first on the stack: no blank default screen to style and replace
+        # before the first frame.
         if self._runtime is not None:
             note = "starting…"
         else:
             note = "ready" if self.service.launcher is not None else "not configured"
-        self.push_screen(MainScreen(clock=self._clock, temporal_note=note))
+        return MainScreen(clock=self._clock, temporal_note=note)
+
+    def on_mount(self) -> None:
+        self.set_timer(STARTUP_DONE_AFTER_S, self._startup_done)
         if self._runtime is not None:
             # A plain task, not a worker: the runtime must outlive the app's workers so that
             # aclose() can stop it in the same task that started it.
@@ -80,8 +87,7 @@ class JangarApp(App[None]):
     async def _hold_runtime(self, runtime: Any) -> None:
         # Starting Temporal competes with the first frames for the event loop and the GIL: wait
         # until the session list is on screen (or a moment, when the backend is slow to answer).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._sessions_shown.wait(), RUNTIME_START_AFTER_S)
+        await self._startup_done_event.wait()
         if self._stop_runtime.is_set():
             return  # the app quit before the runtime was started
         try:
@@ -93,7 +99,12 @@ class JangarApp(App[None]):
             self.post_message(self.RuntimeFailed(str(error) or type(error).__name__))
 
     def on_main_screen_sessions_shown(self) -> None:
-        self._sessions_shown.set()
+        self._startup_done()
+
+    def _startup_done(self) -> None:
+        """The first session list is on screen (or the backend is slow to answer it)."""
+        self._startup_done_event.set()
+        startup_gc.resume()
 
     def on_jangar_app_runtime_started(self) -> None:
         self._main_screen().start_temporal_watch()
@@ -105,7 +116,7 @@ class JangarApp(App[None]):
         """Stop the runtime (embedded Temporal, in-process worker) and close the service."""
         if self._runtime_task is not None:
             self._stop_runtime.set()
-            self._sessions_shown.set()  # no more waiting to start it
+            self._startup_done_event.set()  # no more waiting to start it
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runtime_task
             self._runtime_task = None

@@ -64,3 +64,27 @@ def test_worker_and_deploy_do_not_import_textual() -> None:
     assert result.returncode == 0, result.stderr
     assert "usage: jangar worker" in result.stdout and "usage: jangar deploy" in result.stdout.replace("\n", " ")
     assert result.stdout.strip().endswith("CLEAN")
+
+
+def test_the_jangar_command_pauses_the_collector_only_until_start_up_is_over() -> None:
+    """`jangar worker` / `deploy` resume it at once; a second resume() changes nothing."""
+    code = (
+        "import gc, sys\n"
+        "import jangar_tui.__main__ as entry\n"
+        "from jangar_tui import startup_gc\n"
+        "startup_gc.pause()\n"
+        "print('paused' if not gc.isenabled() else 'running')\n"
+        "from jangar_tui.cli import main\n"
+        "try:\n"
+        "    main(['worker', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "frozen = gc.get_freeze_count()\n"
+        "print('running' if gc.isenabled() else 'paused', frozen > 0)\n"
+        "startup_gc.resume()\n"
+        "print(gc.get_freeze_count() == frozen)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "paused"
+    assert result.stdout.split()[-3:] == ["running", "True", "True"]  # after the usage text

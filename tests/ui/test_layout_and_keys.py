@@ -168,3 +168,22 @@ async def test_the_footer_shows_the_keys_of_what_has_the_focus(service: JangarSe
         await pilot.press("ctrl+t")
         assert isinstance(app.focused, WorkOrderList)
         assert footer().startswith("⏎ Detail l Launch c Cancel t Retry"), footer()
+
+
+async def test_the_collector_paused_for_start_up_resumes_once_the_sessions_are_shown(service: JangarService) -> None:
+    import gc
+
+    from jangar_tui import startup_gc
+
+    await service.new_session("Anything")
+    startup_gc.pause()
+    try:
+        assert not gc.isenabled()
+        app = JangarApp(service)
+        async with app.run_test() as pilot:
+            await until(pilot, lambda: gc.isenabled(), "the collector back on after the first session list")
+            assert app.screen.query_one(SessionList).option_count == 1
+    finally:
+        startup_gc.resume()  # never leave the test process without a collector
+        gc.enable()
+        gc.unfreeze()

@@ -138,7 +138,8 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
 
     def main_screen_ready() -> bool:
         screen = app.screen
-        if not isinstance(screen, MainScreen) or not screen.query_one(SessionList).loaded:
+        lists = screen.query(SessionList)  # empty until the screen has composed
+        if not isinstance(screen, MainScreen) or not lists or not lists.first().loaded:
             return False
         return name == "empty" or len(screen.query_one(Transcript).messages) == 4
 
