@@ -1,18 +1,18 @@
 """The `jangar` command (`python -m jangar_tui` too): pause the collector, then run the CLI.
 
-Kept free of imports beyond `startup_gc` so the pause starts before the heavy ones (see
-`jangar_tui.startup_gc` for why).
+Kept free of imports beyond `gc_policy` so the pause starts before the heavy ones (see
+`jangar_tui.gc_policy` for why).
 """
 
 from __future__ import annotations
 
 import sys
 
-from jangar_tui import startup_gc
+from jangar_tui import gc_policy
 
 
 def main() -> int:
-    startup_gc.pause()
+    gc_policy.pause_for_startup()
     from jangar_tui.cli import main as cli_main
 
     return cli_main()

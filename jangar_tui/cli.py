@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from jangar_tui import startup_gc
+from jangar_tui import gc_policy
 from jangar_tui.config import ConfigError, Settings, load_settings
 from jangar_tui.models import JangarError
 
@@ -31,7 +31,7 @@ EXIT_CONFIG = 2
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] in (["worker"], ["deploy"]):
-        startup_gc.resume()  # only the UI's first frame is worth pausing the collector for
+        gc_policy.release()  # only the UI is worth tuning the collector for
     if args[:1] == ["worker"]:
         from jangar_tui.orchestration.worker import worker_main
 

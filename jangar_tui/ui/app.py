@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
 
-from jangar_tui import startup_gc
+from jangar_tui import gc_policy
 from jangar_tui.service import JangarService
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KEYMAP, display_keys
@@ -28,6 +29,7 @@ from jangar_tui.ui.screens.main import MainScreen
 # The runtime starts (and the garbage collector, paused by the `jangar` command, resumes) once
 # the first session list is shown, or after this long at the latest.
 STARTUP_DONE_AFTER_S = 1.0
+FULL_COLLECTION_CHECK_S = 1.0  # see gc_policy
 
 
 def _palette_scopes() -> dict[type[Screen[Any]], tuple[str, ...]]:
@@ -67,6 +69,7 @@ class JangarApp(App[None]):
         self._runtime_task: asyncio.Task[None] | None = None
         self._stop_runtime = asyncio.Event()
         self._startup_done_event = asyncio.Event()
+        self.full_collections = gc_policy.FullCollections()
 
     def get_default_screen(self) -> Screen[Any]:
         # The main screen is the first on the stack: no blank default screen to style and replace
@@ -92,6 +95,7 @@ class JangarApp(App[None]):
             return  # the app quit before the runtime was started
         try:
             async with runtime:
+                gc_policy.freeze_long_lived()  # temporalio's modules, imported just now
                 self.service.launcher = runtime.launcher
                 self.post_message(self.RuntimeStarted())
                 await self._stop_runtime.wait()
@@ -103,8 +107,17 @@ class JangarApp(App[None]):
 
     def _startup_done(self) -> None:
         """The first session list is on screen (or the backend is slow to answer it)."""
+        if self._startup_done_event.is_set():
+            return
         self._startup_done_event.set()
-        startup_gc.resume()
+        gc_policy.startup_done()
+        if gc_policy.managed():
+            self.set_interval(FULL_COLLECTION_CHECK_S, self.full_collections.run_if_due)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.full_collections.input_seen()
+        await super().on_event(event)
 
     def on_jangar_app_runtime_started(self) -> None:
         self._main_screen().start_temporal_watch()

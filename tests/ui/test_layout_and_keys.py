@@ -17,6 +17,7 @@ from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.chat.transcript import Transcript
+from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 from ui_support import screen_text, until
@@ -156,34 +157,28 @@ async def test_the_footer_shows_the_keys_of_what_has_the_focus(service: JangarSe
         await until(pilot, lambda: "Ship it" in screen_text(pilot), "the message")
         app.screen.query_one(ComposerInput).focus()
         await pilot.pause()
-        assert footer().startswith("⏎ Send ^j New line"), footer()
+        assert footer().startswith("⏎ Send  ^j New line"), footer()
         await pilot.press("escape")
         assert isinstance(app.focused, Transcript)
-        assert footer() == "↑↓ Select w Work order y Copy ^o New order ^t Orders f1 Help ^q Quit"
+        assert footer() == "↑↓ Select  w Work order  y Copy  ^o New order  ^t Orders  f1 Help  ^q Quit"
         await pilot.press("up", "w")
         await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form from w")
-        assert footer() == "^o Save draft ^l Save and launch esc Cancel"  # the form's keys, not the main screen's
+        assert footer() == "^o Save draft  ^l Save and launch  esc Cancel"  # the form's keys, not the main screen's
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the form closed")
         await pilot.press("ctrl+t")
         assert isinstance(app.focused, WorkOrderList)
-        assert footer().startswith("⏎ Detail l Launch c Cancel t Retry"), footer()
+        assert footer().startswith("⏎ Detail  l Launch  c Cancel  t Retry"), footer()
 
 
-async def test_the_collector_paused_for_start_up_resumes_once_the_sessions_are_shown(service: JangarService) -> None:
-    import gc
 
-    from jangar_tui import startup_gc
-
-    await service.new_session("Anything")
-    startup_gc.pause()
-    try:
-        assert not gc.isenabled()
-        app = JangarApp(service)
-        async with app.run_test() as pilot:
-            await until(pilot, lambda: gc.isenabled(), "the collector back on after the first session list")
-            assert app.screen.query_one(SessionList).option_count == 1
-    finally:
-        startup_gc.resume()  # never leave the test process without a collector
-        gc.enable()
-        gc.unfreeze()
+async def test_clicking_a_key_in_the_key_bar_presses_it(service: JangarService) -> None:
+    await service.new_session("Mouse")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(SessionList).option_count == 1, "loaded")
+        line = screen_text(pilot).splitlines()[-1]
+        await pilot.click(KeyBar, offset=(line.index("Help"), 0))
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help, from a click on its key")
+        await pilot.click(KeyBar, offset=(0, 0))  # the margin before the first key: nothing
+        assert isinstance(app.screen, HelpScreen)

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from jangar_tui.ui.keymap import KEYMAP, SCOPES, display_keys
+from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
 def _scope_table(scopes: list[str]) -> Group:
@@ -63,7 +64,7 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-scroll"):
                 yield Static(help_table(2 if self.app.size.width >= TWO_COLUMNS_FROM else 1), id="help-table")
             yield Static("esc close · ↑↓ scroll", classes="hint")
-        yield Footer(compact=True, show_command_palette=False)  # this dialog's keys, not the main screen's
+        yield KeyBar()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()

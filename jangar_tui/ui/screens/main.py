@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from jangar_tui.models import (
     ChatMessage,
@@ -38,6 +38,7 @@ from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.validation import first_line_title
 from jangar_tui.ui.widgets.chat.composer import Composer, ComposerInput
 from jangar_tui.ui.widgets.chat.transcript import Transcript
+from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.sessions.sidebar import SessionSidebar
 from jangar_tui.ui.widgets.status.status_line import StatusLine
@@ -125,7 +126,7 @@ class MainScreen(WorkOrderActions):
                 yield Transcript(clock=self._clock, id="transcript")
                 yield Composer(id="composer")
             yield WorkOrderPanel(id="work-orders")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         status = self.query_one(StatusLine)

@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from jangar_tui.ui.validation import title_error
+from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
 class RenameScreen(ModalScreen[str | None]):
@@ -25,7 +26,7 @@ class RenameScreen(ModalScreen[str | None]):
             yield Input(self._title, id="title", select_on_focus=True)
             yield Static("", id="title-error", classes="field-error")
             yield Static("enter save · esc cancel", classes="hint")
-        yield Footer(compact=True, show_command_palette=False)  # this dialog's keys, not the main screen's
+        yield KeyBar()  # this dialog's keys, not the main screen's
 
     @on(Input.Changed, "#title")
     def _validate(self, event: Input.Changed) -> None:

@@ -13,12 +13,13 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from jangar_tui.models import HistoryEvent, JangarError, WorkflowDescription, WorkOrder
 from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
+from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 ACTIVE_REFRESH_S = 3.0
@@ -92,7 +93,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
                 yield Static(Text("Loading…", style="dim"), id="detail-workflow")
         yield Static("Event history", classes="section-title")
         yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

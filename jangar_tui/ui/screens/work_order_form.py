@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Static, TextArea
+from textual.widgets import Button, Input, Static, TextArea
 
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.validation import (
@@ -21,6 +21,7 @@ from jangar_tui.ui.validation import (
     repo_error,
     work_order_title_error,
 )
+from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
                 yield Button("Save and launch ^l", variant="primary", id="save-launch", compact=True)
                 yield Button("Cancel esc", id="cancel", compact=True)
         # Over the main screen's key bar: the keys shown are the ones this form answers.
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
