@@ -80,6 +80,11 @@ async def test_filter_narrows_the_list_and_escape_clears_it(service: JangarServi
         await pilot.press("escape")
         await until(pilot, lambda: len(titles(app)) == 3, "filter cleared")
         assert isinstance(app.focused, SessionList)
+        assert "filter titles…" not in screen_text(pilot)
+        await pilot.press("slash")  # the same input again, empty
+        await until(pilot, lambda: "filter titles…" in screen_text(pilot), "the filter input shown again")
+        await pilot.press(*"fix")
+        await until(pilot, lambda: titles(app) == ["Fix login"], "filtered again")
 
 
 async def test_rename_validates_inline_and_saves(service: JangarService) -> None:

@@ -6,15 +6,14 @@ right-aligned. Snapshots from the store replace the options only when something 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.cells import cell_len, set_cell_size
-from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 from textual.css.styles import RulesMap
 from textual.message import Message
-from textual.visual import RichVisual, Visual
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.visual import RenderOptions, Visual
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -24,28 +23,29 @@ from jangar_tui.ui.keymap import bindings
 
 
 _UNSET = object()
+_DIM = Style(dim=True)
 
 
-@dataclass(frozen=True)
-class SessionRow:
-    """One line: title (cut with an ellipsis) and the age, right-aligned."""
+class SessionRow(Visual):
+    """One line: the title (cut with an ellipsis) and the age, right-aligned.
 
-    title: str
-    age: str
+    Drawn straight into a Strip: going through Rich's console (a renderable per row) made the
+    session list the costliest widget of the first frame.
+    """
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
+    def __init__(self, title: str, age: str) -> None:
+        self.title, self.age = title, age
+
+    def render_strips(self, width: int, height: int | None, style: VisualStyle, options: RenderOptions) -> list[Strip]:
+        base = style.rich_style
         age = f" {self.age}"
         room = max(1, width - cell_len(age))
         title = self.title if cell_len(self.title) <= room else set_cell_size(self.title, room - 1) + "…"
-        yield Segment(set_cell_size(title, room))
-        yield Segment(age, Style(dim=True))
-        yield Segment.line()
+        segments = [Segment(set_cell_size(title, room), base), Segment(age, base + _DIM)]
+        return [Strip(segments, room + cell_len(age))]
 
-
-class _OneLine(RichVisual):
-    """A `SessionRow` is always one line: OptionList measures every option's height on each update
-    (by rendering it, for a Rich renderable), which for hundreds of sessions delayed the first frame."""
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return cell_len(self.title) + 1 + cell_len(self.age)
 
     def get_height(self, rules: RulesMap, width: int) -> int:
         return 1
@@ -129,11 +129,6 @@ class SessionList(OptionList):
             index = min(previous_index or 0, len(shown) - 1)
         self.highlighted = index
         self._announce()
-
-    def _get_visual(self, option: Option) -> Visual:
-        if option._visual is None and isinstance(option.prompt, SessionRow):
-            option._visual = _OneLine(self, option.prompt)
-        return super()._get_visual(option)
 
     def watch_highlighted(self, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)

@@ -28,13 +28,11 @@ class SessionSidebar(Vertical):
         self._clock = clock
 
     def compose(self) -> ComposeResult:
+        # The filter input is mounted the first time `/` asks for it: one widget less to style and
+        # lay out before the first frame.
         yield Static("Sessions", id="sessions-title", classes="pane-title")
-        yield FilterInput(placeholder="filter titles…", id="session-filter")
         yield Static("Loading…", id="sessions-empty", classes="empty-hint")
         yield SessionList(clock=self._clock, id="session-list")
-
-    def on_mount(self) -> None:
-        self.query_one(FilterInput).display = False
 
     @property
     def session_list(self) -> SessionList:
@@ -45,8 +43,12 @@ class SessionSidebar(Vertical):
         self._update_title()
 
     def open_filter(self) -> None:
-        field = self.query_one(FilterInput)
-        field.display = True
+        if fields := self.query(FilterInput):
+            field = fields.first()
+            field.display = True
+        else:
+            field = FilterInput(placeholder="filter titles…", id="session-filter")
+            self.mount(field, after="#sessions-title")
         field.focus()
 
     @on(Input.Changed, "#session-filter")
