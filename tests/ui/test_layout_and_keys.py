@@ -60,6 +60,7 @@ async def test_at_80x24_the_work_order_panel_folds_away_and_comes_back(service: 
         assert "○ draft  Folded" in screen_text(pilot)
         await pilot.press("ctrl+t")
         assert not orders.display and chat.display
+        assert isinstance(app.focused, ComposerInput), "the focus left the folded panel for something visible"
         # Growing the terminal shows all three panes; shrinking folds the panel again.
         await pilot.resize_terminal(200, 60)
         await pilot.pause()

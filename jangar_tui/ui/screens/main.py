@@ -358,8 +358,8 @@ class MainScreen(WorkOrderActions):
         self._apply_layout(self.app.size.width)
         if self.orders_visible:
             self.query_one(WorkOrderList).focus()
-        elif self.focused is None or not self.focused.display or self.focused.parent is None:
-            self.query_one(ComposerInput).focus()
+        elif self.focused is None or not all(node.display for node in self.focused.ancestors_with_self):
+            self.query_one(ComposerInput).focus()  # the focus was in the pane that just folded away
 
     def _show_orders(self) -> None:
         if not self.orders_visible:
