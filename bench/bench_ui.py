@@ -76,6 +76,22 @@ def p95(values: list[float]) -> float | None:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
+def machine_speed_ms() -> float:
+    """A fixed pure-Python workload, timed: how fast this machine runs Python right now.
+
+    On the shared 2-core machines here the same loop takes from ~120 to ~190 ms from one minute
+    to the next, and every time above moves with it; the report shows its spread next to them.
+    """
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return (time.perf_counter() - t0) * 1000
+
+
+SPEED_CHECKS: list[float] = []
+
+
 def settle(app: PtyApp, quiet_s: float = 0.3, limit_s: float = 5.0) -> None:
     """Wait until the screen has been still for `quiet_s` (the app finished its current redraw)."""
     deadline = time.monotonic() + limit_s
@@ -93,6 +109,7 @@ def settle(app: PtyApp, quiet_s: float = 0.3, limit_s: float = 5.0) -> None:
 
 def jangar_run(data_dir: Path, temporal_address: str, *, with_open: bool) -> dict[str, Any]:
     """One fresh process: startup; with `with_open`, also reopen the long session and take RSS."""
+    SPEED_CHECKS.append(machine_speed_ms())
     app = PtyApp(jangar_side.argv(), jangar_side.environ(data_dir, temporal_address), cols=COLS, rows=ROWS)
     t0 = app.start()
     try:
@@ -209,6 +226,7 @@ def start_temporal(work: Path) -> DevServer:
 def elia_runs(root: Path, runs: int, open_runs: int) -> dict[str, Any]:
     startup, startup_cpu, first_output, open_s, open_cpu, rss, rss_tree = [], [], [], [], [], [], []
     for run in range(runs):
+        SPEED_CHECKS.append(machine_speed_ms())
         app = PtyApp(elia_side.argv(), elia_side.environ(root), cols=COLS, rows=ROWS)
         t0 = app.start()
         try:
@@ -309,6 +327,14 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def speed_line(results: dict[str, Any]) -> str:
+    checks = results.get("machine", {}).get("speed_check_ms", [])
+    if not checks:
+        return ""
+    return (f"Machine speed check before each run (1,000,000-step Python loop): median {median(checks):.0f} ms, "
+            f"{min(checks):.0f}–{max(checks):.0f} ms over the run.")
+
+
 def table(rows: list[dict[str, Any]], elia_version: str) -> str:
     lines = [
         "## UI (1,000 sessions, 100,000 messages, one session of 10,000; 120×40 pty)",
@@ -328,7 +354,7 @@ def table(rows: list[dict[str, Any]], elia_version: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="fresh Jangar processes (startup + open + RSS each)")
+    parser.add_argument("--runs", type=int, default=11, help="fresh Jangar processes (startup + open + RSS each)")
     parser.add_argument("--elia-runs", type=int, default=7, help="fresh elia processes (startup each)")
     parser.add_argument("--elia-open-runs", type=int, default=3,
                         help="of those, how many also open the long chat (elia needs about a minute for it)")
@@ -341,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         earlier = json.loads(args.report.read_text())
         print(table(summary(earlier), elia_side.ELIA_VERSION))
+        print(speed_line(earlier))
         return 0
 
     started = time.monotonic()
@@ -391,11 +418,13 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
+    results["machine"]["speed_check_ms"] = [round(v, 1) for v in SPEED_CHECKS]
     results["summary"] = summary(results)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     print(table(results["summary"], elia_version))
+    print(f"\n{speed_line(results)}")
     for note in results["notes"]:
         print(f"\nNote: {note}")
     print(f"\n(raw numbers: {args.out.relative_to(BENCH.parent) if args.out.is_relative_to(BENCH.parent) else args.out};"
