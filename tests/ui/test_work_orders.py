@@ -43,6 +43,10 @@ def orders(app: JangarApp) -> list[WorkOrder]:
     return app.screen.query_one(WorkOrderList).work_orders
 
 
+def key_bar(pilot: object) -> str:
+    return screen_text(pilot).splitlines()[-1].strip()  # type: ignore[arg-type]
+
+
 async def stored_orders(service: JangarService, session_id: str) -> list[WorkOrder]:
     return (await service.store.list_work_orders_by_session(session_id)).page
 
@@ -259,7 +263,29 @@ async def test_detail_screen_follows_the_status_live_and_shows_temporal_trouble(
         await until(pilot, lambda: "✗ Temporal: Temporal at 127.0.0.1" in screen_text(pilot), "Temporal's state")
         text = screen_text(pilot)
         assert "○ draft" in text and work_order.workflowId in text and "issues/3" in text
+        assert key_bar(pilot).startswith("esc Back  l Launch  c Cancel  i Copy id"), "a draft: no retry, no PR"
         await store.update_work_order_status(work_order.id, S.SUBMITTED)
         await until(pilot, lambda: "↑ submitted" in screen_text(pilot), "the status, live")
+        assert key_bar(pilot).startswith("esc Back  c Cancel  i Copy id"), "launched: no launch key any more"
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+
+
+async def test_the_key_bar_offers_only_the_keys_that_apply_to_the_chosen_work_order(
+    service: JangarService, store: LocalStore
+) -> None:
+    session = await service.new_session("Keys")
+    work_order = await service.create_work_order(session.id, title="Changing", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "listed")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.pause()
+        assert key_bar(pilot).startswith("⏎ Detail  l Launch  c Cancel  ^o"), key_bar(pilot)
+        for status in (S.SUBMITTED, S.FAILED):
+            await store.update_work_order_status(work_order.id, status)
+        await until(pilot, lambda: "✗ failed" in screen_text(pilot), "the failure, live")
+        await until(pilot, lambda: key_bar(pilot).startswith("⏎ Detail  t Retry  ^o"), "only retry applies now")
+        await pilot.press("l")  # not offered, and pressing it anyway says why
+        await until(pilot, lambda: "Only a draft can be launched" in notified(pilot), "the reason")
+

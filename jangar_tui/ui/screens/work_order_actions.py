@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
-from jangar_tui.models import JangarError, WorkOrder, WorkOrderStatus
+from jangar_tui.models import JangarError, WorkOrder
 from jangar_tui.service import JangarService
 from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.widgets.work_orders.applies import can_cancel, can_launch, can_retry, has_pr
 
 
 class WorkOrderActions(Screen):
@@ -31,7 +32,7 @@ class WorkOrderActions(Screen):
         self.report_error(text)
 
     async def launch(self, work_order: WorkOrder) -> WorkOrder | None:
-        if work_order.status != WorkOrderStatus.DRAFT:
+        if not can_launch(work_order):
             self.report_error(f"Only a draft can be launched; this one is {work_order.status.value}.")
             return None
         try:
@@ -43,7 +44,7 @@ class WorkOrderActions(Screen):
         return launched
 
     async def cancel(self, work_order: WorkOrder) -> None:
-        if work_order.status.is_terminal:
+        if not can_cancel(work_order):
             self.report_error(f"This work order is already {work_order.status.value}.")
             return
         question = f"Cancel “{work_order.title or work_order.workflowId}” ({work_order.status.value})?"
@@ -57,7 +58,7 @@ class WorkOrderActions(Screen):
         self.report_done("Canceled.")
 
     async def retry(self, work_order: WorkOrder) -> WorkOrder | None:
-        if work_order.status not in (WorkOrderStatus.FAILED, WorkOrderStatus.CANCELED):
+        if not can_retry(work_order):
             self.report_error("Only a failed or canceled work order can be retried.")
             return None
         try:
@@ -69,7 +70,7 @@ class WorkOrderActions(Screen):
         return draft
 
     def copy_pr_url(self, work_order: WorkOrder) -> None:
-        if not work_order.prUrl:
+        if not has_pr(work_order):
             self.report_error("This work order has no pull request yet.")
             return
         self.app.copy_to_clipboard(work_order.prUrl)

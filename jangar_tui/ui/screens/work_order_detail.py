@@ -20,6 +20,7 @@ from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
+from jangar_tui.ui.widgets.work_orders.applies import key_applies
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 ACTIVE_REFRESH_S = 3.0
@@ -128,6 +129,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
         if message.work_order == self.work_order:
             return
         self.work_order = message.work_order
+        self.refresh_bindings()
         self.query_one("#detail-title", Static).update(self._title())
         self.query_one("#detail-fields", Static).update(fields_table(self.work_order))
         self._refresh_temporal()
@@ -170,6 +172,9 @@ class WorkOrderDetailScreen(WorkOrderActions):
             )
 
     # -- actions --------------------------------------------------------------------------------
+    def key_applies(self, action: str) -> bool:
+        return key_applies(action, self.work_order)
+
     def action_close(self) -> None:
         self.dismiss()
 

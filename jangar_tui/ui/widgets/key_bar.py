@@ -4,7 +4,9 @@ One widget drawing one line. Textual's `Footer` mounts a widget per key and reco
 every focus change: 15–27 ms each time, measured inside ctrl+l → `submitted`, where closing the
 form moves the focus twice. Here a focus change recomputes a short list and, only when it differs,
 redraws the line. Keys sharing a `Binding.Group` show as one entry ("↑↓ Select"); a disabled key
-is dimmed; clicking an entry presses its key.
+is dimmed; clicking an entry presses its key. A node whose keys apply only sometimes (a work-order
+list: "l Launch" only on a draft) defines `key_applies(action) -> bool` and calls
+`refresh_bindings()` when the answer may have changed.
 """
 
 from __future__ import annotations
@@ -76,9 +78,12 @@ class KeyBar(Widget):
         entries: list[KeyEntry] = []
         seen_actions: set[str] = set()
         grouped: dict[str, int] = {}  # group description -> index of its entry
-        for _node, binding, enabled, _tooltip in screen.active_bindings.values():
+        for node, binding, enabled, _tooltip in screen.active_bindings.values():
             if not binding.show or binding.action in seen_actions:
                 continue  # one entry per action ("r,f2" arrive as two bindings)
+            applies = getattr(node, "key_applies", None)
+            if applies is not None and not applies(binding.action):
+                continue
             seen_actions.add(binding.action)
             display = self.app.get_key_display(binding)
             group = binding.group

@@ -10,6 +10,7 @@ from textual.widgets.option_list import Option
 
 from jangar_tui.models import WorkOrder
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.widgets.work_orders.applies import key_applies
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 
@@ -76,6 +77,14 @@ class WorkOrderList(OptionList):
         if self._want_id in ids:
             self.highlighted = ids.index(self._want_id)
             self._want_id = None
+        self.refresh_bindings()  # the chosen one's status may have moved on: other keys apply
+
+    def key_applies(self, action: str) -> bool:
+        return key_applies(action, self.chosen)
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        self.refresh_bindings()
 
     def choose(self, work_order_id: str) -> None:
         self._want_id = work_order_id
