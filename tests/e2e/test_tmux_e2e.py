@@ -196,7 +196,7 @@ def _drive(tmux: TmuxDriver, watch: ProcessWatch, port: int) -> None:
     # message (↑) and open the work-order form from it with the key the footer shows (w).
     tmux.send_keys("Escape")
     tmux.wait_until(
-        lambda s: footer(s).startswith("↑↓ Select w Work order y Copy"),
+        lambda s: footer(s).startswith("↑↓ Select  w Work order  y Copy"),
         "the transcript focused, its keys in the footer",
         timeout_s=UI_STEP_S,
         on_poll=poll,
@@ -208,7 +208,7 @@ def _drive(tmux: TmuxDriver, watch: ProcessWatch, port: int) -> None:
     screen = tmux.wait_until(
         lambda s: "New work order from the selected message" in s
         and "Save and launch ^l" in s
-        and footer(s) == "^o Save draft ^l Save and launch esc Cancel",
+        and footer(s) == "^o Save draft  ^l Save and launch  esc Cancel",
         "the work-order form with its keys in the footer",
         timeout_s=UI_STEP_S,
         on_poll=poll,
