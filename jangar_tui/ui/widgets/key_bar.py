@@ -58,10 +58,6 @@ class KeyBar(Widget):
         self._entries: tuple[KeyEntry, ...] = ()
         self._spans: list[tuple[int, int, str]] = []  # (start, end, key) of each entry on the line
 
-    @property
-    def entries(self) -> tuple[KeyEntry, ...]:
-        return self._entries
-
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self._bindings_changed(self.screen)
