@@ -1,9 +1,9 @@
 """When CPython's cyclic garbage collector may run in `jangar`, so that it never stalls the UI.
 
 Measured on a 2-core machine (bench/bench_ui.py, 1,000 sessions):
-- Start-up allocates a few hundred thousand long-lived objects (modules, classes, styles, the
-  first frame) and hardly any garbage, yet the collector walked them ~180 times, ~50 ms before
-  the session list was on screen. So `pause_for_startup()` runs first thing in the `jangar`
+- Start-up builds ~130,000 long-lived objects the collector tracks (modules, classes, styles,
+  the first frame) and hardly any garbage, yet the collector ran ~180 times, ~50 ms in all,
+  before the session list was on screen. So `pause_for_startup()` runs first thing in the `jangar`
   command (`jangar_tui.__main__`) and `startup_done()` turns the collector back on once the first
   session list is shown, after `gc.freeze()` has moved what start-up built out of all later
   collections.
