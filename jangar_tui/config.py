@@ -36,7 +36,7 @@ class ConfigError(ValueError):
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     backend: Literal["local", "convex"] = "local"
     convex_url: str | None = None
@@ -84,7 +84,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         _host_port("TEMPORAL_ADDRESS", temporal_address)
 
     data_dir = env.get("JANGAR_DATA_DIR")
-    return Settings(
+    # Every value was checked above, by the name of its variable: `model_construct` skips checking
+    # them again, which would build Settings' validator (~35 ms of start-up, see models.py).
+    # tests/test_config.py holds the result equal to a validated Settings.
+    return Settings.model_construct(
         backend=backend,  # type: ignore[arg-type]
         convex_url=convex_url,
         convex_site_origin=site_origin,

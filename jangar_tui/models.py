@@ -111,10 +111,15 @@ class ConnectionState(str, enum.Enum):
 # --- records --------------------------------------------------------------------------------
 
 
+# Every model here is `defer_build`: its validator is built on first use, not at import. Built
+# eagerly, they (and pydantic's machinery with the first one) cost ~35 ms before the UI's first
+# frame, which needs none of them validated (see `_sqlite_db._session`).
+
+
 class _Record(BaseModel):
     """Backend rows. Convex's `_id` becomes `id`; timestamps are int ms (Convex sends floats)."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     id: str = Field(alias="_id")
     createdAt: int
@@ -164,6 +169,8 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     """One page of a list, newest first, as Convex's paginate() returns it."""
 
+    model_config = ConfigDict(defer_build=True)
+
     page: list[T]
     isDone: bool
     continueCursor: str | None = None
@@ -175,7 +182,7 @@ class Page(BaseModel, Generic[T]):
 class TemporalState(BaseModel):
     """Where Temporal is and whether it answers, for the status line."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     address: str
     namespace: str = "default"
@@ -187,7 +194,7 @@ class TemporalState(BaseModel):
 class WorkflowDescription(BaseModel):
     """A workflow's state as Temporal reports it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     workflowId: str
     runId: str | None = None
@@ -201,7 +208,7 @@ class WorkflowDescription(BaseModel):
 class HistoryEvent(BaseModel):
     """One event of a workflow's history, flattened for display."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     eventId: int
     eventType: str

@@ -179,3 +179,27 @@ def test_settings_are_immutable() -> None:
     with pytest.raises(ValidationError):
         s.backend = "convex"  # type: ignore[misc]
     assert isinstance(s, Settings)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"JANGAR_BACKEND": "local", "JANGAR_DATA_DIR": "/srv/jangar", "JANGAR_USER": "ops", "JANGAR_EMBEDDED_WORKER": "no"},
+        {
+            "CONVEX_URL": "https://happy-otter-123.convex.cloud",
+            "CONVEX_ADMIN_KEY": "prod|secret-admin-key",
+            "JANGAR_CONVEX_TIMEOUT": "2.5",
+            "TEMPORAL_ADDRESS": "temporal.internal:7233",
+            "JANGAR_AGENT_COMMAND": "codex exec --model o3 'quoted arg'",
+            "JANGAR_AGENT_PROMPT_VIA": "stdin",
+        },
+    ],
+)
+def test_loaded_settings_equal_a_validated_model(env: dict[str, str]) -> None:
+    """load_settings checks each variable itself and skips pydantic's second check (start-up time):
+    what it builds must be exactly what validating the same values gives."""
+    settings = load_settings(env)
+    validated = Settings.model_validate({name: getattr(settings, name) for name in Settings.model_fields})
+    assert settings == validated
+    assert settings.model_dump() == validated.model_dump()

@@ -536,3 +536,28 @@ def test_an_unusable_file_is_a_clear_unavailable_error(tmp_path: Path) -> None:
     with pytest.raises(JangarError) as info:
         LocalStore(blocker / "jangar.sqlite3")  # its "directory" is a file
     assert info.value.code is ErrorCode.UNAVAILABLE
+
+
+async def test_sessions_read_back_equal_validated_models(tmp_path: Path) -> None:
+    """Sessions are constructed from the store's own rows, not validated (start-up time): they must
+    be exactly what validating those rows gives, deleted and restored ones included."""
+    store = LocalStore(tmp_path / "db.sqlite3")
+    try:
+        kept = await store.create_session("alice", "Kept")
+        gone = await store.create_session("alice", "Gone, then back")
+        await store.append_message(kept.id, Role.USER, "hello")
+        await store.remove_session(gone.id)
+        await store.restore_session(gone.id)
+        listed = (await store.list_sessions("alice", 10)).page
+        conn = sqlite3.connect(tmp_path / "db.sqlite3")
+        conn.row_factory = sqlite3.Row
+        try:
+            rows = {row["_id"]: dict(row) for row in conn.execute("SELECT * FROM chat_sessions")}
+        finally:
+            conn.close()
+        assert {s.id for s in listed} == {kept.id, gone.id}
+        for session in listed:
+            assert session == ChatSession.model_validate(rows[session.id])
+            assert isinstance(session.lastMessageAt, int) and session.deletedAt is None
+    finally:
+        await store.close()
