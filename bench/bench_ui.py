@@ -108,10 +108,12 @@ def settle(app: PtyApp, quiet_s: float = 0.3, limit_s: float = 5.0) -> None:
 # --- Jangar ----------------------------------------------------------------------------------
 
 
-def jangar_run(data_dir: Path, temporal_address: str, *, with_open: bool) -> dict[str, Any]:
+def jangar_run(
+    data_dir: Path, temporal_address: str, *, with_open: bool, tree: Path | None = None
+) -> dict[str, Any]:
     """One fresh process: startup; with `with_open`, also reopen the long session and take RSS."""
     SPEED_CHECKS.append(machine_speed_ms())
-    app = PtyApp(jangar_side.argv(), jangar_side.environ(data_dir, temporal_address), cols=COLS, rows=ROWS)
+    app = PtyApp(jangar_side.argv(tree), jangar_side.environ(data_dir, temporal_address, tree=tree), cols=COLS, rows=ROWS)
     t0 = app.start()
     try:
         out: dict[str, Any] = {"startup_s": app.wait_for(LIST_MARKER, 60) - t0,
@@ -152,7 +154,9 @@ def jangar_runs(data_dir: Path, temporal_address: str, runs: int, *, with_open: 
     return merged
 
 
-def jangar_work_orders(data_dir: Path, temporal_address: str, presses: int, warmup: int) -> dict[str, Any]:
+def jangar_work_orders(
+    data_dir: Path, temporal_address: str, presses: int, warmup: int, tree: Path | None = None
+) -> dict[str, Any]:
     """ctrl+o, a unique title, ctrl+l: time ctrl+l -> the new row shown `submitted`.
 
     An attempt whose form did not take the typed title, or whose ctrl+l did not produce the row,
@@ -163,7 +167,7 @@ def jangar_work_orders(data_dir: Path, temporal_address: str, presses: int, warm
     cpus: list[float] = []
     warm: list[float] = []
     failures: list[str] = []
-    app = PtyApp(jangar_side.argv(), jangar_side.environ(data_dir, temporal_address), cols=COLS, rows=ROWS)
+    app = PtyApp(jangar_side.argv(tree), jangar_side.environ(data_dir, temporal_address, tree=tree), cols=COLS, rows=ROWS)
     app.start()
     try:
         app.wait_for(LIST_MARKER, 60)

@@ -68,10 +68,17 @@ def verify(data_dir: Path) -> None:
     asyncio.run(check())
 
 
-def environ(data_dir: Path, temporal_address: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """`jangar` on the embedded store in `data_dir`, Temporal at `temporal_address`, no worker."""
+def environ(
+    data_dir: Path, temporal_address: str, base: Mapping[str, str] | None = None, *, tree: Path | None = None
+) -> dict[str, str]:
+    """`jangar` on the embedded store in `data_dir`, Temporal at `temporal_address`, no worker.
+
+    `tree`: another checkout of this repository whose `jangar_tui` runs instead (bench/compare.py).
+    """
     drop = ("CONVEX_", "JANGAR_", "TEMPORAL_", "TEXTUAL")
     env = {k: v for k, v in (base or os.environ).items() if not k.startswith(drop)}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
     env.update(
         JANGAR_BACKEND="local",
         JANGAR_DATA_DIR=str(data_dir),
@@ -84,5 +91,11 @@ def environ(data_dir: Path, temporal_address: str, base: Mapping[str, str] | Non
     return env
 
 
-def argv() -> list[str]:
-    return [str(REPO / ".venv" / "bin" / "jangar")]
+def argv(tree: Path | None = None) -> list[str]:
+    """The `jangar` command; for another checkout, its entry point run by this venv's Python."""
+    if tree is None:
+        return [str(REPO / ".venv" / "bin" / "jangar")]
+    python = str(REPO / ".venv" / "bin" / "python")
+    if (tree / "jangar_tui" / "__main__.py").exists():
+        return [python, "-m", "jangar_tui"]
+    return [python, "-c", "import sys; from jangar_tui.cli import main; sys.exit(main())"]  # before __main__.py
