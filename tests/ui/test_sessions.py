@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jangar_tui.models import WorkOrderStatus
 from jangar_tui.service import JangarService
 from jangar_tui.store.local import LocalStore
@@ -162,3 +164,29 @@ async def test_a_thousand_sessions_stay_in_one_virtualized_list(service: JangarS
         listing.focus()
         await pilot.press("end")
         assert listing.chosen is not None and listing.chosen.title == "Session 0500"
+
+
+async def test_older_sessions_load_as_the_list_nears_its_end_and_a_filter_searches_them_all(
+    service: JangarService, fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jangar_tui.ui.screens import main as main_screen
+    from jangar_tui.ui.widgets.sessions import session_list
+
+    monkeypatch.setattr(main_screen, "SESSION_PAGE", 10)
+    monkeypatch.setattr(session_list, "MORE_WITHIN_ROWS", 3)
+    for index in range(30):
+        fake_time.set(fake_time.now + MINUTE)
+        await service.new_session(f"Session {index:02d}")
+    app = JangarApp(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: len(titles(app)) == 10, "the first page")
+        assert titles(app)[0] == "Session 29"
+        assert "Sessions (10+)" in screen_text(pilot), "the count says more exist"
+        app.screen.query_one(SessionList).focus()
+        await pilot.press(*["down"] * 7)  # within 3 rows of the end: the next page comes
+        await until(pilot, lambda: len(titles(app)) == 20, "the second page")
+        assert app.screen.query_one(SessionList).chosen.title == "Session 22", "the highlight stayed put"
+        assert "Sessions (20+)" in screen_text(pilot)
+        await pilot.press("slash", *"session", "space", *"00")  # the oldest, not loaded: a filter asks for all
+        await until(pilot, lambda: titles(app) == ["Session 00"], "found among all sessions")
+        assert "Sessions (1/30)" in screen_text(pilot)

@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 
 MESSAGE_PAGE = 50
 MESSAGE_LIMIT_MAX = 10_000
+SESSION_PAGE = 500  # sessions watched at first; more as the reader nears the end, or filters
+SESSION_LIMIT_MAX = 10_000
 NARROW_BELOW = 110
 AGE_REFRESH_S = 30.0
 WATCH_RETRY_S = 2.0
@@ -69,8 +71,8 @@ class MainScreen(WorkOrderActions):
 
     # -- messages the watch workers post ----------------------------------------------------------
     class SessionsChanged(Message):
-        def __init__(self, sessions: list[ChatSession]) -> None:
-            self.sessions = sessions
+        def __init__(self, limit: int, sessions: list[ChatSession]) -> None:
+            self.limit, self.sessions = limit, sessions
             super().__init__()
 
     class MessagesChanged(Message):
@@ -112,6 +114,7 @@ class MainScreen(WorkOrderActions):
         self._temporal_note = temporal_note
         self.session: ChatSession | None = None
         self._message_limit = MESSAGE_PAGE
+        self._session_limit = SESSION_PAGE
         self._deleted: list[ChatSession] = []  # undo stack of this run
         self._orders_toggled = False
         self._open_timer: Timer | None = None
@@ -135,7 +138,7 @@ class MainScreen(WorkOrderActions):
         self._apply_layout(self.app.size.width)
         self.query_one(SessionList).focus()
         first_sessions: asyncio.Future[list[ChatSession] | None] = asyncio.get_running_loop().create_future()
-        self._watch("sessions", self.service.watch_sessions, self.SessionsChanged, answered=first_sessions)
+        self._watch_sessions(answered=first_sessions)
         self._watch("connection", self.service.watch_connection, self.ConnectionChanged)
         self.start_temporal_watch()
         self.set_interval(AGE_REFRESH_S, self._refresh_ages)
@@ -145,7 +148,7 @@ class MainScreen(WorkOrderActions):
         with contextlib.suppress(TimeoutError):
             sessions = await asyncio.wait_for(asyncio.shield(first_sessions), FIRST_SESSIONS_WAIT_S)
             if sessions is not None:
-                self._show_sessions(sessions)
+                self._show_sessions(sessions, self._session_limit)
 
     # -- widgets ------------------------------------------------------------------------------------
     @property
@@ -213,12 +216,31 @@ class MainScreen(WorkOrderActions):
     def temporal_unavailable(self, note: str) -> None:
         self.query_one(StatusLine).temporal_note = note
 
-    def on_main_screen_sessions_changed(self, message: SessionsChanged) -> None:
-        self._show_sessions(message.sessions)
+    def _watch_sessions(self, *, answered: asyncio.Future[list[ChatSession] | None] | None = None) -> None:
+        limit = self._session_limit
+        self._watch(
+            "sessions",
+            lambda: self.service.watch_sessions(limit),
+            lambda sessions: self.SessionsChanged(limit, sessions),
+            answered=answered,
+        )
 
-    def _show_sessions(self, sessions: list[ChatSession]) -> None:
+    @on(SessionList.MoreRequested)
+    def _more_sessions(self, event: SessionList.MoreRequested) -> None:
+        if self._session_limit >= SESSION_LIMIT_MAX:
+            return
+        wanted = SESSION_LIMIT_MAX if event.everything else self._session_limit + SESSION_PAGE
+        self._session_limit = min(SESSION_LIMIT_MAX, wanted)
+        self._watch_sessions()
+
+    def on_main_screen_sessions_changed(self, message: SessionsChanged) -> None:
+        if message.limit == self._session_limit:  # else from a watch that was already replaced
+            self._show_sessions(message.sessions, message.limit)
+
+    def _show_sessions(self, sessions: list[ChatSession], limit: int) -> None:
         first = not self.sidebar.session_list.loaded
-        self.sidebar.set_sessions(sessions)
+        has_more = len(sessions) >= limit and limit < SESSION_LIMIT_MAX
+        self.sidebar.set_sessions(sessions, has_more=has_more)
         if first:
             self.call_after_refresh(self.post_message, self.SessionsShown())
             if not sessions:

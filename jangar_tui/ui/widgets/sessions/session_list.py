@@ -24,6 +24,7 @@ from jangar_tui.ui.keymap import bindings
 
 _UNSET = object()
 _DIM = Style(dim=True)
+MORE_WITHIN_ROWS = 20  # this close to the end of the loaded sessions, ask for the next page
 
 
 class SessionRow(Visual):
@@ -54,6 +55,14 @@ class SessionRow(Visual):
 class SessionList(OptionList):
     BINDINGS = bindings("sessions")
 
+    class MoreRequested(Message):
+        """Older sessions exist beyond those loaded: the highlight neared the end (the next page is
+        wanted) or a filter is typed (`everything`: a filter must search them all)."""
+
+        def __init__(self, *, everything: bool) -> None:
+            self.everything = everything
+            super().__init__()
+
     class SessionChosen(Message):
         """The highlighted session changed (None: the list is empty)."""
 
@@ -70,6 +79,8 @@ class SessionList(OptionList):
         self._filter = ""
         self._want_id: str | None = None  # the session to keep highlighted across snapshots
         self._announced: object = _UNSET  # (id, title) last told to the screen
+        self._more_requested = False  # asked for more; cleared when the larger snapshot arrives
+        self.has_more = False
         self.loaded = False
 
     @property
@@ -87,17 +98,34 @@ class SessionList(OptionList):
             return None
         return self._shown[index]
 
-    def set_sessions(self, sessions: list[ChatSession]) -> None:
+    def set_sessions(self, sessions: list[ChatSession], *, has_more: bool = False) -> None:
         if not self.loaded:
             self.loaded = True
             self._announced = _UNSET  # the first snapshot is news even when it is empty
+        if len(sessions) != len(self._sessions):
+            self._more_requested = False
         self._sessions = sessions
+        self.has_more = has_more
         self._refresh_options()
         self._announce()
+        if self._filter:
+            self._ask_for_more(everything=True)
 
     def set_filter(self, text: str) -> None:
         self._filter = text.strip().casefold()
         self._refresh_options()
+        if self._filter:
+            self._ask_for_more(everything=True)
+
+    def _ask_for_more(self, *, everything: bool) -> None:
+        if self.has_more and not self._more_requested:
+            self._more_requested = True
+            # Made on this widget's own turn: a message created while the sidebar handles the filter
+            # input would count as the sidebar's, and Textual stops those at the sidebar.
+            self.call_later(self._post_more, everything)
+
+    def _post_more(self, everything: bool) -> None:
+        self.post_message(self.MoreRequested(everything=everything))
 
     def refresh_ages(self) -> None:
         """Called on a timer: relative times move on even when no data changes."""
@@ -133,6 +161,8 @@ class SessionList(OptionList):
     def watch_highlighted(self, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)
         self._announce()
+        if highlighted is not None and highlighted >= len(self._shown) - MORE_WITHIN_ROWS:
+            self._ask_for_more(everything=False)
 
     def _announce(self) -> None:
         session = self.chosen

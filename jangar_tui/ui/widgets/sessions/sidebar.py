@@ -38,8 +38,8 @@ class SessionSidebar(Vertical):
     def session_list(self) -> SessionList:
         return self.query_one(SessionList)
 
-    def set_sessions(self, sessions: list[ChatSession]) -> None:
-        self.session_list.set_sessions(sessions)
+    def set_sessions(self, sessions: list[ChatSession], *, has_more: bool = False) -> None:
+        self.session_list.set_sessions(sessions, has_more=has_more)
         self._update_title()
 
     def open_filter(self) -> None:
@@ -63,7 +63,8 @@ class SessionSidebar(Vertical):
     def _update_title(self) -> None:
         listing = self.session_list
         total, shown = len(listing.sessions), len(listing.shown)
-        count = f"{shown}/{total}" if shown != total else f"{total}"
+        more = "+" if listing.has_more else ""  # older sessions exist beyond those loaded
+        count = f"{shown}/{total}{more}" if shown != total else f"{total}{more}"
         self.query_one("#sessions-title", Static).update(f"Sessions ({count})")
         hint = self.query_one("#sessions-empty", Static)
         if total == 0:
