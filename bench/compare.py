@@ -42,6 +42,12 @@ def schema_version(tree: Path) -> int:
     return int(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
 
 
+def alternating(versions: dict[str, Path | None], turn: int) -> list[tuple[str, Path | None]]:
+    """Both versions, the first one first on even turns: neither always runs right after the other."""
+    order = list(versions.items())
+    return order if turn % 2 == 0 else order[::-1]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("commit", help="the version to compare against (any git revision)")
@@ -70,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         closed = f"127.0.0.1:{free_port()}"
         startup: dict[str, list[float]] = {name: [] for name in versions}
         for pair in range(args.pairs):
-            order = list(versions.items()) if pair % 2 == 0 else list(versions.items())[::-1]
-            for name, tree in order:
+            for name, tree in alternating(versions, pair):
                 startup[name].append(bench_ui.jangar_run(data, closed, with_open=False, tree=tree)["startup_s"])
             bench_ui.log(f"  pair {pair + 1}/{args.pairs}: "
                          + ", ".join(f"{name} {values[-1]:.3f}s" for name, values in startup.items()))
@@ -80,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.work_order_rounds:
             server = bench_ui.start_temporal(work)
             for round_no in range(args.work_order_rounds):
-                order = list(versions.items()) if round_no % 2 == 0 else list(versions.items())[::-1]
-                for name, tree in order:
+                for name, tree in alternating(versions, round_no):
                     copy = work / f"wo-{round_no}-{len(launches[name])}"
                     shutil.copytree(data, copy)
                     out = bench_ui.jangar_work_orders(copy, server.address, args.presses, 2, tree=tree)

@@ -234,8 +234,11 @@ class MainScreen(WorkOrderActions):
         self._watch_sessions()
 
     def on_main_screen_sessions_changed(self, message: SessionsChanged) -> None:
-        if message.limit == self._session_limit:  # else from a watch that was already replaced
-            self._show_sessions(message.sessions, message.limit)
+        if message.limit != self._session_limit:
+            return  # from a watch that was already replaced
+        if message.sessions is self.sidebar.session_list.sessions:
+            return  # the first snapshot, already shown by on_mount
+        self._show_sessions(message.sessions, message.limit)
 
     def _show_sessions(self, sessions: list[ChatSession], limit: int) -> None:
         first = not self.sidebar.session_list.loaded

@@ -22,6 +22,7 @@ from jangar_tui.ui.validation import (
     work_order_title_error,
 )
 from jangar_tui.ui.widgets.key_bar import KeyBar
+from jangar_tui.ui.widgets.text import set_text
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,7 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
 
     def _check(self, field_id: str) -> str | None:
         error = _FIELDS[field_id][1](self._value(field_id))
-        label = self.query_one(f"#{field_id}-error", Static)
-        text = f"✗ {error}" if error else ""
-        if str(label.content) != text:  # an update re-lays out the form; most checks change nothing
-            label.update(text)
+        set_text(self.query_one(f"#{field_id}-error", Static), f"✗ {error}" if error else "")
         return error
 
     @on(Input.Changed)

@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 from jangar_tui.models import ChatSession
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.text import set_text
 
 
 class FilterInput(Input):
@@ -65,10 +66,10 @@ class SessionSidebar(Vertical):
         total, shown = len(listing.sessions), len(listing.shown)
         more = "+" if listing.has_more else ""  # older sessions exist beyond those loaded
         count = f"{shown}/{total}{more}" if shown != total else f"{total}{more}"
-        self.query_one("#sessions-title", Static).update(f"Sessions ({count})")
+        set_text(self.query_one("#sessions-title", Static), f"Sessions ({count})")
         hint = self.query_one("#sessions-empty", Static)
         if total == 0:
-            hint.update("No sessions yet.\nctrl+n starts one,\nor just type below.")
+            set_text(hint, "No sessions yet.\nctrl+n starts one,\nor just type below.")
         elif shown == 0:
-            hint.update("No title matches the filter.\nesc clears it.")
+            set_text(hint, "No title matches the filter.\nesc clears it.")
         hint.display = shown == 0

@@ -7,6 +7,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from jangar_tui.models import WorkOrder
+from jangar_tui.ui.widgets.text import set_text
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 
@@ -23,7 +24,7 @@ class WorkOrderPanel(Vertical):
     def show_error(self, text: str | None) -> None:
         """The last refusal (e.g. why a launch failed), until the next action succeeds."""
         error = self.query_one("#work-orders-error", Static)
-        _set_text(error, f"✗ {text}" if text else "")
+        set_text(error, f"✗ {text}" if text else "")
         error.display = bool(text)
 
     @property
@@ -40,13 +41,8 @@ class WorkOrderPanel(Vertical):
 
     def _update(self, empty_text: str) -> None:
         count = len(self.work_order_list.work_orders)
-        _set_text(self.query_one("#work-orders-title", Static), f"Work orders ({count})")
+        set_text(self.query_one("#work-orders-title", Static), f"Work orders ({count})")
         hint = self.query_one("#work-orders-empty", Static)
-        _set_text(hint, empty_text)
+        set_text(hint, empty_text)
         hint.display = count == 0
 
-
-def _set_text(widget: Static, text: str) -> None:
-    """Update only on change: each `Static.update` re-lays out the pane, and snapshots repeat."""
-    if str(widget.content) != text:
-        widget.update(text)
