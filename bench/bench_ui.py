@@ -8,6 +8,9 @@ run them, and every time is read off the terminal output stream:
 - open: from the key that selects the 10,000-message session to its newest message (a marker
   word in it) reaching the terminal;
 - memory: RSS of the process (psutil) with that session open;
+- the floor: `floor_app.py` (a one-`Static` Textual app that imports pydantic and defines a model),
+  started the same way right after each of Jangar's runs, so that on the same minutes the report
+  separates what the stack costs from what Jangar adds;
 - work orders (Jangar only): ctrl+l in the work-order form ("save and launch") to the new row
   showing `submitted`, against a real Temporal dev server with no worker polling the task queue
   (so nothing moves the work order past `submitted`).
@@ -143,14 +146,30 @@ def jangar_run(
         app.close()
 
 
-def jangar_runs(data_dir: Path, temporal_address: str, runs: int, *, with_open: bool) -> dict[str, list[Any]]:
+def floor_run(data_dir: Path) -> float:
+    """Startup of `floor_app.py`: spawn to its one line (the same marker as Jangar's) on screen."""
+    argv = [str(jangar_side.REPO / ".venv" / "bin" / "python"), str(BENCH / "floor_app.py"), LIST_MARKER]
+    app = PtyApp(argv, jangar_side.environ(data_dir, "127.0.0.1:1"), cols=COLS, rows=ROWS)
+    t0 = app.start()
+    try:
+        return app.wait_for(LIST_MARKER, 60) - t0
+    finally:
+        app.close()
+
+
+def jangar_runs(
+    data_dir: Path, temporal_address: str, runs: int, *, with_open: bool, with_floor: bool = False
+) -> dict[str, list[Any]]:
     merged: dict[str, list[Any]] = {}
     for run in range(runs):
         out = jangar_run(data_dir, temporal_address, with_open=with_open)
+        if with_floor:
+            out["floor_startup_s"] = floor_run(data_dir)
         for key, value in out.items():
             merged.setdefault(key, []).append(value)
         log(f"  jangar run {run + 1}/{runs}: startup {out['startup_s']:.3f}s"
-            + (f", open {out['open_s'] * 1000:.1f}ms, rss {out['rss_mb']:.0f}MB" if with_open else ""))
+            + (f", open {out['open_s'] * 1000:.1f}ms, rss {out['rss_mb']:.0f}MB" if with_open else "")
+            + (f", floor {out['floor_startup_s']:.3f}s" if with_floor else ""))
     return merged
 
 
@@ -301,6 +320,12 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
         jt = median(j["startup_temporal_up_s"])
         row(f"  same, Temporal up (median of {len(j['startup_temporal_up_s'])})", "≤ 0.5 s", "s", jt, None,
             jt <= TARGETS["startup_s"])
+    floor = j.get("floor_startup_s", [])
+    if floor:
+        row(f"  the stack's floor, `floor_app.py`, on the same minutes (median of {len(floor)})", "", "s",
+            median(floor), None, None)
+        own = [total - base for total, base in zip(j["startup_s"], floor, strict=True)]
+        row("  Jangar's own part: startup minus the floor run after it (median)", "", "s", median(own), None, None)
     row("  CPU the process used until then (median)", "", "s", median_of(j, "startup_cpu_s"),
         median_of(e, "startup_cpu_s"), None)
     row("  first output byte (median)", "", "s", median_of(j, "first_output_s"), median_of(e, "first_output_s"), None)
@@ -396,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
 
         closed = f"127.0.0.1:{free_port()}"  # nothing listens there
         log(f"Jangar: {args.runs} runs, Temporal configured at a closed port ({closed}) ...")
-        results["jangar"] = jangar_runs(jangar_dir, closed, args.runs, with_open=True)
+        results["jangar"] = jangar_runs(jangar_dir, closed, args.runs, with_open=True, with_floor=True)
 
         if not args.skip_temporal:
             log("starting a Temporal dev server ...")
