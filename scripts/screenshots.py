@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
-from ui_scenes import BASE_MS, SCENES, Scene, build_scene, frozen_store_time  # noqa: E402
+from ui_scenes import BASE_MS, SCENES, Scene, build_scene, frozen_store_time, scenes_locked  # noqa: E402
 from ui_support import FakeTime  # noqa: E402
 
 OUT = ROOT / "screenshots"
@@ -41,7 +41,7 @@ def main(names: list[str]) -> int:
     for name in names or SCENES:
         for width, height in SIZES:
             clock = FakeTime(BASE_MS)
-            with frozen_store_time(clock):
+            with scenes_locked(), frozen_store_time(clock):
                 scene = build_scene(name, clock)
                 path = OUT / f"{name}-{width}x{height}.svg"
                 asyncio.run(capture(scene, (width, height), path))

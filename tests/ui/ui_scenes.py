@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -119,6 +120,19 @@ async def _seed_sessions(service: JangarService, store: LocalStore, clock: FakeT
     clock.set(NOW_MS - 3 * MINUTE)
     await store.append_message(session.id, Role.SYSTEM, "Work order “Dark mode charts” is running.")
     return session.id
+
+
+@contextlib.contextmanager
+def scenes_locked() -> Iterator[None]:
+    """Hold while a scene is built and shown.
+
+    The scenes' data directory is fixed (the status line shows its path), so two suites on one
+    machine take turns with it instead of deleting each other's data.
+    """
+    SCENE_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(SCENE_ROOT / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def build_scene(name: str, clock: FakeTime) -> Scene:
