@@ -11,7 +11,10 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from jangar_tui.conversation import conversation_prompt
 from jangar_tui.models import (
+    PAGE_SIZE_MAX,
+    PROMPT_MAX_BYTES,
     WORKFLOW_ID_PREFIX,
     ChatMessage,
     ChatSession,
@@ -101,6 +104,21 @@ class JangarService:
     def watch_messages(self, session_id: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
         """The newest `limit` messages, oldest first. Scrolling up re-watches with a larger limit."""
         return self.store.watch_messages(session_id, limit)
+
+    async def conversation_prompt(self, session_id: str) -> str:
+        """The session's conversation as a work-order prompt (see `jangar_tui.conversation`).
+
+        Reads pages, newest first, only until they hold more text than a prompt may.
+        """
+        messages: list[ChatMessage] = []
+        text_bytes, cursor = 0, None
+        while True:
+            page = await self.store.list_messages(session_id, PAGE_SIZE_MAX, cursor)
+            messages.extend(page.page)
+            text_bytes += sum(len(message.content.encode()) for message in page.page)
+            if page.isDone or text_bytes > PROMPT_MAX_BYTES:
+                return conversation_prompt(messages)
+            cursor = page.continueCursor
 
     # -- work orders --------------------------------------------------------------------------
     async def create_work_order(

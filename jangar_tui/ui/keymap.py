@@ -43,7 +43,7 @@ SCOPES: dict[str, str] = {
 KEYMAP: dict[str, list[Key]] = {
     "main": [
         Key("ctrl+n", "new_session", "New", "New session", show=False),
-        Key("ctrl+o", "new_work_order", "New order", "New work order (from the selected message or the session)"),
+        Key("ctrl+o", "new_work_order", "New order", "New work order (from the selected message, else the conversation)"),
         Key("ctrl+t", "toggle_work_orders", "Orders", "Show or hide the work-order panel"),
         Key("slash", "filter_sessions", "Filter", "Filter sessions by title", show=False),
         Key("f1,question_mark", "help", "Help", "All the keys"),

@@ -8,11 +8,12 @@ in test_temporal_ui.py.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from jangar_tui.config import load_settings
-from jangar_tui.models import Role, WorkOrder, WorkOrderStatus
+from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.devserver import free_port
 from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.service import JangarService
@@ -96,18 +97,57 @@ async def test_new_work_order_from_the_selected_message_is_prefilled_and_saved_a
         assert saved.workflowId.startswith("jangar-wo-")
 
 
-async def test_new_work_order_from_the_session_uses_its_title(service: JangarService) -> None:
+async def test_new_work_order_from_the_conversation_takes_its_messages_and_the_session_title(
+    service: JangarService, store: LocalStore
+) -> None:
     session = await service.new_session("Refactor billing")
+    await store.append_message(session.id, Role.USER, "Split the invoice module.")
+    await store.append_message(session.id, Role.ASSISTANT, "Into `invoices` and `payments`?")
+    await store.append_message(session.id, Role.SYSTEM, "Work order “Spike” is running.")
+    await store.append_message(session.id, Role.USER, "Yes, keep the public API.")
     app = JangarApp(service)
-    async with app.run_test() as pilot:
-        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "session")
-        await pilot.press("ctrl+o")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(app.screen.query_one(Transcript).messages) == 4, "the conversation shown")
+        await pilot.press("ctrl+o")  # no message selected: the whole conversation
         await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
-        assert app.screen.query_one("#title").value == "Refactor billing"
-        await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
-        assert await stored_orders(service, session.id) == []
+        form = app.screen
+        assert "New work order from the conversation" in screen_text(pilot)
+        assert form.query_one("#title").value == "Refactor billing"
+        expected = (
+            "User:\nSplit the invoice module.\n\n"
+            "Assistant:\nInto `invoices` and `payments`?\n\n"
+            "User:\nYes, keep the public API."
+        )
+        assert form.query_one("#prompt").text == expected
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: len(orders(app)) == 1, "the draft in the panel")
+        [saved] = await stored_orders(service, session.id)
+        assert (saved.title, saved.prompt) == ("Refactor billing", expected)
+
+
+async def test_a_conversation_that_cannot_be_read_still_opens_the_form_with_the_reason(tmp_path: Path) -> None:
+    class Unreadable(LocalStore):
+        async def list_messages(self, *args: object, **kwargs: object) -> NoReturn:
+            raise JangarError(ErrorCode.UNAVAILABLE, "the backend did not answer in 10 s")
+
+    store = Unreadable(tmp_path / "jangar.sqlite3")
+    try:
+        service = JangarService(store, "alice")
+        session = await service.new_session("Refactor billing")
+        app = JangarApp(service)
+        async with app.run_test() as pilot:
+            await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "session")
+            await pilot.press("ctrl+o")
+            await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+            assert "The conversation could not be read: the backend did not answer in 10 s" in notified(pilot)
+            assert app.screen.query_one("#title").value == "Refactor billing"
+            assert app.screen.query_one("#prompt").text == ""
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, MainScreen)
+            assert await stored_orders(service, session.id) == []
+    finally:
+        await store.close()
 
 
 async def test_an_invalid_form_says_what_is_wrong_and_saves_nothing(service: JangarService) -> None:

@@ -489,7 +489,12 @@ class MainScreen(WorkOrderActions):
                 title=first_line_title(message.content), prompt=message.content, source="the selected message"
             )
         else:
-            form = WorkOrderFormScreen(title=session.title, source="the session")
+            try:
+                prompt = await self.service.conversation_prompt(session.id)
+            except JangarError as error:  # the form still opens: the prompt can be written by hand
+                self.report_error(f"The conversation could not be read: {error.message}")
+                prompt = ""
+            form = WorkOrderFormScreen(title=session.title, prompt=prompt, source="the conversation")
         draft: WorkOrderDraft | None = await self.app.push_screen_wait(form)
         if draft is None:
             return

@@ -1,5 +1,6 @@
-"""The work-order form: prefilled from a message (prompt = the message, title = its first line),
-each field checked as you type, saved as a draft or saved and launched at once."""
+"""The work-order form: prefilled from a message (prompt = the message, title = its first line) or
+from the conversation (prompt = its messages, title = the session's), each field checked as you
+type, saved as a draft or saved and launched at once."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ _FIELDS: dict[str, tuple[str, Callable[[str], str | None]]] = {
 class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
     BINDINGS = bindings("form")
 
-    def __init__(self, *, title: str = "", prompt: str = "", source: str = "the session") -> None:
+    def __init__(self, *, title: str = "", prompt: str = "", source: str = "the conversation") -> None:
         super().__init__(classes="modal")
         self._initial = {"title": title, "prompt": prompt}
         self._source = source
