@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from textual.message import Message
 
-from jangar_tui.models import WorkOrderStatus
+from jangar_tui.models import Role, WorkOrderStatus
 from jangar_tui.service import JangarService
 from jangar_tui.store.local import LocalStore
 from jangar_tui.ui.app import JangarApp
@@ -36,6 +37,32 @@ async def test_sessions_are_listed_newest_activity_first_with_relative_times(
         text = screen_text(pilot)
         assert "Old one" in text and "3m" in text and "1d" in text
         assert "Sessions (2)" in text
+
+
+async def test_on_start_the_newest_session_is_the_first_one_chosen(service: JangarService, store: LocalStore) -> None:
+    """No "no session" in between: it flashed "No session yet" and delayed the newest session's opening
+    (two choices in a burst wait for the second to settle)."""
+    older = await service.new_session("Older")
+    newest = await service.new_session("Newest")
+    await store.append_message(newest.id, Role.USER, "hello")
+    seen: dict[int, SessionList.SessionChosen] = {}  # the hook sees a message at every widget it bubbles to
+
+    def hook(message: Message) -> None:
+        if isinstance(message, SessionList.SessionChosen):
+            seen.setdefault(id(message), message)
+
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30), message_hook=hook) as pilot:
+        await until(pilot, lambda: "hello" in screen_text(pilot), "the newest session's message")
+        chosen = [m.session.title if m.session else None for m in seen.values()]
+        assert chosen == ["Newest"]
+        # A new snapshot that reorders the list keeps the choice, and says nothing about it.
+        await store.append_message(older.id, Role.USER, "bump")
+        await until(pilot, lambda: titles(app) == ["Older", "Newest"], "the list reordered")
+        await pilot.pause()
+        chosen_now = app.screen.query_one(SessionList).chosen
+        assert chosen_now is not None and chosen_now.id == newest.id
+        assert [m.session.title if m.session else None for m in seen.values()] == ["Newest"]
 
 
 async def test_new_session_is_created_selected_and_named_by_its_first_message(service: JangarService) -> None:

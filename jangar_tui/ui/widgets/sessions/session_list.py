@@ -80,6 +80,7 @@ class SessionList(OptionList):
         self._want_id: str | None = None  # the session to keep highlighted across snapshots
         self._announced: object = _UNSET  # (id, title) last told to the screen
         self._more_requested = False  # asked for more; cleared when the larger snapshot arrives
+        self._rebuilding = False  # set_options() passes through "nothing highlighted": not news
         self.has_more = False
         self.loaded = False
 
@@ -150,21 +151,28 @@ class SessionList(OptionList):
         previous_id = self._want_id
         previous_index = self.highlighted
         self._shown, self._shown_key = shown, key
-        self.set_options(Option(SessionRow(title, age), id=sid) for sid, title, age in key)
-        # Keep the same session highlighted; when it went away, stay at the same place.
-        index = next((i for i, s in enumerate(shown) if s.id == previous_id), None)
-        if index is None and shown:
-            index = min(previous_index or 0, len(shown) - 1)
-        self.highlighted = index
+        self._rebuilding = True
+        try:
+            self.set_options(Option(SessionRow(title, age), id=sid) for sid, title, age in key)
+            # Keep the same session highlighted; when it went away, stay at the same place.
+            index = next((i for i, s in enumerate(shown) if s.id == previous_id), None)
+            if index is None and shown:
+                index = min(previous_index or 0, len(shown) - 1)
+            self.highlighted = index
+        finally:
+            self._rebuilding = False
         self._announce()
 
     def watch_highlighted(self, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)
-        self._announce()
+        if not self._rebuilding:
+            self._announce()
         if highlighted is not None and highlighted >= len(self._shown) - MORE_WITHIN_ROWS:
             self._ask_for_more(everything=False)
 
     def _announce(self) -> None:
+        if not self.loaded:
+            return  # nothing to say before the first snapshot (the highlight's initial watch)
         session = self.chosen
         if session is not None:
             self._want_id = session.id
