@@ -79,6 +79,9 @@ def environ(
     env = {k: v for k, v in (base or os.environ).items() if not k.startswith(drop)}
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
+        # `python -m`/`-c` would put the current directory first on sys.path, ahead of PYTHONPATH:
+        # run from this checkout, "the other commit" would import this checkout's code.
+        env["PYTHONSAFEPATH"] = "1"
     env.update(
         JANGAR_BACKEND="local",
         JANGAR_DATA_DIR=str(data_dir),
