@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import stat
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from jangar_tui.config import load_settings
 from jangar_tui.models import (
@@ -538,26 +540,56 @@ def test_an_unusable_file_is_a_clear_unavailable_error(tmp_path: Path) -> None:
     assert info.value.code is ErrorCode.UNAVAILABLE
 
 
-async def test_sessions_read_back_equal_validated_models(tmp_path: Path) -> None:
-    """Sessions are constructed from the store's own rows, not validated (start-up time): they must
-    be exactly what validating those rows gives, deleted and restored ones included."""
+def _same_as_validated(record: BaseModel, row: dict[str, object]) -> None:
+    """`record` (constructed from `row`) is what validating the row gives, down to each field's type."""
+    validated = type(record).model_validate(row)
+    assert record == validated
+    assert {k: type(v) for k, v in record.__dict__.items()} == {k: type(v) for k, v in validated.__dict__.items()}
+
+
+async def test_records_read_back_equal_validated_models(tmp_path: Path) -> None:
+    """Sessions, messages and work orders are constructed from the store's own rows, not validated
+    (start-up time): each must be exactly what validating its row gives, deleted and restored ones,
+    metadata and every status included."""
     store = LocalStore(tmp_path / "db.sqlite3")
     try:
         kept = await store.create_session("alice", "Kept")
         gone = await store.create_session("alice", "Gone, then back")
         await store.append_message(kept.id, Role.USER, "hello")
+        await store.append_message(kept.id, Role.ASSISTANT, "**hi**", {"model": "x", "tokens": [1, 2]})
+        await store.append_message(kept.id, Role.SYSTEM, "noted")
         await store.remove_session(gone.id)
         await store.restore_session(gone.id)
-        listed = (await store.list_sessions("alice", 10)).page
+        draft = await store.create_work_order(kept.id, "jangar-wo-1", title="Draft", prompt="p")
+        done = await store.create_work_order(
+            kept.id, "jangar-wo-2", title="Done", prompt="p", targetRepo="acme/web", targetBranch="main"
+        )
+        for status in (WorkOrderStatus.SUBMITTED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.RUNNING):
+            await store.update_work_order_status(done.id, status)
+        await store.update_work_order_result(done.id, "https://github.com/acme/web/pull/1")
+        await store.update_work_order_status(done.id, WorkOrderStatus.SUCCEEDED)
+
+        sessions = (await store.list_sessions("alice", 10)).page
+        messages = (await store.list_messages(kept.id, 10)).page
+        orders = (await store.list_work_orders_by_session(kept.id)).page
         conn = sqlite3.connect(tmp_path / "db.sqlite3")
         conn.row_factory = sqlite3.Row
         try:
-            rows = {row["_id"]: dict(row) for row in conn.execute("SELECT * FROM chat_sessions")}
+            rows = {
+                row["_id"]: dict(row)
+                for table in ("chat_sessions", "chat_messages", "work_orders")
+                for row in conn.execute(f"SELECT * FROM {table}")
+            }
         finally:
             conn.close()
-        assert {s.id for s in listed} == {kept.id, gone.id}
-        for session in listed:
-            assert session == ChatSession.model_validate(rows[session.id])
-            assert isinstance(session.lastMessageAt, int) and session.deletedAt is None
+        for row in rows.values():
+            if isinstance(row.get("metadata"), str):
+                row["metadata"] = json.loads(row["metadata"])
+        assert {s.id for s in sessions} == {kept.id, gone.id}
+        assert [m.role for m in messages] == [Role.SYSTEM, Role.ASSISTANT, Role.USER]
+        assert {o.id: o.status for o in orders} == {draft.id: WorkOrderStatus.DRAFT, done.id: WorkOrderStatus.SUCCEEDED}
+        for record in [*sessions, *messages, *orders]:
+            _same_as_validated(record, rows[record.id])
+        assert messages[1].metadata == {"model": "x", "tokens": [1, 2]}
     finally:
         await store.close()

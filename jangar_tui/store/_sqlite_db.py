@@ -34,6 +34,7 @@ from jangar_tui.models import (
     ErrorCode,
     JangarError,
     Page,
+    Role,
     WorkOrder,
     WorkOrderStatus,
     check_transition,
@@ -78,21 +79,28 @@ def _not_found(table: str) -> JangarError:
 # --- rows <-> models ---------------------------------------------------------------------------
 
 
+# Rows this store wrote itself, checked on the way in and typed by the schema, are constructed,
+# not validated: validating builds each model's pydantic validator on first use (~25 ms for the
+# messages', more on a slow minute), and that landed on start-up, between the session list and the
+# chosen session's messages. The enums are made here, since construction converts nothing.
+# tests/test_local_store.py holds every kind equal, field types included, to validated ones.
+
+
 def _session(row: sqlite3.Row) -> ChatSession:
-    # Rows this store wrote itself, checked on the way in and typed by the schema: constructed,
-    # not validated, so the UI's first frame (the session list) builds no pydantic validator.
-    # tests/test_local_store.py holds them equal to validated ones.
     return ChatSession.model_construct(**dict(row))
 
 
 def _message(row: sqlite3.Row) -> ChatMessage:
     data = dict(row)
+    data["role"] = Role(data["role"])
     data["metadata"] = None if data["metadata"] is None else json.loads(data["metadata"])
-    return ChatMessage.model_validate(data)
+    return ChatMessage.model_construct(**data)
 
 
 def _work_order(row: sqlite3.Row) -> WorkOrder:
-    return WorkOrder.model_validate(dict(row))
+    data = dict(row)
+    data["status"] = WorkOrderStatus(data["status"])
+    return WorkOrder.model_construct(**data)
 
 
 _COLUMNS = {
