@@ -161,11 +161,13 @@ class Transcript(ScrollView, can_focus=True):
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         if None in self._live and not self._render_pending:
             self._render_pending = True
-            self.call_later(self._render_older)
+            # After the next frame: the page just laid out reaches the screen before older
+            # messages are rendered (two 15 ms slices used to delay a session's opening).
+            self.call_after_refresh(self._render_older)
 
     def _render_older(self) -> None:
         """Render some of the messages still missing, newest first, then come back for more
-        (queued keys and snapshots go first)."""
+        after the next frame (queued keys and snapshots go first)."""
         self._render_pending = False
         if self._messages and len(self._live) == len(self._messages) and self._body_width:
             anchor = None if self._follow else self._anchor()
