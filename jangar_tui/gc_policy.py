@@ -5,7 +5,7 @@ Measured on a 2-core machine (bench/bench_ui.py, 1,000 sessions):
   the first frame) and hardly any garbage, yet the collector ran ~180 times, ~50 ms in all,
   before the session list was on screen. So `pause_for_startup()` runs first thing in the `jangar`
   command (`jangar_tui.__main__`) and `startup_done()` turns the collector back on once the first
-  session list is shown, after `gc.freeze()` has moved what start-up built out of all later
+  screenful (session list, newest messages) is shown, after `gc.freeze()` has moved what start-up built out of all later
   collections.
 - Textual churns through objects while it draws (strips, segments, style caches): full
   collections came every ~1.6 s while typing and took 30–120 ms each, landing inside key presses

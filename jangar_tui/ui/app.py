@@ -27,7 +27,8 @@ from jangar_tui.ui.keymap import KEYMAP, display_keys
 from jangar_tui.ui.screens.main import MainScreen
 
 # The runtime starts (and the garbage collector, paused by the `jangar` command, resumes) once
-# the first session list is shown, or after this long at the latest.
+# the first screenful (sessions, and the chosen session's newest messages) is shown, or after
+# this long at the latest.
 STARTUP_DONE_AFTER_S = 1.0
 FULL_COLLECTION_CHECK_S = 1.0  # see gc_policy
 
@@ -89,7 +90,7 @@ class JangarApp(App[None]):
 
     async def _hold_runtime(self, runtime: Any) -> None:
         # Starting Temporal competes with the first frames for the event loop and the GIL: wait
-        # until the session list is on screen (or a moment, when the backend is slow to answer).
+        # until the first screenful is drawn (or a moment, when the backend is slow to answer).
         await self._startup_done_event.wait()
         if self._stop_runtime.is_set():
             return  # the app quit before the runtime was started
@@ -102,11 +103,11 @@ class JangarApp(App[None]):
         except Exception as error:  # shown in the status line; the chat keeps working without Temporal
             self.post_message(self.RuntimeFailed(str(error) or type(error).__name__))
 
-    def on_main_screen_sessions_shown(self) -> None:
+    def on_main_screen_first_screen_shown(self) -> None:
         self._startup_done()
 
     def _startup_done(self) -> None:
-        """The first session list is on screen (or the backend is slow to answer it)."""
+        """The first screenful is drawn (or the backend is slow to answer it)."""
         if self._startup_done_event.is_set():
             return
         self._startup_done_event.set()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from jangar_tui.models import Role
+from jangar_tui.models import ChatMessage, Role
 from jangar_tui.service import JangarService
 from jangar_tui.store.local import LocalStore
 from jangar_tui.ui.app import JangarApp
@@ -140,3 +142,49 @@ async def test_on_an_empty_store_typing_goes_to_the_input_and_enter_starts_a_ses
         assert len(sessions) == 1
         stored = (await service.store.list_messages(sessions[0].id)).page
         assert [m.content for m in stored] == ["deploy now / today"]
+
+
+class _RecordingRuntime:
+    """A runtime that notes what the screen showed when the app started it."""
+
+    launcher = None  # no Temporal: the status line keeps its note
+
+    def __init__(self) -> None:
+        self.messages_shown_at_start: int | None = None
+        self.app: JangarApp | None = None
+
+    async def __aenter__(self) -> _RecordingRuntime:
+        assert self.app is not None
+        self.messages_shown_at_start = len(self.app.screen.query_one(Transcript).messages)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _SlowMessages(LocalStore):
+    """The messages' first snapshot comes a moment after the sessions' (as from a busy backend)."""
+
+    async def watch_messages(self, sessionId: str, limit: int = 50) -> AsyncIterator[list[ChatMessage]]:
+        await asyncio.sleep(0.3)
+        async for snapshot in super().watch_messages(sessionId, limit):
+            yield snapshot
+
+
+async def test_the_runtime_starts_after_the_newest_sessions_messages_are_shown(tmp_path: Path) -> None:
+    """Starting Temporal takes the CPU for a while: it waits for the first screenful, list and chat
+    (within STARTUP_DONE_AFTER_S)."""
+    store = _SlowMessages(tmp_path / "jangar.sqlite3")
+    try:
+        service = JangarService(store, "alice")
+        session = await service.new_session("Chat")
+        for n in range(3):
+            await store.append_message(session.id, Role.USER, f"message {n}")
+        runtime = _RecordingRuntime()
+        app = JangarApp(service, runtime)  # type: ignore[arg-type]
+        runtime.app = app
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: runtime.messages_shown_at_start is not None, "the runtime started")
+            assert runtime.messages_shown_at_start == 3
+    finally:
+        await store.close()

@@ -100,8 +100,9 @@ class MainScreen(WorkOrderActions):
             self.text, self.error = text, error
             super().__init__()
 
-    class SessionsShown(Message):
-        """The first session list reached the screen (the app starts Temporal after it)."""
+    class FirstScreenShown(Message):
+        """The first screenful is drawn: the session list and, when a session is chosen on start, its
+        newest messages. The app starts Temporal after it, so the two do not share the CPU."""
 
     class WatchFailed(Message):
         def __init__(self, what: str, error: str) -> None:
@@ -119,6 +120,7 @@ class MainScreen(WorkOrderActions):
         self._orders_toggled = False
         self._open_timer: Timer | None = None
         self._chosen_at = float("-inf")  # time.monotonic() of the last selection change
+        self._first_page_pending = False  # sessions shown on start; the chosen one's page not yet
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status-line")
@@ -245,7 +247,10 @@ class MainScreen(WorkOrderActions):
         has_more = len(sessions) >= limit and limit < SESSION_LIMIT_MAX
         self.sidebar.set_sessions(sessions, has_more=has_more)
         if first:
-            self.call_after_refresh(self.post_message, self.SessionsShown())
+            if sessions:
+                self._first_page_pending = True  # FirstScreenShown comes with the chosen session's page
+            else:
+                self.call_after_refresh(self.post_message, self.FirstScreenShown())
             if not sessions:
                 # Nothing to pick yet: the empty state says "just type below", and letters typed
                 # into the list would run its single-key actions instead.
@@ -267,6 +272,9 @@ class MainScreen(WorkOrderActions):
         self.transcript.set_messages(message.messages, has_more=has_more)
         if not message.messages:
             self.transcript.clear_messages("No messages yet: write below, enter sends.")
+        if self._first_page_pending:
+            self._first_page_pending = False
+            self.call_after_refresh(self.post_message, self.FirstScreenShown())
 
     def on_main_screen_work_orders_changed(self, message: WorkOrdersChanged) -> None:
         if self.session is not None and message.session_id == self.session.id:
