@@ -124,13 +124,13 @@ def jangar_run(
                                "startup_cpu_s": app.cpu_seconds(),
                                "first_output_s": app.first_output_at() - t0,
                                "speed_check_ms": speed_ms}
-        if not with_open:
-            return out
         # The newest session (the long one) is chosen on start: when does its newest page show?
         try:
             out["auto_open_newest_shown_s"] = app.wait_for(LONG_MARKER, 3) - t0
         except TimeoutError:
             out["auto_open_newest_shown_s"] = None
+        if not with_open:
+            return out
         settle(app)
         app.send(DOWN)  # to the next session ...
         app.wait_for(OTHER_MARKER, 30)

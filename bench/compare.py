@@ -1,4 +1,4 @@
-"""Startup and ctrl+l → `submitted` of this working tree against another commit, interleaved.
+"""This working tree against another commit, interleaved: startup, first chat, ctrl+l → `submitted`.
 
 The shared machines here change speed from one minute to the next (the fixed Python loop of
 `bench_ui.machine_speed_ms` takes anywhere from 55 to 100 ms), so two benchmark runs made minutes
@@ -75,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
 
         closed = f"127.0.0.1:{free_port()}"
         startup: dict[str, list[float]] = {name: [] for name in versions}
+        newest: dict[str, list[float | None]] = {name: [] for name in versions}
         for pair in range(args.pairs):
             for name, tree in alternating(versions, pair):
-                startup[name].append(bench_ui.jangar_run(data, closed, with_open=False, tree=tree)["startup_s"])
+                run = bench_ui.jangar_run(data, closed, with_open=False, tree=tree)
+                startup[name].append(run["startup_s"])
+                newest[name].append(run["auto_open_newest_shown_s"])
             bench_ui.log(f"  pair {pair + 1}/{args.pairs}: "
                          + ", ".join(f"{name} {values[-1]:.3f}s" for name, values in startup.items()))
 
@@ -105,11 +108,18 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | --- | --- |")
     print(f"| start → session list shown, median of {args.pairs} | {statistics.median(startup[that]) * 1000:.0f} ms | "
           f"{statistics.median(startup[this]) * 1000:.0f} ms (per pair: {statistics.median(ratios):.2f}×) |")
+    shown = {name: [v for v in values if v is not None] for name, values in newest.items()}
+    missing = {name: len(newest[name]) - len(shown[name]) for name in newest}
+    print(f"| start → the newest session's newest message shown, median | "
+          f"{statistics.median(shown[that]) * 1000:.0f} ms | {statistics.median(shown[this]) * 1000:.0f} ms |"
+          if shown[that] and shown[this] else "| start → newest message shown | n/a | n/a |")
     for index in range(args.work_order_rounds):
         a, b = launches[that][index], launches[this][index]
         print(f"| ctrl+l → `submitted`, round {index + 1}: p95 / median of {args.presses} | "
               f"{bench_ui.p95(a) * 1000:.0f} / {statistics.median(a) * 1000:.0f} ms | "
               f"{bench_ui.p95(b) * 1000:.0f} / {statistics.median(b) * 1000:.0f} ms |")
+    if any(missing.values()):
+        print(f"\nThe newest message was not shown within 3 s in: {missing}.")
     checks = bench_ui.SPEED_CHECKS
     print(f"\nMachine speed check before each startup: {min(checks):.0f}–{max(checks):.0f} ms "
           f"(median {statistics.median(checks):.0f} ms).")
