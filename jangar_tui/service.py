@@ -11,10 +11,9 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from jangar_tui.conversation import conversation_prompt
+from jangar_tui.conversation import PREFILL_MAX_BYTES, conversation_prompt
 from jangar_tui.models import (
     PAGE_SIZE_MAX,
-    PROMPT_MAX_BYTES,
     WORKFLOW_ID_PREFIX,
     ChatMessage,
     ChatSession,
@@ -108,7 +107,7 @@ class JangarService:
     async def conversation_prompt(self, session_id: str) -> str:
         """The session's conversation as a work-order prompt (see `jangar_tui.conversation`).
 
-        Reads pages, newest first, only until they hold more text than a prompt may.
+        Reads pages, newest first, only until they hold more text than the prefill may.
         """
         messages: list[ChatMessage] = []
         text_bytes, cursor = 0, None
@@ -116,7 +115,7 @@ class JangarService:
             page = await self.store.list_messages(session_id, PAGE_SIZE_MAX, cursor)
             messages.extend(page.page)
             text_bytes += sum(len(message.content.encode()) for message in page.page)
-            if page.isDone or text_bytes > PROMPT_MAX_BYTES:
+            if page.isDone or text_bytes > PREFILL_MAX_BYTES:
                 return conversation_prompt(messages)
             cursor = page.continueCursor
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jangar_tui.conversation import LEFT_OUT, conversation_prompt
+from jangar_tui.conversation import LEFT_OUT, PREFILL_MAX_BYTES, conversation_prompt
 from jangar_tui.models import PAGE_SIZE_MAX, PROMPT_MAX_BYTES, ChatMessage, Role
 from jangar_tui.service import JangarService
 from jangar_tui.store.local import LocalStore
@@ -41,10 +41,10 @@ def test_nothing_to_say_is_an_empty_prompt() -> None:
 
 
 def test_a_long_conversation_keeps_the_newest_messages_whole_and_says_what_is_left_out() -> None:
-    # 40 messages of ~2 KB each: about 80 KB, more than the 64 KiB a prompt may hold.
+    # 40 messages of ~2 KB each: about 80 KB, more than the prefill's 16 KiB.
     pairs = [(Role.USER if n % 2 == 0 else Role.ASSISTANT, f"message {n:02d} " + "é" * 1000) for n in range(40)]
     prompt = conversation_prompt(newest_first(*pairs))
-    assert len(prompt.encode()) <= PROMPT_MAX_BYTES
+    assert PREFILL_MAX_BYTES - 2100 < len(prompt.encode()) <= PREFILL_MAX_BYTES <= PROMPT_MAX_BYTES
     assert prompt.startswith(LEFT_OUT + "\n\n")
     assert prompt.endswith(pairs[-1][1])
     kept = [n for n in range(40) if f"message {n:02d} " in prompt]
@@ -55,9 +55,9 @@ def test_a_long_conversation_keeps_the_newest_messages_whole_and_says_what_is_le
 
 
 def test_a_newest_message_longer_than_a_prompt_keeps_its_end() -> None:
-    content = "start " + "ü" * PROMPT_MAX_BYTES + " the end"  # ~128 KiB of two-byte characters
+    content = "start " + "ü" * PREFILL_MAX_BYTES + " the end"  # twice the prefill, in two-byte characters
     prompt = conversation_prompt(newest_first((Role.USER, "older"), (Role.ASSISTANT, content)))
-    assert len(prompt.encode()) <= PROMPT_MAX_BYTES
+    assert PREFILL_MAX_BYTES - 2 <= len(prompt.encode()) <= PREFILL_MAX_BYTES
     assert prompt.startswith(LEFT_OUT + "\n\nAssistant:\n…ü")
     assert prompt.endswith("ü the end")
     assert "older" not in prompt and "start" not in prompt
@@ -75,9 +75,9 @@ async def test_the_service_reads_pages_until_the_prompt_is_full(local_store: Loc
     assert prompt.count("line ") == total
 
     other = await service.new_session("Longer talk")
-    for n in range(3 * PAGE_SIZE_MAX):  # ~1 KB each: the first page already fills a prompt
+    for n in range(3 * PAGE_SIZE_MAX):  # ~1 KB each: the first page already fills the prefill
         await local_store.append_message(other.id, Role.USER, f"{n:04d} " + "x" * 1000)
     prompt = await service.conversation_prompt(other.id)
     assert prompt.startswith(LEFT_OUT)
     assert prompt.endswith(f"{3 * PAGE_SIZE_MAX - 1:04d} " + "x" * 1000)
-    assert len(prompt.encode()) <= PROMPT_MAX_BYTES
+    assert len(prompt.encode()) <= PREFILL_MAX_BYTES
