@@ -23,6 +23,7 @@ from textual.screen import Screen
 from jangar_tui import gc_policy
 from jangar_tui.service import JangarService
 from jangar_tui.ui.clock import Clock, system_clock
+from jangar_tui.ui import resume_guard
 from jangar_tui.ui.keymap import KEYMAP, display_keys
 from jangar_tui.ui.screens.main import MainScreen
 
@@ -82,6 +83,7 @@ class JangarApp(App[None]):
         return MainScreen(clock=self._clock, temporal_note=note)
 
     def on_mount(self) -> None:
+        resume_guard.install()  # the driver has set its signal handlers by now
         self.set_timer(STARTUP_DONE_AFTER_S, self._startup_done)
         if self._runtime is not None:
             # A plain task, not a worker: the runtime must outlive the app's workers so that

@@ -174,6 +174,37 @@ def test_session_to_succeeded_work_order_then_clean_quit(tmux_env: tuple[TmuxDri
     _check_stored(data_dir / "jangar.sqlite3")
 
 
+@pytest.mark.parametrize("quit_first", [True, False], ids=["hung-up-while-quitting", "hung-up"])
+def test_a_terminal_that_hangs_up_leaves_nothing_running(
+    tmux_env: tuple[TmuxDriver, Path, int], quit_first: bool
+) -> None:
+    """An ssh connection that drops, also in the seconds ctrl+q spends stopping Temporal.
+
+    The kernel sends SIGHUP and then SIGCONT to a hung-up terminal's processes; Textual's driver
+    answers SIGCONT by restarting its input thread, which on a dead terminal spun forever and kept
+    jangar alive once its UI had stopped.
+    """
+    tmux, data_dir, port = tmux_env
+    tmux.start([str(JANGAR)])
+    watch = ProcessWatch(tmux.pane_pid())
+    try:
+        tmux.wait_for_text(f"127.0.0.1:{port} ● up", timeout_s=STARTUP_S, on_poll=watch.poll)
+        watch.poll()
+        assert any("start-dev" in cmd for cmd in watch.cmdlines.values()), watch.cmdlines
+        if quit_first:
+            tmux.send_keys("C-q")
+            time.sleep(0.2)  # the UI is gone, Temporal is still being stopped
+        tmux.kill_server()  # the terminal hangs up
+        try:
+            wait_until(lambda: not watch.alive(), "jangar and everything it started end", QUIT_S + LEFTOVERS_S)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; still running: {watch.describe(watch.alive())}") from None
+        strays = processes_with_env("JANGAR_DATA_DIR", str(data_dir), exclude={os.getpid()})
+        assert not strays, f"left behind: {[(p.pid, p.name()) for p in strays]}"
+    finally:
+        kill_tree(watch)
+
+
 def _drive(tmux: TmuxDriver, watch: ProcessWatch, port: int) -> None:
     poll = watch.poll
     tmux.wait_for_text(f"Temporal embedded 127.0.0.1:{port} ● up", "Sessions (0)", timeout_s=STARTUP_S, on_poll=poll)
