@@ -28,6 +28,7 @@ from jangar_tui.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from jangar_tui.outcome import find_completion_message
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
 
 
@@ -161,6 +162,12 @@ class JangarService:
 
     async def retry_work_order(self, work_order_id: str) -> WorkOrder:
         return await self._require_launcher().retry(await self.get_work_order(work_order_id))
+
+    async def work_order_result(self, work_order: WorkOrder) -> ChatMessage | None:
+        """The message its run ended with (see `jangar_tui.outcome`); None before it has ended."""
+        if not work_order.status.is_terminal:
+            return None
+        return await find_completion_message(self.store, work_order)
 
     async def describe_work_order(self, work_order_id: str) -> WorkflowDescription | None:
         return await self._require_launcher().describe(await self.get_work_order(work_order_id))

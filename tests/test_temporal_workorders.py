@@ -17,7 +17,7 @@ from temporalio.exceptions import CancelledError
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer
 from jangar_tui.orchestration.launcher import TemporalLauncher
-from jangar_tui.orchestration.payloads import COMPLETION_KIND
+from jangar_tui.outcome import COMPLETION_KIND
 from jangar_tui.orchestration.reconciler import Reconciler
 from jangar_tui.service import JangarService
 from jangar_tui.store.local import LocalStore

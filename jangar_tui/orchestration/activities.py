@@ -22,7 +22,6 @@ from jangar_tui.config import Settings
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.agent import AgentCommandNotFound, AgentProcess, kill_stale_group
 from jangar_tui.orchestration.payloads import (
-    COMPLETION_KIND,
     MARK_ACCEPTED,
     PREPARE_WORKSPACE,
     RECORD_OUTCOME,
@@ -33,6 +32,7 @@ from jangar_tui.orchestration.payloads import (
     WorkOrderInput,
 )
 from jangar_tui.orchestration.workspace import GitError, prepare_workspace
+from jangar_tui.outcome import COMPLETION_KIND, has_completion_message
 from jangar_tui.store.base import Store
 
 S = WorkOrderStatus
@@ -45,8 +45,6 @@ AGENT_NOT_FOUND = "AgentCommandNotFound"
 WORKSPACE_FAILED = "WorkspaceFailed"
 # How often the agent activity heartbeats (the worker throttles what reaches the server).
 HEARTBEAT_EVERY_S = 1.0
-# The completion message is looked for among the session's newest messages.
-COMPLETION_LOOKBACK = 100
 
 
 def _store_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -201,17 +199,6 @@ class WorkOrderActivities:
             if exc.code != ErrorCode.CONFLICT:
                 raise
         return await self._get(work_order.id)
-
-
-async def has_completion_message(store: Store, session_id: str, work_order_id: str) -> bool:
-    """True when the session's newest messages hold the completion message of this work order."""
-    page = await store.list_messages(session_id, numItems=COMPLETION_LOOKBACK)
-    return any(
-        isinstance(m.metadata, dict)
-        and m.metadata.get("workOrderId") == work_order_id
-        and m.metadata.get("kind") == COMPLETION_KIND
-        for m in page.page
-    )
 
 
 async def _heartbeat_forever(details: dict[str, Any]) -> None:

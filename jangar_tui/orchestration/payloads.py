@@ -24,8 +24,6 @@ RECORD_OUTCOME = "jangar.record_outcome"
 DEFAULT_HEARTBEAT_TIMEOUT_S = 30.0
 # How much of the agent's output the worker keeps (and puts in the completion message).
 OUTPUT_TAIL_CHARS = 16 * 1024
-# Marks the one completion message of a work order (see `activities.record_outcome`).
-COMPLETION_KIND = "workOrderCompletion"
 
 
 class WorkOrderInput(BaseModel):

@@ -13,9 +13,8 @@ import asyncio
 import logging
 
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
-from jangar_tui.orchestration.activities import has_completion_message
 from jangar_tui.orchestration.launcher import TemporalLauncher
-from jangar_tui.orchestration.payloads import COMPLETION_KIND
+from jangar_tui.outcome import COMPLETION_KIND, has_completion_message
 from jangar_tui.store.base import Store
 
 log = logging.getLogger(__name__)

@@ -63,6 +63,9 @@ async def test_launch_watch_inspect_and_cancel_a_running_work_order(
                 await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
                 await pilot.press("y")
                 await until(pilot, lambda: "⊘ canceled" in screen_text(pilot), "canceled, live in the detail", **SLOW)
+                # The message the workflow ended with, written by the real worker, as the result.
+                await until(pilot, lambda: "The work order was canceled; the agent was stopped." in screen_text(pilot),
+                            "the result in the detail", **SLOW)
                 assert (await service.get_work_order(draft.id)).status == S.CANCELED
                 assert not psutil.pid_exists(agent_pid) or psutil.Process(agent_pid).status() == psutil.STATUS_ZOMBIE
     finally:

@@ -16,6 +16,7 @@ from jangar_tui.config import load_settings
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.devserver import free_port
 from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.outcome import COMPLETION_KIND
 from jangar_tui.service import JangarService
 from jangar_tui.store.local import LocalStore
 from jangar_tui.ui.app import JangarApp
@@ -329,3 +330,46 @@ async def test_the_key_bar_offers_only_the_keys_that_apply_to_the_chosen_work_or
         await pilot.press("l")  # not offered, and pressing it anyway says why
         await until(pilot, lambda: "Only a draft can be launched" in notified(pilot), "the reason")
 
+
+
+async def test_detail_shows_the_result_a_run_ended_with_once_it_ends(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("Results")
+    work_order = await service.create_work_order(session.id, title="Flaky fix", prompt="p")
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING):
+        await store.update_work_order_status(work_order.id, status)
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "listed")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail screen")
+        await pilot.pause()
+        assert "Result" not in screen_text(pilot), "a running work order has no result yet"
+
+        # What the worker does when the run fails: the completion message, then the status.
+        output = "\n".join(f"step {n}" for n in range(30)) + "\nAssertionError: login timed out"
+        await store.append_message(
+            session.id,
+            Role.SYSTEM,
+            f"The agent exited with code 1.\n\n{output}",
+            {"workOrderId": work_order.id, "kind": COMPLETION_KIND, "status": "failed"},
+        )
+        await store.update_work_order_status(work_order.id, S.FAILED)
+        await until(pilot, lambda: "AssertionError: login timed out" in screen_text(pilot), "the result, live")
+        text = screen_text(pilot)
+        assert "✗ failed" in text and "The agent exited with code 1." in text
+        assert "… 25 more lines in the chat …" in text and "step 3" not in text
+
+
+async def test_detail_of_an_ended_work_order_without_a_result_message_says_so(
+    service: JangarService, store: LocalStore
+) -> None:
+    session = await service.new_session("No result")
+    work_order = await service.create_work_order(session.id, title="Dropped", prompt="p")
+    await store.update_work_order_status(work_order.id, S.CANCELED)  # a draft canceled: never ran
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "listed")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: "No result message was recorded" in screen_text(pilot), "the missing result")

@@ -1,8 +1,9 @@
-"""One work order in full: its fields, the Temporal workflow's state and its event history.
+"""One work order in full: its fields, the Temporal workflow's state, its result and event history.
 
 The fields follow the store live (a watch on the session's work orders); the workflow state and
 history are fetched from Temporal again whenever the status moves, and every few seconds while
-the work order is active (events arrive without the row changing).
+the work order is active (events arrive without the row changing). Once it has ended, the
+message its run ended with (the agent's answer, or why it failed) is shown as its result.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from jangar_tui.models import HistoryEvent, JangarError, WorkflowDescription, WorkOrder
+from jangar_tui.models import ChatMessage, HistoryEvent, JangarError, Role, WorkflowDescription, WorkOrder
+from jangar_tui.outcome import excerpt
 from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
@@ -64,6 +66,15 @@ def workflow_table(description: WorkflowDescription | None, error: str | None) -
     return table
 
 
+def result_text(message: ChatMessage | None, error: str | None) -> Text:
+    if error is not None:
+        return Text(f"✗ The result could not be read: {error}", style="red")
+    if message is None:
+        return Text("No result message was recorded in the chat.", style="dim")
+    # A failure's reason is a system note; the agent's answer is the assistant's.
+    return Text(excerpt(message.content), style="" if message.role == Role.ASSISTANT else "italic")
+
+
 class WorkOrderDetailScreen(WorkOrderActions):
     BINDINGS = bindings("detail")
 
@@ -79,6 +90,11 @@ class WorkOrderDetailScreen(WorkOrderActions):
             self.description, self.history, self.error = description, history, error
             super().__init__()
 
+    class ResultFetched(Message):
+        def __init__(self, message: ChatMessage | None, error: str | None) -> None:
+            self.message, self.error = message, error
+            super().__init__()
+
     def __init__(self, work_order: WorkOrder) -> None:
         super().__init__(classes="detail")
         self.work_order = work_order
@@ -92,6 +108,9 @@ class WorkOrderDetailScreen(WorkOrderActions):
             with Vertical(id="detail-workflow-box"):
                 yield Static("Temporal workflow", classes="section-title")
                 yield Static(Text("Loading…", style="dim"), id="detail-workflow")
+        with Vertical(id="detail-result-box"):
+            yield Static("Result", classes="section-title")
+            yield Static(id="detail-result")
         yield Static("Event history", classes="section-title")
         yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=False)
         yield KeyBar()
@@ -104,8 +123,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
         for label, width in (*fixed, ("details", max(DETAILS_MIN_WIDTH, rest))):
             table.add_column(label, width=width)
         table.focus()
+        self.query_one("#detail-result-box").display = False
         self._watch_work_order()
         self._refresh_temporal()
+        self._fetch_result()
         self.set_interval(ACTIVE_REFRESH_S, self._tick)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -128,7 +149,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
             return
         if message.work_order == self.work_order:
             return
+        ended = message.work_order.status.is_terminal and message.work_order.status != self.work_order.status
         self.work_order = message.work_order
+        if ended:
+            self._fetch_result()
         self.refresh_bindings()
         self.query_one("#detail-title", Static).update(self._title())
         self.query_one("#detail-fields", Static).update(fields_table(self.work_order))
@@ -151,6 +175,22 @@ class WorkOrderDetailScreen(WorkOrderActions):
             error = exc.message
         # Handled on the screen's queue, so a fetch that ends as the screen closes touches nothing.
         self.post_message(self.TemporalFetched(description, history, error))
+
+    @work(group="detail-result", exclusive=True)
+    async def _fetch_result(self) -> None:
+        if not self.work_order.status.is_terminal:
+            return
+        message: ChatMessage | None = None
+        error: str | None = None
+        try:
+            message = await self.service.work_order_result(self.work_order)
+        except JangarError as exc:
+            error = exc.message
+        self.post_message(self.ResultFetched(message, error))
+
+    def on_work_order_detail_screen_result_fetched(self, message: ResultFetched) -> None:
+        self.query_one("#detail-result", Static).update(result_text(message.message, message.error))
+        self.query_one("#detail-result-box").display = True
 
     def on_work_order_detail_screen_temporal_fetched(self, message: TemporalFetched) -> None:
         self.query_one("#detail-workflow", Static).update(workflow_table(message.description, message.error))

@@ -1,0 +1,65 @@
+"""A work order's completion message: the one chat message that says how its run ended.
+
+The worker (`orchestration.activities.record_outcome`) or the reconciler appends it to the
+work order's session, marked in its metadata, before moving the work order to its final status;
+so a work order seen in a final status already has it. The worker looks for it to stay
+idempotent, the detail view to show the result next to the status.
+"""
+
+from __future__ import annotations
+
+from jangar_tui.models import PAGE_SIZE_MAX, ChatMessage, WorkOrder
+from jangar_tui.store.base import Store
+
+# The metadata `kind` that marks a completion message.
+COMPLETION_KIND = "workOrderCompletion"
+# A run that is being recorded looks for an earlier attempt's message among the newest messages.
+COMPLETION_LOOKBACK = 100
+
+
+def is_completion_of(message: ChatMessage, work_order_id: str) -> bool:
+    metadata = message.metadata
+    return (
+        isinstance(metadata, dict)
+        and metadata.get("kind") == COMPLETION_KIND
+        and metadata.get("workOrderId") == work_order_id
+    )
+
+
+async def has_completion_message(store: Store, session_id: str, work_order_id: str) -> bool:
+    """True when the session's newest messages hold the completion message of this work order."""
+    page = await store.list_messages(session_id, numItems=COMPLETION_LOOKBACK)
+    return any(is_completion_of(message, work_order_id) for message in page.page)
+
+
+async def find_completion_message(store: Store, work_order: WorkOrder) -> ChatMessage | None:
+    """The work order's completion message, or None.
+
+    Reads the session's pages newest first and stops at the first message older than the work
+    order (nothing written before it was created can be its completion), so an old work order in
+    a busy session costs a few pages, and one without a completion message never a full scan.
+    """
+    cursor: str | None = None
+    while True:
+        page = await store.list_messages(work_order.sessionId, PAGE_SIZE_MAX, cursor)
+        for message in page.page:
+            if is_completion_of(message, work_order.id):
+                return message
+            if message.createdAt < work_order.createdAt:
+                return None
+        if page.isDone:
+            return None
+        cursor = page.continueCursor
+
+
+def excerpt(text: str, head: int = 2, tail: int = 6) -> str:
+    """`text` if it has at most head + tail + 1 lines; else its first and last lines around a gap.
+
+    A failed run's message starts with the reason ("The agent exited with code 1.") and ends with
+    the last of the agent's output, where the error usually is; the middle is in the chat.
+    """
+    lines = text.strip("\n").splitlines()
+    if len(lines) <= head + tail + 1:
+        return "\n".join(lines)
+    left_out = len(lines) - head - tail
+    return "\n".join([*lines[:head], f"… {left_out} more lines in the chat …", *lines[-tail:]])

@@ -1,0 +1,97 @@
+"""The completion message of a work order: found where the worker left it, and excerpted."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jangar_tui.models import PAGE_SIZE_MAX, ChatMessage, Page, Role, WorkOrderStatus
+from jangar_tui.outcome import COMPLETION_KIND, excerpt, find_completion_message, has_completion_message
+from jangar_tui.service import JangarService
+from jangar_tui.store import _sqlite_db
+from jangar_tui.store.local import LocalStore
+
+S = WorkOrderStatus
+
+
+def completion(work_order_id: str) -> dict[str, Any]:
+    return {"workOrderId": work_order_id, "kind": COMPLETION_KIND, "status": "failed"}
+
+
+class CountingStore(LocalStore):
+    """Counts the message pages read, to show how far a search goes."""
+
+    pages_read = 0
+
+    async def list_messages(self, sessionId: str, numItems: int = 50, cursor: str | None = None) -> Page[ChatMessage]:
+        self.pages_read += 1
+        return await super().list_messages(sessionId, numItems, cursor)
+
+
+async def test_found_behind_pages_of_later_messages_and_not_confused_with_another_orders(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path / "db.sqlite3")
+    try:
+        session = await store.create_session("alice", "Busy")
+        first = await store.create_work_order(session.id, "jangar-wo-a", title="First")
+        second = await store.create_work_order(session.id, "jangar-wo-b", title="Second")
+        await store.append_message(session.id, Role.SYSTEM, "The agent exited with code 2.", completion(first.id))
+        await store.append_message(session.id, Role.ASSISTANT, "Done: PR opened.", completion(second.id))
+        for n in range(2 * PAGE_SIZE_MAX + 10):  # the conversation goes on
+            await store.append_message(session.id, Role.USER, f"later {n}")
+
+        found = await find_completion_message(store, first)
+        assert found is not None and found.content == "The agent exited with code 2."
+        assert store.pages_read == 3
+        found = await find_completion_message(store, second)
+        assert found is not None and found.content == "Done: PR opened."
+        # The worker's idempotency check only looks at the newest messages.
+        assert not await has_completion_message(store, session.id, first.id)
+    finally:
+        await store.close()
+
+
+async def test_the_search_stops_at_messages_older_than_the_work_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = itertools.count(1_700_000_000_000)  # one millisecond per write: a strict order in time
+    monkeypatch.setattr(_sqlite_db, "now_ms", lambda: next(ticks))
+    store = CountingStore(tmp_path / "db.sqlite3")
+    try:
+        session = await store.create_session("alice", "Long history")
+        for n in range(3 * PAGE_SIZE_MAX):
+            await store.append_message(session.id, Role.USER, f"before {n}")
+        work_order = await store.create_work_order(session.id, "jangar-wo-c", title="No result yet")
+        await store.append_message(session.id, Role.USER, "after")
+        assert await find_completion_message(store, work_order) is None
+        assert store.pages_read == 1, "older messages cannot hold its result: one page, not the whole session"
+    finally:
+        await store.close()
+
+
+async def test_the_service_gives_a_result_only_once_the_work_order_has_ended(local_store: LocalStore) -> None:
+    service = JangarService(local_store, "alice")
+    session = await service.new_session("Results")
+    work_order = await service.create_work_order(session.id, title="Fix it", prompt="p")
+    await local_store.append_message(session.id, Role.SYSTEM, "Early note", completion(work_order.id))
+    assert await service.work_order_result(work_order) is None  # a draft has no result
+    for status in (S.SUBMITTED, S.FAILED):
+        work_order = await local_store.update_work_order_status(work_order.id, status)
+    result = await service.work_order_result(work_order)
+    assert result is not None and result.content == "Early note"
+
+
+def test_a_short_text_is_kept_whole() -> None:
+    text = "\n".join(f"line {n}" for n in range(9))
+    assert excerpt(text) == text
+    assert excerpt("\nreason\n\n") == "reason"
+
+
+def test_a_long_text_keeps_its_first_and_last_lines_and_says_how_many_are_left_out() -> None:
+    text = "The agent exited with code 1.\n\n" + "\n".join(f"output {n}" for n in range(50))
+    lines = excerpt(text).splitlines()
+    assert lines[:2] == ["The agent exited with code 1.", ""]
+    assert lines[2] == "… 44 more lines in the chat …"
+    assert lines[3:] == [f"output {n}" for n in range(44, 50)]
