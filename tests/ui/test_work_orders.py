@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from textual.pilot import Pilot
 
 from jangar_tui.config import load_settings
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
@@ -47,6 +48,14 @@ def orders(app: JangarApp) -> list[WorkOrder]:
 
 def key_bar(pilot: object) -> str:
     return screen_text(pilot).splitlines()[-1].strip()  # type: ignore[arg-type]
+
+
+async def open_the_only_work_order(pilot: Pilot[object], app: JangarApp) -> None:
+    """Wait for the panel's one work order and open its detail with enter."""
+    await until(pilot, lambda: len(orders(app)) == 1, "listed")
+    app.screen.query_one(WorkOrderList).focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail screen")
 
 
 async def stored_orders(service: JangarService, session_id: str) -> list[WorkOrder]:
@@ -297,10 +306,7 @@ async def test_detail_screen_follows_the_status_live_and_shows_temporal_trouble(
     )
     app = JangarApp(service)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: len(orders(app)) == 1, "listed")
-        app.screen.query_one(WorkOrderList).focus()
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail screen")
+        await open_the_only_work_order(pilot, app)
         await until(pilot, lambda: "✗ Temporal: Temporal at 127.0.0.1" in screen_text(pilot), "Temporal's state")
         text = screen_text(pilot)
         assert "○ draft" in text and work_order.workflowId in text and "issues/3" in text
@@ -339,10 +345,7 @@ async def test_detail_shows_the_result_a_run_ended_with_once_it_ends(service: Ja
         await store.update_work_order_status(work_order.id, status)
     app = JangarApp(service)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: len(orders(app)) == 1, "listed")
-        app.screen.query_one(WorkOrderList).focus()
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail screen")
+        await open_the_only_work_order(pilot, app)
         await pilot.pause()
         assert "Result" not in screen_text(pilot), "a running work order has no result yet"
 
@@ -369,7 +372,5 @@ async def test_detail_of_an_ended_work_order_without_a_result_message_says_so(
     await store.update_work_order_status(work_order.id, S.CANCELED)  # a draft canceled: never ran
     app = JangarApp(service)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: len(orders(app)) == 1, "listed")
-        app.screen.query_one(WorkOrderList).focus()
-        await pilot.press("enter")
+        await open_the_only_work_order(pilot, app)
         await until(pilot, lambda: "No result message was recorded" in screen_text(pilot), "the missing result")
