@@ -22,8 +22,8 @@ from textual.screen import Screen
 
 from jangar_tui import gc_policy
 from jangar_tui.service import JangarService
-from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui import resume_guard
+from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KEYMAP, display_keys
 from jangar_tui.ui.screens.main import MainScreen
 
