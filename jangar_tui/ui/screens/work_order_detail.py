@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -101,16 +101,19 @@ class WorkOrderDetailScreen(WorkOrderActions):
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="detail-title", classes="pane-title")
+        # One scrolling area above the history (tab focuses it; the arrows scroll it on a small
+        # terminal): the work order and its workflow side by side, then the result.
         with VerticalScroll(id="detail-top"):
-            with Vertical(id="detail-fields-box"):
-                yield Static("Work order", classes="section-title")
-                yield Static(fields_table(self.work_order), id="detail-fields")
-            with Vertical(id="detail-workflow-box"):
-                yield Static("Temporal workflow", classes="section-title")
-                yield Static(Text("Loading…", style="dim"), id="detail-workflow")
-        with Vertical(id="detail-result-box"):
-            yield Static("Result", classes="section-title")
-            yield Static(id="detail-result")
+            with Horizontal(id="detail-summary"):
+                with Vertical(id="detail-fields-box"):
+                    yield Static("Work order", classes="section-title")
+                    yield Static(fields_table(self.work_order), id="detail-fields")
+                with Vertical(id="detail-workflow-box"):
+                    yield Static("Temporal workflow", classes="section-title")
+                    yield Static(Text("Loading…", style="dim"), id="detail-workflow")
+            with Vertical(id="detail-result-box"):
+                yield Static("Result", classes="section-title")
+                yield Static(id="detail-result")
         yield Static("Event history", classes="section-title")
         yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=False)
         yield KeyBar()
