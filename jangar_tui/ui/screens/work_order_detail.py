@@ -152,14 +152,12 @@ class WorkOrderDetailScreen(WorkOrderActions):
             return
         if message.work_order == self.work_order:
             return
-        ended = message.work_order.status.is_terminal and message.work_order.status != self.work_order.status
         self.work_order = message.work_order
-        if ended:
-            self._fetch_result()
         self.refresh_bindings()
         self.query_one("#detail-title", Static).update(self._title())
         self.query_one("#detail-fields", Static).update(fields_table(self.work_order))
         self._refresh_temporal()
+        self._fetch_result()
 
     def _tick(self) -> None:
         if not self.work_order.status.is_terminal:
@@ -182,7 +180,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
     @work(group="detail-result", exclusive=True)
     async def _fetch_result(self) -> None:
         if not self.work_order.status.is_terminal:
-            return
+            return  # nothing to show until it has ended
         message: ChatMessage | None = None
         error: str | None = None
         try:
