@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jangar_tui.store.local import LocalStore  # noqa: E402
+from jangar_tui.store.sqlite.store import LocalStore
 
 RESULTS = ROOT / "bench" / "results"
 USER = "bench"
@@ -186,7 +186,7 @@ def _drop_session(path: Path, session_id: str) -> None:
 
 WRITER = """
 import asyncio, random, sys, time
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 
 async def main():
     store = LocalStore(sys.argv[1])
@@ -255,17 +255,26 @@ async def measure_cross_process(path: Path, count: int) -> dict[str, float]:
 def table(results: dict[str, Any]) -> str:
     big = results["datasets"][str(SIZES[-1])]
     rows = [
-        ("append (async API), p50 / p99", f"{results['append_p50_ms']:.2f} / {results['append_p99_ms']:.2f} ms",
-         f"p99 ≤ {TARGETS['append_p99_ms']:g} ms"),
-        ("newest page of 50, 100k-message session, p50 / p99",
-         f"{big['messages_newest_page_p50_ms']:.2f} / {big['messages_newest_page_p99_ms']:.2f} ms",
-         f"≤ {TARGETS['page_ms']:g} ms"),
-        ("first page of 50 sessions (of 1,000), p50 / p99",
-         f"{big['sessions_first_page_p50_ms']:.2f} / {big['sessions_first_page_p99_ms']:.2f} ms",
-         f"≤ {TARGETS['page_ms']:g} ms"),
-        ("write → watcher, other process, p50 / p95",
-         f"{results['cross_process_p50_ms']:.1f} / {results['cross_process_p95_ms']:.1f} ms",
-         f"p95 ≤ {TARGETS['cross_process_p95_ms']:g} ms"),
+        (
+            "append (async API), p50 / p99",
+            f"{results['append_p50_ms']:.2f} / {results['append_p99_ms']:.2f} ms",
+            f"p99 ≤ {TARGETS['append_p99_ms']:g} ms",
+        ),
+        (
+            "newest page of 50, 100k-message session, p50 / p99",
+            f"{big['messages_newest_page_p50_ms']:.2f} / {big['messages_newest_page_p99_ms']:.2f} ms",
+            f"≤ {TARGETS['page_ms']:g} ms",
+        ),
+        (
+            "first page of 50 sessions (of 1,000), p50 / p99",
+            f"{big['sessions_first_page_p50_ms']:.2f} / {big['sessions_first_page_p99_ms']:.2f} ms",
+            f"≤ {TARGETS['page_ms']:g} ms",
+        ),
+        (
+            "write → watcher, other process, p50 / p95",
+            f"{results['cross_process_p50_ms']:.1f} / {results['cross_process_p95_ms']:.1f} ms",
+            f"p95 ≤ {TARGETS['cross_process_p95_ms']:g} ms",
+        ),
         ("write → watcher, same process, p50", f"{results['in_process_write_to_watcher_p50_ms']:.2f} ms", ""),
     ]
     out = ["| measure | result | target |", "| --- | --- | --- |"]

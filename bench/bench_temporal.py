@@ -30,13 +30,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jangar_tui.config import load_settings  # noqa: E402
-from jangar_tui.models import WorkOrderStatus  # noqa: E402
-from jangar_tui.orchestration.devserver import DevServer, free_port  # noqa: E402
-from jangar_tui.orchestration.launcher import TemporalLauncher  # noqa: E402
-from jangar_tui.orchestration.worker import run_worker  # noqa: E402
-from jangar_tui.service import JangarService  # noqa: E402
-from jangar_tui.store.local import LocalStore  # noqa: E402
+from jangar_tui.config import load_settings
+from jangar_tui.models import WorkOrderStatus
+from jangar_tui.orchestration.devserver import DevServer, free_port
+from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.orchestration.worker import run_worker
+from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
 
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {"launch_p95_ms": 150.0, "running_p95_ms": 500.0}
@@ -186,10 +186,16 @@ def main() -> int:
     launch, running, tp = result["launch_ms"], result["launch_to_running_ms"], result["throughput"]
     print("| measure | p50 | p95 | max | target |")
     print("| --- | --- | --- | --- | --- |")
-    print(f"| launch (start workflow + submitted), {result['launches']} launches | {launch['p50']:.1f} ms | {launch['p95']:.1f} ms | {launch['max']:.1f} ms | p95 ≤ 150 ms |")
-    print(f"| launch → running seen by a watcher | {running['p50']:.1f} ms | {running['p95']:.1f} ms | {running['max']:.1f} ms | p95 ≤ 500 ms |")
+    print(
+        f"| launch (start workflow + submitted), {result['launches']} launches | {launch['p50']:.1f} ms | {launch['p95']:.1f} ms | {launch['max']:.1f} ms | p95 ≤ 150 ms |"
+    )
+    print(
+        f"| launch → running seen by a watcher | {running['p50']:.1f} ms | {running['p95']:.1f} ms | {running['max']:.1f} ms | p95 ≤ 500 ms |"
+    )
     print()
-    print(f"Throughput, one worker, instant agent: {tp['work_orders']} work orders in {tp['seconds']:.2f} s = **{tp['per_second']:.1f} work orders/s** to succeeded.")
+    print(
+        f"Throughput, one worker, instant agent: {tp['work_orders']} work orders in {tp['seconds']:.2f} s = **{tp['per_second']:.1f} work orders/s** to succeeded."
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "temporal.json").write_text(json.dumps(result, indent=2) + "\n")
     ok = launch["p95"] <= TARGETS["launch_p95_ms"] and running["p95"] <= TARGETS["running_p95_ms"]

@@ -44,12 +44,12 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-import elia_side  # noqa: E402
-import jangar_side  # noqa: E402
-from dataset import LONG_SESSION_MESSAGES, MESSAGES, SESSIONS, last_marker, title  # noqa: E402
-from ptyapp import PtyApp  # noqa: E402
+import elia_side
+import jangar_side
+from dataset import LONG_SESSION_MESSAGES, MESSAGES, SESSIONS, last_marker, title
+from ptyapp import PtyApp
 
-from jangar_tui.orchestration.devserver import DevServer, free_port  # noqa: E402
+from jangar_tui.orchestration.devserver import DevServer, free_port
 
 RESULTS = BENCH / "results" / "ui.json"
 COLS, ROWS = 120, 40
@@ -111,19 +111,21 @@ def settle(app: PtyApp, quiet_s: float = 0.3, limit_s: float = 5.0) -> None:
 # --- Jangar ----------------------------------------------------------------------------------
 
 
-def jangar_run(
-    data_dir: Path, temporal_address: str, *, with_open: bool, tree: Path | None = None
-) -> dict[str, Any]:
+def jangar_run(data_dir: Path, temporal_address: str, *, with_open: bool, tree: Path | None = None) -> dict[str, Any]:
     """One fresh process: startup; with `with_open`, also reopen the long session and take RSS."""
     speed_ms = machine_speed_ms()
     SPEED_CHECKS.append(speed_ms)
-    app = PtyApp(jangar_side.argv(tree), jangar_side.environ(data_dir, temporal_address, tree=tree), cols=COLS, rows=ROWS)
+    app = PtyApp(
+        jangar_side.argv(tree), jangar_side.environ(data_dir, temporal_address, tree=tree), cols=COLS, rows=ROWS
+    )
     t0 = app.start()
     try:
-        out: dict[str, Any] = {"startup_s": app.wait_for(LIST_MARKER, 60) - t0,
-                               "startup_cpu_s": app.cpu_seconds(),
-                               "first_output_s": app.first_output_at() - t0,
-                               "speed_check_ms": speed_ms}
+        out: dict[str, Any] = {
+            "startup_s": app.wait_for(LIST_MARKER, 60) - t0,
+            "startup_cpu_s": app.cpu_seconds(),
+            "first_output_s": app.first_output_at() - t0,
+            "speed_check_ms": speed_ms,
+        }
         # The newest session (the long one) is chosen on start: when does its newest page show?
         try:
             out["auto_open_newest_shown_s"] = app.wait_for(LONG_MARKER, 3) - t0
@@ -170,9 +172,11 @@ def jangar_runs(
             out["floor_startup_s"], out["floor_speed_check_ms"] = floor_run(data_dir)
         for key, value in out.items():
             merged.setdefault(key, []).append(value)
-        log(f"  jangar run {run + 1}/{runs}: startup {out['startup_s']:.3f}s"
+        log(
+            f"  jangar run {run + 1}/{runs}: startup {out['startup_s']:.3f}s"
             + (f", open {out['open_s'] * 1000:.1f}ms, rss {out['rss_mb']:.0f}MB" if with_open else "")
-            + (f", floor {out['floor_startup_s']:.3f}s" if with_floor else ""))
+            + (f", floor {out['floor_startup_s']:.3f}s" if with_floor else "")
+        )
     return merged
 
 
@@ -189,7 +193,9 @@ def jangar_work_orders(
     cpus: list[float] = []
     warm: list[float] = []
     failures: list[str] = []
-    app = PtyApp(jangar_side.argv(tree), jangar_side.environ(data_dir, temporal_address, tree=tree), cols=COLS, rows=ROWS)
+    app = PtyApp(
+        jangar_side.argv(tree), jangar_side.environ(data_dir, temporal_address, tree=tree), cols=COLS, rows=ROWS
+    )
     app.start()
     try:
         app.wait_for(LIST_MARKER, 60)
@@ -205,8 +211,9 @@ def jangar_work_orders(
                 shown, cpu = _launch_one(app, name)
             except TimeoutError as error:
                 refused = "A title is required" in app.text()[-6000:]
-                failures.append((f"{name}: form said 'A title is required'; " if refused else f"{name}: ")
-                                + str(error)[:500])
+                failures.append(
+                    (f"{name}: form said 'A title is required'; " if refused else f"{name}: ") + str(error)[:500]
+                )
                 app.send("\x1b")  # close the form if it is still open
                 settle(app, 0.5)
                 continue
@@ -275,10 +282,19 @@ def elia_runs(root: Path, runs: int, open_runs: int) -> dict[str, Any]:
                 rss_tree.append(tree / 2**20)
         finally:
             app.close()
-        log(f"  elia run {run + 1}/{runs}: startup {startup[-1]:.3f}s"
-            + (f", open {open_s[-1]:.1f}s, rss {rss[-1]:.0f}MB" if run < open_runs else ""))
-    return {"startup_s": startup, "startup_cpu_s": startup_cpu, "first_output_s": first_output, "open_s": open_s,
-            "open_cpu_s": open_cpu, "rss_mb": rss, "rss_tree_mb": rss_tree}
+        log(
+            f"  elia run {run + 1}/{runs}: startup {startup[-1]:.3f}s"
+            + (f", open {open_s[-1]:.1f}s, rss {rss[-1]:.0f}MB" if run < open_runs else "")
+        )
+    return {
+        "startup_s": startup,
+        "startup_cpu_s": startup_cpu,
+        "first_output_s": first_output,
+        "open_s": open_s,
+        "open_cpu_s": open_cpu,
+        "rss_mb": rss,
+        "rss_tree_mb": rss_tree,
+    }
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -310,59 +326,134 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
 
     def row(name: str, target: str, unit: str, jv: float | str | None, ev: float | None, ok: bool | None) -> None:
-        rows.append({"metric": name, "target": target, "unit": unit, "jangar": jv, "elia": ev,
-                     "ratio": jv / ev if isinstance(jv, float) and isinstance(ev, float) and ev else None, "met": ok})
+        rows.append(
+            {
+                "metric": name,
+                "target": target,
+                "unit": unit,
+                "jangar": jv,
+                "elia": ev,
+                "ratio": jv / ev if isinstance(jv, float) and isinstance(ev, float) and ev else None,
+                "met": ok,
+            }
+        )
 
     def median_of(part: dict[str, Any], key: str) -> float | None:
         return median([v for v in part.get(key, []) if v is not None])
 
     js, es = median_of(j, "startup_s"), median_of(e, "startup_s")
-    row(f"start → session list shown, median of {len(j['startup_s'])} (elia {len(e.get('startup_s', []))})",
-        "≤ 0.5 s", "s", js, es, None if js is None else js <= TARGETS["startup_s"])
+    row(
+        f"start → session list shown, median of {len(j['startup_s'])} (elia {len(e.get('startup_s', []))})",
+        "≤ 0.5 s",
+        "s",
+        js,
+        es,
+        None if js is None else js <= TARGETS["startup_s"],
+    )
     if j.get("startup_temporal_up_s"):
         jt = median(j["startup_temporal_up_s"])
-        row(f"  same, Temporal up (median of {len(j['startup_temporal_up_s'])})", "≤ 0.5 s", "s", jt, None,
-            jt <= TARGETS["startup_s"])
+        row(
+            f"  same, Temporal up (median of {len(j['startup_temporal_up_s'])})",
+            "≤ 0.5 s",
+            "s",
+            jt,
+            None,
+            jt <= TARGETS["startup_s"],
+        )
     # The machine flips between two speeds within seconds; the speed check before each run tells
     # which one the run started in, so the runs are also reported by halves of it.
     if halves := _by_speed(j.get("speed_check_ms", []), j["startup_s"]):
-        row(f"  after the faster / slower half of the speed checks ({halves[2]})", "", "s",
-            f"{halves[0]:.3f} / {halves[1]:.3f} s", None, None)
+        row(
+            f"  after the faster / slower half of the speed checks ({halves[2]})",
+            "",
+            "s",
+            f"{halves[0]:.3f} / {halves[1]:.3f} s",
+            None,
+            None,
+        )
     floor = j.get("floor_startup_s", [])
     if floor:
-        row(f"  the stack's floor, `floor_app.py`, run after each (median of {len(floor)})", "", "s",
-            median(floor), None, None)
+        row(
+            f"  the stack's floor, `floor_app.py`, run after each (median of {len(floor)})",
+            "",
+            "s",
+            median(floor),
+            None,
+            None,
+        )
         if halves := _by_speed(j.get("floor_speed_check_ms", []), floor):
-            row(f"    after the faster / slower half of its speed checks ({halves[2]})", "", "s",
-                f"{halves[0]:.3f} / {halves[1]:.3f} s", None, None)
-    row("  CPU the process used until then (median)", "", "s", median_of(j, "startup_cpu_s"),
-        median_of(e, "startup_cpu_s"), None)
+            row(
+                f"    after the faster / slower half of its speed checks ({halves[2]})",
+                "",
+                "s",
+                f"{halves[0]:.3f} / {halves[1]:.3f} s",
+                None,
+                None,
+            )
+    row(
+        "  CPU the process used until then (median)",
+        "",
+        "s",
+        median_of(j, "startup_cpu_s"),
+        median_of(e, "startup_cpu_s"),
+        None,
+    )
     row("  first output byte (median)", "", "s", median_of(j, "first_output_s"), median_of(e, "first_output_s"), None)
     auto = j.get("auto_open_newest_shown_s", [])
     shown = [v for v in auto if v is not None]
     if auto:
         missing = len(auto) - len(shown)
         value: float | str | None = median(shown) if not missing else f"not within 3 s in {missing}/{len(auto)} runs"
-        row("  the newest session, chosen on start: its newest message shown (from process start)", "", "s",
-            value, None, None)
+        row(
+            "  the newest session, chosen on start: its newest message shown (from process start)",
+            "",
+            "s",
+            value,
+            None,
+            None,
+        )
     jo, eo = median_of(j, "open_s"), median_of(e, "open_s")
-    row(f"open 10k-message session → newest message shown, median of {len(j['open_s'])} "
-        f"(elia {len(e.get('open_s', []))})", "≤ 100 ms", "ms", jo, eo,
-        None if jo is None else jo <= TARGETS["open_s"])
-    row("  CPU the process used meanwhile (median)", "", "ms", median_of(j, "open_cpu_s"), median_of(e, "open_cpu_s"),
-        None)
+    row(
+        f"open 10k-message session → newest message shown, median of {len(j['open_s'])} "
+        f"(elia {len(e.get('open_s', []))})",
+        "≤ 100 ms",
+        "ms",
+        jo,
+        eo,
+        None if jo is None else jo <= TARGETS["open_s"],
+    )
+    row(
+        "  CPU the process used meanwhile (median)",
+        "",
+        "ms",
+        median_of(j, "open_cpu_s"),
+        median_of(e, "open_cpu_s"),
+        None,
+    )
     jm, em = (max(j["rss_mb"]) if j["rss_mb"] else None), (max(e["rss_mb"]) if e.get("rss_mb") else None)
     row("RSS with it open (max over runs)", "≤ 150 MB", "MB", jm, em, None if jm is None else jm <= TARGETS["rss_mb"])
     wo = j.get("work_orders", {}).get("submitted_shown_s", [])
     if wo:
         jw = p95(wo)
-        row(f"ctrl+l → new work order shown submitted, p95 of {len(wo)}", "≤ 200 ms", "ms", jw, None,
-            jw <= TARGETS["work_order_p95_s"])
+        row(
+            f"ctrl+l → new work order shown submitted, p95 of {len(wo)}",
+            "≤ 200 ms",
+            "ms",
+            jw,
+            None,
+            jw <= TARGETS["work_order_p95_s"],
+        )
         row("  same, median", "", "ms", median(wo), None, None)
         cpu = j["work_orders"].get("submitted_cpu_s", [])
         if cpu:
-            row("  CPU the process used meanwhile, p95 / median", "", "ms", f"{p95(cpu) * 1000:.1f} / "
-                f"{median(cpu) * 1000:.1f} ms", None, None)
+            row(
+                "  CPU the process used meanwhile, p95 / median",
+                "",
+                "ms",
+                f"{p95(cpu) * 1000:.1f} / {median(cpu) * 1000:.1f} ms",
+                None,
+                None,
+            )
     return rows
 
 
@@ -381,8 +472,10 @@ def speed_line(results: dict[str, Any]) -> str:
     checks = results.get("machine", {}).get("speed_check_ms", [])
     if not checks:
         return ""
-    return (f"Machine speed check before each run (1,000,000-step Python loop): median {median(checks):.0f} ms, "
-            f"{min(checks):.0f}–{max(checks):.0f} ms over the run.")
+    return (
+        f"Machine speed check before each run (1,000,000-step Python loop): median {median(checks):.0f} ms, "
+        f"{min(checks):.0f}–{max(checks):.0f} ms over the run."
+    )
 
 
 def table(rows: list[dict[str, Any]], elia_version: str) -> str:
@@ -394,8 +487,10 @@ def table(rows: list[dict[str, Any]], elia_version: str) -> str:
     ]
     for r in rows:
         met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
-        lines.append(f"| {r['metric']} | {r['target']} | {_fmt(r['jangar'], r['unit'])} | "
-                     f"{_fmt(r['elia'], r['unit'])} | {_ratio(r['jangar'], r['elia'])} | {met} |")
+        lines.append(
+            f"| {r['metric']} | {r['target']} | {_fmt(r['jangar'], r['unit'])} | "
+            f"{_fmt(r['elia'], r['unit'])} | {_ratio(r['jangar'], r['elia'])} | {met} |"
+        )
     return "\n".join(lines)
 
 
@@ -406,8 +501,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=11, help="fresh Jangar processes (startup + open + RSS each)")
     parser.add_argument("--elia-runs", type=int, default=7, help="fresh elia processes (startup each)")
-    parser.add_argument("--elia-open-runs", type=int, default=3,
-                        help="of those, how many also open the long chat (elia needs about a minute for it)")
+    parser.add_argument(
+        "--elia-open-runs",
+        type=int,
+        default=3,
+        help="of those, how many also open the long chat (elia needs about a minute for it)",
+    )
     parser.add_argument("--work-orders", type=int, default=30, help="measured work-order launches")
     parser.add_argument("--skip-elia", action="store_true")
     parser.add_argument("--skip-temporal", action="store_true", help="no dev server: no work-order numbers")
@@ -456,7 +555,8 @@ def main(argv: list[str] | None = None) -> int:
             if results["jangar"]["work_orders"]["failed_attempts"]:
                 results["notes"].append(
                     f"Jangar: {len(results['jangar']['work_orders']['failed_attempts'])} work-order attempt(s) failed "
-                    "and were redone (see work_orders.failed_attempts in the JSON).")
+                    "and were redone (see work_orders.failed_attempts in the JSON)."
+                )
 
         elia_version = elia_side.ELIA_VERSION
         if not args.skip_elia:
@@ -480,8 +580,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{speed_line(results)}")
     for note in results["notes"]:
         print(f"\nNote: {note}")
-    print(f"\n(raw numbers: {args.out.relative_to(BENCH.parent) if args.out.is_relative_to(BENCH.parent) else args.out};"
-          f" {results['elapsed_s']:.0f} s)")
+    print(
+        f"\n(raw numbers: {args.out.relative_to(BENCH.parent) if args.out.is_relative_to(BENCH.parent) else args.out};"
+        f" {results['elapsed_s']:.0f} s)"
+    )
     return 0
 
 

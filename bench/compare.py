@@ -30,14 +30,15 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-import bench_ui  # noqa: E402
-import jangar_side  # noqa: E402
+import bench_ui
+import jangar_side
 
-from jangar_tui.orchestration.devserver import free_port  # noqa: E402
+from jangar_tui.orchestration.devserver import free_port
+
 
 def schema_version(tree: Path) -> int:
     """The store schema version of `tree`'s code, asked of that code in a fresh interpreter."""
-    code = "from jangar_tui.store._sqlite_schema import SCHEMA_VERSION; print(SCHEMA_VERSION)"
+    code = "from jangar_tui.store.sqlite.schema import SCHEMA_VERSION; print(SCHEMA_VERSION)"
     env = {**os.environ, "PYTHONPATH": str(tree)}
     return int(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
 
@@ -58,12 +59,16 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="jangar-compare-"))
     other = work / "other"
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(other), args.commit], check=True)
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(other), args.commit], check=True
+    )
     server = None
     try:
         if schema_version(other) != schema_version(REPO):
-            raise SystemExit(f"compare: {args.commit} uses store schema {schema_version(other)}, this tree "
-                             f"{schema_version(REPO)}: it cannot open the data this tree seeds")
+            raise SystemExit(
+                f"compare: {args.commit} uses store schema {schema_version(other)}, this tree "
+                f"{schema_version(REPO)}: it cannot open the data this tree seeds"
+            )
         for tree in (REPO, other):
             compileall.compile_dir(str(tree / "jangar_tui"), quiet=1)
         versions: dict[str, Path | None] = {"this tree": None, args.commit: other}
@@ -81,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
                 run = bench_ui.jangar_run(data, closed, with_open=False, tree=tree)
                 startup[name].append(run["startup_s"])
                 newest[name].append(run["auto_open_newest_shown_s"])
-            bench_ui.log(f"  pair {pair + 1}/{args.pairs}: "
-                         + ", ".join(f"{name} {values[-1]:.3f}s" for name, values in startup.items()))
+            bench_ui.log(
+                f"  pair {pair + 1}/{args.pairs}: "
+                + ", ".join(f"{name} {values[-1]:.3f}s" for name, values in startup.items())
+            )
 
         launches: dict[str, list[list[float]]] = {name: [] for name in versions}
         if args.work_order_rounds:
@@ -106,23 +113,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"## This tree against {that} (interleaved, 120×40 pty, 1,000 sessions / 100,000 messages)\n")
     print(f"| metric | {that} | this tree |")
     print("| --- | --- | --- |")
-    print(f"| start → session list shown, median of {args.pairs} | {statistics.median(startup[that]) * 1000:.0f} ms | "
-          f"{statistics.median(startup[this]) * 1000:.0f} ms (per pair: {statistics.median(ratios):.2f}×) |")
+    print(
+        f"| start → session list shown, median of {args.pairs} | {statistics.median(startup[that]) * 1000:.0f} ms | "
+        f"{statistics.median(startup[this]) * 1000:.0f} ms (per pair: {statistics.median(ratios):.2f}×) |"
+    )
     shown = {name: [v for v in values if v is not None] for name, values in newest.items()}
     missing = {name: len(newest[name]) - len(shown[name]) for name in newest}
-    print(f"| start → the newest session's newest message shown, median | "
-          f"{statistics.median(shown[that]) * 1000:.0f} ms | {statistics.median(shown[this]) * 1000:.0f} ms |"
-          if shown[that] and shown[this] else "| start → newest message shown | n/a | n/a |")
+    print(
+        f"| start → the newest session's newest message shown, median | "
+        f"{statistics.median(shown[that]) * 1000:.0f} ms | {statistics.median(shown[this]) * 1000:.0f} ms |"
+        if shown[that] and shown[this]
+        else "| start → newest message shown | n/a | n/a |"
+    )
     for index in range(args.work_order_rounds):
         a, b = launches[that][index], launches[this][index]
-        print(f"| ctrl+l → `submitted`, round {index + 1}: p95 / median of {args.presses} | "
-              f"{bench_ui.p95(a) * 1000:.0f} / {statistics.median(a) * 1000:.0f} ms | "
-              f"{bench_ui.p95(b) * 1000:.0f} / {statistics.median(b) * 1000:.0f} ms |")
+        print(
+            f"| ctrl+l → `submitted`, round {index + 1}: p95 / median of {args.presses} | "
+            f"{bench_ui.p95(a) * 1000:.0f} / {statistics.median(a) * 1000:.0f} ms | "
+            f"{bench_ui.p95(b) * 1000:.0f} / {statistics.median(b) * 1000:.0f} ms |"
+        )
     if any(missing.values()):
         print(f"\nThe newest message was not shown within 3 s in: {missing}.")
     checks = bench_ui.SPEED_CHECKS
-    print(f"\nMachine speed check before each startup: {min(checks):.0f}–{max(checks):.0f} ms "
-          f"(median {statistics.median(checks):.0f} ms).")
+    print(
+        f"\nMachine speed check before each startup: {min(checks):.0f}–{max(checks):.0f} ms "
+        f"(median {statistics.median(checks):.0f} ms)."
+    )
     return 0
 
 

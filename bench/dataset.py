@@ -24,13 +24,73 @@ LONG_TITLE = "bench-long-10k"
 LONG_LAST_MARKER = "NEWEST-MSG-10K"  # inside the long session's newest message
 USER_ID = "bench"
 
-_WORDS = (
-    "deploy worker queue branch review merge test flaky timeout retry schedule cluster node "
-    "pod image build cache lint format refactor module function class handler request response "
-    "latency throughput index query page cursor session message order workflow activity signal "
-    "history replay agent prompt patch commit diff issue label release tag rollback metric log "
-    "trace span alert budget quota tenant region replica shard lease lock event stream"
-).split()
+_WORDS = [
+    "deploy",
+    "worker",
+    "queue",
+    "branch",
+    "review",
+    "merge",
+    "test",
+    "flaky",
+    "timeout",
+    "retry",
+    "schedule",
+    "cluster",
+    "node",
+    "pod",
+    "image",
+    "build",
+    "cache",
+    "lint",
+    "format",
+    "refactor",
+    "module",
+    "function",
+    "class",
+    "handler",
+    "request",
+    "response",
+    "latency",
+    "throughput",
+    "index",
+    "query",
+    "page",
+    "cursor",
+    "session",
+    "message",
+    "order",
+    "workflow",
+    "activity",
+    "signal",
+    "history",
+    "replay",
+    "agent",
+    "prompt",
+    "patch",
+    "commit",
+    "diff",
+    "issue",
+    "label",
+    "release",
+    "tag",
+    "rollback",
+    "metric",
+    "log",
+    "trace",
+    "span",
+    "alert",
+    "budget",
+    "quota",
+    "tenant",
+    "region",
+    "replica",
+    "shard",
+    "lease",
+    "lock",
+    "event",
+    "stream",
+]
 
 
 def last_marker(index: int) -> str:

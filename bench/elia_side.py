@@ -38,8 +38,15 @@ def ensure_installed(log: Callable[[str], None] = print) -> Path:
     log(f"installing elia-chat=={ELIA_VERSION} into {VENV} (once) ...")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
     subprocess.run(
-        [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         f"elia-chat=={ELIA_VERSION}"],
+        [
+            str(VENV / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"elia-chat=={ELIA_VERSION}",
+        ],
         check=True,
     )
     _STAMP.touch()
@@ -63,8 +70,8 @@ def db_path(root: Path) -> Path:
 
 def _dt(ms: int) -> str:
     # SQLAlchemy's SQLite DateTime storage format; elia stores naive datetimes.
-    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).replace(tzinfo=None).strftime(
-        "%Y-%m-%d %H:%M:%S.%f"
+    return (
+        datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     )
 
 
@@ -72,11 +79,15 @@ def seed(root: Path, now_ms: int) -> dict[str, int]:
     """Create elia's schema with elia's own code, then insert the bench data set."""
     env = environ(root)
     subprocess.run(
-        [str(VENV / "bin" / "python"), "-c",
-         "import asyncio, elia_chat.database.models; "
-         "from elia_chat.database.database import create_database; "
-         "asyncio.run(create_database())"],
-        env=env, check=True,
+        [
+            str(VENV / "bin" / "python"),
+            "-c",
+            "import asyncio, elia_chat.database.models; "
+            "from elia_chat.database.database import create_database; "
+            "asyncio.run(create_database())",
+        ],
+        env=env,
+        check=True,
     )
     (root / "config" / "elia").mkdir(parents=True, exist_ok=True)
     (root / "config" / "elia" / "config.toml").write_text("")

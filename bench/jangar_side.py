@@ -20,8 +20,8 @@ from dataset import LONG_LAST_MARKER, LONG_TITLE, USER_ID, sessions
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from jangar_tui.store._sqlite_db import new_id  # noqa: E402  (the store's own id format)
-from jangar_tui.store.local import LocalStore  # noqa: E402
+from jangar_tui.store.sqlite.db import new_id
+from jangar_tui.store.sqlite.store import LocalStore
 
 DB_NAME = "jangar.sqlite3"  # Settings.db_path
 

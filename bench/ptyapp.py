@@ -73,12 +73,23 @@ class PtyApp:
         """Spawn the program; returns the perf_counter time just before the spawn."""
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", self._rows, self._cols, 0, 0))
-        env = {**self._env, "TERM": "xterm-256color", "COLORTERM": "truecolor",
-               "LINES": str(self._rows), "COLUMNS": str(self._cols)}
+        env = {
+            **self._env,
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "LINES": str(self._rows),
+            "COLUMNS": str(self._cols),
+        }
         self.t_spawn = time.perf_counter()
         self.proc = subprocess.Popen(
-            self._argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=self._cwd,
-            start_new_session=True, close_fds=True,
+            self._argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=self._cwd,
+            start_new_session=True,
+            close_fds=True,
         )
         os.close(slave)
         self._master = master
@@ -145,8 +156,9 @@ class PtyApp:
                     tail = text[-400:].replace("\n", " | ")
                     raise TimeoutError(f"{marker!r} not shown within {timeout_s}s; screen tail: {tail!r}")
                 if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(f"program exited ({self.proc.returncode}) before showing {marker!r}: "
-                                       f"{text[-800:]!r}")
+                    raise RuntimeError(
+                        f"program exited ({self.proc.returncode}) before showing {marker!r}: {text[-800:]!r}"
+                    )
                 self._cond.wait(min(left, 0.05))
 
     def first_output_at(self) -> float:

@@ -101,9 +101,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         embedded_temporal_port=env.port("JANGAR_EMBEDDED_TEMPORAL_PORT", 7233),
         embedded_worker=env.flag("JANGAR_EMBEDDED_WORKER", True),
         user=env.get("JANGAR_USER") or _login_name(env),
-        data_dir=(
-            Path(data_dir).expanduser().absolute() if data_dir else Path(platformdirs.user_data_dir("jangar"))
-        ),
+        data_dir=(Path(data_dir).expanduser().absolute() if data_dir else Path(platformdirs.user_data_dir("jangar"))),
         agent_command=_agent_command(env.get("JANGAR_AGENT_COMMAND")),
         agent_prompt_via=env.choice("JANGAR_AGENT_PROMPT_VIA", ("arg", "stdin"), "arg"),  # type: ignore[arg-type]
         agent_timeout_s=env.seconds("JANGAR_AGENT_TIMEOUT", 3600.0),
@@ -168,7 +166,9 @@ def _resolve_convex_url(env: _Env) -> str | None:
         # `npx convex dev` writes e.g. "dev:happy-otter-123"; the cloud URL uses the bare name.
         name = deployment.split(":", 1)[1] if deployment.startswith(("dev:", "prod:")) else deployment
         if not _DEPLOYMENT_NAME.match(name):
-            raise ConfigError(f"CONVEX_DEPLOYMENT must be a deployment name like dev:happy-otter-123 (got {deployment!r}).")
+            raise ConfigError(
+                f"CONVEX_DEPLOYMENT must be a deployment name like dev:happy-otter-123 (got {deployment!r})."
+            )
         return f"https://{name}.convex.cloud"
     self_hosted = env.get("CONVEX_SELF_HOSTED_URL")
     if self_hosted is not None:

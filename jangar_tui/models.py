@@ -8,6 +8,7 @@ Python (its TypeScript twin is `convex/lib/statusMachine.ts`); the limits mirror
 from __future__ import annotations
 
 import enum
+import uuid
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -20,6 +21,11 @@ METADATA_MAX_BYTES = 64 * 1024
 PROMPT_MAX_BYTES = 64 * 1024
 PAGE_SIZE_MAX = 200
 WORKFLOW_ID_PREFIX = "jangar-wo-"
+
+
+def new_workflow_id() -> str:
+    """Chosen when a work order is created, so that launching it twice can never start two workflows."""
+    return f"{WORKFLOW_ID_PREFIX}{uuid.uuid4()}"
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -113,7 +119,7 @@ class ConnectionState(str, enum.Enum):
 
 # Every model here is `defer_build`: its validator is built on first use, not at import. Built
 # eagerly, they (and pydantic's machinery with the first one) cost ~35 ms before the UI's first
-# frame, which needs none of them validated (see `_sqlite_db._session`).
+# frame, which needs none of them validated (see `store.sqlite.db._session`).
 
 
 class _Record(BaseModel):

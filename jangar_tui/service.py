@@ -7,14 +7,12 @@ its `workflowId` here, so launching it twice can never start two workflows).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Protocol
 
 from jangar_tui.conversation import PREFILL_MAX_BYTES, conversation_prompt
 from jangar_tui.models import (
     PAGE_SIZE_MAX,
-    WORKFLOW_ID_PREFIX,
     ChatMessage,
     ChatSession,
     ConnectionState,
@@ -27,6 +25,7 @@ from jangar_tui.models import (
     WorkflowDescription,
     WorkOrder,
     WorkOrderStatus,
+    new_workflow_id,
 )
 from jangar_tui.outcome import find_completion_message
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
@@ -53,10 +52,6 @@ class Launcher(Protocol):
     async def history(self, work_order: WorkOrder) -> list[HistoryEvent]: ...
 
     def watch_state(self) -> AsyncIterator[TemporalState]: ...
-
-
-def new_workflow_id() -> str:
-    return f"{WORKFLOW_ID_PREFIX}{uuid.uuid4()}"
 
 
 class JangarService:

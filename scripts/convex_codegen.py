@@ -144,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
             if not (out_dir / name).is_file() or (out_dir / name).read_text(encoding="utf-8") != contents
         ]
         # The CLI deletes anything else in _generated (except `ai/`), so extra files are stale too.
-        extra = sorted(
-            p.name for p in out_dir.iterdir() if p.name not in files and p.name != "ai"
-        ) if out_dir.is_dir() else []
+        extra = (
+            sorted(p.name for p in out_dir.iterdir() if p.name not in files and p.name != "ai")
+            if out_dir.is_dir()
+            else []
+        )
         if stale or extra:
             for name in stale:
                 print(f"stale: convex/_generated/{name}", file=sys.stderr)

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
-from ui_scenes import BASE_MS, SCENES, Scene, build_scene, frozen_store_time, scenes_locked  # noqa: E402
-from ui_support import FakeTime  # noqa: E402
+from ui_scenes import BASE_MS, SCENES, Scene, build_scene, frozen_store_time, scenes_locked
+from ui_support import FakeTime
 
 OUT = ROOT / "screenshots"
 SIZES = ((120, 40), (80, 24))

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-
-from jangar_tui.store.local import LocalStore
-from tests.convex_bridge.client import ConvexBridge
 from temporal_fixtures import temporal_server  # noqa: F401 - one real dev server for the whole run
+
+from jangar_tui.store.sqlite.store import LocalStore
+from tests.convex_bridge.client import ConvexBridge
 
 
 @pytest.fixture

@@ -74,7 +74,9 @@ class _Run:
             raise self.fail(index, step, iteration, f"unknown function {call!r}")
         expect = step.get("expect")
         if not isinstance(expect, dict) or len(expect) != 1 or not ({"ok", "error"} & expect.keys()):
-            raise self.fail(index, step, iteration, f"expect must be {{'ok': ...}} or {{'error': CODE}}, got {expect!r}")
+            raise self.fail(
+                index, step, iteration, f"expect must be {{'ok': ...}} or {{'error': CODE}}, got {expect!r}"
+            )
         try:
             raw_args = step.get("args", {})
             if iteration is not None:
@@ -93,7 +95,9 @@ class _Run:
             try:
                 result = to_json(await method(**kwargs))
             except JangarError as exc:
-                raise self.fail(index, step, iteration, f"expected a result, got {exc.code.value}: {exc.message}") from None
+                raise self.fail(
+                    index, step, iteration, f"expected a result, got {exc.code.value}: {exc.message}"
+                ) from None
             mismatch = match(expected["ok"], result, "result")
             if mismatch is not None:
                 raise self.fail(index, step, iteration, f"{mismatch}\n  full result: {json.dumps(result)[:2000]}")
@@ -105,7 +109,9 @@ class _Run:
             # The Python signature refuses an argument Convex's validator would refuse: that is
             # the INVALID_ARGUMENT of this client, and nothing was called, so nothing changed.
             if code != "INVALID_ARGUMENT":
-                raise self.fail(index, step, iteration, f"arguments {sorted(unknown)} cannot be passed; expected {code}")
+                raise self.fail(
+                    index, step, iteration, f"arguments {sorted(unknown)} cannot be passed; expected {code}"
+                )
             return None
         before = await self.snapshot()
         try:
@@ -121,7 +127,9 @@ class _Run:
             )
         after = await self.snapshot()
         if after != before:
-            raise self.fail(index, step, iteration, f"a refused call changed visible data: {_first_difference(before, after)}")
+            raise self.fail(
+                index, step, iteration, f"a refused call changed visible data: {_first_difference(before, after)}"
+            )
         return None
 
     def track(self, call: str, args: dict[str, Any], result: Any) -> None:

@@ -99,7 +99,9 @@ async def wait_for_status(
         if work_order.status in statuses:
             return work_order
         if loop.time() > deadline:
-            pytest.fail(f"work order stayed {work_order.status.value}, expected one of {sorted(s.value for s in statuses)}")
+            pytest.fail(
+                f"work order stayed {work_order.status.value}, expected one of {sorted(s.value for s in statuses)}"
+            )
         await asyncio.sleep(0.05)
 
 
@@ -115,8 +117,4 @@ async def wait_for_file(path: Path, timeout_s: float = WAIT_S) -> str:
 
 async def completion_messages(store: Store, session_id: str, work_order_id: str) -> list[ChatMessage]:
     page = await store.list_messages(session_id, numItems=200)
-    return [
-        m
-        for m in page.page
-        if isinstance(m.metadata, dict) and m.metadata.get("workOrderId") == work_order_id
-    ]
+    return [m for m in page.page if isinstance(m.metadata, dict) and m.metadata.get("workOrderId") == work_order_id]

@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-import jangar_side  # noqa: E402
+import jangar_side
 
 
 def test_another_checkout_runs_its_own_code_from_this_checkouts_directory(tmp_path: Path) -> None:

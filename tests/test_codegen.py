@@ -66,7 +66,9 @@ def test_output_is_byte_for_byte_what_the_convex_cli_writes(copy: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in GENERATED:
-        assert (copy / "convex" / "_generated" / name).read_bytes() == (REPO / "convex" / "_generated" / name).read_bytes(), name
+        assert (copy / "convex" / "_generated" / name).read_bytes() == (
+            REPO / "convex" / "_generated" / name
+        ).read_bytes(), name
     assert sorted(p.name for p in (copy / "convex" / "_generated").iterdir()) == sorted(GENERATED)
 
 

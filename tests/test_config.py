@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pwd
-import logging
 from pathlib import Path
 
 import platformdirs
@@ -50,7 +50,11 @@ def test_reads_the_process_environment_when_none_is_given(monkeypatch: pytest.Mo
         ({"CONVEX_DEPLOYMENT": "calm-fox-7"}, "https://calm-fox-7.convex.cloud"),
         ({"CONVEX_SELF_HOSTED_URL": "http://10.0.0.5:3210"}, "http://10.0.0.5:3210"),
         (
-            {"CONVEX_URL": "https://a.convex.cloud", "CONVEX_DEPLOYMENT": "dev:b", "CONVEX_SELF_HOSTED_URL": "http://c"},
+            {
+                "CONVEX_URL": "https://a.convex.cloud",
+                "CONVEX_DEPLOYMENT": "dev:b",
+                "CONVEX_SELF_HOSTED_URL": "http://c",
+            },
             "https://a.convex.cloud",
         ),
         ({"CONVEX_DEPLOYMENT": "dev:b", "CONVEX_SELF_HOSTED_URL": "http://c"}, "https://b.convex.cloud"),
@@ -185,7 +189,12 @@ def test_settings_are_immutable() -> None:
     "env",
     [
         {},
-        {"JANGAR_BACKEND": "local", "JANGAR_DATA_DIR": "/srv/jangar", "JANGAR_USER": "ops", "JANGAR_EMBEDDED_WORKER": "no"},
+        {
+            "JANGAR_BACKEND": "local",
+            "JANGAR_DATA_DIR": "/srv/jangar",
+            "JANGAR_USER": "ops",
+            "JANGAR_EMBEDDED_WORKER": "no",
+        },
         {
             "CONVEX_URL": "https://happy-otter-123.convex.cloud",
             "CONVEX_ADMIN_KEY": "prod|secret-admin-key",

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from jangar_tui.config import load_settings
-from jangar_tui.store.convex import ConvexStore
+from jangar_tui.store.convex.store import ConvexStore
 from tests.contract_runner import load_scenarios, run_scenario
 from tests.convex_bridge.client import BridgeTransport, ConvexBridge
 from tests.convex_bridge.sync_server import ConvexSyncServer
@@ -36,7 +36,9 @@ def _settings(tmp_path: Path, **environ: str) -> Any:
 
 
 @pytest.mark.parametrize(("name", "scenario"), SCENARIOS, ids=IDS)
-async def test_scenario_over_convex_test(bridge: ConvexBridge, tmp_path: Path, name: str, scenario: dict[str, Any]) -> None:
+async def test_scenario_over_convex_test(
+    bridge: ConvexBridge, tmp_path: Path, name: str, scenario: dict[str, Any]
+) -> None:
     bridge.reset()
     store = ConvexStore(_settings(tmp_path, CONVEX_URL="http://127.0.0.1:3210"), transport=BridgeTransport(bridge))
     try:

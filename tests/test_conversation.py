@@ -5,13 +5,20 @@ from __future__ import annotations
 from jangar_tui.conversation import LEFT_OUT, PREFILL_MAX_BYTES, conversation_prompt
 from jangar_tui.models import PAGE_SIZE_MAX, PROMPT_MAX_BYTES, ChatMessage, Role
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 
 
 def message(role: Role, content: str, n: int = 0) -> ChatMessage:
     return ChatMessage.model_validate(
-        {"_id": f"m{n}", "_creationTime": n, "sessionId": "s", "role": role.value, "content": content,
-         "createdAt": n, "updatedAt": n}
+        {
+            "_id": f"m{n}",
+            "_creationTime": n,
+            "sessionId": "s",
+            "role": role.value,
+            "content": content,
+            "createdAt": n,
+            "updatedAt": n,
+        }
     )
 
 
@@ -21,17 +28,17 @@ def newest_first(*pairs: tuple[Role, str]) -> list[ChatMessage]:
 
 
 def test_speakers_in_order_without_system_notes_or_blank_messages() -> None:
-    prompt = conversation_prompt(newest_first(
-        (Role.USER, "Can we add a dark mode?"),
-        (Role.ASSISTANT, "Yes:\n\n1. tokens\n2. toggle"),
-        (Role.SYSTEM, "Work order “Dark mode” is running."),
-        (Role.USER, "   "),
-        (Role.USER, "  Ship the toggle first.\n"),
-    ))
+    prompt = conversation_prompt(
+        newest_first(
+            (Role.USER, "Can we add a dark mode?"),
+            (Role.ASSISTANT, "Yes:\n\n1. tokens\n2. toggle"),
+            (Role.SYSTEM, "Work order “Dark mode” is running."),
+            (Role.USER, "   "),
+            (Role.USER, "  Ship the toggle first.\n"),
+        )
+    )
     assert prompt == (
-        "User:\nCan we add a dark mode?\n\n"
-        "Assistant:\nYes:\n\n1. tokens\n2. toggle\n\n"
-        "User:\nShip the toggle first."
+        "User:\nCan we add a dark mode?\n\nAssistant:\nYes:\n\n1. tokens\n2. toggle\n\nUser:\nShip the toggle first."
     )
 
 

@@ -14,11 +14,11 @@ from jangar_tui.config import load_settings
 from jangar_tui.models import PAGE_SIZE_MAX, ErrorCode, JangarError, Role, WorkOrderStatus
 from jangar_tui.service import JangarService
 from jangar_tui.store.base import Store
-from jangar_tui.store.convex import ConvexStore, map_error
-from jangar_tui.store.convex_probe import url_host
-from jangar_tui.store.convex_process import WorkerTransport
-from jangar_tui.store.convex_transport import ConvexFunctionError
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.convex.probe import url_host
+from jangar_tui.store.convex.process import WorkerTransport
+from jangar_tui.store.convex.store import ConvexStore, map_error
+from jangar_tui.store.convex.transport import ConvexFunctionError
+from jangar_tui.store.sqlite.store import LocalStore
 from tests.convex_bridge.client import BridgeTransport, ConvexBridge
 
 T = TypeVar("T")
@@ -109,7 +109,9 @@ async def test_message_and_work_order_fields(store: ConvexStore) -> None:
         targetBranch="main",
     )
     assert order.status is WorkOrderStatus.DRAFT and order.targetBranch == "main" and order.prUrl is None
-    moved = await store.update_work_order_status(order.id, WorkOrderStatus.SUBMITTED, expectedStatus=WorkOrderStatus.DRAFT)
+    moved = await store.update_work_order_status(
+        order.id, WorkOrderStatus.SUBMITTED, expectedStatus=WorkOrderStatus.DRAFT
+    )
     assert moved.status is WorkOrderStatus.SUBMITTED
     listed = await store.list_work_orders_by_status(WorkOrderStatus.SUBMITTED)
     assert [o.id for o in listed.page] == [order.id]
@@ -118,7 +120,9 @@ async def test_message_and_work_order_fields(store: ConvexStore) -> None:
 # -- argument shapes ----------------------------------------------------------------------------
 
 
-async def test_unset_optionals_are_left_out_and_enums_sent_as_strings(store: ConvexStore, transport: BridgeTransport) -> None:
+async def test_unset_optionals_are_left_out_and_enums_sent_as_strings(
+    store: ConvexStore, transport: BridgeTransport
+) -> None:
     session = await store.create_session("alice", "shapes")
     transport.calls.clear()
     await store.append_message(session.id, Role.USER, "no metadata")
@@ -135,7 +139,11 @@ async def test_unset_optionals_are_left_out_and_enums_sent_as_strings(store: Con
         ),
         ("mutation", "workOrders:updateStatus", {"workOrderId": order.id, "status": "canceled"}),
         ("mutation", "workOrders:updateResult", {"workOrderId": order.id}),
-        ("query", "chatMessages:listBySession", {"sessionId": session.id, "paginationOpts": {"numItems": 5, "cursor": None}}),
+        (
+            "query",
+            "chatMessages:listBySession",
+            {"sessionId": session.id, "paginationOpts": {"numItems": 5, "cursor": None}},
+        ),
     ]
 
 
@@ -184,7 +192,7 @@ def test_server_error_text_of_a_real_deployment_is_mapped_and_trimmed() -> None:
     message = (
         "[Request ID: 4a1f0c2b9e] Server Error\n"
         "ArgumentValidationError: Value does not match validator.\n"
-        "Path: .role\nValue: \"bot\"\nValidator: v.union(v.literal(\"user\"), ...)\n\n"
+        'Path: .role\nValue: "bot"\nValidator: v.union(v.literal("user"), ...)\n\n'
         "  Called by client"
     )
     mapped = map_error("chatMessages:append", ConvexFunctionError(message))
@@ -331,7 +339,9 @@ async def test_a_long_history_is_watched_live_through_a_chain_of_pages(
 
 
 @pytest.mark.parametrize("transport", [True], ids=["pages-pinned"], indirect=True)
-async def test_pinned_pages_grow_and_shrink_and_the_chain_follows(store: ConvexStore, transport: BridgeTransport) -> None:
+async def test_pinned_pages_grow_and_shrink_and_the_chain_follows(
+    store: ConvexStore, transport: BridgeTransport
+) -> None:
     session = await store.create_session("alice", "pinned")
     await seed_messages(transport, session.id, 250)
     transport.calls.clear()
@@ -341,7 +351,9 @@ async def test_pinned_pages_grow_and_shrink_and_the_chain_follows(store: ConvexS
         assert page_sizes(transport) == [200, 50]
         # The first page's end stays at m50: new messages make it grow past the limit alone.
         for index in range(250, 310):
-            await transport.mutation("chatMessages:append", {"sessionId": session.id, "role": "user", "content": f"m{index}"})
+            await transport.mutation(
+                "chatMessages:append", {"sessionId": session.id, "role": "user", "content": f"m{index}"}
+            )
         grown = await next_matching(watcher, lambda items: items[-1].content == "m309")
         assert [m.content for m in grown] == [f"m{i}" for i in range(60, 310)]
 
@@ -351,7 +363,9 @@ async def test_pinned_pages_grow_and_shrink_and_the_chain_follows(store: ConvexS
         shrunk = await next_matching(watcher, lambda items: items[-1].content == "m289")
         assert [m.content for m in shrunk] == [f"m{i}" for i in range(40, 290)]
         later_pages = [
-            args["paginationOpts"] for kind, _, args in transport.calls if kind == "query" and args["paginationOpts"]["cursor"]
+            args["paginationOpts"]
+            for kind, _, args in transport.calls
+            if kind == "query" and args["paginationOpts"]["cursor"]
         ]
         # The second page had been dropped (its re-runs would carry their pinned end), and one page
         # was opened afresh when the first fell short: for a refill's worth of rows, not for one.

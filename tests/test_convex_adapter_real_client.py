@@ -18,9 +18,9 @@ import pytest
 from jangar_tui.config import load_settings
 from jangar_tui.models import ConnectionState, ErrorCode, JangarError, Role
 from jangar_tui.service import JangarService
-from jangar_tui.store.convex import ConvexStore
-from jangar_tui.store.convex_process import WorkerTransport
-from jangar_tui.store.convex_transport import encode_args
+from jangar_tui.store.convex.process import WorkerTransport
+from jangar_tui.store.convex.store import ConvexStore
+from jangar_tui.store.convex.transport import encode_args
 from tests.convex_bridge.client import ConvexBridge
 from tests.convex_bridge.sync_server import ConvexSyncServer
 
@@ -141,7 +141,9 @@ async def test_a_subscription_is_sent_again_only_when_its_result_changed(
     # only, so a watcher of many pages is not sent all of them for a change elsewhere.
     alice = await store.create_session("alice", "alice's")
     bob = await store.create_session("bob", "bob's")
-    values = transport.subscribe("chatSessions:list", {"userId": "bob", "paginationOpts": {"numItems": 5, "cursor": None}})
+    values = transport.subscribe(
+        "chatSessions:list", {"userId": "bob", "paginationOpts": {"numItems": 5, "cursor": None}}
+    )
     try:
         assert [s["title"] for s in (await next_of(values))["page"]] == ["bob's"]
         await store.rename_session(alice.id, "alice's, renamed")  # another query's result changes

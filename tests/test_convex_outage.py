@@ -23,8 +23,8 @@ import pytest
 
 from jangar_tui.config import load_settings
 from jangar_tui.models import ConnectionState, ErrorCode, JangarError
-from jangar_tui.store.convex import ConvexStore
-from jangar_tui.store.convex_process import WorkerTransport
+from jangar_tui.store.convex.process import WorkerTransport
+from jangar_tui.store.convex.store import ConvexStore
 
 MAX_TICK_GAP_S = 0.25
 TIMEOUT_S = 0.5
@@ -240,9 +240,7 @@ async def test_a_worker_that_misses_its_deadline_is_killed_and_replaced(tmp_path
         assert not psutil.pid_exists(pids[0]) or psutil.Process(pids[0]).status() == psutil.STATUS_ZOMBIE
     finally:
         await store.close()
-    leftovers = [
-        p for p in psutil.Process().children(recursive=True) if "convex_worker" in " ".join(p.cmdline())
-    ]
+    leftovers = [p for p in psutil.Process().children(recursive=True) if "convex_worker" in " ".join(p.cmdline())]
     assert leftovers == [], "close() must not leave a worker behind"
 
 

@@ -54,7 +54,11 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
 
 def test_self_hosted_passes_the_admin_key_in_the_environment_only(fake_npx: tuple[dict[str, str], Path]) -> None:
     env, log = fake_npx
-    env |= {"CONVEX_SELF_HOSTED_URL": "http://127.0.0.1:3999", "CONVEX_ADMIN_KEY": ADMIN_KEY, "CONVEX_DEPLOY_KEY": DEPLOY_KEY}
+    env |= {
+        "CONVEX_SELF_HOSTED_URL": "http://127.0.0.1:3999",
+        "CONVEX_ADMIN_KEY": ADMIN_KEY,
+        "CONVEX_DEPLOY_KEY": DEPLOY_KEY,
+    }
     code, out, err = run([], env)
     assert code == 0, err
     record = json.loads(log.read_text())

@@ -28,8 +28,8 @@ from jangar_tui.models import (
     WorkOrderStatus,
 )
 from jangar_tui.store.base import Store
-from jangar_tui.store._sqlite_schema import MIGRATIONS, SCHEMA_VERSION, migrate
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
+from jangar_tui.store.sqlite.store import LocalStore
 
 TABLES = ("chat_sessions", "chat_messages", "work_orders")
 
@@ -204,7 +204,7 @@ async def test_refused_calls_change_nothing(
 async def test_last_message_at_never_moves_backwards_even_if_the_clock_does(
     local_store: LocalStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jangar_tui.store import _sqlite_db
+    from jangar_tui.store.sqlite import db as _sqlite_db
 
     session = await local_store.create_session("alice", "Clock")
     first = await local_store.append_message(session.id, "user", "one")
@@ -220,7 +220,7 @@ async def test_last_message_at_never_moves_backwards_even_if_the_clock_does(
 async def test_messages_with_equal_timestamps_keep_insertion_order(
     local_store: LocalStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jangar_tui.store import _sqlite_db
+    from jangar_tui.store.sqlite import db as _sqlite_db
 
     monkeypatch.setattr(_sqlite_db, "now_ms", lambda: 1_000)
     session = await local_store.create_session("alice", "Same ms")
@@ -248,7 +248,7 @@ async def test_concurrent_appends_in_one_process_lose_nothing(local_store: Local
 
 def _ticking_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """One millisecond per call, so order does not hinge on two calls landing in the same ms."""
-    from jangar_tui.store import _sqlite_db
+    from jangar_tui.store.sqlite import db as _sqlite_db
 
     ticks = iter(range(1_000_000, 2_000_000))
     monkeypatch.setattr(_sqlite_db, "now_ms", lambda: next(ticks))
@@ -319,14 +319,23 @@ async def test_wal_mode_indexes_and_schema_version(local_store: LocalStore) -> N
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        indexes = {row[0]: row[1] for row in conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type='index'")}
-        for name in ("chat_sessions_by_user", "chat_messages_by_session", "work_orders_by_session",
-                     "work_orders_by_status", "work_orders_by_workflow_id"):
+        indexes = {
+            row[0]: row[1] for row in conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type='index'")
+        }
+        for name in (
+            "chat_sessions_by_user",
+            "chat_messages_by_session",
+            "work_orders_by_session",
+            "work_orders_by_status",
+            "work_orders_by_workflow_id",
+        ):
             assert name in indexes
         plan = " ".join(
-            str(row) for row in conn.execute(
+            str(row)
+            for row in conn.execute(
                 "EXPLAIN QUERY PLAN SELECT * FROM chat_messages WHERE sessionId = ? AND deletedAt IS NULL "
-                "AND (createdAt, _seq) < (?, ?) ORDER BY createdAt DESC, _seq DESC LIMIT 51", ("s", 1, 1)
+                "AND (createdAt, _seq) < (?, ?) ORDER BY createdAt DESC, _seq DESC LIMIT 51",
+                ("s", 1, 1),
             )
         )
         assert "USING INDEX chat_messages_by_session" in plan and "TEMP B-TREE" not in plan
@@ -503,9 +512,16 @@ async def test_checks_run_in_convexs_order(local_store: LocalStore) -> None:
         ("rename_session", {"sessionId": gone.id, "title": " "}, ErrorCode.NOT_FOUND),
         ("rename_session", {"sessionId": gone.id, "title": None}, ErrorCode.INVALID_ARGUMENT),
         ("create_work_order", {"sessionId": gone.id, "workflowId": "bad id"}, ErrorCode.NOT_FOUND),
-        ("create_work_order", {"sessionId": gone.id, "workflowId": "ok", "status": "running"}, ErrorCode.INVALID_ARGUMENT),
-        ("create_work_order", {"sessionId": seed["session"].id, "workflowId": "jangar-wo-seed", "title": ""},
-         ErrorCode.INVALID_ARGUMENT),  # values before CONFLICT
+        (
+            "create_work_order",
+            {"sessionId": gone.id, "workflowId": "ok", "status": "running"},
+            ErrorCode.INVALID_ARGUMENT,
+        ),
+        (
+            "create_work_order",
+            {"sessionId": seed["session"].id, "workflowId": "jangar-wo-seed", "title": ""},
+            ErrorCode.INVALID_ARGUMENT,
+        ),  # values before CONFLICT
     ]
     for method, args, code in cases:
         with pytest.raises(JangarError) as info:
@@ -519,7 +535,10 @@ async def test_lists_of_a_deleted_session_are_empty(local_store: LocalStore) -> 
     order = await local_store.create_work_order(session.id, "wf-gone")
     await local_store.update_work_order_status(order.id, "canceled")
     await local_store.remove_session(session.id)
-    for page in (await local_store.list_messages(session.id), await local_store.list_work_orders_by_session(session.id)):
+    for page in (
+        await local_store.list_messages(session.id),
+        await local_store.list_work_orders_by_session(session.id),
+    ):
         assert page.page == [] and page.isDone
     assert [m async for m in _first(local_store.watch_work_orders(session.id))] == [[]]
     # The work order itself is not deleted: it still shows by status.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jangar_tui.config import load_settings
 from jangar_tui.store.factory import open_store
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 
 
 async def test_local_backend_opens_the_embedded_store_in_the_data_dir(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jangar_tui.models import WorkOrderStatus
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 
 REPO = Path(__file__).resolve().parent.parent
 # Safety net against a hang, not a speed assertion.
@@ -20,7 +20,7 @@ STEP_TIMEOUT_S = 30
 # answers "ok" after each commit, so the parent knows exactly which change it must see next.
 DRIVER = """
 import asyncio, json, sys
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 
 async def main():
     store = LocalStore(sys.argv[1])
@@ -38,7 +38,7 @@ asyncio.run(main())
 # Runs in a child process: waits for "go", then appends `count` messages as fast as it can.
 APPENDER = """
 import asyncio, sys
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 
 async def main():
     path, session_id, tag, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -56,8 +56,13 @@ asyncio.run(main())
 
 async def _spawn(code: str, *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, *args,
-        cwd=REPO, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-c",
+        code,
+        *args,
+        cwd=REPO,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jangar_tui.models import ErrorCode, JangarError, WorkOrderStatus, can_transition
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 
 S = WorkOrderStatus
 statuses = st.sampled_from(list(S))

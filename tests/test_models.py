@@ -97,8 +97,15 @@ def test_jangar_error_keeps_code_and_message_and_pickles() -> None:
 def test_records_accept_convex_documents() -> None:
     """Convex sends `_id`, float timestamps and extra system fields."""
     session = ChatSession.model_validate(
-        {"_id": "abc", "_creationTime": 1.5, "userId": "u", "title": "t", "lastMessageAt": 3.0,
-         "createdAt": 1.0, "updatedAt": 2.0}
+        {
+            "_id": "abc",
+            "_creationTime": 1.5,
+            "userId": "u",
+            "title": "t",
+            "lastMessageAt": 3.0,
+            "createdAt": 1.0,
+            "updatedAt": 2.0,
+        }
     )
     assert session.id == "abc"
     assert (session.createdAt, session.updatedAt, session.lastMessageAt) == (1, 2, 3)
@@ -111,8 +118,14 @@ def test_records_accept_convex_documents() -> None:
     )
     assert message.metadata is None
     order = WorkOrder.model_validate(
-        {"_id": "w", "sessionId": "abc", "workflowId": "jangar-wo-1", "status": "running", "createdAt": 1,
-         "updatedAt": 1}
+        {
+            "_id": "w",
+            "sessionId": "abc",
+            "workflowId": "jangar-wo-1",
+            "status": "running",
+            "createdAt": 1,
+            "updatedAt": 1,
+        }
     )
     assert order.status is S.RUNNING and order.prUrl is None
     page = Page[WorkOrder](page=[order], isDone=True)

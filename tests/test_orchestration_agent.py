@@ -35,7 +35,10 @@ def _alive(pid: int) -> bool:
     ("text", "url"),
     [
         ("Opened https://github.com/acme/widgets/pull/42.", "https://github.com/acme/widgets/pull/42"),
-        ("see (https://gitlab.example.com/g/p/-/merge_requests/9), thanks", "https://gitlab.example.com/g/p/-/merge_requests/9"),
+        (
+            "see (https://gitlab.example.com/g/p/-/merge_requests/9), thanks",
+            "https://gitlab.example.com/g/p/-/merge_requests/9",
+        ),
         ("PR: http://git.local/o/r/pulls/3\n", "http://git.local/o/r/pulls/3"),
         ("no link here, just https://github.com/acme/widgets/issues/1", None),
     ],
@@ -77,9 +80,7 @@ async def test_missing_and_non_executable_commands_are_reported(tmp_path: Path) 
 
 async def test_stop_escalates_to_sigkill_for_the_whole_group(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    agent = await AgentProcess.start(
-        [sys.executable, str(AGENTS / "sleep_agent.py"), str(pids), "--ignore-term"], "p"
-    )
+    agent = await AgentProcess.start([sys.executable, str(AGENTS / "sleep_agent.py"), str(pids), "--ignore-term"], "p")
     while not pids.exists():
         await asyncio.sleep(0.02)
     pid, pgid, child = map(int, pids.read_text().split())

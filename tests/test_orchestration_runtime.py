@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from temporal_fixtures import agent_command, completion_messages, wait_for_status
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -17,8 +18,7 @@ from jangar_tui.models import ErrorCode, JangarError, WorkOrderStatus
 from jangar_tui.orchestration.devserver import free_port, port_answers
 from jangar_tui.orchestration.runtime import JangarRuntime
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
-from temporal_fixtures import agent_command, completion_messages, wait_for_status
+from jangar_tui.store.sqlite.store import LocalStore
 
 pytestmark = pytest.mark.temporal
 S = WorkOrderStatus

@@ -11,8 +11,8 @@ import pytest
 from jangar_tui.models import PAGE_SIZE_MAX, ChatMessage, Page, Role, WorkOrderStatus
 from jangar_tui.outcome import COMPLETION_KIND, excerpt, find_completion_message, has_completion_message
 from jangar_tui.service import JangarService
-from jangar_tui.store import _sqlite_db
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite import db as _sqlite_db
+from jangar_tui.store.sqlite.store import LocalStore
 
 S = WorkOrderStatus
 

@@ -18,7 +18,7 @@ LIMIT_NAMES = ("TITLE_MAX_CHARS", "CONTENT_MAX_BYTES", "METADATA_MAX_BYTES", "PR
 
 def _ts_transitions(lib: Path = LIB) -> dict[str, set[str]]:
     source = (lib / "statusMachine.ts").read_text()
-    body = re.search(r"export const TRANSITIONS[^=]*=\s*\{(.*?)\};", source, re.S)
+    body = re.search(r"export const TRANSITIONS[^=]*=\s*\{(.*?)\};", source, re.DOTALL)
     assert body, "TRANSITIONS not found in statusMachine.ts"
     table: dict[str, set[str]] = {}
     for name, targets in re.findall(r"(\w+)\s*:\s*\[([^\]]*)\]", body.group(1)):
@@ -33,8 +33,10 @@ def _ts_constants(lib: Path = LIB) -> dict[str, int]:
     for name, expr in re.findall(r"export const (\w+)\s*=\s*([^;]+);", source):
         # Only integer arithmetic is allowed in limits.ts, so Python evaluates it the same way.
         tree = ast.parse(expr.strip(), mode="eval")
-        assert all(isinstance(n, (ast.Expression, ast.BinOp, ast.Constant, ast.Mult, ast.Add)) for n in ast.walk(tree)), expr
-        values[name] = eval(compile(tree, "limits.ts", "eval"))  # noqa: S307 - checked above: literals only
+        assert all(
+            isinstance(n, (ast.Expression, ast.BinOp, ast.Constant, ast.Mult, ast.Add)) for n in ast.walk(tree)
+        ), expr
+        values[name] = eval(compile(tree, "limits.ts", "eval"))
     return values
 
 
@@ -45,7 +47,7 @@ def test_transition_tables_are_equal() -> None:
 
 def test_status_lists_are_equal() -> None:
     source = (LIB / "statusMachine.ts").read_text()
-    listed = re.search(r"export const STATUSES = \[(.*?)\]", source, re.S)
+    listed = re.search(r"export const STATUSES = \[(.*?)\]", source, re.DOTALL)
     assert listed
     assert re.findall(r'"(\w+)"', listed.group(1)) == [s.value for s in models.WorkOrderStatus]
 

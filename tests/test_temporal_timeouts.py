@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporal_fixtures import agent_command, completion_messages, make_settings, wait_for_file, wait_for_status
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -22,8 +23,7 @@ from jangar_tui.models import Role, WorkOrderStatus
 from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.orchestration.worker import build_worker
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
-from temporal_fixtures import agent_command, completion_messages, make_settings, wait_for_file, wait_for_status
+from jangar_tui.store.sqlite.store import LocalStore
 
 pytestmark = pytest.mark.temporal
 S = WorkOrderStatus
@@ -83,8 +83,6 @@ async def new_work_order(store: LocalStore, launcher: TemporalLauncher):
     session = await service.new_session("Work")
     wo = await service.create_work_order(session.id, title="Slow", prompt="take forever")
     return service, wo
-
-
 
 
 async def test_agent_timeout_fails_the_work_order_and_kills_the_agent(env, store, tmp_path):

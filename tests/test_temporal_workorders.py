@@ -11,16 +11,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
-from temporalio.exceptions import CancelledError
-
-from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrderStatus
-from jangar_tui.orchestration.devserver import DevServer
-from jangar_tui.orchestration.launcher import TemporalLauncher
-from jangar_tui.outcome import COMPLETION_KIND
-from jangar_tui.orchestration.reconciler import Reconciler
-from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
 from temporal_fixtures import (
     WAIT_S,
     agent_command,
@@ -32,6 +22,16 @@ from temporal_fixtures import (
     wait_for_file,
     wait_for_status,
 )
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import CancelledError
+
+from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrderStatus
+from jangar_tui.orchestration.devserver import DevServer
+from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.orchestration.reconciler import Reconciler
+from jangar_tui.outcome import COMPLETION_KIND
+from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
 
 pytestmark = pytest.mark.temporal
 S = WorkOrderStatus
@@ -149,7 +149,20 @@ async def test_workspace_is_a_clone_of_the_target_repo_on_the_target_branch(
     origin = tmp_path / "origin"
     subprocess.run(["git", "init", "-q", "-b", "main", str(origin)], check=True)
     subprocess.run(
-        ["git", "-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "init"],
+        [
+            "git",
+            "-C",
+            str(origin),
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "init",
+        ],
         check=True,
     )
     out = tmp_path / "received.bin"
@@ -171,9 +184,7 @@ async def test_workspace_is_a_clone_of_the_target_repo_on_the_target_branch(
 
 def _group_alive(pgid: int) -> bool:
     return any(
-        p.info["status"] != psutil.STATUS_ZOMBIE
-        for p in psutil.process_iter(["status"])
-        if _pgid(p.pid) == pgid
+        p.info["status"] != psutil.STATUS_ZOMBIE for p in psutil.process_iter(["status"]) if _pgid(p.pid) == pgid
     )
 
 

@@ -121,14 +121,18 @@ class DevServer:
         while True:
             assert self._proc is not None
             if self._proc.poll() is not None:
-                raise DevServerError(f"the Temporal dev server exited with code {self._proc.returncode}: {self.log_tail()}")
+                raise DevServerError(
+                    f"the Temporal dev server exited with code {self._proc.returncode}: {self.log_tail()}"
+                )
             try:
                 await connect(self.address, self.namespace, timeout_s=1.0)
                 return
             except ConnectionError:
                 pass
             if loop.time() > deadline:
-                raise DevServerError(f"the Temporal dev server did not answer within {timeout_s:g} s: {self.log_tail()}")
+                raise DevServerError(
+                    f"the Temporal dev server did not answer within {timeout_s:g} s: {self.log_tail()}"
+                )
             await asyncio.sleep(0.1)
 
     def stop(self, grace_s: float = STOP_GRACE_S) -> None:

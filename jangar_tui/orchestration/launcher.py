@@ -31,10 +31,10 @@ from jangar_tui.models import (
     WorkflowDescription,
     WorkOrder,
     WorkOrderStatus,
+    new_workflow_id,
 )
 from jangar_tui.orchestration.client import connect, is_unreachable, temporal_target
 from jangar_tui.orchestration.payloads import DEFAULT_HEARTBEAT_TIMEOUT_S, WORKFLOW_NAME, WorkOrderInput
-from jangar_tui.service import new_workflow_id
 from jangar_tui.store.base import Store
 
 S = WorkOrderStatus
@@ -317,4 +317,3 @@ def _event_details(event: ProtoHistoryEvent) -> str:
             parts.append(f"{key}: {value}")
             break
     return "; ".join(parts)[:500]
-

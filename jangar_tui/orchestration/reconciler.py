@@ -64,7 +64,7 @@ class Reconciler:
                 await self.reconcile_once()
             except JangarError as exc:
                 log.info("reconcile skipped: %s", exc.message)
-            except Exception:  # noqa: BLE001 - a background loop must survive a bad round
+            except Exception:
                 log.exception("reconcile round failed")
             try:
                 await asyncio.wait_for(stop.wait(), interval_s)

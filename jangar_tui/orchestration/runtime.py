@@ -144,7 +144,7 @@ class JangarRuntime:
                 await run_worker(self.settings, self.store, client=client, stop=self._stop)
             except JangarError as exc:
                 log.info("worker waiting for Temporal: %s", exc.message)
-            except Exception:  # noqa: BLE001 - the app keeps running; the worker comes back
+            except Exception:
                 log.exception("in-process worker stopped")
             finally:
                 self._worker_running = False

@@ -24,7 +24,6 @@ from jangar_tui.orchestration.client import connect, temporal_target
 from jangar_tui.orchestration.workflow import WorkOrderWorkflow
 from jangar_tui.store.base import Store
 
-
 # Heartbeats reach the server at least this often, so a cancel reaches a running agent quickly.
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 # A crashed worker's cached workflows move to another worker after this long.

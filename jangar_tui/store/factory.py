@@ -9,9 +9,9 @@ from jangar_tui.store.base import Store
 def open_store(settings: Settings) -> Store:
     """LocalStore for `backend == "local"`, ConvexStore for `"convex"` (imported only then)."""
     if settings.backend == "convex":
-        from jangar_tui.store.convex import ConvexStore
+        from jangar_tui.store.convex.store import ConvexStore
 
         return ConvexStore(settings)
-    from jangar_tui.store.local import LocalStore
+    from jangar_tui.store.sqlite.store import LocalStore
 
     return LocalStore(settings)

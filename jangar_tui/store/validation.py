@@ -88,7 +88,9 @@ def metadata_json(value: Any) -> str | None:
     try:
         text = json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError):
-        raise invalid("metadata must be plain JSON (objects, arrays, strings, finite numbers, booleans, null).") from None
+        raise invalid(
+            "metadata must be plain JSON (objects, arrays, strings, finite numbers, booleans, null)."
+        ) from None
     if _utf8_size("metadata", text) > METADATA_MAX_BYTES:
         raise invalid(f"metadata is larger than {METADATA_MAX_BYTES // 1024} KiB.")
     return text

@@ -43,7 +43,9 @@ SCOPES: dict[str, str] = {
 KEYMAP: dict[str, list[Key]] = {
     "main": [
         Key("ctrl+n", "new_session", "New", "New session", show=False),
-        Key("ctrl+o", "new_work_order", "New order", "New work order (from the selected message, else the conversation)"),
+        Key(
+            "ctrl+o", "new_work_order", "New order", "New work order (from the selected message, else the conversation)"
+        ),
         Key("ctrl+t", "toggle_work_orders", "Orders", "Show or hide the work-order panel"),
         Key("slash", "filter_sessions", "Filter", "Filter sessions by title", show=False),
         Key("f1,question_mark", "help", "Help", "All the keys"),
@@ -62,7 +64,9 @@ KEYMAP: dict[str, list[Key]] = {
     ],
     "transcript": [
         # The pane's own keys show in the footer while it has the focus.
-        Key("up,k", "select_previous", "Previous", "Select the previous (older) message", palette=False, group="Select"),
+        Key(
+            "up,k", "select_previous", "Previous", "Select the previous (older) message", palette=False, group="Select"
+        ),
         Key("down,j", "select_next", "Next", "Select the next message", palette=False, group="Select"),
         Key("w", "screen.new_work_order", "Work order", "New work order from the message", palette=False),
         Key("y", "screen.copy_message", "Copy", "Copy the selected message"),

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from jangar_tui.models import ConnectionState
-from jangar_tui.store.convex_transport import ConvexFunctionError, decode_value, encode_args
+from jangar_tui.store.convex.transport import ConvexFunctionError, decode_value, encode_args
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BRIDGE_SCRIPT = Path(__file__).with_name("bridge.ts")
@@ -118,7 +118,9 @@ class BridgeTransport:
         if "error" in reply:
             error = reply["error"]
             has_data = "data" in error
-            raise ConvexFunctionError(error["message"], decode_value(error["data"]) if has_data else None, is_convex_error=has_data)
+            raise ConvexFunctionError(
+                error["message"], decode_value(error["data"]) if has_data else None, is_convex_error=has_data
+            )
         return decode_value(reply["value"])
 
     async def query(self, name: str, args: dict[str, Any]) -> Any:

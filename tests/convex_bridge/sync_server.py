@@ -106,7 +106,9 @@ class _Client:
                 self.sent.pop(modification["queryId"], None)
             else:
                 self.sent[modification["queryId"]] = modification
-        self.socket.send({"type": "Transition", "startVersion": self.held, "endVersion": end, "modifications": modifications})
+        self.socket.send(
+            {"type": "Transition", "startVersion": self.held, "endVersion": end, "modifications": modifications}
+        )
         self.held = end
 
 
@@ -158,7 +160,9 @@ class ConvexSyncServer:
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\nConnection: close\r\n\r\njangar-sync-0\n")
                 await writer.drain()
                 return
-            accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + _WS_GUID).encode()).digest()).decode()
+            accept = base64.b64encode(
+                hashlib.sha1((headers["sec-websocket-key"] + _WS_GUID).encode()).digest()
+            ).decode()
             writer.write(
                 (
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -194,7 +198,9 @@ class ConvexSyncServer:
                 for change in message["modifications"]:
                     if change["type"] == "Add":
                         client.queries[change["queryId"]] = (_udf_path(change["udfPath"]), change["args"][0])
-                        modifications.append(await self._run_query(change["queryId"], *client.queries[change["queryId"]]))
+                        modifications.append(
+                            await self._run_query(change["queryId"], *client.queries[change["queryId"]])
+                        )
                     else:
                         client.queries.pop(change["queryId"], None)
                         modifications.append({"type": "QueryRemoved", "queryId": change["queryId"]})
@@ -204,12 +210,19 @@ class ConvexSyncServer:
                 await self._mutation(client, message)
             elif kind == "Action":
                 client.socket.send(
-                    {"type": "ActionResponse", "requestId": message["requestId"], "success": False,
-                     "result": "actions are not supported by the test server", "logLines": []}
+                    {
+                        "type": "ActionResponse",
+                        "requestId": message["requestId"],
+                        "success": False,
+                        "result": "actions are not supported by the test server",
+                        "logLines": [],
+                    }
                 )
 
     async def _mutation(self, client: _Client, message: dict[str, Any]) -> None:
-        reply = await asyncio.to_thread(self.bridge.request, "mutation", _udf_path(message["udfPath"]), message["args"][0])
+        reply = await asyncio.to_thread(
+            self.bridge.request, "mutation", _udf_path(message["udfPath"]), message["args"][0]
+        )
         response: dict[str, Any] = {"type": "MutationResponse", "requestId": message["requestId"], "logLines": []}
         ts = self._next_ts()
         if "error" in reply:
@@ -232,9 +245,20 @@ class ConvexSyncServer:
     async def _run_query(self, query_id: int, path: str, args: Any) -> dict[str, Any]:
         reply = await asyncio.to_thread(self.bridge.request, "query", path, args)
         if "error" not in reply:
-            return {"type": "QueryUpdated", "queryId": query_id, "value": reply["value"], "logLines": [], "journal": None}
-        failed = {"type": "QueryFailed", "queryId": query_id, "errorMessage": _server_text(reply["error"]),
-                  "logLines": [], "journal": None}
+            return {
+                "type": "QueryUpdated",
+                "queryId": query_id,
+                "value": reply["value"],
+                "logLines": [],
+                "journal": None,
+            }
+        failed = {
+            "type": "QueryFailed",
+            "queryId": query_id,
+            "errorMessage": _server_text(reply["error"]),
+            "logLines": [],
+            "journal": None,
+        }
         if "data" in reply["error"]:
             failed["errorData"] = reply["error"]["data"]
         return failed

@@ -237,9 +237,11 @@ def _drive(tmux: TmuxDriver, watch: ProcessWatch, port: int) -> None:
     tmux.send_keys("w")
     # The form's own keys replace the main screen's in the footer.
     screen = tmux.wait_until(
-        lambda s: "New work order from the selected message" in s
-        and "Save and launch ^l" in s
-        and footer(s) == "^o Save draft  ^l Save and launch  esc Cancel",
+        lambda s: (
+            "New work order from the selected message" in s
+            and "Save and launch ^l" in s
+            and footer(s) == "^o Save draft  ^l Save and launch  esc Cancel"
+        ),
         "the work-order form with its keys in the footer",
         timeout_s=UI_STEP_S,
         on_poll=poll,
@@ -311,9 +313,7 @@ def _quit_and_check_nothing_left(tmux: TmuxDriver, watch: ProcessWatch, data_dir
 def _check_stored(db_path: Path) -> None:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        orders = conn.execute(
-            "SELECT status, prUrl, title, prompt FROM work_orders WHERE deletedAt IS NULL"
-        ).fetchall()
+        orders = conn.execute("SELECT status, prUrl, title, prompt FROM work_orders WHERE deletedAt IS NULL").fetchall()
         messages = conn.execute("SELECT role, content FROM chat_messages WHERE deletedAt IS NULL").fetchall()
         sessions = conn.execute("SELECT title FROM chat_sessions WHERE deletedAt IS NULL").fetchall()
     finally:

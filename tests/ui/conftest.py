@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from ui_support import BASE_MS, FakeTime
 
 from jangar_tui.service import JangarService
-from jangar_tui.store import _sqlite_db
-from jangar_tui.store.local import LocalStore
-from ui_support import BASE_MS, FakeTime
+from jangar_tui.store.sqlite import db as _sqlite_db
+from jangar_tui.store.sqlite.store import LocalStore
 
 
 @pytest.fixture(autouse=True)

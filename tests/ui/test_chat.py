@@ -6,15 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from ui_doubles import OFFLINE_REASON, FlakyStore
+from ui_support import notified, screen_text, until
+
 from jangar_tui.models import ChatMessage, Role
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.main import MESSAGE_PAGE, MainScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.chat.transcript import Transcript
-from ui_doubles import OFFLINE_REASON, FlakyStore
-from ui_support import notified, screen_text, until
 
 
 def transcript(app: JangarApp) -> Transcript:
@@ -95,7 +96,9 @@ async def test_live_messages_from_another_process_appear(service: JangarService,
         assert "done: opened a PR" in screen_text(pilot)
 
 
-async def test_older_history_is_loaded_page_by_page_when_scrolling_up(service: JangarService, store: LocalStore) -> None:
+async def test_older_history_is_loaded_page_by_page_when_scrolling_up(
+    service: JangarService, store: LocalStore
+) -> None:
     session = await service.new_session("Long")
     for index in range(MESSAGE_PAGE * 2 + 10):
         await store.append_message(session.id, Role.USER, f"message {index:03d}")

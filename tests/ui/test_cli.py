@@ -23,7 +23,11 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 def test_flags_take_precedence_over_the_environment(tmp_path: Path) -> None:
     args = argparse.Namespace(backend="local", data_dir=str(tmp_path), user="bob")
-    env = {"JANGAR_USER": "alice", "CONVEX_URL": "https://happy-otter-123.convex.cloud", "JANGAR_DATA_DIR": "/elsewhere"}
+    env = {
+        "JANGAR_USER": "alice",
+        "CONVEX_URL": "https://happy-otter-123.convex.cloud",
+        "JANGAR_DATA_DIR": "/elsewhere",
+    }
     settings = settings_from(args, env)
     assert (settings.backend, settings.user, settings.data_dir) == ("local", "bob", tmp_path)
     unset = argparse.Namespace(backend=None, data_dir=None, user=None)
@@ -33,9 +37,7 @@ def test_flags_take_precedence_over_the_environment(tmp_path: Path) -> None:
 def test_a_config_error_is_one_line_and_exit_2() -> None:
     result = run_cli([], {"JANGAR_BACKEND": "sqlite"})
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "jangar: JANGAR_BACKEND must be one of local, convex (got 'sqlite')."
-    ]
+    assert result.stderr.strip().splitlines() == ["jangar: JANGAR_BACKEND must be one of local, convex (got 'sqlite')."]
     assert "Traceback" not in result.stderr
 
 
@@ -66,7 +68,6 @@ def test_worker_and_deploy_do_not_import_textual() -> None:
     assert result.stdout.strip().endswith("CLEAN")
 
 
-
 def test_the_app_turns_the_paused_collector_back_on_and_runs_full_collections_when_idle(tmp_path: Path) -> None:
     code = """
 import asyncio, gc, sys
@@ -74,7 +75,7 @@ from pathlib import Path
 from jangar_tui import gc_policy
 gc_policy.pause_for_startup()
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 
 async def main():

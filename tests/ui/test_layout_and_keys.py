@@ -6,6 +6,7 @@ import io
 
 import pytest
 from rich.console import Console
+from ui_support import screen_text, until
 
 from jangar_tui.service import JangarService
 from jangar_tui.ui.app import JangarApp
@@ -20,7 +21,6 @@ from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
-from ui_support import screen_text, until
 
 # Which class runs the actions of each scope (namespaced "screen." actions run on the screen).
 _SCOPE_OWNER = {
@@ -170,7 +170,6 @@ async def test_the_footer_shows_the_keys_of_what_has_the_focus(service: JangarSe
         await pilot.press("ctrl+t")
         assert isinstance(app.focused, WorkOrderList)
         assert footer().startswith("⏎ Detail  l Launch  c Cancel  ^o New order"), footer()  # a draft: no retry
-
 
 
 async def test_clicking_a_key_in_the_key_bar_presses_it(service: JangarService) -> None:

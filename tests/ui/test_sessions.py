@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 from textual.message import Message
+from ui_support import DAY, MINUTE, FakeTime, notified, screen_text, until
 
 from jangar_tui.models import Role, WorkOrderStatus
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.screens.rename import RenameScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
-from ui_support import DAY, MINUTE, FakeTime, notified, screen_text, until
 
 
 def titles(app: JangarApp) -> list[str]:

@@ -11,7 +11,6 @@ import asyncio
 import shutil
 
 import pytest
-
 from ui_scenes import SCENES, build_scene, scenes_locked
 from ui_support import FakeTime
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from ui_support import screen_text, until
+
 from jangar_tui.models import ConnectionState, TemporalState
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.widgets.status.status_line import StatusLine
-from ui_support import screen_text, until
 
 
 def status_text(pilot: object) -> str:

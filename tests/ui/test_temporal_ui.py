@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+from temporal_fixtures import agent_command, make_settings, running_worker, wait_for_file
+from ui_support import screen_text, until
 
 from jangar_tui.config import load_settings
 from jangar_tui.models import WorkOrderStatus
@@ -15,13 +17,11 @@ from jangar_tui.orchestration.devserver import DevServer, free_port
 from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.orchestration.runtime import JangarRuntime
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
-from temporal_fixtures import agent_command, make_settings, running_worker, wait_for_file
-from ui_support import screen_text, until
 
 pytestmark = pytest.mark.temporal
 S = WorkOrderStatus
@@ -33,7 +33,8 @@ def panel_statuses(app: JangarApp) -> list[S]:
 
 
 async def test_launch_watch_inspect_and_cancel_a_running_work_order(
-    temporal_server: DevServer, tmp_path: Path  # noqa: F811
+    temporal_server: DevServer,
+    tmp_path: Path,
 ) -> None:
     pid_file = tmp_path / "agent.pids"
     settings = make_settings(tmp_path, temporal_server.address, agent_command("sleep_agent.py", str(pid_file)))
@@ -64,8 +65,12 @@ async def test_launch_watch_inspect_and_cancel_a_running_work_order(
                 await pilot.press("y")
                 await until(pilot, lambda: "⊘ canceled" in screen_text(pilot), "canceled, live in the detail", **SLOW)
                 # The message the workflow ended with, written by the real worker, as the result.
-                await until(pilot, lambda: "The work order was canceled; the agent was stopped." in screen_text(pilot),
-                            "the result in the detail", **SLOW)
+                await until(
+                    pilot,
+                    lambda: "The work order was canceled; the agent was stopped." in screen_text(pilot),
+                    "the result in the detail",
+                    **SLOW,
+                )
                 assert (await service.get_work_order(draft.id)).status == S.CANCELED
                 assert not psutil.pid_exists(agent_pid) or psutil.Process(agent_pid).status() == psutil.STATUS_ZOMBIE
     finally:

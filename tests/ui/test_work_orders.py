@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import pytest
 from textual.pilot import Pilot
+from ui_support import notified, screen_text, until
 
 from jangar_tui.config import load_settings
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
@@ -19,7 +20,7 @@ from jangar_tui.orchestration.devserver import free_port
 from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.outcome import COMPLETION_KIND
 from jangar_tui.service import JangarService
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.main import MainScreen
@@ -27,7 +28,6 @@ from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
 from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
-from ui_support import notified, screen_text, until
 
 S = WorkOrderStatus
 
@@ -101,7 +101,10 @@ async def test_new_work_order_from_the_selected_message_is_prefilled_and_saved_a
         await until(pilot, lambda: len(orders(app)) == 1, "the draft in the panel")
         [saved] = await stored_orders(service, session.id)
         assert (saved.status, saved.title, saved.targetRepo, saved.targetBranch) == (
-            S.DRAFT, "Add dark mode", "acme/web", "feature/dark"
+            S.DRAFT,
+            "Add dark mode",
+            "acme/web",
+            "feature/dark",
         )
         assert saved.prompt == "Add dark mode\n\nUse the theme tokens."
         assert saved.workflowId.startswith("jangar-wo-")
@@ -335,7 +338,6 @@ async def test_the_key_bar_offers_only_the_keys_that_apply_to_the_chosen_work_or
         await until(pilot, lambda: key_bar(pilot).startswith("⏎ Detail  t Retry  ^o"), "only retry applies now")
         await pilot.press("l")  # not offered, and pressing it anyway says why
         await until(pilot, lambda: "Only a draft can be launched" in notified(pilot), "the reason")
-
 
 
 async def test_detail_shows_the_result_a_run_ended_with_once_it_ends(service: JangarService, store: LocalStore) -> None:

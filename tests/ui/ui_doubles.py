@@ -27,9 +27,9 @@ from jangar_tui.models import (
     WorkflowDescription,
     WorkOrder,
     WorkOrderStatus,
+    new_workflow_id,
 )
-from jangar_tui.service import new_workflow_id
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite.store import LocalStore
 
 OFFLINE_REASON = "Convex at demo.convex.cloud is not reachable: connection refused."
 
@@ -59,11 +59,18 @@ class SimulatedLauncher:
         self.up = up
         self.address = address
         self.history_events = [
-            HistoryEvent(eventId=1, eventType="WorkflowExecutionStarted", eventTime=1_767_225_600_000, details="jangar-work-order"),
+            HistoryEvent(
+                eventId=1,
+                eventType="WorkflowExecutionStarted",
+                eventTime=1_767_225_600_000,
+                details="jangar-work-order",
+            ),
             HistoryEvent(eventId=2, eventType="WorkflowTaskScheduled", eventTime=1_767_225_600_010),
             HistoryEvent(eventId=3, eventType="WorkflowTaskStarted", eventTime=1_767_225_600_020),
             HistoryEvent(eventId=4, eventType="WorkflowTaskCompleted", eventTime=1_767_225_600_030),
-            HistoryEvent(eventId=5, eventType="ActivityTaskScheduled", eventTime=1_767_225_600_040, details="run_agent"),
+            HistoryEvent(
+                eventId=5, eventType="ActivityTaskScheduled", eventTime=1_767_225_600_040, details="run_agent"
+            ),
         ]
 
     def _require_up(self) -> None:
@@ -72,7 +79,9 @@ class SimulatedLauncher:
 
     async def launch(self, work_order: WorkOrder) -> WorkOrder:
         self._require_up()
-        return await self.store.update_work_order_status(work_order.id, WorkOrderStatus.SUBMITTED, WorkOrderStatus.DRAFT)
+        return await self.store.update_work_order_status(
+            work_order.id, WorkOrderStatus.SUBMITTED, WorkOrderStatus.DRAFT
+        )
 
     async def cancel(self, work_order: WorkOrder) -> WorkOrder:
         self._require_up()
@@ -101,5 +110,7 @@ class SimulatedLauncher:
         return list(self.history_events)
 
     async def watch_state(self) -> AsyncIterator[TemporalState]:
-        yield TemporalState(address=self.address, embedded=True, up=self.up, detail=None if self.up else "connection refused")
+        yield TemporalState(
+            address=self.address, embedded=True, up=self.up, detail=None if self.up else "connection refused"
+        )
         await asyncio.Event().wait()

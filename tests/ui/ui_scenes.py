@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.pilot import Pilot
+from ui_doubles import FlakyStore, SimulatedLauncher
+from ui_support import BASE_MS, DAY, HOUR, MINUTE, FakeTime, screen_text, until
 
 from jangar_tui.models import Role, WorkOrderStatus
 from jangar_tui.service import JangarService
-from jangar_tui.store import _sqlite_db
-from jangar_tui.store.local import LocalStore
+from jangar_tui.store.sqlite import db as _sqlite_db
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.help import HelpScreen
 from jangar_tui.ui.screens.main import MainScreen
@@ -30,8 +32,6 @@ from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
-from ui_doubles import FlakyStore, SimulatedLauncher
-from ui_support import BASE_MS, DAY, HOUR, MINUTE, FakeTime, screen_text, until
 
 S = WorkOrderStatus
 SCENES = ("main", "empty", "form", "detail", "help", "offline")

@@ -39,10 +39,10 @@ async def until(
 
 def screen_text(pilot: Pilot[object]) -> str:
     """Everything on screen as plain text (what a person would read)."""
-    strips = pilot.app.screen._compositor.render_strips()  # noqa: SLF001 - no public text export
+    strips = pilot.app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
 def notified(pilot: Pilot[object]) -> str:
     """The text of every notification raised so far (toasts are drawn on a layer of their own)."""
-    return "\n".join(n.message for n in pilot.app._notifications)  # noqa: SLF001 - no public accessor
+    return "\n".join(n.message for n in pilot.app._notifications)

@@ -21,7 +21,6 @@ from jangar_tui.models import ChatSession
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings
 
-
 _UNSET = object()
 _DIM = Style(dim=True)
 MORE_WITHIN_ROWS = 20  # this close to the end of the loaded sessions, ask for the next page

@@ -45,4 +45,3 @@ class WorkOrderPanel(Vertical):
         hint = self.query_one("#work-orders-empty", Static)
         set_text(hint, empty_text)
         hint.display = count == 0
-

@@ -1,6 +1,6 @@
 """LocalStore: the embedded backend (SQLite in WAL mode in the user data dir).
 
-The rules live in `_sqlite_db.SqliteDb`; this module makes it async and live:
+The rules live in `db.SqliteDb`; this module makes it async and live:
 
 - All SQLite work runs on one dedicated thread (sqlite3 releases the GIL while it works), so the
   event loop never blocks and the connections never change threads.
@@ -38,9 +38,9 @@ from jangar_tui.models import (
     WorkOrderStatus,
 )
 from jangar_tui.store import validation as v
-from jangar_tui.store._checkpoint import BackgroundCheckpointer
-from jangar_tui.store._sqlite_db import SqliteDb, unavailable
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE
+from jangar_tui.store.sqlite.checkpoint import BackgroundCheckpointer
+from jangar_tui.store.sqlite.db import SqliteDb, unavailable
 
 POLL_INTERVAL_S = 0.05
 
@@ -171,9 +171,7 @@ class LocalStore:
 
     # -- chatMessages -----------------------------------------------------------------------------
 
-    async def append_message(
-        self, sessionId: str, role: Role | str, content: str, metadata: Any = None
-    ) -> ChatMessage:
+    async def append_message(self, sessionId: str, role: Role | str, content: str, metadata: Any = None) -> ChatMessage:
         return await self._write(_APPEND, self._db.append_message, sessionId, role, content, metadata)
 
     async def list_messages(
@@ -252,7 +250,9 @@ class LocalStore:
         return self._watch(Topic.SESSIONS, self._db.recent_sessions, userId, v.watch_limit(limit))
 
     def watch_messages(self, sessionId: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
-        return self._watch((Topic.MESSAGES, Topic.SESSION_GONE), self._db.recent_messages, sessionId, v.watch_limit(limit))
+        return self._watch(
+            (Topic.MESSAGES, Topic.SESSION_GONE), self._db.recent_messages, sessionId, v.watch_limit(limit)
+        )
 
     def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:
         return self._watch(

@@ -40,7 +40,7 @@ from jangar_tui.models import (
     check_transition,
 )
 from jangar_tui.store import validation as v
-from jangar_tui.store._sqlite_schema import ensure_supported, migrate
+from jangar_tui.store.sqlite.schema import ensure_supported, migrate
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -113,7 +113,7 @@ _COLUMNS = {
 }
 
 
-_MODEL: dict[str, type[ChatSession] | type[ChatMessage] | type[WorkOrder]] = {
+_MODEL: dict[str, type[ChatSession | ChatMessage | WorkOrder]] = {
     "chat_sessions": ChatSession,
     "chat_messages": ChatMessage,
     "work_orders": WorkOrder,
@@ -338,7 +338,8 @@ class SqliteDb:
                 refuse(row)
             now = now_ms()
             conn.execute(
-                f"UPDATE {table} SET deletedAt = ?, updatedAt = ? WHERE _id = ?", (now, max(row["updatedAt"], now), row_id)
+                f"UPDATE {table} SET deletedAt = ?, updatedAt = ? WHERE _id = ?",
+                (now, max(row["updatedAt"], now), row_id),
             )
 
     # -- chatMessages ------------------------------------------------------------------------------

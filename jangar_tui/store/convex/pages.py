@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jangar_tui.models import PAGE_SIZE_MAX
-from jangar_tui.store.convex_transport import ConvexTransport
+from jangar_tui.store.convex.transport import ConvexTransport
 
 _ENDED = object()  # a page's subscription ended: the transport was closed
 _REFILL_MIN = 50

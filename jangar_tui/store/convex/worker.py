@@ -32,8 +32,9 @@ import signal
 import sys
 from typing import IO, Any
 
-from convex import ConvexClient, ConvexError
 from convex.values import convex_to_json, json_to_convex
+
+from convex import ConvexClient, ConvexError
 
 # Messages of the Rust client that mean its connection machinery is gone, not that a function failed.
 _TRANSPORT_MESSAGES = ("channel closed", "Failed to create PyConvexClient")

@@ -10,7 +10,7 @@ translates, including errors:
 - no answer, a timeout, a broken connection   ->  `JangarError(UNAVAILABLE, "Convex at <host> ...")`.
 
 How calls reach Convex is the transport's business (`convex_transport`): by default the official
-client in a worker process (`convex_process.WorkerTransport`), so that a dead endpoint can never
+client in a worker process (`process.WorkerTransport`), so that a dead endpoint can never
 freeze the event loop; tests inject a transport over `convex-test`. Watchers may cover more rows
 than a page holds: `convex_pages` follows a chain of page subscriptions.
 """
@@ -38,9 +38,9 @@ from jangar_tui.models import (
 )
 from jangar_tui.store import validation as v
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE
-from jangar_tui.store.convex_pages import watch_pages
-from jangar_tui.store.convex_process import WorkerTransport
-from jangar_tui.store.convex_transport import ConvexFunctionError, ConvexTransport, ConvexUnavailable
+from jangar_tui.store.convex.pages import watch_pages
+from jangar_tui.store.convex.process import WorkerTransport
+from jangar_tui.store.convex.transport import ConvexFunctionError, ConvexTransport, ConvexUnavailable
 
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
@@ -80,7 +80,9 @@ def map_error(function: str, error: ConvexFunctionError) -> JangarError:
         message = data.get("message")
         return JangarError(data["code"], message if isinstance(message, str) and message else _readable(error.message))
     if _VALIDATOR_ERROR.search(error.message):
-        return JangarError(ErrorCode.INVALID_ARGUMENT, f"Convex refused the arguments of {function}: {_readable(error.message)}")
+        return JangarError(
+            ErrorCode.INVALID_ARGUMENT, f"Convex refused the arguments of {function}: {_readable(error.message)}"
+        )
     # Anything else is the deployment failing (e.g. functions not deployed): not the caller's input.
     return JangarError(ErrorCode.UNAVAILABLE, f"Convex could not run {function}: {_readable(error.message)}")
 
@@ -165,9 +167,7 @@ class ConvexStore:
         return await self._mutation("chatSessions:restore", _session, sessionId=sessionId)
 
     # -- chatMessages ----------------------------------------------------------------------------
-    async def append_message(
-        self, sessionId: str, role: Role | str, content: str, metadata: Any = None
-    ) -> ChatMessage:
+    async def append_message(self, sessionId: str, role: Role | str, content: str, metadata: Any = None) -> ChatMessage:
         args = _present(sessionId=sessionId, role=_value(role), content=content, metadata=metadata)
         return _message(await self._run("mutation", "chatMessages:append", args))
 
@@ -265,7 +265,10 @@ class ConvexStore:
         decode = _rows(ChatMessage)
         # The query pages newest first; the conversation reads oldest first.
         return self._watch(
-            "chatMessages:listBySession", {"sessionId": sessionId}, v.watch_limit(limit), lambda rows: decode(rows)[::-1]
+            "chatMessages:listBySession",
+            {"sessionId": sessionId},
+            v.watch_limit(limit),
+            lambda rows: decode(rows)[::-1],
         )
 
     def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:

@@ -1,7 +1,7 @@
 """How `ConvexStore` reaches Convex: the transport protocol, its errors and the wire encoding.
 
 The store speaks to a transport, never to the `convex` client directly, so the same adapter runs
-over the real client (in a worker process, `convex_process.WorkerTransport`) and, in tests, over
+over the real client (in a worker process, `process.WorkerTransport`) and, in tests, over
 a `convex-test` bridge that executes the real functions and validators.
 
 Values cross process boundaries in Convex's JSON encoding (`convex_to_json` / `json_to_convex`),

@@ -2,7 +2,7 @@
 
 The convex 0.8.x client holds the GIL while it waits on the network, so calling it from the UI
 process (even from a thread) freezes the event loop for as long as a dead endpoint keeps it
-waiting. This transport keeps the client in `convex_worker` and talks to it over pipes with
+waiting. This transport keeps the client in `worker` and talks to it over pipes with
 asyncio streams: the event loop only ever waits on file descriptors.
 
 - Every call has a deadline (`timeout_s`). A worker that misses it is killed; the caller gets
@@ -34,8 +34,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from jangar_tui.models import ConnectionState
-from jangar_tui.store.convex_probe import probe, url_host
-from jangar_tui.store.convex_transport import ConvexFunctionError, ConvexUnavailable, decode_value, encode_args
+from jangar_tui.store.convex.probe import probe, url_host
+from jangar_tui.store.convex.transport import ConvexFunctionError, ConvexUnavailable, decode_value, encode_args
 
 log = logging.getLogger("jangar_tui.store.convex")
 
@@ -278,7 +278,7 @@ class WorkerTransport:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "jangar_tui.store.convex_worker",
+                "jangar_tui.store.convex.worker",
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -344,7 +344,9 @@ class WorkerTransport:
         for ident, (owner, future) in list(self._pending.items()):
             if owner is worker and not future.done():
                 # The request may have reached Convex before the worker went away.
-                future.set_exception(ConvexUnavailable(f"Convex at {self._host}: {reason}; retrying.", maybe_delivered=True))
+                future.set_exception(
+                    ConvexUnavailable(f"Convex at {self._host}: {reason}; retrying.", maybe_delivered=True)
+                )
                 self._pending.pop(ident, None)
 
     def _spawn_task(self, coro: Any) -> None:
