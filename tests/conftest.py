@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from codex_fixtures import codex_bin, codex_env, codex_home, standin  # noqa: F401 - real Codex on a stand-in
 from temporal_fixtures import temporal_server  # noqa: F401 - one real dev server for the whole run
 
 from jangar_tui.store.sqlite.store import LocalStore
