@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test setup test-python test-convex screenshots bench deploy codegen check-codegen clean
+.PHONY: run test setup lint test-python test-convex screenshots bench deploy codegen check-codegen clean
 
 # Bytecode first: where PYTHONDONTWRITEBYTECODE is set (as on the CI machines), Python would
 # otherwise recompile Jangar's own modules on every start (~35 ms of a 0.5 s start-up budget).
@@ -27,7 +27,15 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: setup check-codegen test-convex test-python
+test: setup lint check-codegen test-convex test-python
+
+# The static gate, first because it takes seconds: format, lint, types (strict, on the app), and
+# the layer contracts. Configuration is in pyproject.toml.
+lint: $(PY_STAMP)
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 test-convex: $(NODE_STAMP)
 	npx vitest run

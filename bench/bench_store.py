@@ -109,7 +109,7 @@ def _bulk_insert(path: Path, total: int) -> dict[str, Any]:
 
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def timed(samples: list[float], coro: Any) -> Any:

@@ -461,7 +461,7 @@ def _by_speed(checks: list[float], values: list[float]) -> tuple[float, float, s
     """Medians of `values` over the runs after the faster and the slower half of `checks`."""
     if len(checks) < 2 or len(checks) != len(values):
         return None
-    ordered = sorted(zip(checks, values))
+    ordered = sorted(zip(checks, values, strict=True))
     half = len(ordered) // 2
     fast, slow = ordered[:half], ordered[-half:]
     spans = f"{fast[0][0]:.0f}–{fast[-1][0]:.0f} / {slow[0][0]:.0f}–{slow[-1][0]:.0f} ms"

@@ -82,9 +82,11 @@ def seed(root: Path, now_ms: int) -> dict[str, int]:
         [
             str(VENV / "bin" / "python"),
             "-c",
-            "import asyncio, elia_chat.database.models; "
-            "from elia_chat.database.database import create_database; "
-            "asyncio.run(create_database())",
+            (
+                "import asyncio, elia_chat.database.models; "
+                "from elia_chat.database.database import create_database; "
+                "asyncio.run(create_database())"
+            ),
         ],
         env=env,
         check=True,

@@ -22,6 +22,7 @@ import termios
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from typing import Self
 
 import psutil
 
@@ -122,7 +123,7 @@ class PtyApp:
             pass
         self._reader.join(2)
 
-    def __enter__(self) -> PtyApp:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from jangar_tui import gc_policy
 from jangar_tui.config import ConfigError, Settings, load_settings
@@ -102,7 +102,7 @@ class DeferredRuntime:
         assert self._runtime is not None, "the runtime has not been entered"
         return self._runtime.launcher
 
-    async def __aenter__(self) -> DeferredRuntime:
+    async def __aenter__(self) -> Self:
         module = await asyncio.to_thread(importlib.import_module, "jangar_tui.orchestration.runtime")
         runtime: JangarRuntime = module.JangarRuntime(self._settings, self._store)
         await runtime.__aenter__()

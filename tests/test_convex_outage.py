@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psutil
 import pytest
@@ -95,7 +95,7 @@ class Ticker:
             self.ticks += 1
             last = now
 
-    async def __aenter__(self) -> Ticker:
+    async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._run())
         await asyncio.sleep(0.05)
         return self

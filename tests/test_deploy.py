@@ -109,7 +109,7 @@ def test_missing_variables_are_named_and_exit_2(
     fake_npx: tuple[dict[str, str], Path], extra: dict[str, str], named: str
 ) -> None:
     env, log = fake_npx
-    code, out, err = run([], env | extra)
+    code, _out, err = run([], env | extra)
     assert code == EXIT_CONFIG
     assert named in err
     assert err.count("\n") == 1  # one line, no traceback

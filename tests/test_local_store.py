@@ -240,7 +240,7 @@ async def test_messages_with_equal_timestamps_keep_insertion_order(
 async def test_concurrent_appends_in_one_process_lose_nothing(local_store: LocalStore) -> None:
     session = await local_store.create_session("alice", "Burst")
     await asyncio.gather(*(local_store.append_message(session.id, "user", f"m{n}") for n in range(100)))
-    messages = [m async for m in _first(local_store.watch_messages(session.id, 500))][0]
+    [messages] = [m async for m in _first(local_store.watch_messages(session.id, 500))]
     assert len(messages) == 100
     stored = await local_store.get_session(session.id)
     assert stored is not None and stored.lastMessageAt == messages[-1].createdAt

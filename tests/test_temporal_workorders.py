@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import psutil
 import pytest
@@ -146,25 +147,7 @@ async def test_prompt_with_shell_metacharacters_reaches_the_agent_byte_for_byte(
 async def test_workspace_is_a_clone_of_the_target_repo_on_the_target_branch(
     temporal_server: DevServer, store, tmp_path
 ):
-    origin = tmp_path / "origin"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(origin)], check=True)
-    subprocess.run(
-        [
-            "git",
-            "-C",
-            str(origin),
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@e",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "init",
-        ],
-        check=True,
-    )
+    origin = _git_repo_with_one_commit(tmp_path / "origin")
     out = tmp_path / "received.bin"
     settings = make_settings(tmp_path, temporal_server.address, agent_command("record_agent.py", str(out), "arg"))
     service = service_for(store, TemporalLauncher(settings, store))
@@ -176,10 +159,22 @@ async def test_workspace_is_a_clone_of_the_target_repo_on_the_target_branch(
     [message] = await completion_messages(store, wo.sessionId, wo.id)
     cwd = Path(message.content.split("cwd=", 1)[1].strip())
     assert cwd.parent == tmp_path / "workspaces"
-    branch = subprocess.run(
-        ["git", "-C", str(cwd), "branch", "--show-current"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert branch == "jangar/fix-1"
+    assert _git("-C", str(cwd), "branch", "--show-current") == "jangar/fix-1"
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _git_repo_with_one_commit(path: Path) -> Path:
+    _git("init", "-q", "-b", "main", str(path))
+    _git("-C", str(path), "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "init")
+    return path
+
+
+def _start_worker(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """A worker in a process of its own, as `jangar worker` runs, so that a test can kill it."""
+    return subprocess.Popen([sys.executable, "-m", "jangar_tui.orchestration.worker"], env=env, stdout=log, stderr=log)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -364,9 +359,8 @@ async def test_worker_killed_mid_run_the_next_worker_finishes_with_one_message(
     env = {**os.environ, **settings_env(settings), "JANGAR_DATA_DIR": str(tmp_path)}
     store_file = tmp_path / "jangar.sqlite3"
     assert store.path == store_file  # the worker subprocess opens the same database
-    worker_cmd = [sys.executable, "-m", "jangar_tui.orchestration.worker"]
     log = (tmp_path / "workers.log").open("ab")
-    first = subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log)
+    first = _start_worker(env, log)
     second: subprocess.Popen[bytes] | None = None
     try:
         await service.launch_work_order(wo.id)
@@ -375,7 +369,7 @@ async def test_worker_killed_mid_run_the_next_worker_finishes_with_one_message(
         first.send_signal(signal.SIGKILL)
         first.wait()
         assert psutil.pid_exists(first_agent)  # orphaned agent, still running
-        second = subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log)
+        second = _start_worker(env, log)
         done = await wait_for_status(store, wo.id, TERMINAL)
     finally:
         for proc in (first, second):
@@ -401,7 +395,6 @@ async def test_workers_lost_on_every_attempt_fail_the_work_order_and_stop_the_ag
     service = service_for(store, launcher)
     wo = await new_work_order(service)
     env = {**os.environ, **settings_env(settings)}
-    worker_cmd = [sys.executable, "-m", "jangar_tui.orchestration.worker"]
     log = (tmp_path / "workers.log").open("ab")
     workers: list[subprocess.Popen[bytes]] = []
     agents: list[int] = []
@@ -418,12 +411,12 @@ async def test_workers_lost_on_every_attempt_fail_the_work_order_and_stop_the_ag
     try:
         await service.launch_work_order(wo.id)
         for _ in range(2):  # both attempts lose their worker while the agent runs
-            workers.append(subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log))
+            workers.append(_start_worker(env, log))
             agents.append(await next_agent())
             workers[-1].send_signal(signal.SIGKILL)
             workers[-1].wait()
         assert all(psutil.pid_exists(pid) for pid in agents[-1:])  # orphaned, still running
-        workers.append(subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log))
+        workers.append(_start_worker(env, log))
         done = await wait_for_status(store, wo.id, TERMINAL)
         # The last orphan is stopped by the worker that records the outcome.
         for pid in agents:

@@ -98,9 +98,19 @@ class DevServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         if self.db_path is not None:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._proc = self._spawn(binary)
+        try:
+            await self._wait_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, binary: str) -> subprocess.Popen[bytes]:
+        # Synchronous on purpose: Popen returns once the child has started, and doing it in a
+        # thread would leave a server nobody owns if start() were cancelled meanwhile.
         with open(self.log_path, "ab") as log:
             try:
-                self._proc = subprocess.Popen(
+                return subprocess.Popen(
                     self.argv(binary),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
@@ -109,11 +119,6 @@ class DevServer:
                 )
             except OSError as exc:
                 raise DevServerError(f"could not run {binary}: {exc}") from None
-        try:
-            await self._wait_ready(timeout_s)
-        except BaseException:
-            self.stop()
-            raise
 
     async def _wait_ready(self, timeout_s: float) -> None:
         loop = asyncio.get_running_loop()

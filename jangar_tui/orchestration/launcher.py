@@ -17,7 +17,7 @@ from google.protobuf.json_format import MessageToDict
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as ProtoHistoryEvent
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -228,7 +228,7 @@ class TemporalLauncher:
 
     async def history(self, work_order: WorkOrder) -> list[HistoryEvent]:
         async def call(client: Client) -> list[HistoryEvent]:
-            handle: WorkflowHandle = client.get_workflow_handle(work_order.workflowId)
+            handle = client.get_workflow_handle(work_order.workflowId)
             try:
                 return [_event(e) async for e in handle.fetch_history_events(rpc_timeout=RPC_TIMEOUT)]
             except RPCError as exc:
@@ -306,9 +306,8 @@ def _event_details(event: ProtoHistoryEvent) -> str:
     parts: list[str] = []
     if activity := attrs.get("activityType", {}).get("name"):
         parts.append(str(activity))
-    if attempt := attrs.get("attempt"):
-        if int(attempt) > 1:
-            parts.append(f"attempt {attempt}")
+    if (attempt := attrs.get("attempt")) and int(attempt) > 1:
+        parts.append(f"attempt {attempt}")
     for key in ("failure", "reason", "timeoutType", "cause"):
         value = attrs.get(key)
         if isinstance(value, dict):

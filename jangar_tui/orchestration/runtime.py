@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
+from typing import Self
 
 from jangar_tui.config import Settings
 from jangar_tui.models import JangarError, TemporalState
@@ -69,7 +70,7 @@ class JangarRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._worker_running = False
 
-    async def __aenter__(self) -> JangarRuntime:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

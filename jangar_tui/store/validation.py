@@ -35,20 +35,20 @@ def invalid(message: str) -> JangarError:
     return JangarError(ErrorCode.INVALID_ARGUMENT, message)
 
 
-def string(name: str, value: Any) -> str:
+def string(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise invalid(f"{name} must be a string.")
     return value
 
 
-def user_id(value: Any) -> str:
+def user_id(value: object) -> str:
     value = string("userId", value)
     if not value.strip() or len(value) > USER_ID_MAX_CHARS:
         raise invalid(f"userId must be 1-{USER_ID_MAX_CHARS} characters.")
     return value
 
 
-def title(value: Any, name: str = "title") -> str:
+def title(value: object, name: str = "title") -> str:
     """Trimmed; 1..TITLE_MAX_CHARS characters after trimming."""
     value = string(name, value).strip()
     if not value:
@@ -65,7 +65,7 @@ def _utf8_size(name: str, value: str) -> int:
         raise invalid(f"{name} is not valid Unicode text.") from None
 
 
-def content(value: Any) -> str:
+def content(value: object) -> str:
     value = string("content", value)
     if not value:
         raise invalid("The message cannot be empty.")
@@ -74,7 +74,7 @@ def content(value: Any) -> str:
     return value
 
 
-def prompt(value: Any) -> str:
+def prompt(value: object) -> str:
     value = string("prompt", value)
     if _utf8_size("prompt", value) > PROMPT_MAX_BYTES:
         raise invalid(f"The prompt is larger than {PROMPT_MAX_BYTES // 1024} KiB.")
@@ -117,14 +117,14 @@ def create_status(value: Any) -> WorkOrderStatus:
     return result
 
 
-def workflow_id(value: Any) -> str:
+def workflow_id(value: object) -> str:
     value = string("workflowId", value)
     if not WORKFLOW_ID.fullmatch(value):
         raise invalid("workflowId must be 1-200 characters of letters, digits and . _ : -")
     return value
 
 
-def http_url(name: str, value: Any) -> str:
+def http_url(name: str, value: object) -> str:
     value = string(name, value)
     try:
         parts = urlsplit(value)
@@ -141,21 +141,21 @@ def http_url(name: str, value: Any) -> str:
     return value
 
 
-def target_repo(value: Any) -> str:
+def target_repo(value: object) -> str:
     value = string("targetRepo", value)
     if not (1 <= len(value) <= 500) or not _NO_SPACE_OR_CONTROL.fullmatch(value):
         raise invalid("targetRepo must be 1-500 characters without spaces or control characters.")
     return value
 
 
-def target_branch(value: Any) -> str:
+def target_branch(value: object) -> str:
     value = string("targetBranch", value)
     if not (1 <= len(value) <= 200) or not _NO_SPACE_OR_CONTROL.fullmatch(value) or value.startswith("-"):
         raise invalid("targetBranch must be 1-200 characters without spaces, not starting with '-'.")
     return value
 
 
-def requested_by(value: Any) -> str:
+def requested_by(value: object) -> str:
     value = string("requestedBy", value)
     if not value.strip() or len(value) > USER_ID_MAX_CHARS:
         raise invalid(f"requestedBy must be 1-{USER_ID_MAX_CHARS} characters.")

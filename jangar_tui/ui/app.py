@@ -102,7 +102,7 @@ class JangarApp(App[None]):
                 self.service.launcher = runtime.launcher
                 self.post_message(self.RuntimeStarted())
                 await self._stop_runtime.wait()
-        except Exception as error:  # shown in the status line; the chat keeps working without Temporal
+        except Exception as error:  # noqa: BLE001 - any failure is shown in the status line; the chat keeps working
             self.post_message(self.RuntimeFailed(str(error) or type(error).__name__))
 
     def on_main_screen_first_screen_shown(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ KEYMAP: dict[str, list[Key]] = {
 }
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     groups = {key.group: Binding.Group(key.group, compact=True) for key in KEYMAP[scope] if key.group}
     return [
         Binding(

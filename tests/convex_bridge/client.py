@@ -140,7 +140,7 @@ class BridgeTransport:
         previous: Any = _NOTHING
         while not self._closed:
             async with self._condition():
-                await self._condition().wait_for(lambda: self._changes != seen or self._closed)
+                await self._condition().wait_for(lambda seen=seen: self._changes != seen or self._closed)
                 seen = self._changes
             if self._closed:
                 return

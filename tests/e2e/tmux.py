@@ -40,6 +40,7 @@ class TmuxDriver:
             capture_output=True,
             text=True,
             timeout=TMUX_TIMEOUT_S,
+            check=False,  # a failure is raised below with tmux's own message
         )
         if check and done.returncode != 0:
             raise RuntimeError(f"tmux {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")

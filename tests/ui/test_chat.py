@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Self
 
 from ui_doubles import OFFLINE_REASON, FlakyStore
 from ui_support import notified, screen_text, until
@@ -156,7 +157,7 @@ class _RecordingRuntime:
         self.messages_shown_at_start: int | None = None
         self.app: JangarApp | None = None
 
-    async def __aenter__(self) -> _RecordingRuntime:
+    async def __aenter__(self) -> Self:
         assert self.app is not None
         self.messages_shown_at_start = len(self.app.screen.query_one(Transcript).messages)
         return self

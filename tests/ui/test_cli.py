@@ -17,7 +17,13 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     code = "import sys\nfrom jangar_tui.cli import main\nraise SystemExit(main(sys.argv[1:]))"
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("JANGAR_", "CONVEX_", "TEMPORAL_"))}
     return subprocess.run(
-        [sys.executable, "-c", code, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60, cwd=ROOT
+        [sys.executable, "-c", code, *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
     )
 
 
@@ -62,7 +68,9 @@ def test_worker_and_deploy_do_not_import_textual() -> None:
         "        pass\n"
         "print('TEXTUAL' if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 'CLEAN')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "usage: jangar worker" in result.stdout and "usage: jangar deploy" in result.stdout.replace("\n", " ")
     assert result.stdout.strip().endswith("CLEAN")
@@ -99,7 +107,7 @@ async def main():
 asyncio.run(main())
 """
     result = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT, check=False
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "1", "True"]

@@ -199,10 +199,10 @@ class WorkerTransport:
                 # A transport error: that worker exits and its successor subscribes again.
         finally:
             self._subs.pop(sub.ident, None)
-            worker = self._worker
-            if worker is not None and worker.alive:
+            current = self._worker
+            if current is not None and current.alive:
                 with contextlib.suppress(ConnectionError):
-                    self._send(worker, {"op": "unsubscribe", "sub": sub.ident})
+                    self._send(current, {"op": "unsubscribe", "sub": sub.ident})
 
     def _send_subscribe(self, worker: _Worker, sub: _Subscription) -> None:
         self._send(worker, {"op": "subscribe", "sub": sub.ident, "name": sub.name, "args": sub.wire_args})

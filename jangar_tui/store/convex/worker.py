@@ -32,7 +32,7 @@ import signal
 import sys
 from typing import IO, Any
 
-from convex.values import convex_to_json, json_to_convex
+from convex.values import CoercibleToConvexValue, JsonValue, convex_to_json, json_to_convex
 
 from convex import ConvexClient, ConvexError
 
@@ -41,6 +41,14 @@ _TRANSPORT_MESSAGES = ("channel closed", "Failed to create PyConvexClient")
 _LINE_LIMIT = 256 * 1024 * 1024
 _PR_SET_PDEATHSIG = 1
 _NOTHING = object()  # no result sent yet (a query may return null)
+
+
+def _function_args(args: JsonValue) -> dict[str, CoercibleToConvexValue]:
+    """A Convex function's arguments, always an object (a failure is reported like any other)."""
+    value = json_to_convex(args)
+    if not isinstance(value, dict):
+        raise TypeError("the arguments of a Convex function must be an object")
+    return {**value}
 
 
 class _Worker:
@@ -74,7 +82,7 @@ class _Worker:
             call = self._client.query if op == "query" else self._client.mutation
             try:
                 # Blocks this process (GIL held) until Convex answers: the parent times it out.
-                value = call(request["name"], json_to_convex(request["args"]))
+                value = call(request["name"], _function_args(request["args"]))
             except Exception as exc:  # noqa: BLE001 - every failure is reported to the parent
                 self.fail("id", request["id"], exc)
             else:
@@ -82,7 +90,7 @@ class _Worker:
         elif op == "subscribe":
             sub_id = request["sub"]
             try:
-                subscription = self._client.subscribe(request["name"], json_to_convex(request["args"]))
+                subscription = self._client.subscribe(request["name"], _function_args(request["args"]))
             except Exception as exc:  # noqa: BLE001
                 self.fail("sub", sub_id, exc)
                 return

@@ -113,10 +113,11 @@ _COLUMNS = {
 }
 
 
-_MODEL: dict[str, type[ChatSession | ChatMessage | WorkOrder]] = {
-    "chat_sessions": ChatSession,
-    "chat_messages": ChatMessage,
-    "work_orders": WorkOrder,
+# Built on first use (pydantic caches them): all three at import would cost ~20 ms of start-up.
+_PAGE: dict[str, Callable[[], type[Page[Any]]]] = {
+    "chat_sessions": lambda: Page[ChatSession],
+    "chat_messages": lambda: Page[ChatMessage],
+    "work_orders": lambda: Page[WorkOrder],
 }
 
 
@@ -202,7 +203,10 @@ class SqliteDb:
 
     @staticmethod
     def _row(conn: sqlite3.Connection, table: str, row_id: str) -> sqlite3.Row | None:
-        return conn.execute(f"SELECT {_COLUMNS[table]} FROM {table} WHERE _id = ?", (row_id,)).fetchone()
+        row: sqlite3.Row | None = conn.execute(
+            f"SELECT {_COLUMNS[table]} FROM {table} WHERE _id = ?", (row_id,)
+        ).fetchone()
+        return row
 
     def _live(self, conn: sqlite3.Connection, table: str, row_id: str) -> sqlite3.Row:
         row = self._row(conn, table, row_id)
@@ -236,7 +240,8 @@ class SqliteDb:
         sql = f"SELECT {_COLUMNS[table]} FROM {table} WHERE {where} AND deletedAt IS NULL"
         if after is not None:
             sql += f" AND ({sort}, _seq) < (?, ?)"
-            params = (*params, *after)
+            after_key, after_seq = after
+            params = (*params, after_key, after_seq)
         sql += f" ORDER BY {sort} DESC, _seq DESC LIMIT ?"
         rows = self._r.execute(sql, (*params, size + 1)).fetchall()
         page_rows = rows[:size]
@@ -246,7 +251,7 @@ class SqliteDb:
         else:
             # Nothing left: hand back a cursor that stays at the end (Convex always gives one).
             next_cursor = cursor if after is not None else encode_cursor(table, -1, -1)
-        return Page[_MODEL[table]](  # type: ignore[index]
+        return _PAGE[table]()(
             page=[convert(r) for r in page_rows], isDone=len(rows) <= size, continueCursor=next_cursor
         )
 
@@ -536,12 +541,13 @@ class SqliteDb:
 
 def _later(row: sqlite3.Row) -> int:
     """The new updatedAt: now, but never before the current one (the clock may step back)."""
-    return max(row["updatedAt"], now_ms())
+    updated: int = row["updatedAt"]
+    return max(updated, now_ms())
 
 
 def _empty_page(table: str) -> Page[Any]:
     """What a list of an unknown or deleted session returns (a cursor that stays at the end)."""
-    return Page[_MODEL[table]](page=[], isDone=True, continueCursor=encode_cursor(table, -1, -1))  # type: ignore[index]
+    return _PAGE[table]()(page=[], isDone=True, continueCursor=encode_cursor(table, -1, -1))
 
 
 def unavailable(path: Path, exc: sqlite3.Error | OSError) -> JangarError:

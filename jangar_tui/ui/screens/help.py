@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -16,7 +18,7 @@ from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
 def _scope_table(scopes: list[str]) -> Group:
-    tables = []
+    tables: list[RenderableType] = []
     for scope in scopes:
         table = Table(
             title=SCOPES[scope],
@@ -53,7 +55,7 @@ KEY_COLUMN = 10
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss(None)", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,f1,question_mark", "dismiss(None)", "Close")]
 
     def __init__(self) -> None:
         super().__init__(classes="modal")

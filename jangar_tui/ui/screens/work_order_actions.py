@@ -14,7 +14,7 @@ from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.widgets.work_orders.applies import can_cancel, can_launch, can_retry, has_pr
 
 
-class WorkOrderActions(Screen):
+class WorkOrderActions(Screen[None]):
     """Mixin for screens; subclasses say where errors go and which work order is meant."""
 
     @property
@@ -70,10 +70,11 @@ class WorkOrderActions(Screen):
         return draft
 
     def copy_pr_url(self, work_order: WorkOrder) -> None:
-        if not has_pr(work_order):
+        url = work_order.prUrl
+        if url is None or not has_pr(work_order):
             self.report_error("This work order has no pull request yet.")
             return
-        self.app.copy_to_clipboard(work_order.prUrl)
+        self.app.copy_to_clipboard(url)
         self.report_done("PR URL copied.")
 
     def copy_workflow_id(self, work_order: WorkOrder) -> None:

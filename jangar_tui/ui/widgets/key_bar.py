@@ -12,7 +12,7 @@ list: "l Launch" only on a draft) defines `key_applies(action) -> bool` and call
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -51,7 +51,7 @@ class KeyBar(Widget):
         }
     }
     """
-    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"key-bar--key", "key-bar--description"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections import OrderedDict
+from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -44,7 +45,7 @@ RENDER_SLICE_S = 0.015  # rendering older messages after the view is filled: thi
 
 
 class Transcript(ScrollView, can_focus=True):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         *bindings("transcript"),
         Binding("pageup", "page_up", show=False),
         Binding("pagedown", "page_down", show=False),
@@ -143,13 +144,13 @@ class Transcript(ScrollView, can_focus=True):
                 budget -= 2 + (len(body) if body is not None else self._estimate(message))
         self._live = live
         if not self._messages:
-            self._placeholder_lines = self._render(Text(self.placeholder, style="dim"))
+            self._placeholder_lines = self._render_lines(Text(self.placeholder, style="dim"))
         self._apply_heights()
 
     def _apply_heights(self) -> None:
         """Line starts and the virtual size from the bodies (estimates for those not rendered)."""
         starts, line = [], 0
-        for message, body in zip(self._messages, self._live):
+        for message, body in zip(self._messages, self._live, strict=True):
             starts.append(line)
             line += 1 + (len(body) if body is not None else self._estimate(message)) + 1  # header, body, blank
         self._starts = starts
@@ -202,13 +203,13 @@ class Transcript(ScrollView, can_focus=True):
                 renderable: RenderableType = Markdown(message.content, code_theme="ansi_dark", hyperlinks=False)
             else:
                 renderable = Text(message.content)
-            strips = self._cache[(message.id, message.updatedAt, self._body_width)] = self._render(renderable)
+            strips = self._cache[(message.id, message.updatedAt, self._body_width)] = self._render_lines(renderable)
             # Never evicts a loaded message: a layout touches them all, so they are the newest.
             while len(self._cache) > CACHE_SIZE + len(self._messages):
                 self._cache.popitem(last=False)
         return strips
 
-    def _render(self, renderable: RenderableType) -> list[Strip]:
+    def _render_lines(self, renderable: RenderableType) -> list[Strip]:
         console = self.app.console
         options = console.options.update_width(self._body_width)
         lines = console.render_lines(renderable, options, pad=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
@@ -15,7 +17,7 @@ from jangar_tui.ui.widgets.text import set_text
 
 
 class FilterInput(Input):
-    BINDINGS = [Binding("escape", "clear", "Clear filter")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear filter")]
 
     def action_clear(self) -> None:
         self.value = ""
