@@ -12,7 +12,7 @@ import importlib
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -96,6 +96,8 @@ class DeferredRuntime:
         self._settings = settings
         self._store = store
         self._runtime: JangarRuntime | None = None
+        # Set by the app: told "starting…" when the runtime starts the data dir's server itself.
+        self.on_note: Callable[[str], None] | None = None
 
     @property
     def launcher(self) -> Launcher:
@@ -104,7 +106,7 @@ class DeferredRuntime:
 
     async def __aenter__(self) -> Self:
         module = await asyncio.to_thread(importlib.import_module, "jangar_tui.orchestration.runtime")
-        runtime: JangarRuntime = module.JangarRuntime(self._settings, self._store)
+        runtime: JangarRuntime = module.JangarRuntime(self._settings, self._store, on_note=self.on_note)
         await runtime.__aenter__()
         self._runtime = runtime
         return self

@@ -7,6 +7,7 @@ operator knows what to fix. Keys and tokens are `SecretStr` and left out of the 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import pwd
@@ -48,7 +49,8 @@ class Settings(BaseModel):
     temporal_address_configured: bool = False
     temporal_namespace: str = "default"
     task_queue: str = "jangar"
-    embedded_temporal_port: int = 7233
+    # None: the data dir's embedded runtime chooses a free port and remembers it (embedded.py).
+    embedded_temporal_port: int | None = None
     embedded_worker: bool = True
     user: str
     data_dir: Path
@@ -83,7 +85,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if temporal_address is not None:
         _host_port("TEMPORAL_ADDRESS", temporal_address)
 
-    data_dir = env.get("JANGAR_DATA_DIR")
+    data_dir_value = env.get("JANGAR_DATA_DIR")
+    data_dir = (
+        Path(data_dir_value).expanduser().absolute() if data_dir_value else Path(platformdirs.user_data_dir("jangar"))
+    )
     # Every value was checked above, by the name of its variable: `model_construct` skips checking
     # them again, which would build Settings' validator (~35 ms of start-up, see models.py).
     # tests/test_config.py holds the result equal to a validated Settings.
@@ -97,11 +102,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         temporal_address=temporal_address or DEFAULT_TEMPORAL_ADDRESS,
         temporal_address_configured=temporal_address is not None,
         temporal_namespace=env.get("TEMPORAL_NAMESPACE") or "default",
-        task_queue=env.get("JANGAR_TASK_QUEUE") or "jangar",
-        embedded_temporal_port=env.port("JANGAR_EMBEDDED_TEMPORAL_PORT", 7233),
+        task_queue=env.get("JANGAR_TASK_QUEUE") or _default_task_queue(data_dir, temporal_address is not None),
+        embedded_temporal_port=env.optional_port("JANGAR_EMBEDDED_TEMPORAL_PORT"),
         embedded_worker=env.flag("JANGAR_EMBEDDED_WORKER", True),
         user=env.get("JANGAR_USER") or _login_name(env),
-        data_dir=(Path(data_dir).expanduser().absolute() if data_dir else Path(platformdirs.user_data_dir("jangar"))),
+        data_dir=data_dir,
         agent_command=_agent_command(env.get("JANGAR_AGENT_COMMAND")),
         agent_prompt_via=env.choice("JANGAR_AGENT_PROMPT_VIA", ("arg", "stdin"), "arg"),  # type: ignore[arg-type]
         agent_timeout_s=env.seconds("JANGAR_AGENT_TIMEOUT", 3600.0),
@@ -140,10 +145,10 @@ class _Env:
             raise ConfigError(f"{name} must be a positive number of seconds (got {value!r}).")
         return number
 
-    def port(self, name: str, default: int) -> int:
+    def optional_port(self, name: str) -> int | None:
         value = self.get(name)
         if value is None:
-            return default
+            return None
         return _port_number(name, value)
 
     def flag(self, name: str, default: bool) -> bool:
@@ -155,6 +160,15 @@ class _Env:
         if value.lower() in _FALSE:
             return False
         raise ConfigError(f"{name} must be true or false (got {value!r}).")
+
+
+def _default_task_queue(data_dir: Path, external_temporal: bool) -> str:
+    """`jangar` on a configured Temporal (workers elsewhere must agree on it); on the embedded one,
+    a queue of the data dir's own, so two data dirs never take each other's work."""
+    if external_temporal:
+        return "jangar"
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    return f"jangar-{digest}"
 
 
 def _resolve_convex_url(env: _Env) -> str | None:

@@ -25,8 +25,8 @@ def test_defaults_with_an_empty_environment() -> None:
     assert s.temporal_address == "127.0.0.1:7233"
     assert s.temporal_address_configured is False
     assert s.temporal_namespace == "default"
-    assert s.task_queue == "jangar"
-    assert s.embedded_temporal_port == 7233
+    assert s.task_queue.startswith("jangar-")  # the data dir's own queue (embedded Temporal)
+    assert s.embedded_temporal_port is None  # chosen free per data dir by the embedded runtime
     assert s.embedded_worker is True
     assert s.user == pwd.getpwuid(os.getuid()).pw_name  # no LOGNAME/USER in this environment
     assert s.data_dir == Path(platformdirs.user_data_dir("jangar"))
@@ -34,6 +34,16 @@ def test_defaults_with_an_empty_environment() -> None:
     assert s.agent_command == ["codex", "exec"]
     assert s.agent_prompt_via == "arg"
     assert s.agent_timeout_s == 3600
+
+
+def test_the_task_queue_belongs_to_the_data_dir_unless_temporal_or_the_queue_is_configured(tmp_path: Path) -> None:
+    a = load_settings({"JANGAR_DATA_DIR": str(tmp_path / "a")}).task_queue
+    b = load_settings({"JANGAR_DATA_DIR": str(tmp_path / "b")}).task_queue
+    assert a != b and a.startswith("jangar-") and b.startswith("jangar-")
+    assert load_settings({"JANGAR_DATA_DIR": str(tmp_path / "a")}).task_queue == a  # stable
+    external = {"JANGAR_DATA_DIR": str(tmp_path / "a"), "TEMPORAL_ADDRESS": "t.internal:7233"}
+    assert load_settings(external).task_queue == "jangar"
+    assert load_settings({**external, "JANGAR_TASK_QUEUE": "mine"}).task_queue == "mine"
 
 
 def test_reads_the_process_environment_when_none_is_given(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,8 +48,9 @@ async def test_embedded_runtime_starts_temporal_runs_work_and_stops_everything(s
     port = free_port()
     settings = embedded_settings(tmp_path, port)
     async with JangarRuntime(settings, store, poll_interval_s=0.1) as runtime:
-        assert runtime.dev_server is not None
-        server_pid = runtime.dev_server.pid
+        endpoint = runtime.endpoint
+        assert endpoint is not None and endpoint.started and endpoint.pid is not None
+        server_pid = endpoint.pid
         assert runtime.temporal_state.up and runtime.temporal_state.embedded
         assert runtime.temporal_state.address == f"127.0.0.1:{port}"
         assert (tmp_path / "temporal.db").exists() and (tmp_path / "temporal.log").exists()
@@ -104,7 +105,7 @@ async def test_runtime_comes_up_when_the_embedded_port_is_taken_by_something_els
         runtime = JangarRuntime(settings, store, poll_interval_s=0.1, connect_timeout_s=0.5)
         await runtime.start()
         try:
-            assert runtime.dev_server is None
+            assert runtime.endpoint is None
             assert runtime.temporal_state.up is False
             service = JangarService(store, "tester", runtime.launcher)
             session = await service.new_session("Work")
@@ -123,6 +124,6 @@ async def test_runtime_comes_up_when_the_configured_temporal_is_down(store, tmp_
     address = f"127.0.0.1:{free_port()}"
     settings = embedded_settings(tmp_path, free_port(), TEMPORAL_ADDRESS=address)
     async with JangarRuntime(settings, store, poll_interval_s=0.1) as runtime:
-        assert runtime.dev_server is None and not runtime.embedded and not runtime.runs_worker
+        assert runtime.endpoint is None and not runtime.embedded and not runtime.runs_worker
         state = runtime.temporal_state
         assert state.up is False and state.address == address and state.detail

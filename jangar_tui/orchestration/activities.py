@@ -9,9 +9,11 @@ completion message is appended only when the session does not have it yet.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
 import os
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -21,6 +23,7 @@ from temporalio.exceptions import ApplicationError
 from jangar_tui.config import Settings
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.agent import AgentCommandNotFound, AgentProcess, kill_stale_group
+from jangar_tui.orchestration.agent_records import AgentRecord, AgentRecords, current_descendants, stop_recorded
 from jangar_tui.orchestration.payloads import (
     MARK_ACCEPTED,
     PREPARE_WORKSPACE,
@@ -31,6 +34,7 @@ from jangar_tui.orchestration.payloads import (
     Outcome,
     WorkOrderInput,
 )
+from jangar_tui.orchestration.procs import ProcessId, stop_processes
 from jangar_tui.orchestration.workspace import GitError, prepare_workspace
 from jangar_tui.outcome import COMPLETION_KIND, has_completion_message
 from jangar_tui.store.base import Store
@@ -101,10 +105,17 @@ class WorkOrderActivities:
     @activity.defn(name=RUN_AGENT)
     @_store_errors
     async def run_agent(self, req: AgentRequest) -> AgentResult:
-        """Run the agent to its end; marks `running` once the process exists."""
+        """Run the agent to its end; marks `running` once the process exists.
+
+        At most one agent per work order: whatever an earlier attempt left running (found in the
+        data dir's record, or in the heartbeat details on another data dir of this host) is
+        stopped before this attempt starts its own.
+        """
         info = activity.info()
+        records = AgentRecords(self.settings.data_dir)
+        if (stale := records.read(req.workOrderId)) is not None:
+            await stop_recorded(stale)
         if info.heartbeat_details:
-            # An earlier attempt's worker died; its agent may still be running on this host.
             await kill_stale_group(info.heartbeat_details[0])
         work_order = await self._get(req.workOrderId)
         if work_order.status.is_terminal:
@@ -122,8 +133,13 @@ class WorkOrderActivities:
             )
         except AgentCommandNotFound as exc:
             raise ApplicationError(str(exc), type=AGENT_NOT_FOUND, non_retryable=True) from None
+        record = _record(req.workOrderId, agent, info.task_token)
+        records.write(record)
         mark = agent.mark().as_dict()
-        heartbeats = asyncio.create_task(_heartbeat_forever(mark))
+        heartbeats = asyncio.create_task(_heartbeat_forever(mark, records, record))
+        # Kept only when this worker stops under the activity (shutdown): the next instance then
+        # fails the attempt at once instead of waiting for the heartbeat timeout.
+        keep_record = False
         try:
             work_order = await self._move(work_order, S.RUNNING)
             if work_order.status != S.RUNNING:  # closed meanwhile (canceled as a draft, reconciled)
@@ -136,6 +152,7 @@ class WorkOrderActivities:
             await agent.stop()
             details = activity.cancellation_details()
             if details is None or not details.cancel_requested:
+                keep_record = True
                 raise  # not a cancel from the workflow: Temporal retries or times it out
             # A requested cancel ends as a result, so the agent's last words reach the workflow
             # (Temporal drops the details of a cancelled activity).
@@ -152,6 +169,11 @@ class WorkOrderActivities:
             heartbeats.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeats
+            # Commands that left the agent's group and session (Codex runs them in their own)
+            # go with it: nothing of this attempt outlives it.
+            await stop_processes(record.descendants, group=False)
+            if not keep_record:
+                records.remove(record)
 
     @activity.defn(name=RECORD_OUTCOME)
     @_store_errors
@@ -201,8 +223,24 @@ class WorkOrderActivities:
         return await self._get(work_order.id)
 
 
-async def _heartbeat_forever(details: dict[str, Any]) -> None:
-    # The details let a later attempt find (and kill) this agent if this worker dies.
+def _record(work_order_id: str, agent: AgentProcess, task_token: bytes) -> AgentRecord:
+    # An agent that already exited has no start time left; a zero one never matches a process.
+    leader = ProcessId.of(agent.pid) or ProcessId(host=socket.gethostname(), pid=agent.pid, created=0.0)
+    return AgentRecord(
+        workOrderId=work_order_id,
+        worker=ProcessId.me(),
+        leader=leader,
+        taskToken=base64.b64encode(task_token).decode(),
+    )
+
+
+async def _heartbeat_forever(details: dict[str, Any], records: AgentRecords, record: AgentRecord) -> None:
+    # The details let a later attempt find (and kill) this agent if this worker dies; the record
+    # follows the agent's descendants, so those that leave its group are found too.
     while True:
         activity.heartbeat(details)
+        found = await asyncio.to_thread(current_descendants, record)
+        if {(d.pid, d.created) for d in found} != {(d.pid, d.created) for d in record.descendants}:
+            record.descendants = found
+            records.write(record)
         await asyncio.sleep(HEARTBEAT_EVERY_S)

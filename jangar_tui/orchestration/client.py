@@ -41,10 +41,18 @@ def temporal_runtime() -> Runtime:
 
 
 def temporal_target(settings: Settings) -> tuple[str, bool]:
-    """(address, embedded): the configured server, else the embedded one on its local port."""
+    """(address, embedded): the configured server, else the data dir's embedded one.
+
+    For the embedded one this is where it is expected before attaching (the configured port, else
+    the recorded one); the runtime sets the launcher's address to what `attach()` found.
+    """
     if settings.temporal_address_configured:
         return settings.temporal_address, False
-    return f"127.0.0.1:{settings.embedded_temporal_port}", True
+    if settings.embedded_temporal_port is not None:
+        return f"127.0.0.1:{settings.embedded_temporal_port}", True
+    from jangar_tui.orchestration.embedded import recorded_address  # embedded.py imports this module
+
+    return recorded_address(settings.data_dir) or "127.0.0.1:0", True
 
 
 async def connect(address: str, namespace: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Client:

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from jangar_tui.orchestration.client import connect
@@ -66,6 +67,7 @@ class DevServer:
         namespace: str = "default",
         host: str = "127.0.0.1",
         binary: str | None = None,
+        on_spawned: Callable[[int], None] | None = None,
     ) -> None:
         self.port = port
         self.host = host
@@ -73,6 +75,9 @@ class DevServer:
         self.db_path = db_path
         self.log_path = log_path
         self.binary = binary
+        # Called with the pid as soon as the process exists (before it answers), so an owner can
+        # record it and a server whose starter dies while it starts is still found.
+        self._on_spawned = on_spawned
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -100,6 +105,8 @@ class DevServer:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._proc = self._spawn(binary)
         try:
+            if self._on_spawned is not None:
+                self._on_spawned(self._proc.pid)
             await self._wait_ready(timeout_s)
         except BaseException:
             self.stop()

@@ -105,7 +105,7 @@ class TemporalLauncher:
         hint = f" ({self.hint})" if self.hint else ""
         return JangarError(ErrorCode.UNAVAILABLE, f"Temporal at {self.address} is not reachable: {reason}{hint}")
 
-    def _forget_client(self) -> None:
+    def forget_client(self) -> None:
         # The next call connects afresh (the server may come back on another process).
         self._client = None
 
@@ -121,7 +121,7 @@ class TemporalLauncher:
             return await asyncio.wait_for(make_call(client), RPC_TIMEOUT.total_seconds() + 1)
         except Exception as exc:
             if is_unreachable(exc):
-                self._forget_client()
+                self.forget_client()
                 raise self._unavailable(exc) from None
             raise
 
@@ -258,7 +258,7 @@ class TemporalLauncher:
         except JangarError:
             return self.state(up=False)
         except Exception as exc:  # noqa: BLE001 - any failure means "down", with its reason
-            self._forget_client()
+            self.forget_client()
             self._last_error = str(exc)[:200] or type(exc).__name__
             return self.state(up=False)
         return self.state(up=True)

@@ -1,10 +1,14 @@
-"""`JangarRuntime`: everything the app needs from Temporal, started and stopped as one.
+"""`JangarRuntime`: everything an instance needs from Temporal, started and stopped as one.
 
-On start it finds Temporal (the configured address, else the embedded port, starting the dev
-server when nothing answers there), builds the launcher, runs a worker in-process in embedded
-mode (unless `JANGAR_EMBEDDED_WORKER=false`) and the reconciler loop. Starting never raises:
-when Temporal cannot be started or reached, the runtime still comes up and the launcher reports
-it down (and reconnects once it is back). `aclose()` leaves no process or task behind.
+On start it finds Temporal: the configured address, else the data dir's embedded server, which
+it attaches to (adopting the server another instance runs, or starting it; see embedded.py). It
+builds the launcher, runs a worker in-process in embedded mode (unless
+`JANGAR_EMBEDDED_WORKER=false`; `jangar worker` forces one), the reconciler loop, and a watch
+that notices when the server goes away, then starts or adopts the data dir's server again and
+restarts the worker on it, and settles the work of workers that are gone (agent_records.py).
+Starting never raises: when Temporal cannot be started or reached, the runtime still comes up and
+the launcher reports it down. `aclose()` leaves no process or task behind; the embedded server is
+stopped by the last instance of the data dir to leave.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 from jangar_tui.config import Settings
 from jangar_tui.models import JangarError, TemporalState
+from jangar_tui.orchestration.agent_records import AgentRecords, sweep_orphans
 from jangar_tui.orchestration.client import temporal_target
-from jangar_tui.orchestration.devserver import DevServer, DevServerError, port_answers
+from jangar_tui.orchestration.devserver import DevServerError
+from jangar_tui.orchestration.embedded import EmbeddedTemporal, EmbeddedTemporalError, Endpoint
 from jangar_tui.orchestration.launcher import STATE_POLL_S, TemporalLauncher
 from jangar_tui.orchestration.payloads import DEFAULT_HEARTBEAT_TIMEOUT_S
 from jangar_tui.orchestration.reconciler import RECONCILE_EVERY_S, Reconciler
@@ -28,8 +35,8 @@ from jangar_tui.store.base import Store
 log = logging.getLogger(__name__)
 
 WORKER_RESTART_S = 2.0
-DEV_SERVER_LOG = "temporal.log"
-DEV_SERVER_DB = "temporal.db"
+# How often an instance looks for agents whose worker is gone (a cheap directory listing).
+SWEEP_EVERY_S = 1.0
 _WORKER_TASK = "jangar-worker"
 _STOP_TIMEOUT_S = 15.0
 
@@ -47,6 +54,8 @@ class JangarRuntime:
         heartbeat_timeout_s: float | None = DEFAULT_HEARTBEAT_TIMEOUT_S,
         start_timeout_s: float = 30.0,
         connect_timeout_s: float = 2.0,
+        worker: bool | None = None,
+        on_note: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -62,11 +71,18 @@ class JangarRuntime:
             connect_timeout_s=connect_timeout_s,
         )
         self.temporal_state: TemporalState = self.launcher.state(up=False)
-        self.dev_server: DevServer | None = None
+        self.embedded_temporal = (
+            EmbeddedTemporal(settings, start_timeout_s=start_timeout_s, on_starting=self._note_starting)
+            if embedded
+            else None
+        )
         self.reconciler = Reconciler(store, self.launcher)
+        self._records = AgentRecords(settings.data_dir)
         self._reconcile_interval_s = reconcile_interval_s
-        self._start_timeout_s = start_timeout_s
+        self._worker = (embedded and settings.embedded_worker) if worker is None else worker
+        self._on_note = on_note
         self._stop = asyncio.Event()
+        self._restart_worker = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._worker_running = False
 
@@ -81,22 +97,28 @@ class JangarRuntime:
 
     @property
     def runs_worker(self) -> bool:
-        return self.embedded and self.settings.embedded_worker
+        return self._worker
+
+    @property
+    def endpoint(self) -> Endpoint | None:
+        """Where the embedded server answers, and whether this instance started it."""
+        return self.embedded_temporal.endpoint if self.embedded_temporal is not None else None
 
     async def start(self) -> None:
         """Bring up Temporal (embedded when needed), the worker and the reconciler. Never raises."""
-        if self.embedded:
-            await self._ensure_dev_server()
+        if self.embedded_temporal is not None:
+            await self._attach()
         self.temporal_state = await self.launcher.check_state()
         self._tasks.append(asyncio.create_task(self._follow_state(), name="jangar-temporal-state"))
         self._tasks.append(
             asyncio.create_task(self.reconciler.run(self._stop, self._reconcile_interval_s), name="jangar-reconciler")
         )
+        self._tasks.append(asyncio.create_task(self._sweep_forever(), name="jangar-orphan-sweep"))
         if self.runs_worker:
             self._tasks.append(asyncio.create_task(self._supervise_worker(), name=_WORKER_TASK))
 
     async def aclose(self) -> None:
-        """Stop the worker (its agents are killed), the loops, and the embedded server."""
+        """Stop the worker (its agents are killed), the loops, and detach from the embedded server."""
         self._stop.set()
         tasks, self._tasks = self._tasks, []
         # A running worker stops on the event (running activities are cancelled, their agents
@@ -110,39 +132,67 @@ class JangarRuntime:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.launcher.aclose()
-        if self.dev_server is not None:
-            server, self.dev_server = self.dev_server, None
-            await asyncio.to_thread(server.stop)
+        if self.embedded_temporal is not None:
+            await self.embedded_temporal.detach()
 
-    async def _ensure_dev_server(self) -> None:
-        port = self.settings.embedded_temporal_port
-        if await port_answers("127.0.0.1", port):
-            return  # another Jangar (or a dev server someone started) already serves this port
-        server = DevServer(
-            port=port,
-            db_path=self.settings.data_dir / DEV_SERVER_DB,
-            log_path=self.settings.data_dir / DEV_SERVER_LOG,
-            namespace=self.settings.temporal_namespace,
-        )
+    async def _attach(self, *, again: bool = False) -> None:
+        """Attach to (or, `again`, re-find) the data dir's server; a failure is reported, not raised."""
+        assert self.embedded_temporal is not None
         try:
-            await server.start(self._start_timeout_s)
-        except DevServerError as exc:
-            log.warning("embedded Temporal did not start: %s", exc)
+            if again:
+                endpoint = await self.embedded_temporal.ensure()
+            else:
+                endpoint = await self.embedded_temporal.attach()
+        except (DevServerError, EmbeddedTemporalError) as exc:
+            log.warning("embedded Temporal is not available: %s", exc)
             self.launcher.hint = f"the embedded Temporal server did not start: {exc}"
             return
-        self.dev_server = server
+        self.launcher.hint = None
+        if endpoint.address != self.launcher.address:
+            self.launcher.address = endpoint.address
+            self.launcher.forget_client()
+            # A worker on the old address would poll nothing; on the same address the SDK's
+            # connection comes back by itself and running agents are left alone.
+            self._restart_worker.set()
+
+    def _note_starting(self) -> None:
+        if self._on_note is not None:
+            self._on_note("starting…")
 
     async def _follow_state(self) -> None:
         async for state in self.launcher.watch_state():
             self.temporal_state = state
+            if not state.up and self.embedded_temporal is not None and not self._stop.is_set():
+                # The data dir's server went away (killed, or stopped by an instance that thought
+                # it was the last): start or adopt it again, then put the worker back on it.
+                await self._attach(again=True)
+
+    async def _sweep_forever(self) -> None:
+        """Settle the work of workers that died (their agents stopped, their attempts failed)."""
+        while not self._stop.is_set():
+            if self._records.all():
+                try:
+                    client = await self.launcher.client()
+                    settled = await sweep_orphans(self._records, client)
+                    if settled:
+                        log.info("settled %d attempt(s) of workers that are gone", settled)
+                except JangarError:
+                    pass  # Temporal is down: the records wait for the next round
+                except Exception:
+                    log.exception("orphan sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), SWEEP_EVERY_S)
 
     async def _supervise_worker(self) -> None:
         """Run the in-process worker; when Temporal goes away, start it again once it is back."""
         while not self._stop.is_set():
+            self._restart_worker.clear()
             try:
                 client = await self.launcher.client()
                 self._worker_running = True
-                await run_worker(self.settings, self.store, client=client, stop=self._stop)
+                await run_worker(
+                    self.settings, self.store, client=client, stop=self._stop, restart=self._restart_worker
+                )
             except JangarError as exc:
                 log.info("worker waiting for Temporal: %s", exc.message)
             except Exception:

@@ -48,21 +48,27 @@ def build_worker(settings: Settings, store: Store, client: Client) -> Worker:
 
 
 async def run_worker(
-    settings: Settings, store: Store, *, client: Client | None = None, stop: asyncio.Event | None = None
+    settings: Settings,
+    store: Store,
+    *,
+    client: Client | None = None,
+    stop: asyncio.Event | None = None,
+    restart: asyncio.Event | None = None,
 ) -> None:
-    """Run a worker until `stop` is set (or forever); connects to the configured Temporal when no client is given."""
+    """Run a worker until `stop` (or `restart`) is set, or forever; connects to the configured
+    Temporal when no client is given."""
     if client is None:
         address, _ = temporal_target(settings)
         client = await connect(address, settings.temporal_namespace)
     worker = build_worker(settings, store, client)
     run = asyncio.create_task(worker.run())
-    waiter = asyncio.create_task(stop.wait()) if stop is not None else None
+    waiters = [asyncio.create_task(event.wait()) for event in (stop, restart) if event is not None]
     try:
-        done, _ = await asyncio.wait({run, *([waiter] if waiter else [])}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({run, *waiters}, return_when=asyncio.FIRST_COMPLETED)
         if run in done:
             run.result()  # the worker failed on its own: report it
     finally:
-        if waiter is not None:
+        for waiter in waiters:
             waiter.cancel()
         if not run.done():
             await worker.shutdown()
@@ -73,8 +79,13 @@ async def run_worker(
 async def _serve(settings: Settings, stop: asyncio.Event) -> int:
     from jangar_tui.store.factory import open_store  # the store backends load only when needed
 
-    address, _ = temporal_target(settings)
+    address, embedded = temporal_target(settings)
     store = open_store(settings)
+    if embedded:
+        try:
+            return await _serve_embedded(settings, store, stop)
+        finally:
+            await store.close()
     try:
         client: Client | None = None
         announced = False
@@ -99,6 +110,22 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> int:
         return 0
     finally:
         await store.close()
+
+
+async def _serve_embedded(settings: Settings, store: Store, stop: asyncio.Event) -> int:
+    """No Temporal configured: attach to the data dir's embedded server like any instance (it is
+    started or adopted, and stays while this worker runs), and run the worker on it."""
+    from jangar_tui.orchestration.runtime import JangarRuntime  # runtime.py imports this module
+
+    async with JangarRuntime(settings, store, worker=True) as runtime:
+        print(
+            f"jangar worker: task queue {settings.task_queue!r} on the data dir's embedded Temporal "
+            f"{runtime.launcher.address} (namespace {settings.temporal_namespace!r}), store {store.description}",
+            file=sys.stderr,
+            flush=True,
+        )
+        await stop.wait()
+    return 0
 
 
 def worker_main(argv: list[str] | None = None) -> int:

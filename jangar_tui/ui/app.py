@@ -52,6 +52,13 @@ class JangarApp(App[None]):
     class RuntimeStarted(Message):
         pass
 
+    class RuntimeNoted(Message):
+        """The runtime says what it is doing before Temporal's state is known (starting a server)."""
+
+        def __init__(self, note: str) -> None:
+            self.note = note
+            super().__init__()
+
     class RuntimeFailed(Message):
         def __init__(self, error: str) -> None:
             self.error = error
@@ -77,7 +84,7 @@ class JangarApp(App[None]):
         # The main screen is the first on the stack: no blank default screen to style and replace
         # before the first frame.
         if self._runtime is not None:
-            note = "starting…"
+            note = "connecting…"  # "starting…" only once the runtime says it starts a server
         else:
             note = "ready" if self.service.launcher is not None else "not configured"
         return MainScreen(clock=self._clock, temporal_note=note)
@@ -96,6 +103,8 @@ class JangarApp(App[None]):
         await self._startup_done_event.wait()
         if self._stop_runtime.is_set():
             return  # the app quit before the runtime was started
+        if hasattr(runtime, "on_note"):
+            runtime.on_note = lambda note: self.post_message(self.RuntimeNoted(note))
         try:
             async with runtime:
                 gc_policy.freeze_long_lived()  # temporalio's modules, imported just now
@@ -124,6 +133,9 @@ class JangarApp(App[None]):
 
     def on_jangar_app_runtime_started(self) -> None:
         self._main_screen().start_temporal_watch()
+
+    def on_jangar_app_runtime_noted(self, message: RuntimeNoted) -> None:
+        self._main_screen().temporal_unavailable(message.note)
 
     def on_jangar_app_runtime_failed(self, message: RuntimeFailed) -> None:
         self._main_screen().temporal_unavailable(f"failed to start: {message.error}")

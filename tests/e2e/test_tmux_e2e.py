@@ -188,7 +188,7 @@ def test_a_terminal_that_hangs_up_leaves_nothing_running(
     tmux.start([str(JANGAR)])
     watch = ProcessWatch(tmux.pane_pid())
     try:
-        tmux.wait_for_text(f"127.0.0.1:{port} ● up", timeout_s=STARTUP_S, on_poll=watch.poll)
+        tmux.wait_for_text(f"embedded port {port} ● up", timeout_s=STARTUP_S, on_poll=watch.poll)
         watch.poll()
         assert any("start-dev" in cmd for cmd in watch.cmdlines.values()), watch.cmdlines
         if quit_first:
@@ -207,7 +207,7 @@ def test_a_terminal_that_hangs_up_leaves_nothing_running(
 
 def _drive(tmux: TmuxDriver, watch: ProcessWatch, port: int) -> None:
     poll = watch.poll
-    tmux.wait_for_text(f"Temporal embedded 127.0.0.1:{port} ● up", "Sessions (0)", timeout_s=STARTUP_S, on_poll=poll)
+    tmux.wait_for_text(f"Temporal embedded port {port} ● up", "Sessions (0)", timeout_s=STARTUP_S, on_poll=poll)
 
     # A new session: the message input takes the focus (its keys show in the footer).
     tmux.send_keys("C-n")

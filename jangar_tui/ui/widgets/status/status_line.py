@@ -2,7 +2,8 @@
 
 States read as words next to a glyph (● live, ◌ reconnecting, ✗ offline; ● up, ✗ down), so they
 survive NO_COLOR and 16-colour terminals. The backend shows as "embedded" or the Convex host,
-never a key.
+never a key. Temporal shows as "embedded port N" (the data dir's own server) or the configured
+address.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class StatusLine(Static):
         if state is None:
             line.append(self.temporal_note, style="dim")
         else:
-            where = f"embedded {state.address}" if state.embedded else state.address
+            # The embedded server is always on this host: its port is what tells two apart.
+            where = f"embedded port {state.address.rpartition(':')[2]}" if state.embedded else state.address
             line.append(where, style="bold")
             line.append(" ")
             if state.up:
