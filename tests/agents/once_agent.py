@@ -17,9 +17,13 @@ if os.path.exists(path):
     with open(path) as f:
         for line in f.read().split("\n"):
             kind, _, pid = line.partition(" ")
-            if kind == "start" and psutil.pid_exists(int(pid)):
+            if kind != "start":
+                continue
+            try:
                 if psutil.Process(int(pid)).status() != psutil.STATUS_ZOMBIE:
                     lines.append(f"overlap {pid}")
+            except psutil.NoSuchProcess:
+                pass
 lines.append(f"start {os.getpid()}")
 with open(path, "a") as f:
     f.write("".join(f"{line}\n" for line in lines))
