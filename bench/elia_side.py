@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from dataset import LONG_TITLE, sessions
+from dataset import sessions
 
 ELIA_VERSION = "1.10.0"
 BENCH_DIR = Path(__file__).resolve().parent
@@ -120,6 +120,5 @@ def argv() -> list[str]:
 # How to drive elia (elia_chat/screens/home_screen.py, widgets/chat_list.py): it starts with the
 # focus in the home prompt; "down" on an empty prompt moves the focus to the chat list, which
 # highlights its first row (the newest chat, our long one); "enter" opens it.
-FIRST_FRAME_MARKER = LONG_TITLE
 FOCUS_LIST_KEYS = "\x1b[B"  # down
 OPEN_KEYS = "\r"  # enter

@@ -90,12 +90,6 @@ class JangarService:
     async def send_message(self, session_id: str, content: str) -> ChatMessage:
         return await self.store.append_message(session_id, Role.USER, content)
 
-    async def delete_message(self, message_id: str) -> None:
-        await self.store.remove_message(message_id)
-
-    async def restore_message(self, message_id: str) -> ChatMessage:
-        return await self.store.restore_message(message_id)
-
     def watch_messages(self, session_id: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
         """The newest `limit` messages, oldest first. Scrolling up re-watches with a larger limit."""
         return self.store.watch_messages(session_id, limit)
@@ -169,9 +163,6 @@ class JangarService:
 
     async def work_order_history(self, work_order_id: str) -> list[HistoryEvent]:
         return await self._require_launcher().history(await self.get_work_order(work_order_id))
-
-    async def delete_work_order(self, work_order_id: str) -> None:
-        await self.store.remove_work_order(work_order_id)
 
     def watch_work_orders(self, session_id: str) -> AsyncIterator[list[WorkOrder]]:
         return self.store.watch_work_orders(session_id)
