@@ -30,6 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from stats import percentile
+
 from jangar_tui.store.sqlite.store import LocalStore
 
 RESULTS = ROOT / "bench" / "results"
@@ -107,11 +109,6 @@ def _bulk_insert(path: Path, total: int) -> dict[str, Any]:
 # --- measurements ----------------------------------------------------------------------------------
 
 
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 async def timed(samples: list[float], coro: Any) -> Any:
     started = time.perf_counter()
     result = await coro
@@ -147,11 +144,11 @@ async def measure_reads(path: Path, meta: dict[str, Any], repeats: int) -> dict[
         await store.close()
     return {
         "messages_newest_page_p50_ms": statistics.median(newest),
-        "messages_newest_page_p99_ms": pct(newest, 99),
+        "messages_newest_page_p99_ms": percentile(newest, 99),
         "messages_middle_page_p50_ms": statistics.median(middle),
-        "messages_middle_page_p99_ms": pct(middle, 99),
+        "messages_middle_page_p99_ms": percentile(middle, 99),
         "sessions_first_page_p50_ms": statistics.median(sessions),
-        "sessions_first_page_p99_ms": pct(sessions, 99),
+        "sessions_first_page_p99_ms": percentile(sessions, 99),
         "get_session_p50_ms": statistics.median(get),
     }
 
@@ -170,7 +167,7 @@ async def measure_appends(path: Path, count: int) -> dict[str, float]:
     _drop_session(path, session.id)
     return {
         "append_p50_ms": statistics.median(samples),
-        "append_p99_ms": pct(samples, 99),
+        "append_p99_ms": percentile(samples, 99),
         "append_max_ms": max(samples),
         "append_count": count,
     }
@@ -242,7 +239,7 @@ async def measure_cross_process(path: Path, count: int) -> dict[str, float]:
     _drop_session(path, session.id)
     return {
         "cross_process_p50_ms": statistics.median(latencies),
-        "cross_process_p95_ms": pct(latencies, 95),
+        "cross_process_p95_ms": percentile(latencies, 95),
         "cross_process_max_ms": max(latencies),
         "cross_process_count": len(latencies),
         "in_process_write_to_watcher_p50_ms": statistics.median(in_process),

@@ -30,6 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from stats import percentile
+
 from jangar_tui.config import load_settings
 from jangar_tui.models import WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer, free_port
@@ -43,11 +45,6 @@ TARGETS = {"launch_p95_ms": 150.0, "running_p95_ms": 500.0}
 S = WorkOrderStatus
 RUNNING_OR_LATER = {S.RUNNING, S.SUCCEEDED, S.FAILED, S.CANCELED}
 TERMINAL = {S.SUCCEEDED, S.FAILED, S.CANCELED}
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 class StatusWatch:
@@ -123,10 +120,10 @@ async def bench(launches: int, throughput_n: int) -> dict[str, Any]:
             server.stop()
     return {
         "launches": launches,
-        "launch_ms": {"p50": statistics.median(launch_ms), "p95": pct(launch_ms, 95), "max": max(launch_ms)},
+        "launch_ms": {"p50": statistics.median(launch_ms), "p95": percentile(launch_ms, 95), "max": max(launch_ms)},
         "launch_to_running_ms": {
             "p50": statistics.median(running_ms),
-            "p95": pct(running_ms, 95),
+            "p95": percentile(running_ms, 95),
             "max": max(running_ms),
         },
         "throughput": {"work_orders": throughput_n, "seconds": total_s, "per_second": rate},

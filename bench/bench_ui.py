@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import compileall
 import json
-import math
 import os
 import platform
 import shutil
@@ -48,6 +47,7 @@ import elia_side
 import jangar_side
 from dataset import LONG_SESSION_MESSAGES, MESSAGES, SESSIONS, last_marker, title
 from ptyapp import PtyApp
+from stats import percentile
 
 from jangar_tui.orchestration.devserver import DevServer, free_port
 
@@ -74,10 +74,7 @@ def median(values: list[float]) -> float | None:
 
 
 def p95(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+    return percentile(values, 95) if values else None
 
 
 def machine_speed_ms() -> float:
