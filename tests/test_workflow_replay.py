@@ -1,0 +1,106 @@
+"""`WorkOrderWorkflow` replayed against histories recorded from real runs (tests/replay/).
+
+Temporal replays a workflow's history whenever a worker picks it up again (a restart, a lost
+cache), so workflows in flight during an upgrade run the new code against the old history. A
+change to the workflow that schedules something else, or in another order, breaks them; replaying
+the recorded histories here fails the suite first. When such a change is intended, see
+tests/replay/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.workflow import NondeterminismError
+
+from jangar_tui.models import WorkOrderStatus
+from jangar_tui.orchestration.payloads import (
+    MARK_ACCEPTED,
+    PREPARE_WORKSPACE,
+    RECORD_OUTCOME,
+    RUN_AGENT,
+    WORKFLOW_NAME,
+    Outcome,
+    WorkOrderInput,
+)
+from jangar_tui.orchestration.workflow import WorkOrderWorkflow
+
+HISTORIES = Path(__file__).resolve().parent / "replay" / "histories"
+# Each recorded path: how the workflow closed and the activities it scheduled, in order.
+RECORDED = {
+    "success": ("COMPLETED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
+    "failure": ("COMPLETED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
+    "cancel": ("CANCELED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
+    "retry": ("COMPLETED", [MARK_ACCEPTED, PREPARE_WORKSPACE, RUN_AGENT, RECORD_OUTCOME]),
+    "timeout": ("COMPLETED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
+}
+
+
+def _history(name: str) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"replay-{name}", (HISTORIES / f"{name}.json").read_text())
+
+
+def _events(name: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = json.loads((HISTORIES / f"{name}.json").read_text())["events"]
+    return events
+
+
+def test_every_recorded_history_is_replayed() -> None:
+    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == sorted(RECORDED)
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_history_is_the_path_it_is_named_after(name: str) -> None:
+    closed, activities = RECORDED[name]
+    events = _events(name)
+    assert events[-1]["eventType"] == f"EVENT_TYPE_WORKFLOW_EXECUTION_{closed}"
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+    ]
+    assert scheduled == activities
+    attempts = [
+        e["activityTaskStartedEventAttributes"]["attempt"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_STARTED"
+    ]
+    assert (max(attempts) > 1) == (name == "retry")  # only the retry history has a second attempt
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+async def test_the_current_workflow_replays_the_recorded_history(name: str) -> None:
+    replayer = Replayer(workflows=[WorkOrderWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(_history(name))
+    assert result.replay_failure is None
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class _WorkflowThatSkipsAcceptance:
+    """A plausible-looking change (no `accepted` step) that would break workflows in flight."""
+
+    @workflow.run
+    async def run(self, inp: WorkOrderInput) -> Outcome:
+        outcome = Outcome(
+            workOrderId=inp.workOrderId, sessionId=inp.sessionId, status=WorkOrderStatus.FAILED, message="-"
+        )
+        await workflow.execute_activity(RECORD_OUTCOME, outcome, start_to_close_timeout=timedelta(seconds=30))
+        return outcome
+
+
+async def test_a_workflow_that_schedules_other_steps_fails_the_replay() -> None:
+    replayer = Replayer(
+        workflows=[_WorkflowThatSkipsAcceptance],
+        data_converter=pydantic_data_converter,
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(_history("success"))
