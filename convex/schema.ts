@@ -1,4 +1,4 @@
-// The three tables of DESIGN.md. Every list is served from one of these indexes.
+// The contract's tables (docs/architecture.md); every list is served from one of these indexes.
 import { defineSchema, defineTable } from "convex/server";
 import { chatMessageFields, chatSessionFields, workOrderFields } from "./lib/validators";
 
@@ -8,6 +8,6 @@ export default defineSchema({
   work_orders: defineTable(workOrderFields)
     .index("by_session_createdAt", ["sessionId", "createdAt"])
     .index("by_status_updatedAt", ["status", "updatedAt"])
-    // Not in DESIGN.md: refusing a duplicate workflowId without scanning the table needs it.
+    // Refusing a duplicate workflowId without scanning the table needs it.
     .index("by_workflowId", ["workflowId"]),
 });

@@ -1,4 +1,4 @@
-"""Settings from the environment, resolved once at start-up (DESIGN.md, "Backends").
+"""Settings from the environment, resolved once at start-up (README.md, "Configuration").
 
 `load_settings()` reads the variables, applies the precedence rules and defaults, and validates
 every value. A malformed value raises `ConfigError` whose message names the variable, so the

@@ -15,9 +15,8 @@ from jangar_tui.models import PROMPT_MAX_BYTES, ChatMessage, Role
 
 # A quarter of what a prompt may hold (PROMPT_MAX_BYTES): the newest ~2,500 words, which the
 # operator can read in the form and still add instructions to without hitting the limit. Launching
-# from a long chat also carries less text through the store, its watchers and Temporal (measured
-# with bench/compare.py, 6 interleaved rounds of 20 ctrl+l against the 64 KiB prefill: median
-# 124 -> 120 ms, p95 154 -> 148 ms; small, next to the machine's own minute-to-minute noise).
+# from a long chat also carries less text through the store, its watchers and Temporal (a small
+# gain: bench/README.md).
 PREFILL_MAX_BYTES = PROMPT_MAX_BYTES // 4
 SPEAKERS = {Role.USER: "User", Role.ASSISTANT: "Assistant"}
 LEFT_OUT = f"(The beginning of this conversation is left out: the newest {PREFILL_MAX_BYTES // 1024} KiB are here.)"

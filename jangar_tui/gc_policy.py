@@ -1,6 +1,6 @@
 """When CPython's cyclic garbage collector may run in `jangar`, so that it never stalls the UI.
 
-Measured on a 2-core machine (bench/bench_ui.py, 1,000 sessions):
+Why (traced with bench/bench_ui.py on 1,000 sessions; the figures are in bench/README.md):
 - Start-up builds ~130,000 long-lived objects the collector tracks (modules, classes, styles,
   the first frame) and hardly any garbage, yet the collector ran ~180 times, ~50 ms in all,
   before the session list was on screen. So `pause_for_startup()` runs first thing in the `jangar`

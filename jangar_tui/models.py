@@ -78,7 +78,7 @@ class WorkOrderStatus(str, enum.Enum):
 
 S = WorkOrderStatus
 
-# The one Python table of transitions (DESIGN.md): status -> statuses it may move to.
+# The one Python table of transitions (docs/architecture.md): status -> statuses it may move to.
 TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
     S.DRAFT: frozenset({S.SUBMITTED, S.CANCELED}),
     S.SUBMITTED: frozenset({S.ACCEPTED, S.FAILED, S.CANCELED}),

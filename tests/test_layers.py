@@ -1,4 +1,4 @@
-"""The headless core must not import Textual (DESIGN.md, Layers)."""
+"""The headless core must not import Textual (docs/architecture.md, Layers)."""
 
 from __future__ import annotations
 

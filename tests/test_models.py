@@ -25,7 +25,7 @@ from jangar_tui.models import (
 
 S = WorkOrderStatus
 
-# DESIGN.md, written out edge by edge (independently of models.TRANSITIONS).
+# docs/architecture.md's machine, edge by edge (independently of models.TRANSITIONS).
 ALLOWED = {
     (S.DRAFT, S.SUBMITTED),
     (S.SUBMITTED, S.ACCEPTED),
@@ -65,7 +65,7 @@ def test_terminal_and_active_partition_the_statuses() -> None:
 
 @given(st.lists(st.sampled_from(list(S)), max_size=40))
 def test_random_status_updates_never_reach_a_forbidden_state(targets: list[S]) -> None:
-    """Apply whatever can_transition allows: the walk stays on DESIGN.md's edges."""
+    """Apply whatever can_transition allows: the walk stays on the documented edges."""
     current = S.DRAFT
     history = [current]
     for target in targets:

@@ -1,4 +1,4 @@
-// The one TypeScript table of work-order transitions (DESIGN.md). Its Python twin is
+// The one TypeScript table of work-order transitions (docs/architecture.md). Its Python twin is
 // TRANSITIONS in jangar_tui/models.py; tests/test_parity.py checks they are equal.
 import { fail } from "./errors";
 

@@ -26,7 +26,7 @@ async function workOrderIn(t: Backend, sessionId: Id<"chat_sessions">, status: W
 }
 
 describe("the transition table", () => {
-  test("matches DESIGN.md", () => {
+  test("matches docs/architecture.md", () => {
     expect(TERMINAL_STATUSES).toEqual(["succeeded", "failed", "canceled"]);
     expect(ACTIVE_STATUSES).toEqual(["draft", "submitted", "accepted", "running"]);
     for (const s of ACTIVE_STATUSES) expect(TRANSITIONS[s]).toContain("canceled");

@@ -1,4 +1,4 @@
-"""The Store protocol: every contract operation of DESIGN.md as an async method, plus watchers.
+"""The Store protocol: the contract's operations (docs/architecture.md) as async methods, plus watchers.
 
 Method names map one-to-one onto the Convex functions (see `CONTRACT_FUNCTIONS`), argument names
 follow the contract columns. Every backend raises `JangarError` with a contract code; a refused
@@ -31,7 +31,7 @@ DEFAULT_PAGE_SIZE = 50
 
 @runtime_checkable
 class Store(Protocol):
-    """What every backend offers. See DESIGN.md for the rules behind each call."""
+    """What every backend offers. See tests/contract/README.md for the rules behind each call."""
 
     # -- lifecycle ------------------------------------------------------------------------
     async def close(self) -> None: ...

@@ -1,4 +1,4 @@
-"""The Textual terminal UI: the only package that imports textual (DESIGN.md, Layers).
+"""The Textual terminal UI: the only package that imports textual (docs/architecture.md, Layers).
 
 Import `jangar_tui.ui.app.JangarApp` lazily: `jangar worker` and `jangar deploy` never load it.
 """

@@ -1,4 +1,4 @@
-"""The embedded backend: SQLite in WAL mode in the data dir (DESIGN.md, "Backends")."""
+"""The embedded backend: SQLite in WAL mode in the data dir (docs/architecture.md, "Backends")."""
 
 from jangar_tui.store.sqlite.store import LocalStore
 

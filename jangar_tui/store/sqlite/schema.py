@@ -4,9 +4,10 @@
 missing ones, each in its own transaction together with the version bump, so a crash leaves the
 file at a whole version. A release only ever appends to `MIGRATIONS`: never edit a shipped entry.
 
-Columns are DESIGN.md's. `_seq` is the only addition: an explicit INTEGER PRIMARY KEY (a stable
-rowid, like Convex's `_creationTime`) that breaks ties between equal timestamps in sort order
-and in page cursors. Every index ends in it implicitly, so each list is one index range scan.
+Columns are the contract's (docs/architecture.md). `_seq` is the only addition: an explicit
+INTEGER PRIMARY KEY (a stable rowid, like Convex's `_creationTime`) that breaks ties between equal
+timestamps in sort order and in page cursors. Every index ends in it implicitly, so each list is
+one index range scan.
 """
 
 from __future__ import annotations

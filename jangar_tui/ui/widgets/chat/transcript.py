@@ -163,7 +163,7 @@ class Transcript(ScrollView, can_focus=True):
         if None in self._live and not self._render_pending:
             self._render_pending = True
             # After the next frame: the page just laid out reaches the screen before older
-            # messages are rendered (two 15 ms slices used to delay a session's opening).
+            # messages are rendered, so opening a long session is not delayed by its history.
             self.call_after_refresh(self._render_older)
 
     def _render_older(self) -> None:
