@@ -1,6 +1,6 @@
 // The contract's tables (docs/architecture.md); every list is served from one of these indexes.
 import { defineSchema, defineTable } from "convex/server";
-import { chatMessageFields, chatSessionFields, workOrderFields } from "./lib/validators";
+import { chatMessageFields, chatSessionFields, workOrderEventFields, workOrderFields } from "./lib/validators";
 
 export default defineSchema({
   chat_sessions: defineTable(chatSessionFields).index("by_user_lastMessageAt", ["userId", "lastMessageAt"]),
@@ -10,4 +10,6 @@ export default defineSchema({
     .index("by_status_updatedAt", ["status", "updatedAt"])
     // Refusing a duplicate workflowId without scanning the table needs it.
     .index("by_workflowId", ["workflowId"]),
+  // The work-order event log: pages by sequence number.
+  work_order_events: defineTable(workOrderEventFields).index("by_workOrder_seq", ["workOrderId", "seq"]),
 });

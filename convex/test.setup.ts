@@ -45,6 +45,7 @@ export async function dump(t: Backend): Promise<Record<string, unknown[]>> {
     chat_sessions: await ctx.db.query("chat_sessions").collect(),
     chat_messages: await ctx.db.query("chat_messages").collect(),
     work_orders: await ctx.db.query("work_orders").collect(),
+    work_order_events: await ctx.db.query("work_order_events").collect(),
   }));
 }
 

@@ -2,8 +2,8 @@
 // chosen here. Status changes follow the one transition table in lib/statusMachine.ts.
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import type { Doc, Id } from "./_generated/dataModel";
-import { mutation, query, type QueryCtx } from "./_generated/server";
+import type { Doc } from "./_generated/dataModel";
+import { mutation, query } from "./_generated/server";
 import { callerSubject, requireUser } from "./lib/auth";
 import {
   checkPageSize,
@@ -18,31 +18,9 @@ import {
 import { fail } from "./lib/errors";
 import { emptyPage, pageValidator, toPage } from "./lib/pagination";
 import { loadLiveSession } from "./lib/sessions";
+import { loadLiveWorkOrder, loadWorkOrder, requireOwner } from "./lib/workOrders";
 import { LAUNCHED_STATUSES, checkTransition } from "./lib/statusMachine";
 import { initialStatusValidator, statusValidator, workOrderDoc } from "./lib/validators";
-
-// Refuses unless the caller owns the work order's session (no-op in trusted mode).
-async function requireOwner(ctx: QueryCtx, workOrder: Doc<"work_orders">): Promise<void> {
-  if ((await callerSubject(ctx)) === null) return;
-  const session = await ctx.db.get(workOrder.sessionId);
-  await requireUser(ctx, session?.userId ?? "", "this work order");
-}
-
-// The work order, deleted or not; NOT_FOUND when it never existed.
-async function loadWorkOrder(ctx: QueryCtx, workOrderId: Id<"work_orders">): Promise<Doc<"work_orders">> {
-  const workOrder = await ctx.db.get(workOrderId);
-  if (workOrder === null) fail("NOT_FOUND", "This work order does not exist.");
-  await requireOwner(ctx, workOrder);
-  return workOrder;
-}
-
-async function loadLiveWorkOrder(ctx: QueryCtx, workOrderId: Id<"work_orders">): Promise<Doc<"work_orders">> {
-  const workOrder = await loadWorkOrder(ctx, workOrderId);
-  if (workOrder.deletedAt !== undefined) {
-    fail("NOT_FOUND", `Work order ${workOrder.workflowId} was deleted; restore it first.`);
-  }
-  return workOrder;
-}
 
 export const create = mutation({
   args: {

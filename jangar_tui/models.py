@@ -20,6 +20,9 @@ CONTENT_MAX_BYTES = 256 * 1024
 METADATA_MAX_BYTES = 64 * 1024
 PROMPT_MAX_BYTES = 64 * 1024
 PAGE_SIZE_MAX = 200
+EVENT_TEXT_MAX_BYTES = 16 * 1024
+EVENT_METADATA_MAX_BYTES = 4 * 1024
+EVENTS_PER_APPEND_MAX = 100
 WORKFLOW_ID_PREFIX = "jangar-wo-"
 
 
@@ -106,6 +109,21 @@ def check_transition(current: WorkOrderStatus, target: WorkOrderStatus) -> None:
         )
 
 
+class EventKind(str, enum.Enum):
+    """What a work-order event records (its TypeScript twin is EVENT_KINDS in convex/lib/validators.ts)."""
+
+    COMMAND = "command"
+    FILE_CHANGE = "file_change"
+    AGENT_MESSAGE = "agent_message"
+    REASONING = "reasoning"
+    ERROR = "error"
+    USAGE = "usage"
+    OUTPUT = "output"
+    SETUP = "setup"
+    GIT = "git"
+    PR = "pr"
+
+
 class ConnectionState(str, enum.Enum):
     """How a store's live connection is doing, as shown in the status line."""
 
@@ -167,6 +185,45 @@ class WorkOrder(_Record):
     targetRepo: str | None = None
     targetBranch: str | None = None
     prUrl: str | None = None
+
+
+class WorkOrderEvent(_Record):
+    """One entry of a work order's event log; `seq` is 1, 2, 3, ... per work order."""
+
+    workOrderId: str
+    seq: int
+    kind: EventKind
+    text: str
+    metadata: Any = None
+
+    @field_validator("seq", mode="before")
+    @classmethod
+    def _whole(cls, value: Any) -> Any:
+        return int(value) if isinstance(value, float) else value
+
+
+class NewEvent(BaseModel):
+    """An event as a client appends it; the backend numbers and dates it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    kind: EventKind
+    text: str
+    metadata: Any = None
+
+
+class EventsAppended(BaseModel):
+    """The sequence numbers an append gave its batch (both ends included)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    firstSeq: int
+    lastSeq: int
+
+    @field_validator("firstSeq", "lastSeq", mode="before")
+    @classmethod
+    def _whole(cls, value: Any) -> Any:
+        return int(value) if isinstance(value, float) else value
 
 
 T = TypeVar("T")

@@ -49,6 +49,7 @@ class _Run:
         # What a snapshot looks at: every user and session the scenario has touched.
         self.users: set[str] = set()
         self.sessions: set[str] = set()
+        self.work_orders: set[str] = set()
 
     def fail(self, index: int, step: dict[str, Any], iteration: int | None, message: str) -> ScenarioFailure:
         where = f"step {index} ({step.get('call')})"
@@ -137,6 +138,8 @@ class _Run:
             self.users.add(args["userId"])
         if call == "chatSessions:create" and isinstance(result, dict):
             self.sessions.add(result["_id"])
+        if call == "workOrders:create" and isinstance(result, dict):
+            self.work_orders.add(result["_id"])
 
     async def snapshot(self) -> dict[str, Any]:
         """Everything the touched users and sessions can see, through the contract's own reads."""
@@ -148,6 +151,10 @@ class _Run:
             view[f"messages:{session}"] = to_json(await self.store.list_messages(session, PAGE_SIZE_MAX, None))
             view[f"workOrders:{session}"] = to_json(
                 await self.store.list_work_orders_by_session(session, PAGE_SIZE_MAX, None)
+            )
+        for work_order in sorted(self.work_orders):
+            view[f"events:{work_order}"] = to_json(
+                await self.store.list_work_order_events(work_order, PAGE_SIZE_MAX, None)
             )
         if self.sessions:
             for status in WorkOrderStatus:

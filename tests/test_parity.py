@@ -13,7 +13,16 @@ from pathlib import Path
 from jangar_tui import models
 
 LIB = Path(__file__).resolve().parent.parent / "convex" / "lib"
-LIMIT_NAMES = ("TITLE_MAX_CHARS", "CONTENT_MAX_BYTES", "METADATA_MAX_BYTES", "PROMPT_MAX_BYTES", "PAGE_SIZE_MAX")
+LIMIT_NAMES = (
+    "TITLE_MAX_CHARS",
+    "CONTENT_MAX_BYTES",
+    "METADATA_MAX_BYTES",
+    "PROMPT_MAX_BYTES",
+    "PAGE_SIZE_MAX",
+    "EVENT_TEXT_MAX_BYTES",
+    "EVENT_METADATA_MAX_BYTES",
+    "EVENTS_PER_APPEND_MAX",
+)
 
 
 def _ts_transitions(lib: Path = LIB) -> dict[str, set[str]]:
@@ -50,6 +59,13 @@ def test_status_lists_are_equal() -> None:
     listed = re.search(r"export const STATUSES = \[(.*?)\]", source, re.DOTALL)
     assert listed
     assert re.findall(r'"(\w+)"', listed.group(1)) == [s.value for s in models.WorkOrderStatus]
+
+
+def test_event_kinds_are_equal() -> None:
+    source = (LIB / "validators.ts").read_text()
+    listed = re.search(r"export const EVENT_KINDS = \[(.*?)\]", source, re.DOTALL)
+    assert listed
+    assert re.findall(r'"(\w+)"', listed.group(1)) == [k.value for k in models.EventKind]
 
 
 def test_limits_are_equal() -> None:

@@ -23,6 +23,8 @@ import type * as lib_pagination from "../lib/pagination.js";
 import type * as lib_sessions from "../lib/sessions.js";
 import type * as lib_statusMachine from "../lib/statusMachine.js";
 import type * as lib_validators from "../lib/validators.js";
+import type * as lib_workOrders from "../lib/workOrders.js";
+import type * as workOrderEvents from "../workOrderEvents.js";
 import type * as workOrders from "../workOrders.js";
 
 /**
@@ -44,6 +46,8 @@ declare const fullApi: ApiFromModules<{
   "lib/sessions": typeof lib_sessions;
   "lib/statusMachine": typeof lib_statusMachine;
   "lib/validators": typeof lib_validators;
+  "lib/workOrders": typeof lib_workOrders;
+  workOrderEvents: typeof workOrderEvents;
   workOrders: typeof workOrders;
 }>;
 export declare const api: FilterApi<

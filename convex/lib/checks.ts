@@ -4,6 +4,9 @@ import { convexToJson, type Value } from "convex/values";
 import { fail } from "./errors";
 import {
   CONTENT_MAX_BYTES,
+  EVENT_METADATA_MAX_BYTES,
+  EVENT_TEXT_MAX_BYTES,
+  EVENTS_PER_APPEND_MAX,
   METADATA_MAX_BYTES,
   PAGE_SIZE_MAX,
   PROMPT_MAX_BYTES,
@@ -56,12 +59,34 @@ export function checkContent(content: string): void {
   }
 }
 
-export function checkMetadata(metadata: Value | undefined): void {
+export function checkMetadata(metadata: Value | undefined, limit = METADATA_MAX_BYTES, field = "metadata"): void {
   if (metadata === undefined) return;
   const bytes = utf8Bytes(JSON.stringify(convexToJson(metadata)));
-  if (bytes > METADATA_MAX_BYTES) {
-    fail("INVALID_ARGUMENT", `The metadata is ${bytes} bytes as JSON; the limit is ${METADATA_MAX_BYTES} bytes.`);
+  if (bytes > limit) {
+    fail("INVALID_ARGUMENT", `The ${field} is ${bytes} bytes as JSON; the limit is ${limit} bytes.`);
   }
+}
+
+// A batch of work-order events: 1 to EVENTS_PER_APPEND_MAX, each with bounded text and metadata.
+export function checkEvents(events: { text: string; metadata?: Value }[]): void {
+  if (events.length === 0 || events.length > EVENTS_PER_APPEND_MAX) {
+    fail("INVALID_ARGUMENT", `events must hold 1 to ${EVENTS_PER_APPEND_MAX} events; got ${events.length}.`);
+  }
+  events.forEach((event, index) => {
+    const bytes = utf8Bytes(event.text);
+    if (bytes > EVENT_TEXT_MAX_BYTES) {
+      fail(
+        "INVALID_ARGUMENT",
+        `events[${index}].text is ${bytes} bytes; the limit is ${EVENT_TEXT_MAX_BYTES} bytes (UTF-8): shorten it.`,
+      );
+    }
+    checkMetadata(event.metadata, EVENT_METADATA_MAX_BYTES, `events[${index}].metadata`);
+  });
+}
+
+export function checkSeq(seq: number | undefined, field: string): void {
+  if (seq === undefined) return;
+  if (!Number.isInteger(seq) || seq < 0) fail("INVALID_ARGUMENT", `${field} must be a whole number, 0 or more.`);
 }
 
 export function checkPrompt(prompt: string | undefined): void {

@@ -7,3 +7,7 @@ export const CONTENT_MAX_BYTES = 256 * 1024;
 export const METADATA_MAX_BYTES = 64 * 1024;
 export const PROMPT_MAX_BYTES = 64 * 1024;
 export const PAGE_SIZE_MAX = 200;
+// The work-order event log: one event's text and metadata, and the events of one append.
+export const EVENT_TEXT_MAX_BYTES = 16 * 1024;
+export const EVENT_METADATA_MAX_BYTES = 4 * 1024;
+export const EVENTS_PER_APPEND_MAX = 100;

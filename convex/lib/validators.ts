@@ -10,6 +10,22 @@ export const statusValidator = v.union(...STATUSES.map((s) => v.literal(s)));
 // The statuses a work order may be created in.
 export const initialStatusValidator = v.union(v.literal("draft"), v.literal("submitted"));
 
+// What a work-order event records (DESIGN.md, the event log). The Python twin is EventKind.
+export const EVENT_KINDS = [
+  "command",
+  "file_change",
+  "agent_message",
+  "reasoning",
+  "error",
+  "usage",
+  "output",
+  "setup",
+  "git",
+  "pr",
+] as const;
+
+export const eventKindValidator = v.union(...EVENT_KINDS.map((k) => v.literal(k)));
+
 export const chatSessionFields = {
   userId: v.string(),
   title: v.string(),
@@ -61,4 +77,29 @@ export const workOrderDoc = v.object({
   _id: v.id("work_orders"),
   _creationTime: v.number(),
   ...workOrderFields,
+});
+
+export const workOrderEventFields = {
+  workOrderId: v.id("work_orders"),
+  // 1, 2, 3, ... per work order, assigned by the backend in append order.
+  seq: v.number(),
+  kind: eventKindValidator,
+  text: v.string(),
+  metadata: v.optional(v.any()),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+  deletedAt: v.optional(v.number()),
+};
+
+export const workOrderEventDoc = v.object({
+  _id: v.id("work_order_events"),
+  _creationTime: v.number(),
+  ...workOrderEventFields,
+});
+
+// One event as a client appends it: the backend adds the rest.
+export const newEventValidator = v.object({
+  kind: eventKindValidator,
+  text: v.string(),
+  metadata: v.optional(v.any()),
 });

@@ -4,6 +4,7 @@ import { makeFunctionReference } from "convex/server";
 import { describe, expect, test } from "vitest";
 import * as chatMessages from "../chatMessages";
 import * as chatSessions from "../chatSessions";
+import * as workOrderEvents from "../workOrderEvents";
 import * as workOrders from "../workOrders";
 import { contractCode, dump, newBackend, type Backend } from "../test.setup";
 
@@ -19,7 +20,7 @@ type Scenario = { name: string; description: string; steps: Step[] };
 
 const scenarios = import.meta.glob<Scenario>("../../tests/contract/*.json", { eager: true, import: "default" });
 
-const exported: Record<string, Record<string, unknown>> = { chatSessions, chatMessages, workOrders };
+const exported: Record<string, Record<string, unknown>> = { chatSessions, chatMessages, workOrders, workOrderEvents };
 
 // Whether a contract function is a query or a mutation, from the registered function itself.
 function kindOf(name: string): "query" | "mutation" {
@@ -176,7 +177,7 @@ describe("contract scenarios", () => {
         .filter(([, fn]) => (fn as { isPublic?: boolean }).isPublic)
         .map(([name]) => `${module}:${name}`),
     );
-    expect(defined).toHaveLength(19);
+    expect(defined).toHaveLength(21);
     expect([...called].sort()).toEqual(defined.sort());
   });
 

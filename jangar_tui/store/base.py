@@ -20,9 +20,12 @@ from jangar_tui.models import (
     ChatMessage,
     ChatSession,
     ConnectionState,
+    EventsAppended,
+    NewEvent,
     Page,
     Role,
     WorkOrder,
+    WorkOrderEvent,
     WorkOrderStatus,
 )
 
@@ -104,6 +107,23 @@ class Store(Protocol):
 
     async def restore_work_order(self, workOrderId: str) -> WorkOrder: ...
 
+    # -- workOrderEvents (the event log of a work order's run) -------------------------------
+    async def append_work_order_events(
+        self, workOrderId: str, events: list[NewEvent] | list[dict[str, Any]]
+    ) -> EventsAppended:
+        """Append a batch (1..EVENTS_PER_APPEND_MAX) numbered after the work order's last event."""
+        ...
+
+    async def list_work_order_events(
+        self,
+        workOrderId: str,
+        numItems: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        afterSeq: int | None = None,
+    ) -> Page[WorkOrderEvent]:
+        """A page of events by seq, newest first; only those after `afterSeq` when given."""
+        ...
+
     # -- live -----------------------------------------------------------------------------
     def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:
         """Newest-first sessions of a user (at most `limit`)."""
@@ -115,6 +135,10 @@ class Store(Protocol):
 
     def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:
         """A session's work orders, newest first."""
+        ...
+
+    def watch_work_order_events(self, workOrderId: str, limit: int = 200) -> AsyncIterator[list[WorkOrderEvent]]:
+        """The newest `limit` events of a work order, oldest first (ready to render)."""
         ...
 
     def watch_connection(self) -> AsyncIterator[ConnectionState]:
@@ -148,4 +172,6 @@ CONTRACT_FUNCTIONS: dict[str, str] = {
     "workOrders:get": "get_work_order",
     "workOrders:remove": "remove_work_order",
     "workOrders:restore": "restore_work_order",
+    "workOrderEvents:append": "append_work_order_events",
+    "workOrderEvents:list": "list_work_order_events",
 }

@@ -14,12 +14,17 @@ from urllib.parse import urlsplit
 
 from jangar_tui.models import (
     CONTENT_MAX_BYTES,
+    EVENT_METADATA_MAX_BYTES,
+    EVENT_TEXT_MAX_BYTES,
+    EVENTS_PER_APPEND_MAX,
     METADATA_MAX_BYTES,
     PAGE_SIZE_MAX,
     PROMPT_MAX_BYTES,
     TITLE_MAX_CHARS,
     ErrorCode,
+    EventKind,
     JangarError,
+    NewEvent,
     Role,
     WorkOrderStatus,
 )
@@ -81,19 +86,61 @@ def prompt(value: object) -> str:
     return value
 
 
-def metadata_json(value: Any) -> str | None:
-    """The metadata as compact JSON text (None stays None), at most METADATA_MAX_BYTES."""
+def metadata_json(value: Any, limit: int = METADATA_MAX_BYTES, name: str = "metadata") -> str | None:
+    """The metadata as compact JSON text (None stays None), at most `limit` bytes."""
     if value is None:
         return None
     try:
         text = json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError):
         raise invalid(
-            "metadata must be plain JSON (objects, arrays, strings, finite numbers, booleans, null)."
+            f"{name} must be plain JSON (objects, arrays, strings, finite numbers, booleans, null)."
         ) from None
-    if _utf8_size("metadata", text) > METADATA_MAX_BYTES:
-        raise invalid(f"metadata is larger than {METADATA_MAX_BYTES // 1024} KiB.")
+    if _utf8_size(name, text) > limit:
+        raise invalid(f"{name} is larger than {limit // 1024} KiB.")
     return text
+
+
+_EVENT_KEYS = frozenset({"kind", "text", "metadata"})
+
+
+def event_shapes(value: Any) -> list[NewEvent]:
+    """The types of an event batch (what Convex's validators check before anything else)."""
+    if not isinstance(value, list):
+        raise invalid("events must be a list of {kind, text, metadata?}.")
+    batch: list[NewEvent] = []
+    for index, item in enumerate(value):
+        raw = item.model_dump() if isinstance(item, NewEvent) else item
+        if not isinstance(raw, dict) or not raw.keys() <= _EVENT_KEYS:
+            raise invalid(f"events[{index}] must be an object with kind, text and an optional metadata.")
+        try:
+            kind = EventKind(string(f"events[{index}].kind", raw.get("kind")))
+        except ValueError:
+            raise invalid(f"events[{index}].kind must be one of {', '.join(k.value for k in EventKind)}.") from None
+        text = string(f"events[{index}].text", raw.get("text"))
+        batch.append(NewEvent.model_construct(kind=kind, text=text, metadata=raw.get("metadata")))
+    return batch
+
+
+def event_batch(batch: list[NewEvent]) -> list[tuple[EventKind, str, str | None]]:
+    """The sizes of a typed batch: 1..EVENTS_PER_APPEND_MAX events, bounded text and metadata."""
+    if not 1 <= len(batch) <= EVENTS_PER_APPEND_MAX:
+        raise invalid(f"events must hold 1 to {EVENTS_PER_APPEND_MAX} events; got {len(batch)}.")
+    clean = []
+    for index, event in enumerate(batch):
+        if _utf8_size(f"events[{index}].text", event.text) > EVENT_TEXT_MAX_BYTES:
+            raise invalid(f"events[{index}].text is larger than {EVENT_TEXT_MAX_BYTES // 1024} KiB: shorten it.")
+        metadata = metadata_json(event.metadata, EVENT_METADATA_MAX_BYTES, f"events[{index}].metadata")
+        clean.append((event.kind, event.text, metadata))
+    return clean
+
+
+def seq(value: Any, name: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise invalid(f"{name} must be a whole number, 0 or more.")
+    return value
 
 
 def role(value: Any) -> Role:

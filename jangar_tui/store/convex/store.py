@@ -30,10 +30,13 @@ from jangar_tui.models import (
     ChatSession,
     ConnectionState,
     ErrorCode,
+    EventsAppended,
     JangarError,
+    NewEvent,
     Page,
     Role,
     WorkOrder,
+    WorkOrderEvent,
     WorkOrderStatus,
 )
 from jangar_tui.store import validation as v
@@ -256,6 +259,25 @@ class ConvexStore:
     async def restore_work_order(self, workOrderId: str) -> WorkOrder:
         return await self._mutation("workOrders:restore", _work_order, workOrderId=workOrderId)
 
+    # -- workOrderEvents -------------------------------------------------------------------------
+    async def append_work_order_events(
+        self, workOrderId: str, events: list[NewEvent] | list[dict[str, Any]]
+    ) -> EventsAppended:
+        # Anything but a list goes as given: Convex's validator refuses it.
+        batch = [_new_event(event) for event in events] if isinstance(events, list) else events
+        args = {"workOrderId": workOrderId, "events": batch}
+        return EventsAppended.model_validate(await self._run("mutation", "workOrderEvents:append", args))
+
+    async def list_work_order_events(
+        self,
+        workOrderId: str,
+        numItems: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        afterSeq: int | None = None,
+    ) -> Page[WorkOrderEvent]:
+        args = _present(workOrderId=workOrderId, paginationOpts=_pagination(numItems, cursor), afterSeq=afterSeq)
+        return _page(WorkOrderEvent)(await self._run("query", "workOrderEvents:list", args))
+
     # -- live ------------------------------------------------------------------------------------
     # The limit is checked here, at the call, exactly as the embedded store checks it.
     def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:
@@ -274,6 +296,13 @@ class ConvexStore:
     def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:
         return self._watch("workOrders:listBySession", {"sessionId": sessionId}, v.watch_limit(limit), _rows(WorkOrder))
 
+    def watch_work_order_events(self, workOrderId: str, limit: int = 200) -> AsyncIterator[list[WorkOrderEvent]]:
+        decode = _rows(WorkOrderEvent)
+        # The query pages newest first; the log reads oldest first.
+        return self._watch(
+            "workOrderEvents:list", {"workOrderId": workOrderId}, v.watch_limit(limit), lambda rows: decode(rows)[::-1]
+        )
+
     def watch_connection(self) -> AsyncIterator[ConnectionState]:
         return self._transport.watch_connection()
 
@@ -291,6 +320,15 @@ def _message(value: Any) -> ChatMessage:
 
 def _work_order(value: Any) -> WorkOrder:
     return WorkOrder.model_validate(value)
+
+
+def _new_event(event: Any) -> Any:
+    """An event in Convex's argument shape: a model as a dict, an unset metadata left out."""
+    if isinstance(event, NewEvent):
+        event = {"kind": event.kind.value, "text": event.text, "metadata": event.metadata}
+    if isinstance(event, dict) and event.get("metadata", 0) is None:
+        event = {key: value for key, value in event.items() if key != "metadata"}
+    return event
 
 
 def _optional(decode: Callable[[Any], R]) -> Callable[[Any], R | None]:

@@ -32,10 +32,13 @@ from jangar_tui.models import (
     ChatMessage,
     ChatSession,
     ErrorCode,
+    EventKind,
+    EventsAppended,
     JangarError,
     Page,
     Role,
     WorkOrder,
+    WorkOrderEvent,
     WorkOrderStatus,
     check_transition,
 )
@@ -45,16 +48,26 @@ from jangar_tui.store.sqlite.schema import ensure_supported, migrate
 BUSY_TIMEOUT_S = 10.0
 
 # Ids encode their table, so an id of another table is refused before any lookup.
-_PREFIX = {"chat_sessions": "ses", "chat_messages": "msg", "work_orders": "wo"}
+_PREFIX = {"chat_sessions": "ses", "chat_messages": "msg", "work_orders": "wo", "work_order_events": "woe"}
 _ID = {table: re.compile(rf"{prefix}_[0-9a-f]{{32}}") for table, prefix in _PREFIX.items()}
-_ARG = {"chat_sessions": "sessionId", "chat_messages": "messageId", "work_orders": "workOrderId"}
-_NOUN = {"chat_sessions": "chat session", "chat_messages": "message", "work_orders": "work order"}
+_ARG = {
+    "chat_sessions": "sessionId",
+    "chat_messages": "messageId",
+    "work_orders": "workOrderId",
+    "work_order_events": "eventId",
+}
+_NOUN = {
+    "chat_sessions": "chat session",
+    "chat_messages": "message",
+    "work_orders": "work order",
+    "work_order_events": "work-order event",
+}
 
 # A work order in one of these is live on Temporal: it cannot be removed.
 _RUNNING = frozenset({WorkOrderStatus.SUBMITTED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.RUNNING})
 _ACTIVE_SQL = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATUSES, key=lambda s: s.value))
 
-M = TypeVar("M", ChatSession, ChatMessage, WorkOrder)
+M = TypeVar("M", ChatSession, ChatMessage, WorkOrder, WorkOrderEvent)
 
 
 def now_ms() -> int:
@@ -103,6 +116,13 @@ def _work_order(row: sqlite3.Row) -> WorkOrder:
     return WorkOrder.model_construct(**data)
 
 
+def _event(row: sqlite3.Row) -> WorkOrderEvent:
+    data = dict(row)
+    data["kind"] = EventKind(data["kind"])
+    data["metadata"] = None if data["metadata"] is None else json.loads(data["metadata"])
+    return WorkOrderEvent.model_construct(**data)
+
+
 _COLUMNS = {
     "chat_sessions": "_seq, _id, userId, title, lastMessageAt, createdAt, updatedAt, deletedAt",
     "chat_messages": "_seq, _id, sessionId, role, content, metadata, createdAt, updatedAt, deletedAt",
@@ -110,6 +130,7 @@ _COLUMNS = {
         "_seq, _id, sessionId, workflowId, githubIssueUrl, prompt, title, status, requestedBy, "
         "targetRepo, targetBranch, prUrl, createdAt, updatedAt, deletedAt"
     ),
+    "work_order_events": "_seq, _id, workOrderId, seq, kind, text, metadata, createdAt, updatedAt, deletedAt",
 }
 
 
@@ -118,6 +139,7 @@ _PAGE: dict[str, Callable[[], type[Page[Any]]]] = {
     "chat_sessions": lambda: Page[ChatSession],
     "chat_messages": lambda: Page[ChatMessage],
     "work_orders": lambda: Page[WorkOrder],
+    "work_order_events": lambda: Page[WorkOrderEvent],
 }
 
 
@@ -505,6 +527,44 @@ class SqliteDb:
     def restore_work_order(self, workOrderId: Any) -> WorkOrder:
         return _work_order(self._restore("work_orders", workOrderId))
 
+    # -- workOrderEvents --------------------------------------------------------------------------
+
+    def append_work_order_events(self, workOrderId: Any, events: Any) -> EventsAppended:
+        row_id = check_id("work_orders", workOrderId)
+        typed = v.event_shapes(events)
+        with self._tx() as conn:
+            self._live(conn, "work_orders", row_id)
+            batch = v.event_batch(typed)
+            # The newest event, deleted or not: sequence numbers are never reused.
+            last = conn.execute(
+                "SELECT seq, createdAt FROM work_order_events WHERE workOrderId = ? ORDER BY seq DESC LIMIT 1",
+                (row_id,),
+            ).fetchone()
+            first_seq = 1 if last is None else last["seq"] + 1
+            # Never earlier than the last event, so createdAt follows seq even if the clock steps back.
+            now = max(now_ms(), 0 if last is None else last["createdAt"])
+            conn.executemany(
+                "INSERT INTO work_order_events (_id, workOrderId, seq, kind, text, metadata, createdAt, updatedAt) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (new_id("work_order_events"), row_id, first_seq + i, kind.value, text, metadata, now, now)
+                    for i, (kind, text, metadata) in enumerate(batch)
+                ],
+            )
+        return EventsAppended(firstSeq=first_seq, lastSeq=first_seq + len(batch) - 1)
+
+    def list_work_order_events(
+        self, workOrderId: Any, numItems: Any, cursor: Any, afterSeq: Any = None
+    ) -> Page[WorkOrderEvent]:
+        row_id = check_id("work_orders", workOrderId)
+        v.page_size(numItems)
+        after = 0 if afterSeq is None else v.seq(afterSeq, "afterSeq")
+        if self.get_work_order(row_id) is None:
+            return _empty_page("work_order_events")
+        return self._page(
+            "work_order_events", "workOrderId = ? AND seq > ?", (row_id, after), "seq", _event, numItems, cursor
+        )
+
     # -- watcher snapshots (the newest `limit` rows; no cursor) ------------------------------------
 
     def recent_sessions(self, userId: Any, limit: int) -> list[ChatSession]:
@@ -537,6 +597,18 @@ class SqliteDb:
             (session_id, limit),
         ).fetchall()
         return [_work_order(r) for r in rows]
+
+    def recent_work_order_events(self, workOrderId: Any, limit: int) -> list[WorkOrderEvent]:
+        """The newest `limit` events, oldest first (ready to render)."""
+        row_id = check_id("work_orders", workOrderId)
+        if self.get_work_order(row_id) is None:
+            return []
+        rows = self._r.execute(
+            f"SELECT {_COLUMNS['work_order_events']} FROM work_order_events WHERE workOrderId = ? "
+            "AND deletedAt IS NULL ORDER BY seq DESC LIMIT ?",
+            (row_id, limit),
+        ).fetchall()
+        return [_event(r) for r in reversed(rows)]
 
 
 def _later(row: sqlite3.Row) -> int:

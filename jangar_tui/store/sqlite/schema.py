@@ -71,7 +71,27 @@ _V1 = [
 # v2: the workflowId CONFLICT check becomes an index lookup (and a guarantee, across processes).
 _V2 = ["CREATE UNIQUE INDEX work_orders_by_workflow_id ON work_orders(workflowId)"]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+# v3: the work-order event log. `seq` numbers a work order's events 1, 2, 3, ... (unique per
+# work order: two writers can never give out the same number).
+_V3 = [
+    """
+    CREATE TABLE work_order_events (
+        _seq INTEGER PRIMARY KEY,
+        _id TEXT NOT NULL UNIQUE,
+        workOrderId TEXT NOT NULL REFERENCES work_orders(_id),
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        metadata TEXT,
+        createdAt INTEGER NOT NULL,
+        updatedAt INTEGER NOT NULL,
+        deletedAt INTEGER
+    )
+    """,
+    "CREATE UNIQUE INDEX work_order_events_by_seq ON work_order_events(workOrderId, seq)",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

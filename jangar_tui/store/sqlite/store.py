@@ -31,10 +31,13 @@ from jangar_tui.models import (
     ChatSession,
     ConnectionState,
     ErrorCode,
+    EventsAppended,
     JangarError,
+    NewEvent,
     Page,
     Role,
     WorkOrder,
+    WorkOrderEvent,
     WorkOrderStatus,
 )
 from jangar_tui.store import validation as v
@@ -54,7 +57,8 @@ class Topic(enum.Enum):
     SESSIONS = "sessions"  # any session row (titles, lastMessageAt, deletion)
     SESSION_GONE = "session-gone"  # a session removed or restored: its messages and work orders appear or vanish
     MESSAGES = "messages"
-    WORK_ORDERS = "work-orders"
+    WORK_ORDERS = "work-orders"  # also a work order removed or restored: its events appear or vanish
+    EVENTS = "events"
 
 
 _SESSIONS = (Topic.SESSIONS,)
@@ -62,6 +66,7 @@ _SESSION_LIFE = (Topic.SESSIONS, Topic.SESSION_GONE)
 _MESSAGES = (Topic.MESSAGES,)
 _APPEND = (Topic.MESSAGES, Topic.SESSIONS)  # the message and its session's lastMessageAt
 _WORK_ORDERS = (Topic.WORK_ORDERS,)
+_EVENTS = (Topic.EVENTS,)
 
 
 class LocalStore:
@@ -244,6 +249,22 @@ class LocalStore:
     async def restore_work_order(self, workOrderId: str) -> WorkOrder:
         return await self._write(_WORK_ORDERS, self._db.restore_work_order, workOrderId)
 
+    # -- workOrderEvents -------------------------------------------------------------------------
+
+    async def append_work_order_events(
+        self, workOrderId: str, events: list[NewEvent] | list[dict[str, Any]]
+    ) -> EventsAppended:
+        return await self._write(_EVENTS, self._db.append_work_order_events, workOrderId, events)
+
+    async def list_work_order_events(
+        self,
+        workOrderId: str,
+        numItems: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        afterSeq: int | None = None,
+    ) -> Page[WorkOrderEvent]:
+        return await self._run(self._db.list_work_order_events, workOrderId, numItems, cursor, afterSeq)
+
     # -- live -------------------------------------------------------------------------------------
 
     def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:
@@ -257,6 +278,11 @@ class LocalStore:
     def watch_work_orders(self, sessionId: str, limit: int = 100) -> AsyncIterator[list[WorkOrder]]:
         return self._watch(
             (Topic.WORK_ORDERS, Topic.SESSION_GONE), self._db.recent_work_orders, sessionId, v.watch_limit(limit)
+        )
+
+    def watch_work_order_events(self, workOrderId: str, limit: int = 200) -> AsyncIterator[list[WorkOrderEvent]]:
+        return self._watch(
+            (Topic.EVENTS, Topic.WORK_ORDERS), self._db.recent_work_order_events, workOrderId, v.watch_limit(limit)
         )
 
     async def watch_connection(self) -> AsyncIterator[ConnectionState]:
