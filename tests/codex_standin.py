@@ -4,7 +4,8 @@ Codex only ever calls `POST /v1/responses` (streaming). Each request takes the n
 `Reply` (or the default one) and streams it as the events codex expects:
 `response.created` → `response.output_item.added` → `response.output_text.delta` ×N →
 `response.output_item.done` → `response.completed` (with usage), then the connection closes.
-A reply may instead be a `function_call` (`exec_command`), a `response.failed`, or stream slowly;
+A reply may instead be a `function_call` (`exec_command`), a `custom_tool_call` (`apply_patch`),
+a `response.failed`, or stream slowly;
 a `gate` holds a stream mid-way until the test releases it (interrupts, ended processes).
 
 Every request body is recorded (`requests`) so tests assert on what codex sent, e.g. that the
@@ -37,6 +38,7 @@ class Reply:
     deltas: int = 3
     delay_s: float = 0.0
     tool_command: str | None = None  # a function_call exec_command instead of text
+    patch: str | None = None  # a custom_tool_call apply_patch (the patch text) instead of text
     fail: str | None = None  # response.failed with this message
     reasoning: str | None = None  # a reasoning item with this summary, before the text
     gate: threading.Event | None = None  # stream stops after `gate_after` deltas until set
@@ -176,6 +178,16 @@ class _Handler(BaseHTTPRequestHandler):
             }
             self._send({"type": "response.output_item.added", "output_index": output_index, "item": call})
             self._send({"type": "response.output_item.done", "output_index": output_index, "item": call})
+        elif reply.patch is not None:
+            patch = {
+                "type": "custom_tool_call",
+                "id": f"ctc_{uuid.uuid4().hex[:12]}",
+                "call_id": f"call_{uuid.uuid4().hex[:12]}",
+                "name": "apply_patch",
+                "input": reply.patch,
+            }
+            self._send({"type": "response.output_item.added", "output_index": output_index, "item": patch})
+            self._send({"type": "response.output_item.done", "output_index": output_index, "item": patch})
         else:
             message_id = f"msg_{uuid.uuid4().hex[:12]}"
             empty = {"type": "message", "id": message_id, "role": "assistant", "content": []}

@@ -31,7 +31,7 @@ from jangar_tui.store.base import Store
 from jangar_tui.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from jangar_tui.store.sqlite.store import LocalStore
 
-TABLES = ("chat_sessions", "chat_messages", "work_orders")
+TABLES = ("chat_sessions", "chat_messages", "work_orders", "work_order_events")
 
 
 def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -133,6 +133,19 @@ BAD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("get_work_order", {"workOrderId": "$m"}),
     ("remove_work_order", {"workOrderId": None}),
     ("restore_work_order", {"workOrderId": "$s"}),
+    ("append_work_order_events", {"workOrderId": "$w", "events": []}),
+    ("append_work_order_events", {"workOrderId": "$w", "events": "not a list"}),
+    ("append_work_order_events", {"workOrderId": "$w", "events": [{"kind": "output"}]}),
+    ("append_work_order_events", {"workOrderId": "$w", "events": [{"kind": "output", "text": "x", "extra": 1}]}),
+    ("append_work_order_events", {"workOrderId": "$w", "events": [{"kind": "output", "text": "\ud800"}]}),
+    (
+        "append_work_order_events",
+        {"workOrderId": "$w", "events": [{"kind": "output", "text": "x", "metadata": {1, 2}}]},
+    ),
+    ("append_work_order_events", {"workOrderId": "$s", "events": [{"kind": "output", "text": "x"}]}),
+    ("list_work_order_events", {"workOrderId": "$w", "afterSeq": True}),
+    ("list_work_order_events", {"workOrderId": "$w", "cursor": "Y2hhdF9zZXNzaW9uczoxOjE"}),
+    ("list_work_order_events", {"workOrderId": "$m"}),
 ]
 
 
@@ -182,6 +195,7 @@ REFUSED: list[tuple[str, dict[str, Any], ErrorCode]] = [
     ("remove_work_order", {"workOrderId": WO}, ErrorCode.NOT_FOUND),
     ("restore_work_order", {"workOrderId": WO}, ErrorCode.NOT_FOUND),
     ("remove_session", {"sessionId": "$s"}, ErrorCode.CONFLICT),  # the draft work order is not finished
+    ("append_work_order_events", {"workOrderId": WO, "events": [{"kind": "output", "text": "x"}]}, ErrorCode.NOT_FOUND),
 ]
 
 

@@ -14,16 +14,20 @@ import contextlib
 import functools
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from jangar_tui.agents.codex_app_server import CodexAppServer
 from jangar_tui.config import Settings
-from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
-from jangar_tui.orchestration.agent import AgentCommandNotFound, AgentProcess, kill_stale_group
+from jangar_tui.models import ErrorCode, EventKind, JangarError, Role, WorkOrder, WorkOrderStatus
+from jangar_tui.orchestration.agent import AgentCommandNotFound, AgentProcess, kill_stale_group, mark_of
 from jangar_tui.orchestration.agent_records import AgentRecord, AgentRecords, current_descendants, stop_recorded
+from jangar_tui.orchestration.codex_run import codex_binary, run_codex
+from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.orchestration.payloads import (
     MARK_ACCEPTED,
     PREPARE_WORKSPACE,
@@ -123,6 +127,29 @@ class WorkOrderActivities:
                 f"The work order is already {work_order.status.value}.", type=WORK_ORDER_GONE, non_retryable=True
             )
         env = {**os.environ, "JANGAR_WORK_ORDER_ID": req.workOrderId}
+        log = EventLogWriter(self.store, req.workOrderId)
+        try:
+            binary = codex_binary(self.settings.agent_command)
+            if binary is not None:
+                return await self._run_codex(binary, req, work_order, env, log, records, info.task_token)
+            return await self._run_command(req, work_order, env, log, records, info.task_token)
+        finally:
+            await log.close()
+
+    async def _run_command(
+        self,
+        req: AgentRequest,
+        work_order: WorkOrder,
+        env: dict[str, str],
+        log: EventLogWriter,
+        records: AgentRecords,
+        task_token: bytes,
+    ) -> AgentResult:
+        """Any agent command: its stdout and stderr lines become plain output events."""
+
+        def on_line(stream: str, line: str) -> None:
+            log.add(EventKind.OUTPUT, line, {"stream": stream} if stream == "stderr" else None)
+
         try:
             agent = await AgentProcess.start(
                 self.settings.agent_command,
@@ -130,50 +157,70 @@ class WorkOrderActivities:
                 prompt_via=self.settings.agent_prompt_via,
                 cwd=req.workspace,
                 env=env,
+                on_line=on_line,
             )
         except AgentCommandNotFound as exc:
+            log.add(EventKind.ERROR, str(exc))
             raise ApplicationError(str(exc), type=AGENT_NOT_FOUND, non_retryable=True) from None
-        record = _record(req.workOrderId, agent, info.task_token)
-        records.write(record)
-        mark = agent.mark().as_dict()
-        heartbeats = asyncio.create_task(_heartbeat_forever(mark, records, record))
-        # Kept only when this worker stops under the activity (shutdown): the next instance then
-        # fails the attempt at once instead of waiting for the heartbeat timeout.
-        keep_record = False
-        try:
-            work_order = await self._move(work_order, S.RUNNING)
-            if work_order.status != S.RUNNING:  # closed meanwhile (canceled as a draft, reconciled)
-                raise ApplicationError(
-                    f"The work order is already {work_order.status.value}.", type=WORK_ORDER_GONE, non_retryable=True
+        async with _tracked(records, req.workOrderId, agent.pid, task_token):
+            try:
+                await self._mark_running(work_order)
+                return await agent.wait()
+            except asyncio.CancelledError:
+                # Cancel, timeout, worker shutdown, or the workflow went away: stop the whole group.
+                await agent.stop()
+                if not _cancel_requested():
+                    raise  # not a cancel from the workflow: Temporal retries or times it out
+                # A requested cancel ends as a result, so the agent's last words reach the workflow
+                # (Temporal drops the details of a cancelled activity).
+                return AgentResult(
+                    exitCode=agent.returncode if agent.returncode is not None else -1,
+                    output=agent.stdout.text(),
+                    errorOutput=agent.stderr.text(),
+                    canceled=True,
                 )
-            return await agent.wait()
-        except asyncio.CancelledError:
-            # Cancel, timeout, worker shutdown, or the workflow went away: stop the whole group.
-            await agent.stop()
-            details = activity.cancellation_details()
-            if details is None or not details.cancel_requested:
-                keep_record = True
-                raise  # not a cancel from the workflow: Temporal retries or times it out
-            # A requested cancel ends as a result, so the agent's last words reach the workflow
-            # (Temporal drops the details of a cancelled activity).
-            return AgentResult(
-                exitCode=agent.returncode if agent.returncode is not None else -1,
-                output=agent.stdout.text(),
-                errorOutput=agent.stderr.text(),
-                canceled=True,
+            except BaseException:
+                await agent.stop()
+                raise
+
+    async def _run_codex(
+        self,
+        binary: list[str],
+        req: AgentRequest,
+        work_order: WorkOrder,
+        env: dict[str, str],
+        log: EventLogWriter,
+        records: AgentRecords,
+        task_token: bytes,
+    ) -> AgentResult:
+        """Codex through its app-server: its items become the event log (see `codex_run`)."""
+        if req.workspace:
+            cwd = Path(req.workspace)
+        else:
+            # No target repository: a scratch directory of its own, never the worker's own cwd.
+            cwd = self.settings.data_dir / "workspaces" / f"scratch-{req.workOrderId}"
+            cwd.mkdir(parents=True, exist_ok=True)
+        async with contextlib.AsyncExitStack() as tracking:
+
+            async def started(server: CodexAppServer) -> None:
+                await tracking.enter_async_context(_tracked(records, req.workOrderId, server.proc.pid, task_token))
+                await self._mark_running(work_order)
+
+            try:
+                return await run_codex(binary, req.prompt, cwd, env, log, started)
+            except asyncio.CancelledError:
+                # run_codex closed codex and its process group on the way out.
+                if not _cancel_requested():
+                    raise
+                log.add(EventKind.ERROR, "Canceled: Codex and the commands it started were stopped.")
+                return AgentResult(exitCode=-1, errorOutput="Canceled.", canceled=True)
+
+    async def _mark_running(self, work_order: WorkOrder) -> None:
+        current = await self._move(work_order, S.RUNNING)
+        if current.status != S.RUNNING:  # closed meanwhile (canceled as a draft, reconciled)
+            raise ApplicationError(
+                f"The work order is already {current.status.value}.", type=WORK_ORDER_GONE, non_retryable=True
             )
-        except BaseException:
-            await agent.stop()
-            raise
-        finally:
-            heartbeats.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeats
-            # Commands that left the agent's group and session (Codex runs them in their own)
-            # go with it: nothing of this attempt outlives it.
-            await stop_processes(record.descendants, group=False)
-            if not keep_record:
-                records.remove(record)
 
     @activity.defn(name=RECORD_OUTCOME)
     @_store_errors
@@ -223,9 +270,39 @@ class WorkOrderActivities:
         return await self._get(work_order.id)
 
 
-def _record(work_order_id: str, agent: AgentProcess, task_token: bytes) -> AgentRecord:
+@contextlib.asynccontextmanager
+async def _tracked(records: AgentRecords, work_order_id: str, pid: int, task_token: bytes) -> AsyncIterator[None]:
+    """While the block runs: the agent's record in the data dir and its heartbeats. After it,
+    commands that left the agent's group and session (Codex runs them in their own) are stopped,
+    so nothing of this attempt outlives it."""
+    record = _record(work_order_id, pid, task_token)
+    records.write(record)
+    heartbeats = asyncio.create_task(_heartbeat_forever(mark_of(pid).as_dict(), records, record))
+    # Kept only when this worker stops under the activity (shutdown): the next instance then
+    # fails the attempt at once instead of waiting for the heartbeat timeout.
+    keep_record = False
+    try:
+        yield
+    except asyncio.CancelledError:
+        keep_record = not _cancel_requested()
+        raise
+    finally:
+        heartbeats.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeats
+        await stop_processes(record.descendants, group=False)
+        if not keep_record:
+            records.remove(record)
+
+
+def _cancel_requested() -> bool:
+    details = activity.cancellation_details()
+    return details is not None and details.cancel_requested
+
+
+def _record(work_order_id: str, pid: int, task_token: bytes) -> AgentRecord:
     # An agent that already exited has no start time left; a zero one never matches a process.
-    leader = ProcessId.of(agent.pid) or ProcessId(host=socket.gethostname(), pid=agent.pid, created=0.0)
+    leader = ProcessId.of(pid) or ProcessId(host=socket.gethostname(), pid=pid, created=0.0)
     return AgentRecord(
         workOrderId=work_order_id,
         worker=ProcessId.me(),

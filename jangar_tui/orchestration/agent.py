@@ -16,7 +16,7 @@ import os
 import re
 import signal
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -103,18 +103,53 @@ class ProcessMark:
         return {"host": self.host, "pgid": self.pgid, "startTime": self.startTime}
 
 
+def mark_of(pid: int) -> ProcessMark:
+    """The mark of a process that leads its own group (started with `start_new_session`)."""
+    return ProcessMark(host=socket.gethostname(), pgid=pid, startTime=_start_time(pid))
+
+
+class OutputLines:
+    """Complete lines of a byte stream, decoded as UTF-8, handed to `emit` (long lines in pieces)."""
+
+    def __init__(self, emit: Callable[[str], None]) -> None:
+        self._emit = emit
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._rest = ""
+
+    def feed(self, data: bytes, *, final: bool = False) -> None:
+        *complete, self._rest = (self._rest + self._decoder.decode(data, final=final)).split("\n")
+        for line in complete:
+            self._emit(line.removesuffix("\r"))
+        while len(self._rest) > _MAX_LINE_CHARS:
+            self._emit(self._rest[:_MAX_LINE_CHARS])
+            self._rest = self._rest[_MAX_LINE_CHARS:]
+        if final and self._rest:
+            self._emit(self._rest)
+            self._rest = ""
+
+
 class AgentProcess:
     """One running agent. `start()` spawns it, `wait()` collects its output, `stop()` kills its group."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, prompt_stdin: bytes | None) -> None:
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        prompt_stdin: bytes | None,
+        on_line: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._proc = proc
         self.pid = proc.pid
         self.pgid = proc.pid  # start_new_session: the agent leads its own group
         self.stdout = OutputTail()
         self.stderr = OutputTail()
+        lines = (
+            (None, None)
+            if on_line is None
+            else (OutputLines(lambda text: on_line("stdout", text)), OutputLines(lambda text: on_line("stderr", text)))
+        )
         self._io = asyncio.gather(
-            self._pump(proc.stdout, self.stdout),
-            self._pump(proc.stderr, self.stderr),
+            self._pump(proc.stdout, self.stdout, lines[0]),
+            self._pump(proc.stderr, self.stderr, lines[1]),
             self._feed_stdin(prompt_stdin),
         )
 
@@ -127,7 +162,9 @@ class AgentProcess:
         prompt_via: Literal["arg", "stdin"] = "arg",
         cwd: str | Path | None = None,
         env: Mapping[str, str] | None = None,
+        on_line: Callable[[str, str], None] | None = None,
     ) -> AgentProcess:
+        """Spawn the agent; `on_line(stream, line)` sees each line of its stdout and stderr."""
         if not command:
             raise AgentCommandNotFound("", "is empty")
         argv = [*command, prompt] if prompt_via == "arg" else list(command)
@@ -145,14 +182,14 @@ class AgentProcess:
             raise AgentCommandNotFound(command[0], "was not found") from None
         except PermissionError:
             raise AgentCommandNotFound(command[0], "is not executable") from None
-        return cls(proc, prompt.encode() if prompt_via == "stdin" else None)
+        return cls(proc, prompt.encode() if prompt_via == "stdin" else None, on_line)
 
     @property
     def returncode(self) -> int | None:
         return self._proc.returncode
 
     def mark(self) -> ProcessMark:
-        return ProcessMark(host=socket.gethostname(), pgid=self.pgid, startTime=_start_time(self.pid))
+        return mark_of(self.pid)
 
     async def wait(self) -> AgentResult:
         """Wait for the agent to exit; whatever it left running in its group is stopped too."""
@@ -200,12 +237,16 @@ class AgentProcess:
                 await self._io
 
     @staticmethod
-    async def _pump(stream: asyncio.StreamReader | None, tail: OutputTail) -> None:
+    async def _pump(stream: asyncio.StreamReader | None, tail: OutputTail, lines: OutputLines | None) -> None:
         if stream is None:
             return
         while data := await stream.read(_READ_CHUNK):
             tail.feed(data)
+            if lines is not None:
+                lines.feed(data)
         tail.feed(b"", final=True)
+        if lines is not None:
+            lines.feed(b"", final=True)
 
     async def _feed_stdin(self, data: bytes | None) -> None:
         stdin = self._proc.stdin

@@ -1,0 +1,212 @@
+"""Work orders whose agent is the real Codex CLI (app-server) against the stand-in model server,
+on the real Temporal dev server, in a workspace cloned from a local bare repository."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+from codex_standin import Reply, StandIn
+from temporal_fixtures import WAIT_S, make_settings, running_worker, wait_for_status
+
+from jangar_tui.models import EventKind, WorkOrderEvent, WorkOrderStatus
+from jangar_tui.orchestration.devserver import DevServer
+from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.service import JangarService
+from jangar_tui.store.base import Store
+from jangar_tui.store.sqlite.store import LocalStore
+
+pytestmark = pytest.mark.temporal
+S = WorkOrderStatus
+TERMINAL = (S.SUCCEEDED, S.FAILED, S.CANCELED)
+PATCH = "*** Begin Patch\n*** Update File: README.md\n@@\n-hello\n+hello, patched\n*** End Patch"
+
+
+def _git(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    """A bare repository with one commit on main, standing in for GitHub."""
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    _git("init", "-q", "-b", "main", cwd=seed)
+    (seed / "README.md").write_text("hello\n")
+    _git("add", ".", cwd=seed)
+    _git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "seed", cwd=seed)
+    bare = tmp_path / "remote.git"
+    _git("clone", "-q", "--bare", str(seed), str(bare))
+    return bare
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    store = LocalStore(tmp_path / "jangar.sqlite3")
+    yield store
+    await store.close()
+
+
+async def all_events(store: Store, work_order_id: str) -> list[WorkOrderEvent]:
+    events: list[WorkOrderEvent] = []
+    cursor = None
+    while True:
+        page = await store.list_work_order_events(work_order_id, 200, cursor)
+        events.extend(page.page)
+        if page.isDone:
+            return events[::-1]
+        cursor = page.continueCursor
+
+
+async def test_a_codex_run_logs_its_command_file_change_and_usage_in_order(
+    temporal_server: DevServer,
+    store: LocalStore,
+    tmp_path: Path,
+    remote: Path,
+    standin: StandIn,
+    codex_bin: Path,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    standin.script(
+        Reply(tool_command="echo checked > checked.txt && echo ran"),
+        Reply(patch=PATCH),
+        Reply(text="Patched README.md."),
+    )
+    settings = make_settings(tmp_path / "data", temporal_server.address, shlex.join([str(codex_bin), "exec"]))
+    launcher = TemporalLauncher(settings, store)
+    service = JangarService(store, "tester", launcher)
+    session = await service.new_session("Work")
+    wo = await service.create_work_order(
+        session.id,
+        title="Patch the README",
+        prompt="Patch the README",
+        target_repo=str(remote),
+        target_branch="jangar/t1",
+    )
+    async with running_worker(settings, store):
+        await service.launch_work_order(wo.id)
+        done = await wait_for_status(store, wo.id, TERMINAL, timeout_s=WAIT_S * 2)
+    events = await all_events(store, wo.id)
+    summary = [(e.kind.value, e.text.splitlines()[0] if e.text else "") for e in events]
+    assert done.status == S.SUCCEEDED, summary
+    kinds = [e.kind for e in events]
+    # The command, then the file change, then the answer; usage after each model call.
+    command = next(e for e in events if e.kind == EventKind.COMMAND)
+    change = next(e for e in events if e.kind == EventKind.FILE_CHANGE)
+    answer = next(e for e in events if e.kind == EventKind.AGENT_MESSAGE)
+    assert command.seq < change.seq < answer.seq, summary
+    assert "echo checked" in command.text and "ran" in command.text and command.metadata["exitCode"] == 0
+    (changed,) = change.metadata["files"]
+    assert changed["kind"] == "update" and Path(changed["path"]).name == "README.md"
+    assert answer.text == "Patched README.md."
+    usage = [e for e in events if e.kind == EventKind.USAGE]
+    assert usage and usage[-1].metadata["totalTokens"] > 0 and kinds.index(EventKind.USAGE) > 0
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    # The work really happened in the work order's workspace.
+    workspace = _workspace(settings.data_dir)
+    assert (workspace / "README.md").read_text() == "hello, patched\n"
+    assert (workspace / "checked.txt").read_text() == "checked\n"
+
+
+def _workspace(data_dir: Path) -> Path:
+    (found,) = (data_dir / "workspaces").iterdir()
+    return found
+
+
+async def test_a_failed_codex_turn_fails_with_codexs_own_error(
+    temporal_server: DevServer,
+    store: LocalStore,
+    tmp_path: Path,
+    standin: StandIn,
+    codex_bin: Path,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    standin.script(Reply(fail="the model is overloaded right now"))
+    settings = make_settings(tmp_path / "data", temporal_server.address, shlex.join([str(codex_bin), "exec"]))
+    launcher = TemporalLauncher(settings, store)
+    service = JangarService(store, "tester", launcher)
+    session = await service.new_session("Work")
+    wo = await service.create_work_order(session.id, title="Try", prompt="Try")
+    async with running_worker(settings, store):
+        await service.launch_work_order(wo.id)
+        done = await wait_for_status(store, wo.id, TERMINAL, timeout_s=WAIT_S * 2)
+    assert done.status == S.FAILED
+    events = await all_events(store, wo.id)
+    errors = [e for e in events if e.kind == EventKind.ERROR]
+    assert errors and "overloaded" in errors[-1].text
+    messages = (await store.list_messages(session.id, 50)).page
+    assert any("overloaded" in m.content for m in messages if m.metadata and m.metadata.get("workOrderId") == wo.id)
+
+
+async def test_another_agents_output_lines_become_plain_events(
+    temporal_server: DevServer, store: LocalStore, tmp_path: Path
+) -> None:
+    script = tmp_path / "agent.sh"
+    script.write_text("#!/bin/sh\necho first line\necho 'to stderr' >&2\nprintf 'no newline at the end'\n")
+    script.chmod(0o755)
+    settings = make_settings(tmp_path / "data", temporal_server.address, shlex.join([str(script)]))
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    session = await service.new_session("Work")
+    wo = await service.create_work_order(session.id, title="Lines", prompt="go")
+    async with running_worker(settings, store):
+        await service.launch_work_order(wo.id)
+        done = await wait_for_status(store, wo.id, TERMINAL)
+    assert done.status == S.SUCCEEDED
+    events = await all_events(store, wo.id)
+    assert {(e.kind, e.text, (e.metadata or {}).get("stream")) for e in events} == {
+        (EventKind.OUTPUT, "first line", None),
+        (EventKind.OUTPUT, "to stderr", "stderr"),
+        (EventKind.OUTPUT, "no newline at the end", None),
+    }
+    stdout_lines = [e.text for e in events if not e.metadata]
+    assert stdout_lines == ["first line", "no newline at the end"]
+
+
+async def test_cancel_mid_command_leaves_no_process(
+    temporal_server: DevServer,
+    store: LocalStore,
+    tmp_path: Path,
+    standin: StandIn,
+    codex_bin: Path,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    # Commands may run in a PID namespace (the sandbox), so they are found by their unusual
+    # arguments: one sleeps in a session of its own, one in the command's shell.
+    standin.script(Reply(tool_command="setsid sleep 7271 & sleep 7272"))
+    settings = make_settings(tmp_path / "data", temporal_server.address, shlex.join([str(codex_bin), "exec"]))
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    session = await service.new_session("Work")
+    wo = await service.create_work_order(session.id, title="Sleep", prompt="Sleep")
+    async with running_worker(settings, store):
+        await service.launch_work_order(wo.id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_S
+        while len(_sleepers()) < 2:
+            assert loop.time() < deadline, f"the commands never started: {_sleepers()}"
+            await asyncio.sleep(0.1)
+        await service.cancel_work_order(wo.id)
+        done = await wait_for_status(store, wo.id, TERMINAL)
+    assert done.status == S.CANCELED
+    deadline = loop.time() + 5  # the group is killed before the outcome is recorded; allow reaping
+    while _sleepers() and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+    assert _sleepers() == [], "commands outlived the cancel"
+
+
+def _sleepers() -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmdline = proc.info["cmdline"] or []
+        if cmdline[:1] == ["sleep"] and cmdline[1:] in (["7271"], ["7272"]) and proc.info["status"] != "zombie":
+            found.append(proc.pid)
+    return found
