@@ -1,24 +1,37 @@
-"""The agent's workspace: a clone of the target repository on the target branch.
+"""The agent's workspace: a git worktree of the target repository, made from a per-repo cache.
 
-Each work order gets its own clone under `data_dir/workspaces/` (agents edit, commit and push
-there, so two work orders must not share a tree). A retried attempt finds the clone and fetches
-instead of cloning again. `git` runs without a shell, with `--` before every user-supplied value
-and terminal prompts disabled, so a repository that wants credentials fails instead of hanging.
+Each repository is fetched into one bare cache under `data_dir/repos/` (one fetch per work order,
+never a full clone); each work order gets its own worktree under `data_dir/workspaces/` (agents
+edit, commit and push there, so two work orders never share a tree) on its branch: the target
+branch when the work order names one, else `jangar/<short id>`. A retried attempt finds its
+worktree and fetches. Worktrees of ended work orders are removed after a retention, or on demand,
+never while the work order runs (`remove_workspace`, `sweep_workspaces`).
+
+`git` runs without a shell, with `--` before every user-supplied value and terminal prompts
+disabled, so a repository that wants credentials fails instead of hanging. Processes sharing a
+data dir take the cache's lock file while they fetch or add and remove worktrees.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import hashlib
+import json
 import os
 import re
 import shutil
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from jangar_tui.models import ErrorCode, JangarError
+from jangar_tui.models import ErrorCode, JangarError, WorkOrder
 
 GIT_TIMEOUT_S = 600.0
 _SHORTHAND = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")  # owner/repo
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_RECORD_SUFFIX = ".workspace.json"
 
 
 class GitError(Exception):
@@ -26,7 +39,7 @@ class GitError(Exception):
 
 
 def repo_url(target_repo: str) -> str:
-    """The URL (or local path) to clone. `owner/repo` means a GitHub repository."""
+    """The URL (or local path) to fetch. `owner/repo` means a GitHub repository."""
     repo = target_repo.strip()
     if not repo or repo.startswith("-") or any(c.isspace() or ord(c) < 32 for c in repo):
         raise JangarError(ErrorCode.INVALID_ARGUMENT, f"{target_repo!r} is not a repository URL or path.")
@@ -35,32 +48,138 @@ def repo_url(target_repo: str) -> str:
     return repo
 
 
+def _repo_slug(url: str) -> str:
+    name = url.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return _UNSAFE.sub("-", name).strip("-.") or "repo"
+
+
 def workspace_dir(data_dir: Path, target_repo: str, work_order_id: str) -> Path:
     """`data_dir/workspaces/<repo name>-<work order id>`, safe as a single path component."""
-    name = repo_url(target_repo).rstrip("/").removesuffix(".git").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    slug = _UNSAFE.sub("-", name).strip("-.") or "repo"
+    slug = _repo_slug(repo_url(target_repo))
     return data_dir / "workspaces" / f"{slug}-{_UNSAFE.sub('-', work_order_id)}"
 
 
+def cache_dir(data_dir: Path, target_repo: str) -> Path:
+    """The repository's bare cache: one per URL, shared by its work orders."""
+    url = repo_url(target_repo)
+    return data_dir / "repos" / f"{_repo_slug(url)}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.git"
+
+
+def work_branch(target_branch: str | None, work_order_id: str) -> str:
+    """The branch a work order works on: its target branch, else `jangar/<short id>`."""
+    if target_branch:
+        return target_branch
+    short = _UNSAFE.sub("", work_order_id).lower()[-8:] or "work"
+    return f"jangar/{short}"
+
+
 async def prepare_workspace(data_dir: Path, target_repo: str, target_branch: str | None, work_order_id: str) -> Path:
-    """Clone (or fetch) `target_repo` and check out `target_branch`, creating it when it is new."""
+    """Fetch `target_repo` into its cache and give the work order its worktree on its branch."""
     url = repo_url(target_repo)
     path = workspace_dir(data_dir, target_repo, work_order_id)
-    if target_branch is not None:
-        await _check_branch_name(target_branch)
-    if (path / ".git").is_dir():
-        await _git("fetch", "--prune", "origin", cwd=path)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A half-done clone from a crashed attempt is in the way: clone into a fresh directory.
-        tmp = path.with_name(path.name + ".partial")
+    branch = work_branch(target_branch, work_order_id)
+    await _check_branch_name(branch)
+    cache = cache_dir(data_dir, target_repo)
+    async with _locked(cache):
+        await _fetch(cache, url)
+        if not (path / ".git").exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():  # a half-made worktree of a crashed attempt
+                await _remove_tree(path)
+            await _git("worktree", "prune", cwd=cache)
+            await _git("worktree", "add", "--detach", str(path), await _default_ref(cache), cwd=cache)
+            _record_path(path).write_text(json.dumps({"workOrderId": work_order_id, "targetRepo": target_repo}))
+    await _checkout(path, branch)
+    return path
+
+
+async def remove_workspace(data_dir: Path, target_repo: str, work_order_id: str) -> bool:
+    """Remove the work order's worktree (its branch stays in the cache); False when it had none."""
+    path = workspace_dir(data_dir, target_repo, work_order_id)
+    record = _record_path(path)
+    if not path.exists() and not record.exists():
+        return False
+    cache = cache_dir(data_dir, target_repo)
+    async with _locked(cache):
+        if cache.exists():
+            await _git_ok("worktree", "remove", "--force", str(path), cwd=cache)
+        if path.exists():
+            await _remove_tree(path)
+        if cache.exists():
+            await _git_ok("worktree", "prune", cwd=cache)
+        record.unlink(missing_ok=True)
+    return True
+
+
+async def sweep_workspaces(
+    data_dir: Path,
+    retention_s: float,
+    get_work_order: Callable[[str], Awaitable[WorkOrder | None]],
+    now_ms: int | None = None,
+) -> list[str]:
+    """Remove the worktrees of work orders that ended more than `retention_s` ago (or were
+    deleted); never one of a work order that has not ended. Returns the work order ids removed."""
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    removed: list[str] = []
+    for record in sorted((data_dir / "workspaces").glob(f"*{_RECORD_SUFFIX}")):
+        try:
+            info = json.loads(record.read_text())
+            work_order_id, target_repo = str(info["workOrderId"]), str(info["targetRepo"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        work_order = await get_work_order(work_order_id)
+        if work_order is not None and not work_order.status.is_terminal:
+            continue
+        if work_order is not None and now - work_order.updatedAt < retention_s * 1000:
+            continue
+        if await remove_workspace(data_dir, target_repo, work_order_id):
+            removed.append(work_order_id)
+    return removed
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes the tree at `path` takes on disk (symlinks not followed); 0 when it is gone."""
+    total = 0
+    for root, dirs, files in os.walk(path):
+        for name in files + dirs:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+    return total
+
+
+def _record_path(path: Path) -> Path:
+    # Beside the worktree, not in it: a file inside would be committed with the agent's changes.
+    return path.with_name(path.name + _RECORD_SUFFIX)
+
+
+@contextlib.asynccontextmanager
+async def _locked(cache: Path) -> AsyncIterator[None]:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache.with_name(cache.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+async def _fetch(cache: Path, url: str) -> None:
+    if not (cache / "HEAD").exists():
+        tmp = cache.with_name(cache.name + ".partial")
         if tmp.exists():
             await _remove_tree(tmp)
-        await _git("clone", "--", url, str(tmp))
-        tmp.rename(path)
-    if target_branch is not None:
-        await _checkout(path, target_branch)
-    return path
+        await _git("init", "--bare", "-q", str(tmp))
+        await _git("remote", "add", "origin", url, cwd=tmp)
+        tmp.rename(cache)
+    await _git("fetch", "--prune", "--quiet", "origin", cwd=cache)
+    await _git_ok("remote", "set-head", "origin", "--auto", cwd=cache)
+
+
+async def _default_ref(cache: Path) -> str:
+    for ref in ("refs/remotes/origin/HEAD", "refs/remotes/origin/main", "refs/remotes/origin/master"):
+        if await _git_ok("rev-parse", "--verify", "--quiet", ref, cwd=cache):
+            return ref
+    raise GitError("The repository has no default branch (origin/HEAD, main or master) to start the work from.")
 
 
 async def _checkout(path: Path, branch: str) -> None:
@@ -81,7 +200,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "LC_ALL": "C"}
 
 
-async def _run(*args: str, cwd: Path | None) -> tuple[int, str]:
+async def _run(*args: str, cwd: Path | None, merge_stderr: bool = True) -> tuple[int, str]:
     try:
         proc = await asyncio.create_subprocess_exec(
             "git",
@@ -90,7 +209,7 @@ async def _run(*args: str, cwd: Path | None) -> tuple[int, str]:
             env=_env(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+            stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.DEVNULL,
             start_new_session=True,
         )
     except FileNotFoundError:
@@ -115,6 +234,18 @@ async def _git(*args: str, cwd: Path | None = None) -> None:
 async def _git_ok(*args: str, cwd: Path | None = None) -> bool:
     code, _ = await _run(*args, cwd=cwd)
     return code == 0
+
+
+# Public for the steps after a run (commit, push: `delivery`), which use the same git settings.
+run_git = _git
+
+
+async def git_output(*args: str, cwd: Path, check: bool = True) -> str:
+    """git's stdout (stripped); with `check`, a failure raises GitError."""
+    code, out = await _run(*args, cwd=cwd, merge_stderr=False)
+    if check and code != 0:
+        raise GitError(f"git {args[0]} failed (exit {code}).")
+    return out.strip() if code == 0 else ""
 
 
 async def _remove_tree(path: Path) -> None:
