@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 DEFAULT_SELF_HOSTED_URL = "http://127.0.0.1:3210"
 DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DB_FILE_NAME = "jangar.sqlite3"
 
 # Any of these selects the Convex backend by default; their order is the URL precedence.
@@ -57,6 +58,13 @@ class Settings(BaseModel):
     agent_command: list[str] = Field(default_factory=lambda: ["codex", "exec"])
     agent_prompt_via: Literal["arg", "stdin"] = "arg"
     agent_timeout_s: float = 3600.0
+    # Opening pull requests (delivery.py): the token goes in a header, never anywhere else.
+    github_token: SecretStr | None = Field(default=None, repr=False)
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    git_author_name: str = "Jangar"
+    git_author_email: str = "jangar@localhost"
+    # Worktrees of ended work orders are removed this long after they ended.
+    workspace_retention_s: float = 7 * 24 * 3600.0
 
     @property
     def db_path(self) -> Path:
@@ -80,6 +88,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     admin_key = env.get("CONVEX_ADMIN_KEY") or env.get("CONVEX_DEPLOY_KEY")
     auth_token = env.get("JANGAR_CONVEX_AUTH_TOKEN")
+    github_token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
 
     temporal_address = env.get("TEMPORAL_ADDRESS")
     if temporal_address is not None:
@@ -110,6 +119,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         agent_command=_agent_command(env.get("JANGAR_AGENT_COMMAND")),
         agent_prompt_via=env.choice("JANGAR_AGENT_PROMPT_VIA", ("arg", "stdin"), "arg"),  # type: ignore[arg-type]
         agent_timeout_s=env.seconds("JANGAR_AGENT_TIMEOUT", 3600.0),
+        github_token=SecretStr(github_token) if github_token else None,
+        github_api_url=_http_url("JANGAR_GITHUB_API_URL", env.get("JANGAR_GITHUB_API_URL") or DEFAULT_GITHUB_API_URL),
+        git_author_name=env.get("JANGAR_GIT_AUTHOR_NAME") or "Jangar",
+        git_author_email=env.get("JANGAR_GIT_AUTHOR_EMAIL") or "jangar@localhost",
+        workspace_retention_s=env.seconds("JANGAR_WORKSPACE_RETENTION", 7 * 24 * 3600.0),
     )
 
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import shlex
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from codex_standin import Reply, StandIn
-from temporal_fixtures import WAIT_S, make_settings, running_worker, wait_for_status
+from github_standin import GitHubStandIn, start_github_standin
+from temporal_fixtures import WAIT_S, completion_messages, make_settings, running_worker, wait_for_status
 
 from jangar_tui.models import EventKind, WorkOrderEvent, WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer
 from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.orchestration.workspace import work_branch
 from jangar_tui.service import JangarService
 from jangar_tui.store.base import Store
 from jangar_tui.store.sqlite.store import LocalStore
@@ -45,6 +48,15 @@ def remote(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def github() -> Iterator[GitHubStandIn]:
+    standin = start_github_standin()
+    try:
+        yield standin
+    finally:
+        standin.close()
+
+
+@pytest.fixture
 async def store(tmp_path: Path):
     store = LocalStore(tmp_path / "jangar.sqlite3")
     yield store
@@ -62,32 +74,42 @@ async def all_events(store: Store, work_order_id: str) -> list[WorkOrderEvent]:
         cursor = page.continueCursor
 
 
-async def test_a_codex_run_logs_its_command_file_change_and_usage_in_order(
+async def test_a_codex_run_ends_in_a_pull_request_with_its_work_in_the_log(
     temporal_server: DevServer,
     store: LocalStore,
     tmp_path: Path,
     remote: Path,
     standin: StandIn,
+    github: GitHubStandIn,
     codex_bin: Path,
     codex_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    # git reaches "GitHub" at the bare repository: nothing leaves the machine.
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
     standin.script(
         Reply(tool_command="echo checked > checked.txt && echo ran"),
         Reply(patch=PATCH),
         Reply(text="Patched README.md."),
     )
-    settings = make_settings(tmp_path / "data", temporal_server.address, shlex.join([str(codex_bin), "exec"]))
+    settings = make_settings(
+        tmp_path / "data",
+        temporal_server.address,
+        shlex.join([str(codex_bin), "exec"]),
+        GITHUB_TOKEN="ghp_e2e-token",
+        JANGAR_GITHUB_API_URL=github.url,
+        JANGAR_GIT_AUTHOR_NAME="Jangar Bot",
+        JANGAR_GIT_AUTHOR_EMAIL="bot@example.com",
+    )
     launcher = TemporalLauncher(settings, store)
     service = JangarService(store, "tester", launcher)
     session = await service.new_session("Work")
+    issue = "https://github.com/acme/app/issues/3"
     wo = await service.create_work_order(
-        session.id,
-        title="Patch the README",
-        prompt="Patch the README",
-        target_repo=str(remote),
-        target_branch="jangar/t1",
+        session.id, title="Patch the README", prompt="Patch the README", target_repo="acme/app", github_issue_url=issue
     )
     async with running_worker(settings, store):
         await service.launch_work_order(wo.id)
@@ -95,28 +117,33 @@ async def test_a_codex_run_logs_its_command_file_change_and_usage_in_order(
     events = await all_events(store, wo.id)
     summary = [(e.kind.value, e.text.splitlines()[0] if e.text else "") for e in events]
     assert done.status == S.SUCCEEDED, summary
-    kinds = [e.kind for e in events]
-    # The command, then the file change, then the answer; usage after each model call.
+    # The PR, opened by Jangar on the stand-in API, and its URL recorded.
+    branch = work_branch(None, wo.id)
+    [created] = github.created
+    assert (created["owner"], created["repo"], created["title"]) == ("acme", "app", "Patch the README")
+    assert (created["head"], created["base"]) == (branch, "main")
+    assert "> Patch the README" in created["body"] and f"Closes {issue}" in created["body"]
+    assert done.prUrl == "https://github.com/acme/app/pull/1"
+    # The commit is on the pushed branch, with the agent's work in it.
+    assert _git("show", f"{branch}:README.md", cwd=remote) == "hello, patched\n"
+    assert _git("show", f"{branch}:checked.txt", cwd=remote) == "checked\n"
+    assert _git("log", "-1", "--format=%an|%s", branch, cwd=remote) == "Jangar Bot|Patch the README\n"
+    # The log: the command, then the file change, then the answer, usage, then git and the PR.
     command = next(e for e in events if e.kind == EventKind.COMMAND)
     change = next(e for e in events if e.kind == EventKind.FILE_CHANGE)
     answer = next(e for e in events if e.kind == EventKind.AGENT_MESSAGE)
-    assert command.seq < change.seq < answer.seq, summary
+    usage = [e for e in events if e.kind == EventKind.USAGE]
+    pr = [e for e in events if e.kind == EventKind.PR]
+    assert command.seq < change.seq < answer.seq < pr[-1].seq, summary
     assert "echo checked" in command.text and "ran" in command.text and command.metadata["exitCode"] == 0
     (changed,) = change.metadata["files"]
     assert changed["kind"] == "update" and Path(changed["path"]).name == "README.md"
     assert answer.text == "Patched README.md."
-    usage = [e for e in events if e.kind == EventKind.USAGE]
-    assert usage and usage[-1].metadata["totalTokens"] > 0 and kinds.index(EventKind.USAGE) > 0
+    assert usage and command.seq < usage[0].seq and usage[-1].metadata["totalTokens"] > 0
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
-    # The work really happened in the work order's workspace.
-    workspace = _workspace(settings.data_dir)
-    assert (workspace / "README.md").read_text() == "hello, patched\n"
-    assert (workspace / "checked.txt").read_text() == "checked\n"
-
-
-def _workspace(data_dir: Path) -> Path:
-    (found,) = (data_dir / "workspaces").iterdir()
-    return found
+    assert all("ghp_e2e-token" not in e.text for e in events)
+    messages = await completion_messages(store, session.id, wo.id)
+    assert "Opened https://github.com/acme/app/pull/1" in messages[0].content
 
 
 async def test_a_failed_codex_turn_fails_with_codexs_own_error(

@@ -27,19 +27,24 @@ from jangar_tui.models import ErrorCode, EventKind, JangarError, Role, WorkOrder
 from jangar_tui.orchestration.agent import AgentCommandNotFound, AgentProcess, kill_stale_group, mark_of
 from jangar_tui.orchestration.agent_records import AgentRecord, AgentRecords, current_descendants, stop_recorded
 from jangar_tui.orchestration.codex_run import codex_binary, run_codex
+from jangar_tui.orchestration.delivery import DeliveryFailed, PullRequestSpec, deliver
 from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.orchestration.payloads import (
+    DELIVER,
+    DELIVERY_FAILED,
     MARK_ACCEPTED,
     PREPARE_WORKSPACE,
     RECORD_OUTCOME,
     RUN_AGENT,
     AgentRequest,
     AgentResult,
+    DeliverRequest,
+    DeliverResult,
     Outcome,
     WorkOrderInput,
 )
 from jangar_tui.orchestration.procs import ProcessId, stop_processes
-from jangar_tui.orchestration.workspace import GitError, prepare_workspace
+from jangar_tui.orchestration.workspace import GitError, prepare_workspace, sweep_workspaces
 from jangar_tui.outcome import COMPLETION_KIND, has_completion_message
 from jangar_tui.store.base import Store
 
@@ -78,7 +83,7 @@ class WorkOrderActivities:
         self.store = store
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.mark_accepted, self.prepare_workspace, self.run_agent, self.record_outcome]
+        return [self.mark_accepted, self.prepare_workspace, self.run_agent, self.deliver, self.record_outcome]
 
     @activity.defn(name=MARK_ACCEPTED)
     @_store_errors
@@ -222,6 +227,33 @@ class WorkOrderActivities:
                 f"The work order is already {current.status.value}.", type=WORK_ORDER_GONE, non_retryable=True
             )
 
+    @activity.defn(name=DELIVER)
+    @_store_errors
+    async def deliver(self, req: DeliverRequest) -> DeliverResult:
+        """Commit, push and open the PR (safe to run again: a second push is a no-op, and an
+        open PR for the branch is found rather than opened twice)."""
+        settings = self.settings
+        spec = PullRequestSpec(
+            target_repo=req.targetRepo,
+            title=req.title,
+            prompt=req.prompt,
+            github_issue_url=req.githubIssueUrl,
+            author_name=settings.git_author_name,
+            author_email=settings.git_author_email,
+            api_url=settings.github_api_url,
+            token=settings.github_token.get_secret_value() if settings.github_token else None,
+        )
+        log = EventLogWriter(self.store, req.workOrderId)
+        try:
+            delivery = await deliver(Path(req.workspace), spec, req.agentPrUrl, log)
+        except DeliveryFailed as exc:
+            raise ApplicationError(str(exc), type=DELIVERY_FAILED, non_retryable=True) from None
+        except GitError as exc:
+            raise ApplicationError(f"Delivering the work failed: {exc}", type=DELIVERY_FAILED) from None
+        finally:
+            await log.close()
+        return DeliverResult(prUrl=delivery.prUrl, note=delivery.note)
+
     @activity.defn(name=RECORD_OUTCOME)
     @_store_errors
     async def record_outcome(self, outcome: Outcome) -> None:
@@ -253,6 +285,17 @@ class WorkOrderActivities:
             await self.store.append_message(work_order.sessionId, role, outcome.message, metadata)
         if not work_order.status.is_terminal:
             await self._move(work_order, outcome.status)
+        await self._sweep_workspaces()
+
+    async def _sweep_workspaces(self) -> None:
+        """A work order ended: remove the worktrees whose retention is over. Never fails the
+        outcome (a worktree that cannot be removed now is tried again at the next end)."""
+        try:
+            await sweep_workspaces(
+                self.settings.data_dir, self.settings.workspace_retention_s, self.store.get_work_order
+            )
+        except (GitError, OSError, JangarError) as exc:
+            activity.logger.warning("removing old worktrees failed: %s", exc)
 
     async def _get(self, work_order_id: str) -> WorkOrder:
         work_order = await self.store.get_work_order(work_order_id)

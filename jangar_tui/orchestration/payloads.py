@@ -20,6 +20,9 @@ MARK_ACCEPTED = "jangar.mark_accepted"
 PREPARE_WORKSPACE = "jangar.prepare_workspace"
 RUN_AGENT = "jangar.run_agent"
 RECORD_OUTCOME = "jangar.record_outcome"
+DELIVER = "jangar.deliver"
+# ApplicationError.type of a delivery step that failed for good (a refused push).
+DELIVERY_FAILED = "DeliveryFailed"
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 30.0
 # How much of the agent's output the worker keeps (and puts in the completion message).
@@ -63,6 +66,27 @@ class AgentResult(BaseModel):
     errorOutput: str = ""  # tail of stderr
     prUrl: str | None = None
     canceled: bool = False  # stopped because the workflow was canceled
+
+
+class DeliverRequest(BaseModel):
+    """After a successful run in a workspace: commit, push and open the PR (`delivery`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workOrderId: str
+    workspace: str
+    targetRepo: str
+    title: str
+    prompt: str | None = None
+    githubIssueUrl: str | None = None
+    agentPrUrl: str | None = None
+
+
+class DeliverResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    prUrl: str | None = None
+    note: str
 
 
 class Outcome(BaseModel):

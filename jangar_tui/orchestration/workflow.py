@@ -1,4 +1,5 @@
-"""`WorkOrderWorkflow`: accept, prepare the workspace, run the agent, record how it ended.
+"""`WorkOrderWorkflow`: accept, prepare the workspace, run the agent, deliver its work (commit,
+push, pull request), record how it ended.
 
 Deterministic and side-effect free (it runs in Temporal's sandbox): every effect is an activity,
 scheduled by name so this module never imports the activity implementations. Whatever happens
@@ -24,6 +25,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from jangar_tui.models import WorkOrderStatus
     from jangar_tui.orchestration.payloads import (
+        DELIVER,
         MARK_ACCEPTED,
         OUTPUT_TAIL_CHARS,
         PREPARE_WORKSPACE,
@@ -32,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_NAME,
         AgentRequest,
         AgentResult,
+        DeliverRequest,
+        DeliverResult,
         Outcome,
         WorkOrderInput,
     )
@@ -92,6 +96,23 @@ class WorkOrderWorkflow:
                 retry_policy=_AGENT_RETRY,
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )
+            delivery: DeliverResult | None = None
+            if workspace is not None and inp.targetRepo and result.exitCode == 0 and not result.canceled:
+                delivery = await workflow.execute_activity(
+                    DELIVER,
+                    DeliverRequest(
+                        workOrderId=inp.workOrderId,
+                        workspace=workspace,
+                        targetRepo=inp.targetRepo,
+                        title=_title(inp, prompt),
+                        prompt=inp.prompt,
+                        githubIssueUrl=inp.githubIssueUrl,
+                        agentPrUrl=result.prUrl,
+                    ),
+                    result_type=DeliverResult,
+                    start_to_close_timeout=_WORKSPACE_TIMEOUT,
+                    retry_policy=_WORKSPACE_RETRY,
+                )
         except ActivityError as exc:
             if isinstance(exc.cause, CancelledError):
                 return _canceled(inp, "")
@@ -104,12 +125,13 @@ class WorkOrderWorkflow:
         if result.canceled:
             return _canceled(inp, tail)
         if result.exitCode == 0:
+            message = result.output.strip() or result.errorOutput.strip() or "The agent finished without output."
             return Outcome(
                 workOrderId=inp.workOrderId,
                 sessionId=inp.sessionId,
                 status=S.SUCCEEDED,
-                message=result.output.strip() or result.errorOutput.strip() or "The agent finished without output.",
-                prUrl=result.prUrl,
+                message=message if delivery is None else f"{message}\n\n{delivery.note}",
+                prUrl=result.prUrl if delivery is None else delivery.prUrl,
                 exitCode=0,
             )
         reason = f"The agent exited with code {result.exitCode}."
@@ -128,6 +150,12 @@ def _prompt(inp: WorkOrderInput) -> str | None:
     if inp.githubIssueUrl:
         return f"Resolve the GitHub issue {inp.githubIssueUrl}" + (f": {inp.title}" if inp.title else "")
     return inp.title or None
+
+
+def _title(inp: WorkOrderInput, prompt: str) -> str:
+    """The commit's and the PR's title: the work order's, else the prompt's first line."""
+    first = inp.title or next((line.strip() for line in prompt.splitlines() if line.strip()), "Jangar work order")
+    return first if len(first) <= 120 else first[:119].rstrip() + "…"
 
 
 def _failed(inp: WorkOrderInput, message: str, exit_code: int | None = None) -> Outcome:
