@@ -46,6 +46,8 @@ _STORE_CALL = timedelta(seconds=30)
 _STORE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 _WORKSPACE_TIMEOUT = timedelta(minutes=15)
 _WORKSPACE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=3)
+# The version marker of the step after a successful run that commits, pushes and opens the PR.
+_DELIVER_PATCH = "deliver-after-run"
 # One more attempt when the worker running the agent dies (heartbeat timeout); the agent's own
 # failures are results, not errors, so they are never retried.
 _AGENT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
@@ -97,7 +99,10 @@ class WorkOrderWorkflow:
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )
             delivery: DeliverResult | None = None
-            if workspace is not None and inp.targetRepo and result.exitCode == 0 and not result.canceled:
+            deliverable = workspace is not None and inp.targetRepo and result.exitCode == 0 and not result.canceled
+            # Workflows started before Jangar opened PRs itself end without this step.
+            if deliverable and workflow.patched(_DELIVER_PATCH):
+                assert workspace is not None and inp.targetRepo is not None
                 delivery = await workflow.execute_activity(
                     DELIVER,
                     DeliverRequest(
