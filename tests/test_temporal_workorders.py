@@ -157,7 +157,9 @@ async def test_workspace_is_a_clone_of_the_target_repo_on_the_target_branch(
         done = await wait_for_status(store, wo.id, TERMINAL)
     assert done.status == S.SUCCEEDED, (await completion_messages(store, wo.sessionId, wo.id))[0].content
     [message] = await completion_messages(store, wo.sessionId, wo.id)
-    cwd = Path(message.content.split("cwd=", 1)[1].strip())
+    cwd = Path(message.content.split("cwd=", 1)[1].splitlines()[0].strip())
+    # The agent changed nothing, and the result says so (delivery's note).
+    assert "no changes" in message.content
     assert cwd.parent == tmp_path / "workspaces"
     assert _git("-C", str(cwd), "branch", "--show-current") == "jangar/fix-1"
 

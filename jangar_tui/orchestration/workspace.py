@@ -172,7 +172,8 @@ async def _fetch(cache: Path, url: str) -> None:
         await _git("remote", "add", "origin", url, cwd=tmp)
         tmp.rename(cache)
     await _git("fetch", "--prune", "--quiet", "origin", cwd=cache)
-    await _git_ok("remote", "set-head", "origin", "--auto", cwd=cache)
+    if not await _git_ok("rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD", cwd=cache):
+        await _git_ok("remote", "set-head", "origin", "--auto", cwd=cache)  # asks the remote: once
 
 
 async def _default_ref(cache: Path) -> str:
