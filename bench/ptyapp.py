@@ -64,6 +64,7 @@ class PtyApp:
         self._chunk_ends: list[int] = []  # plain-text length after each chunk
         self._chunk_times: list[float] = []
         self._pending = ""  # an escape sequence cut by a read boundary
+        self._raw = bytearray()  # every byte the program wrote, as the terminal received it
         self._cond = threading.Condition()
         self._closed = False
         self.proc: subprocess.Popen[bytes] | None = None
@@ -171,6 +172,11 @@ class PtyApp:
         with self._cond:
             return self._joined_text()
 
+    def raw(self) -> bytes:
+        """Every byte the program has written to its terminal so far, escape sequences included."""
+        with self._cond:
+            return bytes(self._raw)
+
     def cpu_seconds(self) -> float:
         """User + system CPU time the program has used so far (threads included).
 
@@ -224,6 +230,7 @@ class PtyApp:
                 self._pending = ""
             plain = _plain(raw)
             with self._cond:
+                self._raw += data
                 self._text.append(plain)
                 previous = self._chunk_ends[-1] if self._chunk_ends else 0
                 self._chunk_ends.append(previous + len(plain))

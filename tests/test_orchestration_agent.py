@@ -31,6 +31,9 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+_PR = "https://github.com/acme/widgets/pull/42"
+
+
 @pytest.mark.parametrize(
     ("text", "url"),
     [
@@ -41,18 +44,39 @@ def _alive(pid: int) -> bool:
         ),
         ("PR: http://git.local/o/r/pulls/3\n", "http://git.local/o/r/pulls/3"),
         ("no link here, just https://github.com/acme/widgets/issues/1", None),
+        # Markdown: the link's target, never its text; a target that is not http(s) gives nothing.
+        (f"[{_PR}]({_PR})", _PR),
+        (f"Opened [PR #42]({_PR}).", _PR),
+        (f"[{_PR}](file:///etc/passwd)", None),
+        (f"[{_PR}](javascript:{_PR})", None),
+        (f'see [the PR](<{_PR}> "title")', _PR),
+        (f"![badge]({_PR})", _PR),
+        # Emphasis, angle brackets, code, and what follows the number.
+        (f"**{_PR}**", _PR),
+        (f"_{_PR}_", _PR),
+        (f"<{_PR}>", _PR),
+        (f"`{_PR}`", _PR),
+        (f"{_PR}/files", _PR),
+        (f"{_PR}#issuecomment-7", _PR),
+        # Not a PR's address: another URL's query, user info, another scheme, a non-numeric id.
+        (f"https://evil.example/?next={_PR}", None),
+        ("https://me@github.com/acme/widgets/pull/42", None),
+        ("ftp://github.com/acme/widgets/pull/42", None),
+        ("https://github.com/acme/widgets/pull/42abc", None),
+        # The last mention wins: agents end with the PR they opened.
+        (f"based on https://github.com/acme/widgets/pull/7, opened {_PR}", _PR),
     ],
 )
 def test_find_pr_url(text: str, url: str | None) -> None:
     assert find_pr_url(text) == url
 
 
-def test_output_tail_keeps_the_end_and_the_first_pr_url_across_chunks() -> None:
+def test_output_tail_keeps_the_end_and_the_last_pr_url_across_chunks() -> None:
     tail = OutputTail(limit=100)
     tail.feed(b"x" * 1000 + b"\nsee https://github.com/a/b/pu")
     tail.feed(b"ll/1 and later https://github.com/a/b/pull/2\n" + "é".encode()[:1])
     tail.feed("é".encode()[1:] + b"y" * 500, final=True)
-    assert tail.pr_url == "https://github.com/a/b/pull/1"
+    assert tail.pr_url == "https://github.com/a/b/pull/2"
     text = tail.text()
     assert len(text) == 100 and text.endswith("y" * 99)
     whole = OutputTail(limit=10_000)  # a character split across reads is decoded whole

@@ -28,9 +28,16 @@ _DRAIN_TIMEOUT_S = 5.0
 _READ_CHUNK = 64 * 1024
 # A line longer than this is scanned for a PR URL only in its first part (bounded memory).
 _MAX_LINE_CHARS = 8 * 1024
-# Any http(s) URL of a pull request (GitHub, Gitea...) or merge request (GitLab).
-_PR_URL = re.compile(r"https?://[^\s<>\"'`]+?/(?:pull|pulls|merge_requests)/[^\s<>\"'`]*")
-_URL_TRAILING_PUNCTUATION = ".,;:!?)]}"
+# An http(s) URL of a pull request (GitHub, Gitea...) or merge request (GitLab), up to its number:
+# what follows (`/files`, `#discussion…`, `.`, `**`, `)`, `>`) is not part of the PR's address.
+# It must start a URL (not sit inside another one's query string), and has no user info.
+_PR_URL = re.compile(
+    r"(?<![A-Za-z0-9/?&=%.:@-])https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~%+-]+)*?"
+    r"/(?:pull|pulls|merge_requests)/\d+(?![A-Za-z0-9-])"
+)
+# A Markdown link or image, [text](target "title"): only its target is an address; the text is
+# what the author wanted shown, and may claim a PR the link does not go to.
+_MD_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^\s()<>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
 
 
 class AgentCommandNotFound(Exception):
@@ -44,14 +51,35 @@ class AgentCommandNotFound(Exception):
         )
 
 
+def find_pr_urls(text: str) -> list[str]:
+    """Every pull/merge request URL mentioned in `text`, in order: in plain text, in angle
+    brackets, under emphasis, and as the target of a Markdown link (never its text)."""
+    found: list[tuple[int, str]] = []
+    outside: list[str] = []  # the text with each link replaced by spaces (positions kept)
+    last = 0
+    for link in _MD_LINK.finditer(text):
+        outside.append(text[last : link.start()] + " " * (link.end() - link.start()))
+        last = link.end()
+        target = _PR_URL.fullmatch(link.group(1))
+        if target is not None:
+            found.append((link.start(), target.group(0)))
+    outside.append(text[last:])
+    found.extend((match.start(), match.group(0)) for match in _PR_URL.finditer("".join(outside)))
+    return [url for _, url in sorted(found)]
+
+
 def find_pr_url(text: str) -> str | None:
-    """The first pull/merge request URL in `text`, without trailing punctuation."""
-    match = _PR_URL.search(text)
-    return match.group(0).rstrip(_URL_TRAILING_PUNCTUATION) if match else None
+    """The PR an agent reports having opened: the LAST pull/merge request URL it mentions.
+
+    Agents end with what they did ("Opened https://…/pull/42"); earlier mentions are mostly
+    related or prior PRs they read on the way."""
+    urls = find_pr_urls(text)
+    return urls[-1] if urls else None
 
 
 class OutputTail:
-    """The last `limit` characters of a byte stream, decoded as UTF-8, plus the first PR URL seen."""
+    """The last `limit` characters of a byte stream, decoded as UTF-8, plus the last PR URL seen
+    (see `find_pr_url`)."""
 
     def __init__(self, limit: int = OUTPUT_TAIL_CHARS) -> None:
         self._limit = limit
@@ -79,13 +107,10 @@ class OutputTail:
             self._size -= len(self._chunks.popleft())
 
     def _scan(self, text: str, *, final: bool) -> None:
-        if self.pr_url is not None:
-            return
         *complete, rest = (self._line + text).split("\n")
         for line in complete:
             if url := find_pr_url(line):
                 self.pr_url = url
-                return
         self._line = rest[:_MAX_LINE_CHARS]
         if final and (url := find_pr_url(self._line)):
             self.pr_url = url

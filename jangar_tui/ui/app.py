@@ -24,7 +24,7 @@ from jangar_tui import gc_policy
 from jangar_tui.service import JangarService
 from jangar_tui.ui import resume_guard
 from jangar_tui.ui.clock import Clock, system_clock
-from jangar_tui.ui.keymap import KEYMAP, display_keys
+from jangar_tui.ui.keymap import KEYMAP, bindings, display_keys
 from jangar_tui.ui.screens.main import MainScreen
 
 # The runtime starts (and the garbage collector, paused by the `jangar` command, resumes) once
@@ -48,6 +48,7 @@ def _palette_scopes() -> dict[type[Screen[Any]], tuple[str, ...]]:
 class JangarApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Jangar"
+    BINDINGS = bindings("app")
 
     class RuntimeStarted(Message):
         pass
@@ -154,9 +155,12 @@ class JangarApp(App[None]):
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
 
     def action_help(self) -> None:
+        """Open the help, or close it when it is what is shown (f1 toggles)."""
         from jangar_tui.ui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
             self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -2,7 +2,11 @@
 
 Keys avoid what terminals and tmux take (ctrl+b, ctrl+a, ctrl+s, ctrl+z): plain letters where focus
 is not in a text input, and a few ctrl+ keys that reach an app over ssh for what must work while
-typing. Each scope is a widget or screen; its BINDINGS are generated from the rows of that scope,
+typing. On the session list, where the app starts, letters filter the list (type-to-filter), so a
+word typed there by mistake runs nothing; its actions are on keys no word contains (f2, del,
+ctrl+u). Nothing destructive is answered by a letter: confirmations take ctrl+y (see
+`screens/confirm.py`). f1 opens the help from anywhere, even inside a text field; `?` wherever
+it is not typed as text. Each scope is a widget or screen; its BINDINGS are generated from the rows of that scope,
 so the help screen and the footer can never disagree.
 """
 
@@ -31,16 +35,21 @@ class Key:
 
 # Scope titles, in the order the help screen lists them.
 SCOPES: dict[str, str] = {
-    "main": "Anywhere on the main screen",
+    "app": "Anywhere",
+    "main": "Main screen",
     "sessions": "Session list",
     "transcript": "Chat transcript",
     "composer": "Message input",
     "work_orders": "Work-order panel",
     "detail": "Work-order detail",
     "form": "Work-order form",
+    "confirm": "A question (delete, cancel)",
 }
 
 KEYMAP: dict[str, list[Key]] = {
+    "app": [
+        Key("f1", "help", "Help", "All the keys (? too, outside a text field)", priority=True, palette=False),
+    ],
     "main": [
         Key("ctrl+n", "new_session", "New", "New session", show=False),
         Key(
@@ -48,18 +57,17 @@ KEYMAP: dict[str, list[Key]] = {
         ),
         Key("ctrl+t", "toggle_work_orders", "Orders", "Show or hide the work-order panel"),
         Key("slash", "filter_sessions", "Filter", "Filter sessions by title", show=False),
-        Key("f1,question_mark", "help", "Help", "All the keys"),
+        Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
         Key("ctrl+q", "app.quit", "Quit", palette=False, priority=True),
         Key("tab", "app.focus_next", "Next pane", show=False, palette=False),
         Key("shift+tab", "app.focus_previous", "Previous pane", show=False, palette=False),
         Key("ctrl+p", "app.command_palette", "Commands", "Command palette", show=False, palette=False),
     ],
     "sessions": [
-        Key("n", "screen.new_session", "New", "New session", palette=False),
-        Key("slash", "screen.filter_sessions", "Filter", "Filter sessions by title", palette=False),
-        Key("r,f2", "screen.rename_session", "Rename", "Rename the session"),
-        Key("d,delete", "screen.delete_session", "Delete", "Delete the session (asks first)"),
-        Key("u", "screen.undo_delete", "Undo", "Undo the last delete", show=False),
+        Key("slash", "screen.filter_sessions", "Filter", "Filter by title (or just type a letter)", palette=False),
+        Key("f2", "screen.rename_session", "Rename", "Rename the session"),
+        Key("delete", "screen.delete_session", "Delete", "Delete the session (asks first)"),
+        Key("ctrl+u", "screen.undo_delete", "Undo", "Undo the last delete", show=False),
         Key("enter", "screen.focus_composer", "Write", "Write a message", show=False, palette=False),
     ],
     "transcript": [
@@ -92,12 +100,18 @@ KEYMAP: dict[str, list[Key]] = {
         Key("t", "retry", "Retry", "Retry a failed or canceled work order"),
         Key("y", "copy_pr_url", "Copy PR", "Copy the PR URL"),
         Key("i", "copy_workflow_id", "Copy id", "Copy the workflow id"),
-        Key("f1,question_mark", "app.help", "Help", "All the keys", palette=False),
+        Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
     ],
     "form": [
         Key("ctrl+o", "save", "Save draft", palette=False, priority=True),
         Key("ctrl+l", "save_and_launch", "Save and launch", palette=False, priority=True),
         Key("escape", "cancel", "Cancel", palette=False),
+    ],
+    "confirm": [
+        # No letter says yes: the question often comes up in the middle of a typed word.
+        Key("ctrl+y", "answer(True)", "Yes", "Yes (or tab to the yes button, enter)", palette=False),
+        Key("n,escape", "answer(False)", "No", "No (enter too: No is the default)", palette=False),
+        Key("left,right", "app.focus_next", "Move", "Move between the buttons", show=False, palette=False),
     ],
 }
 
@@ -116,6 +130,11 @@ def bindings(scope: str) -> list[BindingType]:
         )
         for key in KEYMAP[scope]
     ]
+
+
+def keys_of(scope: str, action: str) -> tuple[str, ...]:
+    """The keys bound to `action` in `scope`, for a widget that handles them itself."""
+    return tuple(part for key in KEYMAP[scope] if key.action == action for part in key.keys.split(","))
 
 
 def display_keys(keys: str) -> str:

@@ -122,7 +122,7 @@ async def test_rename_validates_inline_and_saves(service: JangarService) -> None
     async with app.run_test() as pilot:
         await until(pilot, lambda: titles(app) == ["Draft title"], "listed")
         app.screen.query_one(SessionList).focus()
-        await pilot.press("r")
+        await pilot.press("f2")
         await until(pilot, lambda: isinstance(app.screen, RenameScreen), "rename dialog")
         await pilot.press("ctrl+u")  # clear the field (select-all on focus; ctrl+u deletes to start)
         app.screen.query_one("#title").value = "   "
@@ -147,17 +147,17 @@ async def test_delete_asks_first_and_undo_restores(service: JangarService) -> No
     async with app.run_test() as pilot:
         await until(pilot, lambda: titles(app) == ["Delete me", "Keep me"], "listed")
         app.screen.query_one(SessionList).focus()
-        await pilot.press("d")
+        await pilot.press("delete")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
         await pilot.press("n")
         await pilot.pause()
         assert titles(app) == ["Delete me", "Keep me"], "declining deletes nothing"
-        await pilot.press("d")
+        await pilot.press("delete")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation again")
-        await pilot.press("y")
+        await pilot.press("ctrl+y")
         await until(pilot, lambda: titles(app) == ["Keep me"], "deleted")
         assert await service.store.get_session(doomed.id) is None
-        await pilot.press("u")
+        await pilot.press("ctrl+u")
         await until(pilot, lambda: titles(app) == ["Delete me", "Keep me"], "restored")
         assert await service.store.get_session(doomed.id) is not None
         assert app.screen.query_one(SessionList).chosen.id == doomed.id
@@ -171,9 +171,9 @@ async def test_delete_refused_while_a_work_order_runs_shows_why(service: JangarS
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: titles(app) == ["Busy"], "listed")
         app.screen.query_one(SessionList).focus()
-        await pilot.press("d")
+        await pilot.press("delete")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
-        await pilot.press("y")
+        await pilot.press("ctrl+y")
         await until(pilot, lambda: "Not deleted" in notified(pilot), "the refusal is shown")
         assert titles(app) == ["Busy"]
         assert await service.store.get_session(session.id) is not None

@@ -62,7 +62,7 @@ async def test_launch_watch_inspect_and_cancel_a_running_work_order(
 
                 await pilot.press("c")
                 await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
-                await pilot.press("y")
+                await pilot.press("ctrl+y")
                 await until(pilot, lambda: "⊘ canceled" in screen_text(pilot), "canceled, live in the detail", **SLOW)
                 # The message the workflow ended with, written by the real worker, as the result.
                 await until(

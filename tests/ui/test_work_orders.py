@@ -255,7 +255,7 @@ async def test_cancel_a_draft_asks_first(down_service: JangarService) -> None:
         assert (await service.get_work_order(draft.id)).status == S.DRAFT
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation again")
-        await pilot.press("y")
+        await pilot.press("ctrl+y")
         await until(pilot, lambda: [w.status for w in orders(app)] == [S.CANCELED], "canceled in the panel")
         assert "⊘ canceled" in screen_text(pilot)
 

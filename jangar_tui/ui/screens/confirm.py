@@ -1,23 +1,27 @@
-"""A yes/no question in a modal: y or enter confirms, n or escape declines."""
+"""A yes/no question in a modal that defaults to No.
+
+Only a deliberate key says yes: ctrl+y, or enter on the yes button after moving to it (tab, ←/→).
+No letter does: the question often follows a letter typed into a list (the `d` of "today"), and
+the rest of the word must not answer it. n, escape and enter (the No button has the focus) decline.
+The question quotes data (a session's or work order's title), so it is shown as plain text.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.safe_text import content
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
+    BINDINGS = bindings("confirm")
 
     def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
         super().__init__(classes="modal")
@@ -25,10 +29,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self._question, classes="question")
+            yield Static(content(self._question), classes="question")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self._yes} (y)", variant="error", id="yes", compact=True)
                 yield Button(f"{self._no} (n)", id="no", compact=True)
+                yield Button(f"{self._yes} (ctrl+y)", variant="error", id="yes", compact=True)
         yield KeyBar()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:

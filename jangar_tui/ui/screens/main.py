@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, TypeVar
 
 from textual import events, on, work
@@ -26,13 +26,13 @@ from jangar_tui.models import (
     ChatMessage,
     ChatSession,
     ConnectionState,
-    ErrorCode,
     JangarError,
     TemporalState,
     WorkOrder,
 )
 from jangar_tui.ui.clock import Clock
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.safe_text import line_text
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.validation import first_line_title
@@ -57,7 +57,6 @@ SESSION_PAGE = 500  # sessions watched at first; more as the reader nears the en
 SESSION_LIMIT_MAX = 10_000
 NARROW_BELOW = 110
 AGE_REFRESH_S = 30.0
-WATCH_RETRY_S = 2.0
 DEFAULT_SESSION_TITLE = "New session"
 SESSION_OPEN_DELAY_S = 0.05
 FIRST_SESSIONS_WAIT_S = 0.25  # at most, before the first frame (see on_mount)
@@ -104,11 +103,6 @@ class MainScreen(WorkOrderActions):
         """The first screenful is drawn: the session list and, when a session is chosen on start, its
         newest messages. The app starts Temporal after it, so the two do not share the CPU."""
 
-    class WatchFailed(Message):
-        def __init__(self, what: str, error: str) -> None:
-            self.what, self.error = what, error
-            super().__init__()
-
     def __init__(self, *, clock: Clock, temporal_note: str = "not configured") -> None:
         super().__init__(id="main")
         self._clock = clock
@@ -141,7 +135,7 @@ class MainScreen(WorkOrderActions):
         self.query_one(SessionList).focus()
         first_sessions: asyncio.Future[list[ChatSession] | None] = asyncio.get_running_loop().create_future()
         self._watch_sessions(answered=first_sessions)
-        self._watch("connection", self.service.watch_connection, self.ConnectionChanged)
+        self.watch_stream("connection", self.service.watch_connection, self.ConnectionChanged)
         self.start_temporal_watch()
         self.set_interval(AGE_REFRESH_S, self._refresh_ages)
         # Wait (briefly) for the store's first answer and show it right here, not through the
@@ -170,39 +164,6 @@ class MainScreen(WorkOrderActions):
         return self.query_one(WorkOrderPanel)
 
     # -- watch workers ------------------------------------------------------------------------------
-    def _watch(
-        self,
-        group: str,
-        open_stream: Callable[[], AsyncIterator[T]],
-        wrap: Callable[[T], Message],
-        *,
-        answered: asyncio.Future[T | None] | None = None,
-    ) -> None:
-        """Post `wrap(snapshot)` for every snapshot; `answered` gets the first one (None: it failed)."""
-
-        async def consume() -> None:
-            announced = False  # say it once per outage, not on every retry
-            while True:
-                try:
-                    async for snapshot in open_stream():
-                        announced = False
-                        self.post_message(wrap(snapshot))
-                        if answered is not None and not answered.done():
-                            answered.set_result(snapshot)
-                    return
-                except JangarError as error:
-                    if answered is not None and not answered.done():
-                        answered.set_result(None)
-                    if not announced:
-                        self.post_message(self.WatchFailed(group, error.message))
-                        announced = True
-                    if error.code != ErrorCode.UNAVAILABLE:
-                        return  # a refusal will not change by asking again
-                    # The backend is unreachable: subscribe again once it may be back.
-                    await asyncio.sleep(WATCH_RETRY_S)
-
-        self.run_worker(consume(), group=group, exclusive=True, exit_on_error=False)
-
     def start_temporal_watch(self) -> None:
         """Called on mount and again by the app once its runtime has started Temporal."""
         if self.service.launcher is None:
@@ -213,14 +174,14 @@ class MainScreen(WorkOrderActions):
             assert stream is not None  # the launcher is never taken away
             return stream
 
-        self._watch("temporal", open_stream, self.TemporalChanged)
+        self.watch_stream("temporal", open_stream, self.TemporalChanged)
 
     def temporal_unavailable(self, note: str) -> None:
         self.query_one(StatusLine).temporal_note = note
 
     def _watch_sessions(self, *, answered: asyncio.Future[list[ChatSession] | None] | None = None) -> None:
         limit = self._session_limit
-        self._watch(
+        self.watch_stream(
             "sessions",
             lambda: self.service.watch_sessions(limit),
             lambda sessions: self.SessionsChanged(limit, sessions),
@@ -262,9 +223,6 @@ class MainScreen(WorkOrderActions):
     def on_main_screen_temporal_changed(self, message: TemporalChanged) -> None:
         self.query_one(StatusLine).temporal = message.state
 
-    def on_main_screen_watch_failed(self, message: WatchFailed) -> None:
-        self.notify(f"Live updates of {message.what} interrupted: {message.error}", severity="warning")
-
     def on_main_screen_messages_changed(self, message: MessagesChanged) -> None:
         if self.session is None or message.session_id != self.session.id or message.limit != self._message_limit:
             return  # from a watch that was already replaced
@@ -289,7 +247,7 @@ class MainScreen(WorkOrderActions):
     def _session_chosen(self, event: SessionList.SessionChosen) -> None:
         previous = self.session
         self.session = event.session
-        self.query_one("#chat-title", Static).update(event.session.title if event.session else "No session")
+        self.query_one("#chat-title", Static).update(line_text(event.session.title) if event.session else "No session")
         if previous is not None and event.session is not None and previous.id == event.session.id:
             return  # only the title changed
         # Holding ↓ through a long list must not subscribe to every session on the way: within a
@@ -319,7 +277,7 @@ class MainScreen(WorkOrderActions):
         self.transcript.clear_messages("Loading…")
         self._watch_messages()
         session_id = session.id
-        self._watch(
+        self.watch_stream(
             "work-orders",
             lambda: self.service.watch_work_orders(session_id),
             lambda work_orders: self.WorkOrdersChanged(session_id, work_orders),
@@ -328,7 +286,7 @@ class MainScreen(WorkOrderActions):
     def _watch_messages(self) -> None:
         assert self.session is not None
         session_id, limit = self.session.id, self._message_limit
-        self._watch(
+        self.watch_stream(
             "messages",
             lambda: self.service.watch_messages(session_id, limit),
             lambda messages: self.MessagesChanged(session_id, limit, messages),
@@ -414,16 +372,21 @@ class MainScreen(WorkOrderActions):
             self.action_toggle_work_orders()
         self.sidebar.open_filter()
 
+    def _highlighted_session(self) -> ChatSession | None:
+        # The list's highlight, not `self.session`: a key right after ↓ (a burst) comes before
+        # the list's SessionChosen reaches this screen, and must act on the session highlighted.
+        return self.sidebar.session_list.chosen
+
     @work(group="session-action")
     async def action_rename_session(self) -> None:
-        session = self.session
+        session = self._highlighted_session()
         if session is None:
             self.report_error("No session to rename.")
             return
         from jangar_tui.ui.screens.rename import RenameScreen
 
         title = await self.app.push_screen_wait(RenameScreen(session.title))
-        if title is None or title == session.title:
+        if title is None:
             return
         try:
             await self.service.rename_session(session.id, title)
@@ -432,11 +395,13 @@ class MainScreen(WorkOrderActions):
 
     @work(group="session-action")
     async def action_delete_session(self) -> None:
-        session = self.session
+        session = self._highlighted_session()
         if session is None:
             self.report_error("No session to delete.")
             return
-        if not await self.app.push_screen_wait(ConfirmScreen(f"Delete “{session.title}”?\nu restores it.")):
+        if not await self.app.push_screen_wait(
+            ConfirmScreen(f"Delete “{session.title}”?\nctrl+u restores it.", yes="Delete", no="Keep")
+        ):
             return
         try:
             await self.service.delete_session(session.id)
@@ -444,7 +409,7 @@ class MainScreen(WorkOrderActions):
             self.report_error(f"Not deleted: {error.message}")
             return
         self._deleted.append(session)
-        self.report_done(f"Deleted “{session.title}”. Press u to undo.")
+        self.report_done(f"Deleted “{session.title}”. Press ctrl+u to undo.")
 
     @work(group="session-action")
     async def action_undo_delete(self) -> None:
@@ -476,11 +441,6 @@ class MainScreen(WorkOrderActions):
             return
         self.app.copy_to_clipboard(message.content)
         self.report_done("Message copied.")
-
-    def action_help(self) -> None:
-        from jangar_tui.ui.screens.help import HelpScreen
-
-        self.app.push_screen(HelpScreen())
 
     # -- work-order actions -------------------------------------------------------------------------
     @work(group="work-order-action")

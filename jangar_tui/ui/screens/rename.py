@@ -1,4 +1,7 @@
-"""Rename a session: one field, validated as you type, saved with enter."""
+"""Rename a session: one field, validated as you type, saved with enter.
+
+The field starts with the title as shown (control characters made visible); saving it unchanged
+renames nothing, so the stored bytes stay as they were unless the operator edits them."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from jangar_tui.text_safety import visible
 from jangar_tui.ui.validation import title_error
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
@@ -20,7 +24,7 @@ class RenameScreen(ModalScreen[str | None]):
 
     def __init__(self, title: str) -> None:
         super().__init__(classes="modal")
-        self._title = title
+        self._title = visible(title)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -40,4 +44,5 @@ class RenameScreen(ModalScreen[str | None]):
         if error:
             self.query_one("#title-error", Static).update(error)
             return
-        self.dismiss(event.value.strip())
+        title = event.value.strip()
+        self.dismiss(None if title == self._title.strip() else title)

@@ -6,26 +6,27 @@ Each call goes through the service; a refusal (`JangarError`) is reported where 
 
 from __future__ import annotations
 
-from textual.screen import Screen
-
 from jangar_tui.models import JangarError, WorkOrder
 from jangar_tui.service import JangarService
+from jangar_tui.text_safety import visible
 from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.screens.watching import WatchingScreen
 from jangar_tui.ui.widgets.work_orders.applies import can_cancel, can_launch, can_retry, has_pr
 
 
-class WorkOrderActions(Screen[None]):
+class WorkOrderActions(WatchingScreen):
     """Mixin for screens; subclasses say where errors go and which work order is meant."""
 
     @property
     def service(self) -> JangarService:
         return self.app.service  # type: ignore[attr-defined,no-any-return]
 
+    # Notifications often quote data (a title, a refusal's reason): always plain, visible text.
     def report_error(self, text: str) -> None:
-        self.notify(text, severity="error", timeout=8)
+        self.notify(visible(text), severity="error", timeout=8, markup=False)
 
     def report_done(self, text: str) -> None:
-        self.notify(text, timeout=4)
+        self.notify(visible(text), timeout=4, markup=False)
 
     def report_work_order_error(self, text: str) -> None:
         """A work-order action was refused; screens with a work-order pane also show it there."""

@@ -20,6 +20,7 @@ from jangar_tui.models import ChatMessage, HistoryEvent, JangarError, Role, Work
 from jangar_tui.outcome import excerpt
 from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.safe_text import data_text, line_text
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
@@ -38,12 +39,12 @@ def fields_table(work_order: WorkOrder) -> Table:
     if work_order.targetBranch:
         target += f" @ {work_order.targetBranch}"
     table.add_row("Status", status_text(work_order.status))
-    table.add_row("Title", work_order.title or "(untitled)")
-    table.add_row("Workflow", work_order.workflowId)
-    table.add_row("Target", target)
-    table.add_row("Issue", work_order.githubIssueUrl or "—")
-    table.add_row("PR", work_order.prUrl or "—")
-    table.add_row("Requested by", work_order.requestedBy or "—")
+    table.add_row("Title", data_text(work_order.title or "(untitled)"))
+    table.add_row("Workflow", data_text(work_order.workflowId))
+    table.add_row("Target", data_text(target))
+    table.add_row("Issue", data_text(work_order.githubIssueUrl or "—"))
+    table.add_row("PR", data_text(work_order.prUrl or "—"))
+    table.add_row("Requested by", data_text(work_order.requestedBy or "—"))
     table.add_row("Created", clock_time(work_order.createdAt))
     table.add_row("Updated", clock_time(work_order.updatedAt))
     return table
@@ -51,15 +52,15 @@ def fields_table(work_order: WorkOrder) -> Table:
 
 def workflow_table(description: WorkflowDescription | None, error: str | None) -> Table | Text:
     if error is not None:
-        return Text(f"✗ Temporal: {error}", style="red")
+        return data_text(f"✗ Temporal: {error}", style="red")
     if description is None:
         return Text("Not started on Temporal yet (a draft). Press l to launch it.", style="dim")
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_row("Workflow status", Text(description.status, style="bold"))
-    table.add_row("Run", description.runId or "—")
-    table.add_row("Task queue", description.taskQueue or "—")
+    table.add_row("Workflow status", data_text(description.status, style="bold"))
+    table.add_row("Run", data_text(description.runId or "—"))
+    table.add_row("Task queue", data_text(description.taskQueue or "—"))
     table.add_row("Started", clock_time(description.startTime))
     table.add_row("Closed", clock_time(description.closeTime))
     table.add_row("Events", str(description.historyLength) if description.historyLength is not None else "—")
@@ -68,11 +69,11 @@ def workflow_table(description: WorkflowDescription | None, error: str | None) -
 
 def result_text(message: ChatMessage | None, error: str | None) -> Text:
     if error is not None:
-        return Text(f"✗ The result could not be read: {error}", style="red")
+        return data_text(f"✗ The result could not be read: {error}", style="red")
     if message is None:
         return Text("No result message was recorded in the chat.", style="dim")
     # A failure's reason is a system note; the agent's answer is the assistant's.
-    return Text(excerpt(message.content), style="" if message.role == Role.ASSISTANT else "italic")
+    return data_text(excerpt(message.content), style="" if message.role == Role.ASSISTANT else "italic")
 
 
 class WorkOrderDetailScreen(WorkOrderActions):
@@ -136,19 +137,23 @@ class WorkOrderDetailScreen(WorkOrderActions):
         # Side by side needs room for a whole workflow id; below that, one above the other.
         self.set_class(event.size.width < NARROW_BELOW, "-narrow")
 
-    def _title(self) -> str:
-        return f"Work order · {self.work_order.title or self.work_order.workflowId}"
+    def _title(self, suffix: str = "") -> Text:
+        return line_text(f"Work order · {self.work_order.title or self.work_order.workflowId}{suffix}")
 
     # -- live data ------------------------------------------------------------------------------
-    @work(group="detail-watch", exclusive=True)
-    async def _watch_work_order(self) -> None:
-        async for work_orders in self.service.watch_work_orders(self.work_order.sessionId):
-            found = next((w for w in work_orders if w.id == self.work_order.id), None)
-            self.post_message(self.WorkOrderChanged(found))
+    def _watch_work_order(self) -> None:
+        session_id, work_order_id = self.work_order.sessionId, self.work_order.id
+
+        def changed(work_orders: list[WorkOrder]) -> Message:
+            return self.WorkOrderChanged(next((w for w in work_orders if w.id == work_order_id), None))
+
+        self.watch_stream(
+            "detail-watch", lambda: self.service.watch_work_orders(session_id), changed, what="the work order"
+        )
 
     def on_work_order_detail_screen_work_order_changed(self, message: WorkOrderChanged) -> None:
         if message.work_order is None:
-            self.query_one("#detail-title", Static).update(self._title() + "  (deleted)")
+            self.query_one("#detail-title", Static).update(self._title("  (deleted)"))
             return
         if message.work_order == self.work_order:
             return
@@ -208,8 +213,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
             table.add_row(
                 str(event.eventId),
                 clock_time(event.eventTime).removesuffix(" UTC"),
-                event.eventType,
-                event.details,
+                line_text(event.eventType),
+                line_text(event.details),
             )
 
     # -- actions --------------------------------------------------------------------------------

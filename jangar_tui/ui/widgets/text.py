@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from jangar_tui.ui.safe_text import content
+
 
 def set_text(widget: Static, text: str) -> None:
-    """`widget.update(text)`, only when the text differs: each update re-lays out the widget's pane,
-    and most live snapshots (and form checks) leave the text as it was."""
-    if str(widget.content) != text:
-        widget.update(text)
+    """`widget.update(text)` as plain text (never markup: it often carries data), only when the
+    text differs: each update re-lays out the widget's pane, and most live snapshots (and form
+    checks) leave the text as it was."""
+    shown = content(text)
+    if str(widget.content) != shown.plain:
+        widget.update(shown)

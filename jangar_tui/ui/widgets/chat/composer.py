@@ -11,7 +11,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
-from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.keymap import bindings, keys_of
+from jangar_tui.ui.safe_text import content
+
+SEND_KEYS = keys_of("composer", "send")
+NEWLINE_KEYS = keys_of("composer", "newline")
 
 
 class ComposerInput(TextArea):
@@ -23,11 +27,17 @@ class ComposerInput(TextArea):
             super().__init__()
 
     async def _on_key(self, event: events.Key) -> None:
-        # TextArea inserts a newline on Enter itself; Enter sends here, so it is caught first.
-        if event.key == "enter":
+        # Enter and the newline keys are handled here, in the widget's own queue of keys, not by
+        # their bindings: a binding runs only after the key has bubbled up to the app, by which
+        # time the letters typed after it (a burst from tmux or ssh) are already in the text.
+        # (TextArea inserts a newline on Enter itself; Enter sends here, so it is caught first.)
+        if event.key in SEND_KEYS or event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()
-            self.action_send()
+            if event.key in SEND_KEYS:
+                self.action_send()
+            else:
+                self.action_newline()
             return
         await super()._on_key(event)
 
@@ -54,7 +64,7 @@ class Composer(Vertical):
 
     def show_error(self, message: str) -> None:
         error = self.query_one("#send-error", Static)
-        error.update(f"✗ Not sent: {message}")
+        error.update(content(f"✗ Not sent: {message}"))
         error.display = True
 
     def sent(self, text: str) -> None:

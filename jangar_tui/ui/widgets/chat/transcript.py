@@ -31,6 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jangar_tui.models import ChatMessage, Role
+from jangar_tui.text_safety import visible
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings
 
@@ -41,6 +42,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.SYSTEM: ("! system", "bold yellow"),
 }
 CACHE_SIZE = 1_000  # rendered message bodies kept beyond the ones loaded (reopening is instant)
+UNREADABLE = "⚠ This message could not be drawn."
 RENDER_SLICE_S = 0.015  # rendering older messages after the view is filled: this long per step
 
 
@@ -197,18 +199,28 @@ class Transcript(ScrollView, can_focus=True):
     def _body(self, message: ChatMessage) -> list[Strip]:
         strips = self._cached(message)
         if strips is None:
-            if message.role == Role.ASSISTANT:
-                from rich.markdown import Markdown  # markdown-it and pygments: not before the first frame
-
-                renderable: RenderableType = Markdown(message.content, code_theme="ansi_dark", hyperlinks=False)
-            else:
-                renderable = Text(message.content)
-            strips = self._cache[(message.id, message.updatedAt, self._body_width)] = self._render_lines(renderable)
+            try:
+                strips = self._render_lines(self._renderable(message))
+            except Exception:  # one message that cannot be drawn must not take the transcript down
+                strips = self._render_lines(Text(UNREADABLE, style="italic red"))
+            self._cache[(message.id, message.updatedAt, self._body_width)] = strips
             # Never evicts a loaded message: a layout touches them all, so they are the newest.
             while len(self._cache) > CACHE_SIZE + len(self._messages):
                 self._cache.popitem(last=False)
         return strips
 
+    @staticmethod
+    def _renderable(message: ChatMessage) -> RenderableType:
+        # The content is made visible before Markdown sees it: no control character reaches the
+        # terminal, and links are shown as text with their target (hyperlinks=False: no OSC 8).
+        content = visible(message.content)
+        if message.role == Role.ASSISTANT:
+            from rich.markdown import Markdown  # markdown-it and pygments: not before the first frame
+
+            return Markdown(content, code_theme="ansi_dark", hyperlinks=False)
+        return Text(content)
+
+    # Not `_render`: that is Textual's own Widget._render (text selection calls it).
     def _render_lines(self, renderable: RenderableType) -> list[Strip]:
         console = self.app.console
         options = console.options.update_width(self._body_width)

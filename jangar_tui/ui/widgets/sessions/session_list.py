@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.css.styles import RulesMap
 from textual.message import Message
 from textual.strip import Strip
@@ -20,6 +21,7 @@ from textual.widgets.option_list import Option
 from jangar_tui.models import ChatSession
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.safe_text import one_line
 
 _UNSET = object()
 _DIM = Style(dim=True)
@@ -62,6 +64,13 @@ class SessionList(OptionList):
             self.everything = everything
             super().__init__()
 
+    class FilterTyped(Message):
+        """A character was typed on the list: it goes to the filter."""
+
+        def __init__(self, text: str) -> None:
+            self.text = text
+            super().__init__()
+
     class SessionChosen(Message):
         """The highlighted session changed (None: the list is empty)."""
 
@@ -97,6 +106,14 @@ class SessionList(OptionList):
         if index is None or index >= len(self._shown):
             return None
         return self._shown[index]
+
+    def on_key(self, event: events.Key) -> None:
+        # Type-to-filter: a printable character typed here starts (or continues) the filter, so
+        # a word typed into the list by mistake runs no action. `/` and `?` keep their own keys.
+        if event.is_printable and event.character and event.character not in "/? ":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.FilterTyped(event.character))
 
     def set_sessions(self, sessions: list[ChatSession], *, has_more: bool = False) -> None:
         if not self.loaded:
@@ -152,7 +169,7 @@ class SessionList(OptionList):
         self._shown, self._shown_key = shown, key
         self._rebuilding = True
         try:
-            self.set_options(Option(SessionRow(title, age), id=sid) for sid, title, age in key)
+            self.set_options(Option(SessionRow(one_line(title), age), id=sid) for sid, title, age in key)
             # Keep the same session highlighted; when it went away, stay at the same place.
             index = next((i for i, s in enumerate(shown) if s.id == previous_id), None)
             if index is None and shown:

@@ -45,14 +45,26 @@ class SessionSidebar(Vertical):
         self.session_list.set_sessions(sessions, has_more=has_more)
         self._update_title()
 
-    def open_filter(self) -> None:
+    def open_filter(self, typed: str = "") -> None:
+        """Show the filter and focus it; `typed` (letters typed on the list) is added to its end.
+
+        Letters of a fast burst can reach the list before the focus has moved to the filter:
+        each lands here in turn, so the filter gets them in the order typed."""
         if fields := self.query(FilterInput):
             field = fields.first()
             field.display = True
+            if typed:
+                field.value += typed
         else:
-            field = FilterInput(placeholder="filter titles…", id="session-filter")
+            field = FilterInput(typed, placeholder="filter titles…", id="session-filter")
             self.mount(field, after="#sessions-title")
+        field.cursor_position = len(field.value)
         field.focus()
+
+    @on(SessionList.FilterTyped)
+    def _filter_typed(self, event: SessionList.FilterTyped) -> None:
+        event.stop()
+        self.open_filter(event.text)
 
     @on(Input.Changed, "#session-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

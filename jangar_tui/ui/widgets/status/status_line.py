@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from jangar_tui.models import ConnectionState, TemporalState
+from jangar_tui.ui.safe_text import one_line
 
 _CONNECTION_LOOK = {
     ConnectionState.LIVE: ("●", "green"),
@@ -32,7 +33,7 @@ class StatusLine(Static):
 
     def render(self) -> Text:
         # "embedded (/path/to/db)": the kind up front, the path last, where truncation may eat it.
-        kind, _, location = (self.backend or "…").partition(" (")
+        kind, _, location = one_line(self.backend or "…").partition(" (")
         compact = False
         line = self._states(kind, compact=compact)
         if line.cell_len > self.content_size.width:
@@ -57,16 +58,16 @@ class StatusLine(Static):
         line.append(f"{_GAP[compact]}Temporal ")
         state = self.temporal
         if state is None:
-            line.append(self.temporal_note, style="dim")
+            line.append(one_line(self.temporal_note), style="dim")
         else:
             # The embedded server is always on this host: its port is what tells two apart.
             where = f"embedded port {state.address.rpartition(':')[2]}" if state.embedded else state.address
-            line.append(where, style="bold")
+            line.append(one_line(where), style="bold")
             line.append(" ")
             if state.up:
                 line.append("● up", style="green")
             else:
                 line.append("✗ down", style="red")
                 if state.detail:
-                    line.append(f" ({state.detail})", style="dim")
+                    line.append(one_line(f" ({state.detail})"), style="dim")
         return line

@@ -10,19 +10,21 @@ from textual.widgets.option_list import Option
 
 from jangar_tui.models import WorkOrder
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.safe_text import line_text, one_line
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 
 def work_order_row(work_order: WorkOrder) -> Group:
     head = status_text(work_order.status)
-    head.append(f"  {work_order.title or '(untitled)'}")
+    head.append("  ")
+    head.append_text(line_text(work_order.title or "(untitled)"))
     head.no_wrap, head.overflow = True, "ellipsis"
     lines: list[RenderableType] = [head]
     target = work_order.targetRepo or "no repo"
     if work_order.targetBranch:
         target += f" @ {work_order.targetBranch}"
-    lines.append(Text(f"  {target}", style="dim", no_wrap=True, overflow="ellipsis"))
+    lines.append(line_text(f"  {target}", style="dim"))
     if work_order.prUrl:
         lines.append(pr_line(work_order.prUrl))
     return Group(*lines)
@@ -34,7 +36,7 @@ def pr_line(url: str) -> Table:
     line = Table.grid()
     line.add_column(no_wrap=True)
     line.add_column(overflow="fold")
-    line.add_row(Text("  PR "), Text(url, style="underline", overflow="fold"))
+    line.add_row(Text("  PR "), Text(one_line(url), style="underline", overflow="fold"))
     return line
 
 
