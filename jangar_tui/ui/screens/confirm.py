@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -21,7 +22,7 @@ from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = bindings("confirm")
+    BINDINGS: ClassVar[list[BindingType]] = bindings("confirm")
 
     def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
         super().__init__(classes="modal")

@@ -66,7 +66,7 @@ class WatchingScreen(Screen[object]):
                         announced = True
                     if error.code != ErrorCode.UNAVAILABLE:
                         return  # a refusal will not change by asking again
-                except Exception as error:  # a bad snapshot or a bug: report it, keep the app
+                except Exception as error:  # noqa: BLE001 - a bad snapshot or a bug: report it, keep the app
                     first(None)
                     if not announced:
                         self.post_message(self.WatchFailed(what or group, f"{type(error).__name__}: {error}"))

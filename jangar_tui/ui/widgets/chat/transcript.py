@@ -201,7 +201,7 @@ class Transcript(ScrollView, can_focus=True):
         if strips is None:
             try:
                 strips = self._render_lines(self._renderable(message))
-            except Exception:  # one message that cannot be drawn must not take the transcript down
+            except Exception:  # noqa: BLE001 - one message that cannot be drawn must not take the transcript down
                 strips = self._render_lines(Text(UNREADABLE, style="italic red"))
             self._cache[(message.id, message.updatedAt, self._body_width)] = strips
             # Never evicts a loaded message: a layout touches them all, so they are the newest.
