@@ -58,7 +58,9 @@ def excerpt(text: str, head: int = 2, tail: int = 6) -> str:
     A failed run's message starts with the reason ("The agent exited with code 1.") and ends with
     the last of the agent's output, where the error usually is; the middle is in the chat.
     """
-    lines = text.strip("\n").splitlines()
+    # "\n" only: splitlines() also breaks at VT, FF, CR and U+2028, which the screen shows as
+    # visible characters (jangar_tui.text_safety), not as line breaks.
+    lines = text.strip("\n").split("\n")
     if len(lines) <= head + tail + 1:
         return "\n".join(lines)
     left_out = len(lines) - head - tail

@@ -67,17 +67,21 @@ def escape_char(char: str) -> str:
     return _escape(char)
 
 
-def visible(text: str) -> str:
+def visible(text: str, *, keep_tabs: bool = False) -> str:
     """`text` with every character a terminal could act on, or that would make its width
-    unpredictable, replaced by printable text. Safe text is returned as it is (same object)."""
+    unpredictable, replaced by printable text. Safe text is returned as it is (same object).
+
+    `keep_tabs`: for text that goes into an editor (a paste, a form's prefill), which draws tabs
+    itself; anywhere else a tab becomes spaces."""
+    tab = "\t" if keep_tabs else " " * TAB_SPACES
     if text.isascii():
         if _ASCII_UNSAFE.search(text) is None:
             return text
-        return _ascii(text)
-    return _unicode(text)
+        return _ascii(text, tab)
+    return _unicode(text, tab)
 
 
-def _ascii(text: str) -> str:
+def _ascii(text: str, tab: str) -> str:
     text = text.replace("\r\n", "\n")
     out: list[str] = []
     for char in text:
@@ -85,13 +89,13 @@ def _ascii(text: str) -> str:
         if char == "\n" or 0x20 <= code < 0x7F:
             out.append(char)
         elif char == "\t":
-            out.append(" " * TAB_SPACES)
+            out.append(tab)
         else:
             out.append(_CONTROL_PICTURES[code])
     return "".join(out)
 
 
-def _unicode(text: str) -> str:
+def _unicode(text: str, tab: str) -> str:
     text = text.replace("\r\n", "\n")
     out: list[str] = []
     marks = 0  # combining marks on the current base so far
@@ -103,7 +107,7 @@ def _unicode(text: str) -> str:
                 out.append(char)
                 based = char != "\n"
             elif char == "\t":
-                out.append(" " * TAB_SPACES)
+                out.append(tab)
                 based = True
             else:
                 out.append(_CONTROL_PICTURES[code])

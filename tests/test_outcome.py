@@ -95,3 +95,10 @@ def test_a_long_text_keeps_its_first_and_last_lines_and_says_how_many_are_left_o
     assert lines[:2] == ["The agent exited with code 1.", ""]
     assert lines[2] == "… 44 more lines in the chat …"
     assert lines[3:] == [f"output {n}" for n in range(44, 50)]
+
+
+def test_only_newlines_break_lines() -> None:
+    # A VT, FF or CR inside a line is shown as a visible character, not as a line break.
+    text = "reason\n" + "\n".join(f"a\x0bb\x0cc\rd {n}" for n in range(12))
+    lines = excerpt(text).split("\n")
+    assert lines[-1] == "a\x0bb\x0cc\rd 11" and len(lines) == 9

@@ -65,3 +65,8 @@ def test_every_code_point_comes_out_printable() -> None:
 
 def test_one_line_keeps_a_row_on_one_line() -> None:
     assert one_line("title\nsecond\x1b[31m") == "title⏎second␛[31m"
+
+
+def test_an_editor_keeps_its_tabs() -> None:
+    assert visible("a\tb\x1b", keep_tabs=True) == "a\tb␛"
+    assert visible("é\tb", keep_tabs=True) == "é\tb"

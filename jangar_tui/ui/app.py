@@ -22,6 +22,7 @@ from textual.screen import Screen
 
 from jangar_tui import gc_policy
 from jangar_tui.service import JangarService
+from jangar_tui.text_safety import visible
 from jangar_tui.ui import resume_guard
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KEYMAP, bindings, display_keys
@@ -130,6 +131,12 @@ class JangarApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
             self.full_collections.input_seen()
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            # A paste often comes from somewhere untrusted (a web page, an issue, a log): the
+            # text fields would draw its control characters raw. They get the visible forms.
+            safe = visible(event.text, keep_tabs=True)
+            if safe is not event.text:
+                event = events.Paste(safe)
         await super().on_event(event)
 
     def on_jangar_app_runtime_started(self) -> None:

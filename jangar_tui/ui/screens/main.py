@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -61,8 +61,6 @@ DEFAULT_SESSION_TITLE = "New session"
 SESSION_OPEN_DELAY_S = 0.05
 FIRST_SESSIONS_WAIT_S = 0.25  # at most, before the first frame (see on_mount)
 SESSION_BURST_S = 0.1  # a selection change this soon after the previous one is key repeat
-
-T = TypeVar("T")
 
 
 class MainScreen(WorkOrderActions):

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static, TextArea
 
+from jangar_tui.text_safety import visible
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.validation import (
     branch_error,
@@ -51,7 +52,9 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
 
     def __init__(self, *, title: str = "", prompt: str = "", source: str = "the conversation") -> None:
         super().__init__(classes="modal")
-        self._initial = {"title": title, "prompt": prompt}
+        # Prefilled from data: the fields would draw control characters raw, so they start with
+        # the visible forms (␛…), and that is what a saved work order holds unless edited.
+        self._initial = {"title": visible(title), "prompt": visible(prompt, keep_tabs=True)}
         self._source = source
 
     def compose(self) -> ComposeResult:
