@@ -60,6 +60,7 @@ LONG_MARKER = last_marker(0)  # the first word of the long session's newest mess
 OTHER_MARKER = last_marker(1)
 
 DOWN, UP = "\x1b[B", "\x1b[A"
+TAB, PAGE_UP = "\t", "\x1b[5~"
 CTRL_E, CTRL_L, CTRL_O, CTRL_U = "\x05", "\x0c", "\x0f", "\x15"
 
 TARGETS = {"startup_s": 0.5, "open_s": 0.100, "rss_mb": 150.0, "work_order_p95_s": 0.200}
@@ -108,8 +109,11 @@ def settle(app: PtyApp, quiet_s: float = 0.3, limit_s: float = 5.0) -> None:
 # --- Jangar ----------------------------------------------------------------------------------
 
 
-def jangar_run(data_dir: Path, temporal_address: str, *, with_open: bool, tree: Path | None = None) -> dict[str, Any]:
-    """One fresh process: startup; with `with_open`, also reopen the long session and take RSS."""
+def jangar_run(
+    data_dir: Path, temporal_address: str, *, with_open: bool, tree: Path | None = None, scroll_pages: int = 0
+) -> dict[str, Any]:
+    """One fresh process: startup; with `with_open`, also reopen the long session and take RSS;
+    with `scroll_pages`, then page up through its history that many times (see `scroll`)."""
     speed_ms = machine_speed_ms()
     SPEED_CHECKS.append(speed_ms)
     app = PtyApp(
@@ -142,9 +146,32 @@ def jangar_run(data_dir: Path, temporal_address: str, *, with_open: bool, tree: 
         settle(app)
         own, tree = app.rss_bytes()
         out["rss_mb"], out["rss_tree_mb"] = own / 2**20, tree / 2**20
+        if scroll_pages:
+            out.update(scroll(app, scroll_pages))
         return out
     finally:
         app.close()
+
+
+def scroll(app: PtyApp, pages: int) -> dict[str, Any]:
+    """Page up through the open session's history: each key to the repaint it causes, and the CPU
+    the app spent on all of them. Reaching the top of what is loaded asks for older messages,
+    which are rendered as they arrive (every message goes through the sanitizer once)."""
+    app.send(TAB)  # the transcript, from the session list
+    settle(app)
+    cpu = app.cpu_seconds()
+    started = time.perf_counter()
+    latencies = []
+    for _ in range(pages):
+        mark = app.mark()
+        pressed = app.send(PAGE_UP)
+        latencies.append(app.wait_output(10, since=mark) - pressed)
+        settle(app, quiet_s=0.05)
+    return {
+        "scroll_page_s": latencies,
+        "scroll_cpu_s": app.cpu_seconds() - cpu,
+        "scroll_wall_s": time.perf_counter() - started,
+    }
 
 
 def floor_run(data_dir: Path) -> tuple[float, float]:

@@ -1,4 +1,5 @@
-"""This working tree against another commit, interleaved: startup, first chat, ctrl+l → `submitted`.
+"""This working tree against another commit, interleaved: startup, first chat, opening and scrolling
+the 10,000-message session, ctrl+l → `submitted`.
 
 The shared machines here change speed from one minute to the next (the fixed Python loop of
 `bench_ui.machine_speed_ms` takes anywhere from 55 to 100 ms), so two benchmark runs made minutes
@@ -6,7 +7,8 @@ apart compare the minutes as much as the code. This runs both versions alternate
 data in the same 120×40 pty as `bench_ui.py`, and reports each side's median and the median of
 the per-pair ratios.
 
-    .venv/bin/python bench/compare.py COMMIT [--pairs 12] [--work-order-rounds 2] [--presses 20]
+    .venv/bin/python bench/compare.py COMMIT [--pairs 12] [--open-pairs 8] [--scroll-pages 40]
+                                             [--work-order-rounds 2] [--presses 20]
 
 The other version is checked out with `git worktree` into a temporary directory and removed
 afterwards; both have their bytecode compiled first. It must read the store this tree seeds (the
@@ -24,7 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -53,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("commit", help="the version to compare against (any git revision)")
     parser.add_argument("--pairs", type=int, default=12, help="startups of each version, alternating")
+    parser.add_argument("--open-pairs", type=int, default=8, help="runs of each version opening the long session")
+    parser.add_argument("--scroll-pages", type=int, default=40, help="page-ups through it in each of those runs")
     parser.add_argument("--work-order-rounds", type=int, default=2, help="ctrl+l series of each version, alternating")
     parser.add_argument("--presses", type=int, default=20, help="measured ctrl+l presses per series")
     args = parser.parse_args(argv)
@@ -91,6 +97,17 @@ def main(argv: list[str] | None = None) -> int:
                 + ", ".join(f"{name} {values[-1]:.3f}s" for name, values in startup.items())
             )
 
+        opened: dict[str, list[dict[str, Any]]] = {name: [] for name in versions}
+        for pair in range(args.open_pairs):
+            for name, tree in alternating(versions, pair):
+                opened[name].append(
+                    bench_ui.jangar_run(data, closed, with_open=True, tree=tree, scroll_pages=args.scroll_pages)
+                )
+            bench_ui.log(
+                f"  open pair {pair + 1}/{args.open_pairs}: "
+                + ", ".join(f"{name} {runs[-1]['open_s'] * 1000:.0f}ms" for name, runs in opened.items())
+            )
+
         launches: dict[str, list[list[float]]] = {name: [] for name in versions}
         if args.work_order_rounds:
             server = bench_ui.start_temporal(work)
@@ -125,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         if shown[that] and shown[this]
         else "| start → newest message shown | n/a | n/a |"
     )
+    if args.open_pairs:
+        for line in open_rows(opened[that], opened[this], args.scroll_pages):
+            print(line)
     for index in range(args.work_order_rounds):
         a, b = launches[that][index], launches[this][index]
         print(
@@ -140,6 +160,31 @@ def main(argv: list[str] | None = None) -> int:
         f"(median {statistics.median(checks):.0f} ms)."
     )
     return 0
+
+
+def open_rows(that: list[dict[str, Any]], this: list[dict[str, Any]], pages: int) -> list[str]:
+    """Table rows for opening and scrolling the long session: each side's median, and the median of
+    the per-pair ratios (this / that), which cancels the minute-to-minute speed of the machine."""
+
+    def row(label: str, unit: str, scale: float, values: Callable[[dict[str, Any]], float]) -> str:
+        a, b = [values(run) for run in that], [values(run) for run in this]
+        ratio = statistics.median(y / x for x, y in zip(a, b, strict=True))
+        return (
+            f"| {label}, median of {len(a)} | {statistics.median(a) * scale:.1f} {unit} | "
+            f"{statistics.median(b) * scale:.1f} {unit} (per pair: {ratio:.2f}×) |"
+        )
+
+    return [
+        row("open the 10,000-message session → newest message shown", "ms", 1000, lambda r: r["open_s"]),
+        row("  CPU of the app while opening it", "ms", 1000, lambda r: r["open_cpu_s"]),
+        row(
+            f"page up → repaint, median over {pages} pages", "ms", 1000, lambda r: statistics.median(r["scroll_page_s"])
+        ),
+        row(
+            f"page up → repaint, p95 over {pages} pages", "ms", 1000, lambda r: bench_ui.p95(r["scroll_page_s"]) or 0.0
+        ),
+        row(f"  CPU of the app for the {pages} pages", "ms", 1000, lambda r: r["scroll_cpu_s"]),
+    ]
 
 
 if __name__ == "__main__":

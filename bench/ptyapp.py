@@ -163,6 +163,20 @@ class PtyApp:
                     )
                 self._cond.wait(min(left, 0.05))
 
+    def wait_output(self, timeout_s: float, since: int) -> float:
+        """perf_counter time of the first output after text offset `since` (the next repaint)."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                self._joined_text()
+                index = bisect.bisect_right(self._chunk_ends, since)
+                if index < len(self._chunk_ends):
+                    return self._chunk_times[index]
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    raise TimeoutError(f"no output within {timeout_s}s")
+                self._cond.wait(min(left, 0.05))
+
     def first_output_at(self) -> float:
         """perf_counter time of the first output chunk."""
         with self._cond:
