@@ -67,7 +67,8 @@ async def run_codex(
     finally:
         await server.close()
     output = "\n\n".join(messages)[-OUTPUT_TAIL_CHARS:]
-    pr_url = next((url for text in messages if (url := find_pr_url(text))), None)
+    # The last PR mentioned, as in find_pr_url: agents end with the PR they opened.
+    pr_url = next((url for text in reversed(messages) if (url := find_pr_url(text))), None)
     if ended is not None and ended.status == "completed":
         return AgentResult(exitCode=0, output=output, prUrl=pr_url)
     # The agent's own error is the failure's reason.
