@@ -47,6 +47,21 @@ async def test_a_word_typed_on_the_session_list_filters_and_deletes_nothing(serv
         await until(pilot, lambda: len(titles(app)) == 2, "the filter cleared")
 
 
+async def test_letters_typed_one_at_a_time_all_reach_the_filter(service: JangarService) -> None:
+    # As a person types: each key is handled before the next arrives. The filter opens with the
+    # first letter and must not select it on focus, or the second letter would replace it.
+    await service.new_session("Release today")
+    await service.new_session("Keep me")
+    app = JangarApp(service)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: len(titles(app)) == 2, "listed")
+        for letter in "today":
+            await pilot.press(letter)
+            await pilot.pause()
+        await until(pilot, lambda: titles(app) == ["Release today"], "the list filtered by the word")
+        assert app.screen.query_one("#session-filter").value == "today"
+
+
 async def test_a_letter_never_confirms_a_delete_and_no_is_the_default(service: JangarService) -> None:
     await service.new_session("Precious")
     app = JangarApp(service)

@@ -56,7 +56,8 @@ class SessionSidebar(Vertical):
             if typed:
                 field.value += typed
         else:
-            field = FilterInput(typed, placeholder="filter titles…", id="session-filter")
+            # Not selected on focus: the letter that opened the filter would be replaced by the next.
+            field = FilterInput(typed, placeholder="filter titles…", id="session-filter", select_on_focus=False)
             self.mount(field, after="#sessions-title")
         field.cursor_position = len(field.value)
         field.focus()
