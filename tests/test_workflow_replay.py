@@ -23,6 +23,7 @@ from temporalio.workflow import NondeterminismError
 
 from jangar_tui.models import WorkOrderStatus
 from jangar_tui.orchestration.payloads import (
+    DELIVER,
     MARK_ACCEPTED,
     PREPARE_WORKSPACE,
     RECORD_OUTCOME,
@@ -41,7 +42,10 @@ RECORDED = {
     "cancel": ("CANCELED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
     "retry": ("COMPLETED", [MARK_ACCEPTED, PREPARE_WORKSPACE, RUN_AGENT, RECORD_OUTCOME]),
     "timeout": ("COMPLETED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
+    "deliver": ("COMPLETED", [MARK_ACCEPTED, PREPARE_WORKSPACE, RUN_AGENT, DELIVER, RECORD_OUTCOME]),
 }
+# Recorded before the deliver step existed: they replay through `workflow.patched`'s old branch.
+BEFORE_DELIVERY = {"success", "failure", "cancel", "retry", "timeout"}
 
 
 def _history(name: str) -> WorkflowHistory:
@@ -74,6 +78,8 @@ def test_history_is_the_path_it_is_named_after(name: str) -> None:
         if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_STARTED"
     ]
     assert (max(attempts) > 1) == (name == "retry")  # only the retry history has a second attempt
+    markers = [e for e in events if e["eventType"] == "EVENT_TYPE_MARKER_RECORDED"]
+    assert (not markers) == (name in BEFORE_DELIVERY)
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))

