@@ -24,6 +24,7 @@ from jangar_tui.models import (
     TemporalState,
     WorkflowDescription,
     WorkOrder,
+    WorkOrderEvent,
     WorkOrderStatus,
     new_workflow_id,
 )
@@ -166,6 +167,16 @@ class JangarService:
 
     def watch_work_orders(self, session_id: str) -> AsyncIterator[list[WorkOrder]]:
         return self.store.watch_work_orders(session_id)
+
+    def watch_work_order_events(self, work_order_id: str, limit: int = 500) -> AsyncIterator[list[WorkOrderEvent]]:
+        """The newest `limit` events of the work order's run log, oldest first, live."""
+        return self.store.watch_work_order_events(work_order_id, limit)
+
+    async def work_order_events(
+        self, work_order_id: str, cursor: str | None = None, after_seq: int | None = None
+    ) -> Page[WorkOrderEvent]:
+        """A page of the run log, newest first (the page before `cursor`; only after `after_seq`)."""
+        return await self.store.list_work_order_events(work_order_id, PAGE_SIZE_MAX, cursor, after_seq)
 
     # -- health -------------------------------------------------------------------------------
     def watch_connection(self) -> AsyncIterator[ConnectionState]:

@@ -42,6 +42,7 @@ SCOPES: dict[str, str] = {
     "composer": "Message input",
     "work_orders": "Work-order panel",
     "detail": "Work-order detail",
+    "run_log": "Run log (in the detail)",
     "form": "Work-order form",
     "confirm": "A question (delete, cancel)",
 }
@@ -100,7 +101,13 @@ KEYMAP: dict[str, list[Key]] = {
         Key("t", "retry", "Retry", "Retry a failed or canceled work order"),
         Key("y", "copy_pr_url", "Copy PR", "Copy the PR URL"),
         Key("i", "copy_workflow_id", "Copy id", "Copy the workflow id"),
+        Key("v", "toggle_log", "Log/History", "Show the run log or Temporal's event history"),
         Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
+    ],
+    "run_log": [
+        Key("end,G", "follow", "Follow", "Follow the newest events", show=False, palette=False),
+        Key("f", "toggle_follow", "Follow", "Start or stop following the newest events", palette=False),
+        Key("home,g", "oldest", "Oldest", "Go to the first event (older pages load)", show=False, palette=False),
     ],
     "form": [
         Key("ctrl+o", "save", "Save draft", palette=False, priority=True),

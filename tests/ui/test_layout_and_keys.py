@@ -21,6 +21,7 @@ from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 # Which class runs the actions of each scope (namespaced "screen." actions run on the screen).
@@ -32,6 +33,7 @@ _SCOPE_OWNER = {
     "composer": ComposerInput,
     "work_orders": WorkOrderList,
     "detail": WorkOrderDetailScreen,
+    "run_log": EventLogView,
     "form": WorkOrderFormScreen,
     "confirm": ConfirmScreen,
 }

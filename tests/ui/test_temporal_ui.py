@@ -56,6 +56,10 @@ async def test_launch_watch_inspect_and_cancel_a_running_work_order(
 
                 await pilot.press("enter")
                 await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+                # The agent's output, live in the run log; v shows Temporal's history instead.
+                await until(pilot, lambda: "working..." in screen_text(pilot), "the agent's output in the log")
+                assert "Run log · 1 event · following" in screen_text(pilot)
+                await pilot.press("v")
                 await until(pilot, lambda: "WorkflowExecutionStarted" in screen_text(pilot), "the history")
                 text = screen_text(pilot)
                 assert "RUNNING" in text and draft.workflowId in text and settings.task_queue in text

@@ -1,4 +1,8 @@
-"""One work order in full: its fields, the Temporal workflow's state, its result and event history.
+"""One work order in full: its fields, the Temporal workflow's state, its result, its run log and
+Temporal's event history (`v` switches between the last two).
+
+The run log follows the store live (a watch on the newest events, older pages loaded as the
+operator scrolls up, `EventLogView`).
 
 The fields follow the store live (a watch on the session's work orders); the workflow state and
 history are fetched from Temporal again whenever the status moves, and every few seconds while
@@ -16,17 +20,30 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from jangar_tui.models import ChatMessage, HistoryEvent, JangarError, Role, WorkflowDescription, WorkOrder
+from jangar_tui.models import (
+    ChatMessage,
+    EventKind,
+    HistoryEvent,
+    JangarError,
+    Role,
+    WorkflowDescription,
+    WorkOrder,
+    WorkOrderEvent,
+)
 from jangar_tui.outcome import excerpt
 from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.safe_text import data_text, line_text
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
+from jangar_tui.ui.widgets.text import set_text
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
+from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 ACTIVE_REFRESH_S = 3.0
+# The live part of the log: more than arrive between two snapshots at 500 events/s.
+EVENTS_WATCH_LIMIT = 500
 NARROW_BELOW = 120
 DETAILS_MIN_WIDTH = 16
 
@@ -91,6 +108,25 @@ class WorkOrderDetailScreen(WorkOrderActions):
             self.description, self.history, self.error = description, history, error
             super().__init__()
 
+    class EventsArrived(Message):
+        """Newer events of the run log (oldest first)."""
+
+        def __init__(self, events: list[WorkOrderEvent]) -> None:
+            self.events = events
+            super().__init__()
+
+    class OlderEventsFetched(Message):
+        """A page of older events (oldest first); `more` when there are older still."""
+
+        def __init__(self, events: list[WorkOrderEvent], more: bool, cursor: str | None) -> None:
+            self.events, self.more, self.cursor = events, more, cursor
+            super().__init__()
+
+    class EventsFailed(Message):
+        def __init__(self, error: str) -> None:
+            self.error = error
+            super().__init__()
+
     class ResultFetched(Message):
         def __init__(self, message: ChatMessage | None, error: str | None) -> None:
             self.message, self.error = message, error
@@ -99,6 +135,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
     def __init__(self, work_order: WorkOrder) -> None:
         super().__init__(classes="detail")
         self.work_order = work_order
+        self._older_cursor: str | None = None
+        self._tokens: int | None = None
+        self._log_error: str | None = None
+        self._view_chosen = False  # the operator pressed v: the automatic switch to the log is off
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="detail-title", classes="pane-title")
@@ -115,7 +155,9 @@ class WorkOrderDetailScreen(WorkOrderActions):
             with Vertical(id="detail-result-box"):
                 yield Static("Result", classes="section-title")
                 yield Static(id="detail-result")
-        yield Static("Event history", classes="section-title")
+        yield Static(id="detail-log-title", classes="section-title")
+        yield EventLogView(id="detail-log")
+        yield Static("Event history", id="detail-history-title", classes="section-title")
         yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=False)
         yield KeyBar()
 
@@ -126,8 +168,11 @@ class WorkOrderDetailScreen(WorkOrderActions):
         rest = self.app.size.width - sum(width for _, width in fixed) - 2 * (len(fixed) + 1) - 2
         for label, width in (*fixed, ("details", max(DETAILS_MIN_WIDTH, rest))):
             table.add_column(label, width=width)
-        table.focus()
+        # Temporal's history until the run log has something to show (then the log, once).
+        self._show_log(False)
         self.query_one("#detail-result-box").display = False
+        self._update_log_title()
+        self._watch_events()
         self._watch_work_order()
         self._refresh_temporal()
         self._fetch_result()
@@ -163,6 +208,119 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self.query_one("#detail-fields", Static).update(fields_table(self.work_order))
         self._refresh_temporal()
         self._fetch_result()
+
+    # -- the run log ----------------------------------------------------------------------------
+    @work(group="detail-events-first", exclusive=True)
+    async def _watch_events(self) -> None:
+        """The newest page (with a cursor for the pages before it), then the live tail."""
+        work_order_id = self.work_order.id
+        try:
+            first = await self.service.work_order_events(work_order_id)
+        except JangarError as exc:
+            self.post_message(self.EventsFailed(exc.message))
+        else:
+            self.post_message(self.OlderEventsFetched(first.page[::-1], not first.isDone, first.continueCursor))
+        self.watch_stream(
+            "detail-events",
+            lambda: self.service.watch_work_order_events(work_order_id, EVENTS_WATCH_LIMIT),
+            self.EventsArrived,
+            what="the run log",
+        )
+
+    @work(group="detail-events-older", exclusive=True)
+    async def _load_older(self, cursor: str | None) -> None:
+        try:
+            page = await self.service.work_order_events(self.work_order.id, cursor=cursor)
+        except JangarError as exc:
+            self.post_message(self.EventsFailed(exc.message))
+            return
+        self.post_message(self.OlderEventsFetched(page.page[::-1], not page.isDone, page.continueCursor))
+
+    @work(group="detail-events-gap", exclusive=True)
+    async def _fill_gap(self, after_seq: int) -> None:
+        """More events arrived between two snapshots than a snapshot holds: fetch the missing ones."""
+        found: list[WorkOrderEvent] = []
+        cursor: str | None = None
+        try:
+            while True:
+                page = await self.service.work_order_events(self.work_order.id, cursor=cursor, after_seq=after_seq)
+                found.extend(page.page)
+                if page.isDone:
+                    break
+                cursor = page.continueCursor
+        except JangarError as exc:
+            self.post_message(self.EventsFailed(exc.message))
+            return
+        self.post_message(self.EventsArrived(sorted(found, key=lambda e: e.seq)))
+
+    def on_work_order_detail_screen_events_arrived(self, message: EventsArrived) -> None:
+        log = self.query_one(EventLogView)
+        events = message.events
+        if events and log.first_seq is not None and events[0].seq > log.last_seq + 1:
+            self._fill_gap(log.last_seq)
+            return
+        log.append(events)
+        self._note_usage(events)
+        self._log_has_events()
+
+    def on_work_order_detail_screen_older_events_fetched(self, message: OlderEventsFetched) -> None:
+        log = self.query_one(EventLogView)
+        self._older_cursor = message.cursor
+        if log.first_seq is None:
+            log.has_older = message.more
+            log.append(message.events)
+        else:
+            log.prepend(message.events, more=message.more)
+        self._note_usage(message.events)
+        self._log_has_events()
+
+    def _log_has_events(self) -> None:
+        if not self._view_chosen and self.query_one(EventLogView).last_seq and not self.query_one(EventLogView).display:
+            self._show_log(True)
+
+    def on_work_order_detail_screen_events_failed(self, message: EventsFailed) -> None:
+        self._log_error = message.error
+        self.query_one(EventLogView).loading_older = False
+        self._update_log_title()
+
+    def on_event_log_view_older_wanted(self, message: EventLogView.OlderWanted) -> None:
+        self._load_older(self._older_cursor)
+
+    def on_event_log_view_follow_changed(self, message: EventLogView.FollowChanged) -> None:
+        self._update_log_title()
+
+    def _note_usage(self, events: list[WorkOrderEvent]) -> None:
+        for event in events:
+            if event.kind == EventKind.USAGE and isinstance(event.metadata, dict):
+                total = event.metadata.get("totalTokens")
+                if isinstance(total, int):
+                    self._tokens = total
+        self._update_log_title()
+
+    def _update_log_title(self) -> None:
+        log = self.query_one(EventLogView)
+        parts = ["Run log"]
+        if log.last_seq:
+            parts.append(f"{log.last_seq:,} event{'s' if log.last_seq != 1 else ''}")
+        if self._tokens is not None:
+            parts.append(f"{self._tokens:,} tokens")
+        if self._log_error is not None:
+            parts.append(f"✗ {self._log_error}")
+        elif log.last_seq:
+            parts.append("following" if log.following else "paused (end follows)")
+        set_text(self.query_one("#detail-log-title", Static), " · ".join(parts))
+
+    def _show_log(self, log: bool) -> None:
+        self.query_one("#detail-log-title").display = log
+        self.query_one(EventLogView).display = log
+        self.query_one("#detail-history-title").display = not log
+        self.query_one(DataTable).display = not log
+        (self.query_one(EventLogView) if log else self.query_one(DataTable)).focus()
+        self.refresh_bindings()
+
+    def action_toggle_log(self) -> None:
+        self._view_chosen = True
+        self._show_log(not self.query_one(EventLogView).display)
 
     def _tick(self) -> None:
         if not self.work_order.status.is_terminal:

@@ -1,0 +1,192 @@
+"""A work order's run log as lines: virtualized, following, loading older pages on demand.
+
+One widget draws the whole log (`render_line` paints only the rows on screen), never a widget per
+event, so 10,000 events cost a list of tuples. Each event becomes one or more lines (a command:
+its command line, then its output indented). Follow mode keeps the newest line in view as events
+arrive; scrolling up stops following, `end` (or `f`) starts again. Reaching the top asks the
+screen for the page before (`OlderWanted`).
+
+All agent text is shown as text: made visible by the one sanitizer (`jangar_tui.text_safety`), and
+painted as plain segments, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from jangar_tui.models import EventKind, WorkOrderEvent
+from jangar_tui.text_safety import visible
+from jangar_tui.ui.keymap import bindings
+
+MAX_LINE_CHARS = 400
+
+_PREFIX: dict[EventKind, tuple[str, Style]] = {
+    EventKind.COMMAND: ("$ ", Style(bold=True)),
+    EventKind.FILE_CHANGE: ("✎ ", Style(color="cyan")),
+    EventKind.AGENT_MESSAGE: ("» ", Style()),
+    EventKind.REASONING: ("· ", Style(dim=True, italic=True)),
+    EventKind.ERROR: ("✗ ", Style(color="red")),
+    EventKind.USAGE: ("Σ ", Style(dim=True)),
+    EventKind.OUTPUT: ("  ", Style()),
+    EventKind.SETUP: ("⚙ ", Style(dim=True)),
+    EventKind.GIT: ("⎇ ", Style(color="green")),
+    EventKind.PR: ("⇪ ", Style(color="green", bold=True)),
+}
+_BODY = Style(dim=True)
+
+
+def event_lines(event: WorkOrderEvent) -> list[tuple[str, Style]]:
+    """The lines an event takes in the log: its first line with the kind's mark, the rest below."""
+    prefix, style = _PREFIX.get(event.kind, ("  ", Style()))
+    lines = event.text.split("\n") if event.text else [""]
+    if event.kind == EventKind.COMMAND and isinstance(event.metadata, dict):
+        code = event.metadata.get("exitCode")
+        if isinstance(code, int):
+            lines[0] += f"  (exit {code})"
+    shown = [(prefix + visible(lines[0])[:MAX_LINE_CHARS], style)]
+    body = _BODY if event.kind in (EventKind.COMMAND, EventKind.FILE_CHANGE) else style
+    shown.extend(("  " + visible(line)[:MAX_LINE_CHARS], body) for line in lines[1:])
+    return shown
+
+
+class EventLogView(ScrollView, can_focus=True):
+    BINDINGS = bindings("run_log")
+
+    following: reactive[bool] = reactive(True)
+
+    class OlderWanted(Message):
+        """Scrolled to the top with older events not loaded: the screen fetches the page before."""
+
+    class FollowChanged(Message):
+        def __init__(self, following: bool) -> None:
+            self.following = following
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lines: list[tuple[str, Style]] = []
+        self._first_seq: int | None = None
+        self._last_seq = 0
+        self._width = 0
+        self.has_older = False
+        self.loading_older = False
+        self._to_oldest = False  # `home` was pressed: keep loading pages until the first event
+
+    @property
+    def first_seq(self) -> int | None:
+        return self._first_seq
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    # -- content ------------------------------------------------------------------------------
+    def append(self, events: list[WorkOrderEvent]) -> int:
+        """Add the events newer than the last one shown (oldest first); returns how many."""
+        added = 0
+        for event in events:
+            if event.seq <= self._last_seq:
+                continue
+            self._add_lines(len(self._lines), event_lines(event))
+            self._last_seq = event.seq
+            if self._first_seq is None:
+                self._first_seq = event.seq
+            added += 1
+        if added:
+            self._resize()
+            if self.following:
+                # After the refresh, once the scroll range includes the new lines.
+                self.call_after_refresh(self._to_end)
+        return added
+
+    def prepend(self, events: list[WorkOrderEvent], *, more: bool) -> None:
+        """Add older events (oldest first) above what is shown, keeping the view where it was."""
+        self.loading_older = False
+        self.has_older = more
+        older = [e for e in events if self._first_seq is None or e.seq < self._first_seq]
+        lines: list[tuple[str, Style]] = []
+        for event in older:
+            lines.extend(event_lines(event))
+        if not older:
+            return
+        self._add_lines(0, lines)
+        self._first_seq = older[0].seq
+        self._last_seq = max(self._last_seq, older[-1].seq)
+        self._resize()
+        if self._to_oldest:
+            self._want_older()
+        else:
+            # The lines on screen stay on screen: the new ones are above them.
+            self.call_after_refresh(self.scroll_to, y=self.scroll_y + len(lines), animate=False, immediate=True)
+
+    def _add_lines(self, at: int, lines: list[tuple[str, Style]]) -> None:
+        self._lines[at:at] = lines
+        self._width = max(self._width, *(len(text) for text, _ in lines))
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._width, len(self._lines))
+        self.refresh()
+
+    # -- painting -------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        if index >= len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        text, style = self._lines[index]
+        strip = Strip([Segment(text, self.rich_style + style)])
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    # -- following and paging -----------------------------------------------------------------------
+    def _to_end(self) -> None:
+        if self.following:
+            self.scroll_end(animate=False, immediate=True)
+
+    def watch_following(self, following: bool) -> None:
+        if following:
+            self._to_end()
+        self.post_message(self.FollowChanged(following))
+
+    def action_follow(self) -> None:
+        self._to_oldest = False
+        self.following = True
+        self._to_end()
+
+    def action_toggle_follow(self) -> None:
+        self._to_oldest = False
+        self.following = not self.following
+
+    def action_oldest(self) -> None:
+        self.following = False
+        self._to_oldest = True
+        self.scroll_home(animate=False, immediate=True)
+        self._want_older()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new < old and new < self.max_scroll_y:
+            self.following = False
+        if new > old:
+            self._to_oldest = False
+        if new <= 0:
+            self._want_older()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.following = False
+
+    def _want_older(self) -> None:
+        if self.has_older and not self.loading_older:
+            self.loading_older = True
+            self.post_message(self.OlderWanted())

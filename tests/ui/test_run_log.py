@@ -1,0 +1,98 @@
+"""The run log in the work-order detail: live, following, paging back, hostile text kept as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from ui_support import screen_text, until
+
+from jangar_tui.config import load_settings
+from jangar_tui.models import WorkOrder
+from jangar_tui.orchestration.devserver import free_port
+from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
+from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
+
+
+@pytest.fixture
+def down_service(store: LocalStore, tmp_path: Path) -> JangarService:
+    settings = load_settings({"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_USER": "alice"})
+    launcher = TemporalLauncher(
+        settings, store, address=f"127.0.0.1:{free_port()}", embedded=False, connect_timeout_s=0.5
+    )
+    return JangarService(store, "alice", launcher)
+
+
+async def _work_order(service: JangarService) -> WorkOrder:
+    session = await service.new_session("Logs")
+    return await service.create_work_order(session.id, title="Run", prompt="p")
+
+
+async def _append_lines(store: LocalStore, wo: WorkOrder, start: int, count: int) -> None:
+    for first in range(start, start + count, 100):
+        batch = [{"kind": "output", "text": f"line {i}"} for i in range(first, min(first + 100, start + count))]
+        await store.append_work_order_events(wo.id, batch)
+
+
+async def _open_detail(pilot: Pilot[object], app: JangarApp) -> EventLogView:
+    await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 1, "listed")
+    app.screen.query_one(WorkOrderList).focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail screen")
+    return app.screen.query_one(EventLogView)
+
+
+async def test_the_log_follows_new_events_and_pages_back_to_the_first(
+    down_service: JangarService, store: LocalStore
+) -> None:
+    wo = await _work_order(down_service)
+    await _append_lines(store, wo, 0, 450)
+    app = JangarApp(down_service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = await _open_detail(pilot, app)
+        await until(pilot, lambda: log.last_seq == 450, "the newest events")
+        assert log.first_seq == 251 and log.has_older  # one page, the rest on demand
+        assert "line 449" in screen_text(pilot) and "450 events" in screen_text(pilot)
+        # New events arrive while following: the newest stays in view.
+        await _append_lines(store, wo, 450, 30)
+        await until(pilot, lambda: log.last_seq == 480, "the new events")
+        await pilot.pause()
+        assert "line 479" in screen_text(pilot) and "following" in screen_text(pilot)
+        # Scrolling to the top stops following and loads the pages before, in order.
+        await pilot.press("home")
+        await until(pilot, lambda: log.first_seq == 1, "every older page")
+        assert not log.following and "paused" in screen_text(pilot)
+        await _append_lines(store, wo, 480, 5)
+        await until(pilot, lambda: log.last_seq == 485, "more events while paused")
+        assert "line 484" not in screen_text(pilot)  # paused: the view stays where it was
+        await pilot.press("end")
+        await pilot.pause()
+        assert log.following and "line 484" in screen_text(pilot)
+        assert log.line_count == 485
+
+
+async def test_hostile_agent_text_is_shown_as_text(down_service: JangarService, store: LocalStore) -> None:
+    wo = await _work_order(down_service)
+    hostile = "[bold red]not markup[/] \x1b[2J\x1b]0;title\x07 \u202eevil\x00"
+    await store.append_work_order_events(
+        wo.id,
+        [
+            {"kind": "command", "text": f"echo {hostile}\nout [link=x]y[/link]", "metadata": {"exitCode": 1}},
+            {"kind": "usage", "text": "tokens", "metadata": {"totalTokens": 1234}},
+        ],
+    )
+    app = JangarApp(down_service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        log = await _open_detail(pilot, app)
+        await until(pilot, lambda: log.last_seq == 2, "the events")
+        text = screen_text(pilot)
+        assert "[bold red]not markup[/]" in text and "␛[2J" in text and "\\u202e" in text
+        assert "\x1b" not in text and "\u202e" not in text
+        assert "(exit 1)" in text and "out [link=x]y[/link]" in text
+        assert "1,234 tokens" in text
