@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from jangar_tui import gc_policy
+from jangar_tui.commands import COMMAND_NAMES
 from jangar_tui.config import ConfigError, Settings, load_settings
 from jangar_tui.models import JangarError
 
@@ -30,7 +31,7 @@ EXIT_CONFIG = 2
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] in (["worker"], ["deploy"]):
+    if args[:1] in (["worker"], ["deploy"]) or (args and args[0] in COMMAND_NAMES):
         gc_policy.release()  # only the UI is worth tuning the collector for
     if args[:1] == ["worker"]:
         from jangar_tui.orchestration.worker import worker_main
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from jangar_tui.deploy import deploy_main
 
         return deploy_main(args[1:])
+    if args and args[0] in COMMAND_NAMES:
+        from jangar_tui.commands.main import commands_main
+
+        return commands_main(args, settings_from)
     return _tui_main(args)
 
 
@@ -47,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jangar",
         description="Terminal control plane for Codex background workers. "
-        "Subcommands: `jangar worker` (a Temporal worker), `jangar deploy` (deploy the Convex functions).",
+        "Subcommands: `jangar worker` (a Temporal worker), `jangar deploy` (deploy the Convex functions), "
+        "`jangar session|message|wo` (scripting: see `jangar wo --help`).",
     )
     parser.add_argument("--backend", choices=("local", "convex"), help="where the data lives (JANGAR_BACKEND)")
     parser.add_argument("--data-dir", metavar="DIR", help="embedded data directory (JANGAR_DATA_DIR)")

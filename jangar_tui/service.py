@@ -84,12 +84,23 @@ class JangarService:
     async def list_sessions(self, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[ChatSession]:
         return await self.store.list_sessions(self.user_id, numItems, cursor)
 
+    async def get_session(self, session_id: str) -> ChatSession:
+        session = await self.store.get_session(session_id)
+        if session is None:
+            raise JangarError(ErrorCode.NOT_FOUND, "That session no longer exists.")
+        return session
+
     def watch_sessions(self, limit: int = 500) -> AsyncIterator[list[ChatSession]]:
         return self.store.watch_sessions(self.user_id, limit)
 
     # -- messages ---------------------------------------------------------------------------
     async def send_message(self, session_id: str, content: str) -> ChatMessage:
         return await self.store.append_message(session_id, Role.USER, content)
+
+    async def list_messages(
+        self, session_id: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[ChatMessage]:
+        return await self.store.list_messages(session_id, numItems, cursor)
 
     def watch_messages(self, session_id: str, limit: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[list[ChatMessage]]:
         """The newest `limit` messages, oldest first. Scrolling up re-watches with a larger limit."""
@@ -137,6 +148,16 @@ class JangarService:
         if work_order is None:
             raise JangarError(ErrorCode.NOT_FOUND, "That work order no longer exists.")
         return work_order
+
+    async def list_work_orders_by_session(
+        self, session_id: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[WorkOrder]:
+        return await self.store.list_work_orders_by_session(session_id, numItems, cursor)
+
+    async def list_work_orders_by_status(
+        self, status: WorkOrderStatus | str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[WorkOrder]:
+        return await self.store.list_work_orders_by_status(status, numItems, cursor)
 
     async def launch_work_order(self, work_order_id: str) -> WorkOrder:
         return await self._require_launcher().launch(await self.get_work_order(work_order_id))

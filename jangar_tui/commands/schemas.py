@@ -1,0 +1,91 @@
+"""The JSON every command prints with `--json`: one JSON Schema per command (the stable interface).
+
+Records are the contract rows with the columns DESIGN.md names (`_id` included, timestamps in epoch
+milliseconds, an absent optional column as null). Lists are one page, as Convex paginates:
+`{"page": [...], "isDone", "continueCursor"}`. A refused command prints `ERROR` instead (and exits
+with its code). tests/test_commands.py validates every command's output against these; adding a
+field is compatible, renaming or removing one is not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jangar_tui.models import ErrorCode, Role, WorkOrderStatus
+
+_MS = {"type": "integer"}
+_TEXT = {"type": "string"}
+_OPTIONAL_TEXT = {"type": ["string", "null"]}
+
+
+def _row(**columns: Any) -> dict[str, Any]:
+    properties = {"_id": _TEXT, "createdAt": _MS, "updatedAt": _MS, "deletedAt": {"type": ["integer", "null"]}}
+    properties.update(columns)
+    return {"type": "object", "properties": properties, "required": sorted(properties), "additionalProperties": False}
+
+
+SESSION = _row(userId=_TEXT, title=_TEXT, lastMessageAt=_MS)
+MESSAGE = _row(sessionId=_TEXT, role={"enum": [r.value for r in Role]}, content=_TEXT, metadata={})
+WORK_ORDER = _row(
+    sessionId=_TEXT,
+    workflowId=_TEXT,
+    status={"enum": [s.value for s in WorkOrderStatus]},
+    githubIssueUrl=_OPTIONAL_TEXT,
+    prompt=_OPTIONAL_TEXT,
+    title=_OPTIONAL_TEXT,
+    requestedBy=_OPTIONAL_TEXT,
+    targetRepo=_OPTIONAL_TEXT,
+    targetBranch=_OPTIONAL_TEXT,
+    prUrl=_OPTIONAL_TEXT,
+)
+HISTORY_EVENT = {
+    "type": "object",
+    "properties": {
+        "eventId": {"type": "integer"},
+        "eventType": _TEXT,
+        "eventTime": {"type": ["integer", "null"]},
+        "details": _TEXT,
+    },
+    "required": ["eventId", "eventType", "eventTime", "details"],
+    "additionalProperties": False,
+}
+
+
+def _object(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": sorted(properties), "additionalProperties": False}
+
+
+def _page(item: dict[str, Any]) -> dict[str, Any]:
+    return _object(page={"type": "array", "items": item}, isDone={"type": "boolean"}, continueCursor=_OPTIONAL_TEXT)
+
+
+_MAYBE_MESSAGE = {"anyOf": [MESSAGE, {"type": "null"}]}
+
+ERROR = _object(error=_object(code={"enum": [c.value for c in ErrorCode]}, message=_TEXT))
+
+# Each line `wo logs` prints is one of these, told apart by "type".
+LOG_LINE = {
+    "oneOf": [
+        _object(type={"const": "workOrder"}, workOrder=WORK_ORDER),
+        _object(type={"const": "history"}, event=HISTORY_EVENT),
+        _object(type={"const": "result"}, result=_MAYBE_MESSAGE),
+    ]
+}
+
+# "noun verb" -> the schema of each JSON line it prints.
+COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
+    "session list": _page(SESSION),
+    "session new": SESSION,
+    "session rename": SESSION,
+    "session rm": _object(_id=_TEXT, removed={"const": True}),
+    "session restore": SESSION,
+    "message list": _page(MESSAGE),
+    "message send": MESSAGE,
+    "wo list": _page(WORK_ORDER),
+    "wo show": _object(workOrder=WORK_ORDER, result=_MAYBE_MESSAGE),
+    "wo new": WORK_ORDER,
+    "wo launch": WORK_ORDER,
+    "wo cancel": WORK_ORDER,
+    "wo retry": WORK_ORDER,
+    "wo logs": LOG_LINE,
+}

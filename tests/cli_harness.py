@@ -1,0 +1,53 @@
+"""Runs `jangar` commands in this process against a given store and checks their JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from io import StringIO
+from typing import Any
+
+import jsonschema
+
+from jangar_tui.commands.main import build_parser, run
+from jangar_tui.commands.schemas import COMMAND_SCHEMAS, ERROR
+from jangar_tui.config import Settings
+from jangar_tui.store.base import Store
+
+_NOUNS = {"sessions": "session", "messages": "message", "work-order": "wo", "work-orders": "wo"}
+
+
+@dataclass
+class Outcome:
+    code: int
+    documents: list[Any]
+    text: str
+    stderr: str
+
+    @property
+    def document(self) -> Any:
+        assert len(self.documents) == 1, self.documents
+        return self.documents[0]
+
+
+@dataclass
+class Cli:
+    store: Store
+    settings: Settings
+
+    async def json(self, *argv: str, stdin: str = "") -> Outcome:
+        """The command with --json; every line it prints is checked against its schema."""
+        outcome = await self.text(*argv, "--json", stdin=stdin)
+        assert outcome.text.isascii(), "JSON output must be ASCII (escaped), whatever the data"
+        documents = [json.loads(line) for line in outcome.text.splitlines()]
+        schema = ERROR if outcome.code else COMMAND_SCHEMAS[f"{_NOUNS.get(argv[0], argv[0])} {argv[1]}"]
+        for document in documents:
+            jsonschema.validate(document, schema)
+        outcome.documents = documents
+        return outcome
+
+    async def text(self, *argv: str, stdin: str = "") -> Outcome:
+        args = build_parser().parse_args(list(argv))
+        out, err = StringIO(), StringIO()
+        code = await run(args, self.settings, self.store, stdout=out, stderr=err, stdin=StringIO(stdin))
+        return Outcome(code, [], out.getvalue(), err.getvalue())

@@ -1,0 +1,166 @@
+"""`jangar session|message|wo` on both backends: JSON checked against its schema, exit codes, errors.
+
+Every test runs against the embedded store and against the real Convex functions (convex-test,
+through the bridge). Commands that need Temporal are in test_commands_temporal.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cli_harness import Cli
+
+from jangar_tui.commands import exit_codes
+from jangar_tui.config import load_settings
+from jangar_tui.store.convex.store import ConvexStore
+from jangar_tui.store.sqlite.store import LocalStore
+from tests.convex_bridge.client import BridgeTransport, ConvexBridge
+
+NOT_FOUND, INVALID_ARGUMENT = 3, 4
+
+
+@pytest.fixture(params=["local", "convex"])
+async def cli(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cli]:
+    settings = load_settings({"JANGAR_USER": "scripter", "JANGAR_DATA_DIR": str(tmp_path)})
+    if request.param == "local":
+        store: LocalStore | ConvexStore = LocalStore(settings.db_path)
+    else:
+        bridge: ConvexBridge = request.getfixturevalue("bridge")
+        bridge.reset()
+        store = ConvexStore(
+            settings.model_copy(update={"backend": "convex", "convex_url": "http://127.0.0.1:3210"}),
+            transport=BridgeTransport(bridge),
+        )
+    try:
+        yield Cli(store, settings)
+    finally:
+        await store.close()
+
+
+async def test_sessions_new_list_rename_rm_restore(cli: Cli) -> None:
+    first = (await cli.json("session", "new", "First")).document
+    second = (await cli.json("sessions", "new", "Second")).document
+    assert first["userId"] == second["userId"] == "scripter"
+
+    listed = (await cli.json("session", "list")).document
+    assert [s["_id"] for s in listed["page"]] == [second["_id"], first["_id"]]  # newest first
+    assert listed["isDone"] is True
+
+    renamed = (await cli.json("session", "rename", first["_id"], "Renamed")).document
+    assert (renamed["_id"], renamed["title"]) == (first["_id"], "Renamed")
+
+    removed = await cli.json("session", "rm", first["_id"])
+    assert (removed.code, removed.document) == (0, {"_id": first["_id"], "removed": True})
+    assert [s["_id"] for s in (await cli.json("session", "list")).document["page"]] == [second["_id"]]
+
+    restored = (await cli.json("session", "restore", first["_id"])).document
+    assert restored["deletedAt"] is None
+    assert len((await cli.json("session", "list")).document["page"]) == 2
+
+
+async def test_a_refused_command_prints_the_error_changes_nothing_and_exits_with_its_code(cli: Cli) -> None:
+    refused = await cli.json("session", "new", "   ")
+    assert refused.code == INVALID_ARGUMENT == exit_codes.BY_ERROR_CODE[refused.document["error"]["code"]]
+    assert refused.document["error"]["code"] == "INVALID_ARGUMENT"
+    assert (await cli.json("session", "list")).document["page"] == []
+
+    as_text = await cli.text("message", "send", "not-an-id", "hello")
+    assert as_text.code == INVALID_ARGUMENT
+    assert as_text.text == ""
+    assert as_text.stderr.startswith("jangar: INVALID_ARGUMENT: ")
+
+
+async def test_pages_follow_the_cursor(cli: Cli) -> None:
+    session = (await cli.json("session", "new", "Chat")).document
+    sent = [(await cli.json("message", "send", session["_id"], f"message {n}")).document for n in range(3)]
+    assert all(m["role"] == "user" and m["sessionId"] == session["_id"] for m in sent)
+
+    first = (await cli.json("message", "list", session["_id"], "--limit", "2")).document
+    assert [m["content"] for m in first["page"]] == ["message 2", "message 1"]
+    assert first["isDone"] is False and first["continueCursor"]
+    rest = await cli.json("messages", "list", session["_id"], "--limit", "2", "--cursor", first["continueCursor"])
+    assert [m["content"] for m in rest.document["page"]] == ["message 0"]
+
+    too_big = await cli.json("message", "list", session["_id"], "--limit", "201")
+    assert too_big.code == INVALID_ARGUMENT
+
+
+async def test_message_text_from_stdin(cli: Cli) -> None:
+    session = (await cli.json("session", "new", "Chat")).document
+    sent = await cli.json("message", "send", session["_id"], "-", stdin="line one\nline two\n")
+    assert sent.document["content"] == "line one\nline two\n"
+
+
+async def test_work_orders_new_list_show_and_cancel_a_draft(cli: Cli) -> None:
+    session = (await cli.json("session", "new", "Work")).document
+    created = (
+        await cli.json(
+            "wo", "new", session["_id"], "--title", "Fix it", "--prompt", "-", "--repo", "acme/widgets",
+            "--branch", "main", "--issue", "https://github.com/acme/widgets/issues/7", stdin="Fix the flaky test",
+        )
+    ).document  # fmt: skip
+    assert created["status"] == "draft"
+    assert (created["title"], created["prompt"], created["targetRepo"], created["targetBranch"]) == (
+        "Fix it",
+        "Fix the flaky test",
+        "acme/widgets",
+        "main",
+    )
+    assert created["requestedBy"] == "scripter" and created["workflowId"].startswith("jangar-wo-")
+
+    by_session = (await cli.json("wo", "list", "--session", session["_id"])).document
+    assert [w["_id"] for w in by_session["page"]] == [created["_id"]]
+    by_status = (await cli.json("wo", "list", "--status", "draft")).document
+    assert [w["_id"] for w in by_status["page"]] == [created["_id"]]
+    assert (await cli.json("wo", "list", "--status", "running")).document["page"] == []
+
+    shown = (await cli.json("wo", "show", created["_id"])).document
+    assert shown == {"workOrder": created, "result": None}
+
+    canceled = (await cli.json("wo", "cancel", created["_id"])).document  # a draft needs no Temporal
+    assert canceled["status"] == "canceled"
+    again = await cli.json("wo", "cancel", created["_id"])
+    assert (again.code, again.document["status"]) == (0, "canceled")
+
+    bad_url = await cli.json("wo", "new", session["_id"], "--title", "x", "--issue", "ftp://example.com/1")
+    assert bad_url.code == INVALID_ARGUMENT
+    assert len((await cli.json("wo", "list", "--session", session["_id"])).document["page"]) == 1
+
+
+async def test_work_order_from_the_conversation(cli: Cli) -> None:
+    session = (await cli.json("session", "new", "Flaky tests")).document
+    await cli.json("message", "send", session["_id"], "The login test fails one run in ten.")
+    created = (await cli.json("wo", "new", session["_id"], "--from-conversation")).document
+    assert created["title"] == "Flaky tests"
+    assert "The login test fails one run in ten." in created["prompt"]
+
+
+async def test_a_removed_row_is_not_found(cli: Cli) -> None:
+    session = (await cli.json("session", "new", "Work")).document
+    work_order = (await cli.json("wo", "new", session["_id"], "--title", "Gone")).document
+    await cli.store.remove_work_order(work_order["_id"])
+    missing = await cli.json("wo", "show", work_order["_id"])
+    assert (missing.code, missing.document["error"]["code"]) == (NOT_FOUND, "NOT_FOUND")
+
+
+async def test_text_output_shows_control_characters_never_sends_them(cli: Cli) -> None:
+    hostile = "Deploy \x1b]52;c;cm0gLXJmIH4=\x07 \x1b[2J\u202eevil\x9b31m"
+    session = (await cli.json("session", "new", hostile)).document
+    await cli.json("message", "send", session["_id"], hostile + "\nsecond line")
+    await cli.json("wo", "new", session["_id"], "--title", hostile, "--prompt", hostile)
+
+    json_out = await cli.json("session", "list")
+    assert json_out.document["page"][0]["title"] == hostile  # stored and returned exactly
+    for argv in (
+        ("session", "list"),
+        ("message", "list", session["_id"]),
+        ("wo", "list", "--session", session["_id"]),
+    ):
+        printed = (await cli.text(*argv)).text
+        assert not any(ch in printed for ch in "\x1b\x07\x9b\u202e"), argv
+        assert "␛]52;c;cm0gLXJmIH4=␇ ␛[2J\\u202eevil\\x9b31m" in printed, argv
+    work_order = (await cli.json("wo", "list", "--session", session["_id"])).document["page"][0]
+    shown = (await cli.text("wo", "show", work_order["_id"])).text
+    assert "\x1b" not in shown and "title:        Deploy ␛]52" in shown

@@ -1,0 +1,75 @@
+"""The installed `jangar` binary as a script runs it: exit statuses and JSON, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from jangar_tui.commands import exit_codes
+from jangar_tui.models import ErrorCode
+from tests.convex_bridge.client import ConvexBridge
+from tests.convex_bridge.sync_server import ConvexSyncServer
+
+JANGAR = Path(sys.executable).with_name("jangar")
+
+
+async def jangar(*argv: str, **environ: str) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVEX_", "JANGAR_", "TEMPORAL_"))}
+    env.update(environ)
+    proc = await asyncio.create_subprocess_exec(
+        str(JANGAR), *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_embedded_store(tmp_path: Path) -> None:
+    env = {"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_USER": "scripter"}
+    code, out, _ = await jangar("session", "new", "From a script", "--json", **env)
+    assert code == exit_codes.OK
+    session = json.loads(out)
+    code, out, _ = await jangar("session", "list", "--json", **env)
+    assert (code, [s["_id"] for s in json.loads(out)["page"]]) == (0, [session["_id"]])
+
+    code, out, err = await jangar("wo", "show", "wo_" + "0" * 32, **env)
+    assert (code, out) == (exit_codes.BY_ERROR_CODE[ErrorCode.NOT_FOUND], "")
+    assert err.startswith("jangar: NOT_FOUND: ")
+
+
+async def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
+    code, _, err = await jangar("wo", JANGAR_DATA_DIR=str(tmp_path))
+    assert code == exit_codes.USAGE and "usage:" in err
+    code, _, err = await jangar("wo", "list", "--status", "sleeping", JANGAR_DATA_DIR=str(tmp_path))
+    assert code == exit_codes.USAGE and "invalid choice" in err
+    code, _, err = await jangar("session", "list", JANGAR_DATA_DIR=str(tmp_path), JANGAR_CONVEX_TIMEOUT="soon")
+    assert code == exit_codes.USAGE and err.startswith("jangar: JANGAR_CONVEX_TIMEOUT")
+
+
+async def test_convex_through_the_official_client(bridge: ConvexBridge, tmp_path: Path) -> None:
+    bridge.reset()
+    server = ConvexSyncServer(bridge)
+    await server.start()
+    env = {
+        "CONVEX_URL": server.url,
+        "CONVEX_ADMIN_KEY": "stand-in-admin-key",
+        "JANGAR_USER": "scripter",
+        "JANGAR_DATA_DIR": str(tmp_path),
+    }
+    try:
+        code, out, _ = await jangar("session", "new", "On Convex", "--json", **env)
+        assert code == 0
+        session = json.loads(out)
+        code, out, _ = await jangar("message", "send", session["_id"], "hello", "--json", **env)
+        assert (code, json.loads(out)["content"]) == (0, "hello")
+        code, out, _ = await jangar("session", "list", "--json", **env)
+        assert [s["title"] for s in json.loads(out)["page"]] == ["On Convex"]
+        code, out, _ = await jangar("session", "rename", session["_id"], "", "--json", **env)
+        assert code == exit_codes.BY_ERROR_CODE[ErrorCode.INVALID_ARGUMENT]
+        assert json.loads(out)["error"]["code"] == "INVALID_ARGUMENT"
+    finally:
+        await server.stop()
+    assert "stand-in-admin-key" not in out

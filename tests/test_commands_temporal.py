@@ -1,0 +1,106 @@
+"""`jangar wo launch|cancel|retry|logs` on the real Temporal dev server, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cli_harness import Cli
+from temporal_fixtures import agent_command, make_settings, running_worker, wait_for_status
+
+from jangar_tui.models import WorkOrderStatus
+from jangar_tui.orchestration.devserver import DevServer, free_port
+from jangar_tui.store.convex.store import ConvexStore
+from jangar_tui.store.sqlite.store import LocalStore
+from tests.convex_bridge.client import BridgeTransport, ConvexBridge
+
+pytestmark = pytest.mark.temporal
+S = WorkOrderStatus
+INVALID_TRANSITION, UNAVAILABLE = 5, 8
+
+
+async def _cli(request: pytest.FixtureRequest, tmp_path: Path, address: str, agent: str) -> AsyncIterator[Cli]:
+    settings = make_settings(tmp_path, address, agent_command(agent))
+    if request.param == "local":
+        store: LocalStore | ConvexStore = LocalStore(settings.db_path)
+    else:
+        bridge: ConvexBridge = request.getfixturevalue("bridge")
+        bridge.reset()
+        store = ConvexStore(
+            settings.model_copy(update={"backend": "convex", "convex_url": "http://127.0.0.1:3210"}),
+            transport=BridgeTransport(bridge),
+        )
+    try:
+        yield Cli(store, settings)
+    finally:
+        await store.close()
+
+
+@pytest.fixture(params=["local", "convex"])
+async def cli(request: pytest.FixtureRequest, tmp_path: Path, temporal_server: DevServer) -> AsyncIterator[Cli]:
+    async for cli in _cli(request, tmp_path, temporal_server.address, "pr_agent.py"):
+        yield cli
+
+
+@pytest.fixture(params=["local"])
+async def cli_without_temporal(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cli]:
+    async for cli in _cli(request, tmp_path, f"127.0.0.1:{free_port()}", "pr_agent.py"):
+        yield cli
+
+
+async def _draft(cli: Cli, title: str = "Fix it") -> dict[str, str]:
+    session = (await cli.json("session", "new", "Work")).document
+    document: dict[str, str] = (
+        await cli.json("wo", "new", session["_id"], "--title", title, "--prompt", "go")
+    ).document
+    return document
+
+
+async def test_launch_follow_logs_to_the_result(cli: Cli) -> None:
+    draft = await _draft(cli)
+    launched = await cli.json("wo", "launch", draft["_id"])
+    assert (launched.code, launched.document["status"]) == (0, "submitted")
+    again = await cli.json("wo", "launch", draft["_id"])  # changes nothing, starts no second workflow
+    assert (again.code, again.document["workflowId"]) == (0, draft["workflowId"])
+
+    async with running_worker(cli.settings, cli.store):
+        logs = await cli.json("wo", "logs", draft["_id"], "--follow")
+    assert logs.code == 0
+    kinds = [line["type"] for line in logs.documents]
+    assert kinds[0] == "workOrder" and kinds[-1] == "result" and "history" in kinds
+    statuses = [line["workOrder"]["status"] for line in logs.documents if line["type"] == "workOrder"]
+    assert statuses[-1] == "succeeded"
+    events = [line["event"]["eventType"] for line in logs.documents if line["type"] == "history"]
+    assert events[0] == "WorkflowExecutionStarted"
+    assert "https://github.com/acme/widgets/pull/42" in logs.documents[-1]["result"]["content"]
+
+    shown = (await cli.json("wo", "show", draft["_id"])).document
+    assert shown["workOrder"]["prUrl"] == "https://github.com/acme/widgets/pull/42"
+    assert shown["result"] == logs.documents[-1]["result"]
+
+    text = await cli.text("wo", "logs", draft["_id"])
+    assert "succeeded" in text.text and "#1 WorkflowExecutionStarted" in text.text and "result:" in text.text
+
+
+async def test_retry_only_what_ended_badly_and_cancel_a_launched_one(cli: Cli) -> None:
+    draft = await _draft(cli, "Flaky")
+    refused = await cli.json("wo", "retry", draft["_id"])
+    assert (refused.code, refused.document["error"]["code"]) == (INVALID_TRANSITION, "INVALID_TRANSITION")
+
+    await cli.json("wo", "launch", draft["_id"])
+    await cli.json("wo", "cancel", draft["_id"])  # no worker: the workflow is asked to cancel...
+    async with running_worker(cli.settings, cli.store):  # ...and a worker carries it out
+        await wait_for_status(cli.store, draft["_id"], [S.CANCELED])
+    retried = (await cli.json("wo", "retry", draft["_id"])).document
+    assert retried["status"] == "draft" and retried["_id"] != draft["_id"]
+    assert (retried["title"], retried["prompt"]) == ("Flaky", "go")
+    assert retried["workflowId"] != draft["workflowId"]
+
+
+async def test_temporal_down_launch_is_unavailable_and_the_draft_stays(cli_without_temporal: Cli) -> None:
+    cli = cli_without_temporal
+    draft = await _draft(cli)
+    refused = await cli.json("wo", "launch", draft["_id"])
+    assert (refused.code, refused.document["error"]["code"]) == (UNAVAILABLE, "UNAVAILABLE")
+    assert (await cli.json("wo", "show", draft["_id"])).document["workOrder"]["status"] == "draft"
