@@ -1,7 +1,7 @@
 """What a command prints: one JSON document per result with `--json`, else text for a person.
 
 JSON is written with `ensure_ascii` and DEL escaped too, so it holds no byte a terminal acts on
-whatever the data says. Text shows data only through `shown`/`shown_line`: control characters
+whatever the data says. Text shows data only through `jangar_tui.text_safety`: control characters
 and invisible formatting characters become visible escapes, so stored text can never reach the
 terminal as an escape sequence.
 """
@@ -9,7 +9,6 @@ terminal as an escape sequence.
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -17,29 +16,7 @@ from typing import Any, TextIO
 from pydantic import BaseModel
 
 from jangar_tui.models import ChatMessage, ChatSession, JangarError, Page, WorkOrder
-
-
-def shown(text: str) -> str:
-    """`text` with every character a terminal could obey (or that hides itself) made visible."""
-    out: list[str] = []
-    for char in text.replace("\r\n", "\n"):
-        code = ord(char)
-        if char == "\n" or 0x20 <= code < 0x7F:
-            out.append(char)
-        elif char == "\t":
-            out.append("    ")
-        elif code < 0x20 or code == 0x7F:
-            out.append(chr(0x2400 + code) if code < 0x20 else "␡")
-        elif code < 0xA0 or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            out.append(f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def shown_line(text: str) -> str:
-    """`shown(text)` for one line of a table: newlines as ⏎."""
-    return shown(text).replace("\n", "⏎")
+from jangar_tui.text_safety import one_line, visible
 
 
 def to_json(value: Any) -> str:
@@ -77,7 +54,7 @@ class Printer:
         if self.as_json:
             self.emit({"error": {"code": error.code.value, "message": error.message}}, ())
         else:
-            err_stream.write(f"jangar: {error.code.value}: {shown_line(error.message)}\n")
+            err_stream.write(f"jangar: {error.code.value}: {one_line(error.message)}\n")
             err_stream.flush()
 
 
@@ -85,19 +62,19 @@ class Printer:
 
 
 def session_line(session: ChatSession) -> str:
-    return f"{session.id}  {timestamp(session.lastMessageAt)}  {shown_line(session.title)}"
+    return f"{session.id}  {timestamp(session.lastMessageAt)}  {one_line(session.title)}"
 
 
 def message_lines(message: ChatMessage) -> list[str]:
     head = f"{message.id}  {timestamp(message.createdAt)}  {message.role.value}"
-    return [head, *("    " + line for line in shown(message.content).split("\n"))]
+    return [head, *("    " + line for line in visible(message.content).split("\n"))]
 
 
 def work_order_line(work_order: WorkOrder) -> str:
-    target = shown_line(work_order.targetRepo or "-")
+    target = one_line(work_order.targetRepo or "-")
     if work_order.targetBranch:
-        target += "@" + shown_line(work_order.targetBranch)
-    title = shown_line(work_order.title or "(untitled)")
+        target += "@" + one_line(work_order.targetBranch)
+    title = one_line(work_order.title or "(untitled)")
     return f"{work_order.id}  {work_order.status.value:<10} {timestamp(work_order.updatedAt)}  {title}  {target}"
 
 
@@ -116,10 +93,10 @@ def work_order_fields(work_order: WorkOrder) -> list[str]:
         ("created", timestamp(work_order.createdAt)),
         ("updated", timestamp(work_order.updatedAt)),
     ]
-    lines = [f"{name + ':':<14}{shown_line(value)}" for name, value in fields if value]
+    lines = [f"{name + ':':<14}{one_line(value)}" for name, value in fields if value]
     if work_order.prompt:
         lines.append("prompt:")
-        lines.extend("    " + line for line in shown(work_order.prompt).split("\n"))
+        lines.extend("    " + line for line in visible(work_order.prompt).split("\n"))
     return lines
 
 
@@ -130,5 +107,5 @@ def page_document(page: Page[Any]) -> dict[str, Any]:
 def page_lines(page: Page[Any], lines: list[str]) -> list[str]:
     """The rows of a page, and how to ask for the next one when there is one."""
     if not page.isDone and page.continueCursor:
-        return [*lines, f"(more: --cursor {shown_line(page.continueCursor)})"]
+        return [*lines, f"(more: --cursor {one_line(page.continueCursor)})"]
     return lines

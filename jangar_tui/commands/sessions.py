@@ -6,8 +6,9 @@ import argparse
 from typing import Any
 
 from jangar_tui.commands.context import Context
-from jangar_tui.commands.output import page_document, page_lines, record, session_line, shown_line
+from jangar_tui.commands.output import page_document, page_lines, record, session_line
 from jangar_tui.commands.parsing import add_page_options, leaf
+from jangar_tui.text_safety import one_line
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -43,7 +44,7 @@ async def _rename(args: argparse.Namespace, ctx: Context) -> None:
 
 async def _remove(args: argparse.Namespace, ctx: Context) -> None:
     await ctx.service.delete_session(args.session_id)
-    ctx.printer.emit({"_id": args.session_id, "removed": True}, [f"removed {shown_line(args.session_id)}"])
+    ctx.printer.emit({"_id": args.session_id, "removed": True}, [f"removed {one_line(args.session_id)}"])
 
 
 async def _restore(args: argparse.Namespace, ctx: Context) -> None:

@@ -12,13 +12,13 @@ from jangar_tui.commands.output import (
     page_document,
     page_lines,
     record,
-    shown_line,
     timestamp,
     work_order_fields,
     work_order_line,
 )
 from jangar_tui.commands.parsing import add_page_options, leaf, text_argument
 from jangar_tui.models import ChatMessage, HistoryEvent, WorkOrder, WorkOrderStatus
+from jangar_tui.text_safety import one_line
 
 # How often `wo logs --follow` looks again (the store and Temporal's history).
 FOLLOW_POLL_S = 0.5
@@ -148,14 +148,12 @@ async def _logs(args: argparse.Namespace, ctx: Context) -> None:
 
 
 def _status_line(work_order: WorkOrder) -> str:
-    return (
-        f"{timestamp(work_order.updatedAt)}  {work_order.status.value}  {shown_line(work_order.title or '')}".rstrip()
-    )
+    return f"{timestamp(work_order.updatedAt)}  {work_order.status.value}  {one_line(work_order.title or '')}".rstrip()
 
 
 def _event_line(event: HistoryEvent) -> str:
-    details = f"  {shown_line(event.details)}" if event.details else ""
-    return f"{timestamp(event.eventTime)}  #{event.eventId} {shown_line(event.eventType)}{details}"
+    details = f"  {one_line(event.details)}" if event.details else ""
+    return f"{timestamp(event.eventTime)}  #{event.eventId} {one_line(event.eventType)}{details}"
 
 
 def _result_lines(result: ChatMessage | None) -> list[str]:
