@@ -141,6 +141,13 @@ class Store(Protocol):
         """The newest `limit` events of a work order, oldest first (ready to render)."""
         ...
 
+    def watch_work_orders_by_status(
+        self, status: WorkOrderStatus | str, limit: int = 100
+    ) -> AsyncIterator[list[WorkOrder]]:
+        """Work orders in a status, most recently updated first (at most `limit`), as
+        `workOrders:listByStatus` lists them: the board's view across sessions."""
+        ...
+
     def watch_connection(self) -> AsyncIterator[ConnectionState]:
         """The connection state now, then each change. The embedded store is always live."""
         ...

@@ -303,6 +303,13 @@ class ConvexStore:
             "workOrderEvents:list", {"workOrderId": workOrderId}, v.watch_limit(limit), lambda rows: decode(rows)[::-1]
         )
 
+    def watch_work_orders_by_status(
+        self, status: WorkOrderStatus | str, limit: int = 100
+    ) -> AsyncIterator[list[WorkOrder]]:
+        return self._watch(
+            "workOrders:listByStatus", {"status": v.status(status).value}, v.watch_limit(limit), _rows(WorkOrder)
+        )
+
     def watch_connection(self) -> AsyncIterator[ConnectionState]:
         return self._transport.watch_connection()
 

@@ -610,6 +610,15 @@ class SqliteDb:
         ).fetchall()
         return [_event(r) for r in reversed(rows)]
 
+    def recent_work_orders_by_status(self, status: Any, limit: int) -> list[WorkOrder]:
+        """Most recently updated first: one range of the (status, updatedAt) index."""
+        rows = self._r.execute(
+            f"SELECT {_COLUMNS['work_orders']} FROM work_orders WHERE status = ? AND deletedAt IS NULL "
+            "ORDER BY updatedAt DESC, _seq DESC LIMIT ?",
+            (v.status(status).value, limit),
+        ).fetchall()
+        return [_work_order(r) for r in rows]
+
 
 def _later(row: sqlite3.Row) -> int:
     """The new updatedAt: now, but never before the current one (the clock may step back)."""

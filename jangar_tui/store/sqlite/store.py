@@ -285,6 +285,13 @@ class LocalStore:
             (Topic.EVENTS, Topic.WORK_ORDERS), self._db.recent_work_order_events, workOrderId, v.watch_limit(limit)
         )
 
+    def watch_work_orders_by_status(
+        self, status: WorkOrderStatus | str, limit: int = 100
+    ) -> AsyncIterator[list[WorkOrder]]:
+        return self._watch(
+            Topic.WORK_ORDERS, self._db.recent_work_orders_by_status, v.status(status), v.watch_limit(limit)
+        )
+
     async def watch_connection(self) -> AsyncIterator[ConnectionState]:
         # The file is always there: live until the store closes.
         yield ConnectionState.LIVE
