@@ -38,11 +38,13 @@ FULL_COLLECTION_CHECK_S = 1.0  # see gc_policy
 def _palette_scopes() -> dict[type[Screen[Any]], tuple[str, ...]]:
     """Scopes whose actions the command palette offers on each screen."""
     # Imported here: the dialogs are loaded when first opened, not before the first frame.
+    from jangar_tui.ui.screens.board import BoardScreen
     from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 
     return {
         MainScreen: ("main", "sessions", "transcript", "work_orders"),
         WorkOrderDetailScreen: ("detail",),
+        BoardScreen: ("board",),
     }
 
 

@@ -45,6 +45,7 @@ SCOPES: dict[str, str] = {
     "run_log": "Run log (in the detail)",
     "form": "Work-order form",
     "confirm": "A question (delete, cancel)",
+    "board": "Board (work orders across sessions)",
 }
 
 KEYMAP: dict[str, list[Key]] = {
@@ -57,6 +58,7 @@ KEYMAP: dict[str, list[Key]] = {
             "ctrl+o", "new_work_order", "New order", "New work order (from the selected message, else the conversation)"
         ),
         Key("ctrl+t", "toggle_work_orders", "Orders", "Show or hide the work-order panel"),
+        Key("ctrl+g", "board", "Board", "The board: work orders across all sessions", show=False),
         Key("slash", "filter_sessions", "Filter", "Filter sessions by title", show=False),
         Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
         Key("ctrl+q", "app.quit", "Quit", palette=False, priority=True),
@@ -108,6 +110,21 @@ KEYMAP: dict[str, list[Key]] = {
         Key("end,G", "follow", "Follow", "Follow the newest events", show=False, palette=False),
         Key("f", "toggle_follow", "Follow", "Start or stop following the newest events", palette=False),
         Key("home,g", "oldest", "Oldest", "Go to the first event (older pages load)", show=False, palette=False),
+    ],
+    "board": [
+        Key("1", "show_view('attention')", "Attention", "Work orders that ended since you last looked", group="View"),
+        Key("2", "show_view('running')", "Running", "Submitted, accepted and running work orders", group="View"),
+        Key("3", "show_view('drafts')", "Drafts", "Draft work orders", group="View"),
+        Key("4", "show_view('done')", "Done", "Ended work orders", group="View"),
+        Key("right", "next_view(1)", "Next view", show=False, palette=False),
+        Key("left", "next_view(-1)", "Previous view", show=False, palette=False),
+        Key("enter", "open_detail", "Detail", "Work-order detail (Temporal state and history)", palette=False),
+        Key("l", "launch_work_order", "Launch", "Launch the draft on Temporal"),
+        Key("c", "cancel_work_order", "Cancel", "Cancel the work order (asks first)"),
+        Key("t", "retry_work_order", "Retry", "Retry a failed or canceled work order"),
+        Key("s", "open_session", "Session", "Go to the work order's session"),
+        Key("escape,q,ctrl+g", "close", "Back", palette=False),
+        Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
     ],
     "form": [
         Key("ctrl+o", "save", "Save draft", palette=False, priority=True),

@@ -24,6 +24,7 @@ from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite import db as _sqlite_db
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens.board import BoardScreen
 from jangar_tui.ui.screens.help import HelpScreen
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
@@ -34,7 +35,7 @@ from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 S = WorkOrderStatus
-SCENES = ("main", "empty", "form", "detail", "help", "offline")
+SCENES = ("main", "empty", "form", "detail", "help", "offline", "board")
 NOW_MS = BASE_MS + 5 * DAY + 2 * HOUR  # what the UI's clock says in every scene
 # Workers that finish on their own (watchers never do; an action waits on its open dialog).
 SETTLING_GROUPS = frozenset({"send", "detail-temporal"})
@@ -167,7 +168,7 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
     async def navigate(pilot: Pilot[object]) -> None:
         await until(pilot, main_screen_ready, f"{name}: the main screen with its data")
         await until(pilot, lambda: "Temporal" in screen_text(pilot), "the status line")
-        if name in ("main", "offline", "form", "detail", "help"):
+        if name in ("main", "offline", "form", "detail", "help", "board"):
             await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 4, "work orders")
         if name == "form":
             app.screen.query_one(Transcript).focus()
@@ -191,6 +192,11 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
             await until(pilot, lambda: "Not sent" in screen_text(pilot), "the send error")
         elif name == "main":
             app.screen.query_one(Transcript).focus()
+        elif name == "board":
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: isinstance(app.screen, BoardScreen), "the board")
+            await pilot.press("4")  # done: a canceled one and one with its PR
+            await until(pilot, lambda: "#412" in screen_text(pilot), "the done view")
         # (An empty list would mean "all workers" to wait_for_complete.)
         if settling := [w for w in app.workers if w.group in SETTLING_GROUPS]:
             await app.workers.wait_for_complete(settling)

@@ -113,6 +113,7 @@ class MainScreen(WorkOrderActions):
         self._open_timer: Timer | None = None
         self._chosen_at = float("-inf")  # time.monotonic() of the last selection change
         self._first_page_pending = False  # sessions shown on start; the chosen one's page not yet
+        self._board_seen_at = clock()  # the board's "attention": what ended after this
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status-line")
@@ -520,6 +521,20 @@ class MainScreen(WorkOrderActions):
             from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 
             self.app.push_screen(WorkOrderDetailScreen(work_order))
+
+    def action_board(self) -> None:
+        from jangar_tui.ui.screens.board import BoardScreen
+
+        board = BoardScreen(seen_since=self._board_seen_at, open_session=self.open_session, clock=self._clock)
+        self.app.push_screen(board, callback=self._board_closed)
+
+    def _board_closed(self, _: None) -> None:
+        self._board_seen_at = self._clock()
+
+    def open_session(self, session_id: str) -> None:
+        """Show a session (chosen elsewhere, e.g. on the board) in the list and the transcript."""
+        self.sidebar.session_list.choose(session_id)
+        self.sidebar.session_list.focus()
 
     def action_copy_pr_url(self) -> None:
         if work_order := self._chosen_work_order():

@@ -1,0 +1,283 @@
+"""The board: work orders across all of the operator's sessions, by what they need from them.
+
+Four views (keys 1-4): ended since the board was last closed (needs attention), running
+(submitted, accepted, running), drafts, done. Each status is read by its own live watch on the
+(status, updatedAt) index, at most `BOARD_LIMIT` rows each: never a scan of the table. Every
+string from data reaches the table as `rich.text.Text` built by `text_safety.one_line` (a plain
+str cell would be parsed as markup).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from jangar_tui.models import ChatSession, ErrorCode, JangarError, WorkOrder, WorkOrderStatus
+from jangar_tui.text_safety import one_line
+from jangar_tui.ui.clock import Clock, relative_time, system_clock
+from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
+from jangar_tui.ui.widgets.key_bar import KeyBar
+from jangar_tui.ui.widgets.work_orders.applies import key_applies
+from jangar_tui.ui.widgets.work_orders.status_style import status_text
+
+S = WorkOrderStatus
+BOARD_LIMIT = 200  # rows per status watched: the newest by updatedAt
+WATCH_RETRY_S = 2.0
+AGE_REFRESH_S = 30.0
+
+# view -> (its name, the statuses it shows)
+VIEWS: dict[str, tuple[str, frozenset[WorkOrderStatus]]] = {
+    "attention": ("Attention", frozenset({S.SUCCEEDED, S.FAILED, S.CANCELED})),
+    "running": ("Running", frozenset({S.SUBMITTED, S.ACCEPTED, S.RUNNING})),
+    "drafts": ("Drafts", frozenset({S.DRAFT})),
+    "done": ("Done", frozenset({S.SUCCEEDED, S.FAILED, S.CANCELED})),
+}
+VIEW_ORDER = tuple(VIEWS)
+
+
+def view_rows(by_status: dict[WorkOrderStatus, list[WorkOrder]], view: str, seen_since: int) -> list[WorkOrder]:
+    """The work orders a view shows, most recently updated first. "attention" is every work order
+    that ended after `seen_since` (when the operator last left the board)."""
+    rows = [w for status in VIEWS[view][1] for w in by_status.get(status, [])]
+    if view == "attention":
+        rows = [w for w in rows if w.updatedAt > seen_since]
+    rows.sort(key=lambda w: w.updatedAt, reverse=True)
+    return rows
+
+
+def pr_label(url: str | None) -> str:
+    """`#42` for a pull-request URL (its number), the URL's last part otherwise."""
+    if not url:
+        return ""
+    last = url.rstrip("/").rpartition("/")[2]
+    return f"#{last}" if last.isdigit() else last
+
+
+class BoardScreen(WorkOrderActions):
+    BINDINGS = bindings("board")
+
+    class StatusChanged(Message):
+        def __init__(self, status: WorkOrderStatus, work_orders: list[WorkOrder]) -> None:
+            self.status, self.work_orders = status, work_orders
+            super().__init__()
+
+    class SessionsChanged(Message):
+        def __init__(self, sessions: list[ChatSession]) -> None:
+            self.sessions = sessions
+            super().__init__()
+
+    # Column key -> (label, width at 80 columns, how many of each 12 columns beyond 80 it takes, its
+    # widest). The title takes what is left.
+    COLUMNS: ClassVar[dict[str, tuple[str, int, int, int]]] = {
+        "status": ("Status", 11, 0, 11),
+        "title": ("Title", 0, 0, 0),
+        "target": ("Repo @ branch", 14, 3, 32),
+        "age": ("Age", 4, 0, 4),
+        "session": ("Session", 12, 2, 24),
+        "pr": ("PR", 5, 0, 5),
+    }
+
+    def __init__(
+        self,
+        *,
+        seen_since: int,
+        open_session: Callable[[str], None],
+        clock: Clock = system_clock,
+        view: str = "running",
+    ) -> None:
+        super().__init__(classes="board")
+        self._open_session = open_session
+        self._clock = clock
+        self.seen_since = seen_since
+        self.view = view
+        self.by_status: dict[WorkOrderStatus, list[WorkOrder]] = {}
+        self._titles: dict[str, str] = {}
+        self._rows: list[WorkOrder] = []
+        self._title_width = 0  # the columns are laid out again when the title's width changes
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="board-title", classes="pane-title")
+        yield DataTable(id="board-table", cursor_type="row", zebra_stripes=False)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self._layout_columns(self.app.size.width)
+        self._show_title()
+        for status in S:
+            self._watch(status)
+        self._watch_sessions()
+        self.set_interval(AGE_REFRESH_S, self._refresh_table)
+        self.query_one(DataTable).focus()
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one(DataTable)
+
+    @property
+    def chosen(self) -> WorkOrder | None:
+        row = self.table.cursor_row
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    # -- watches -----------------------------------------------------------------------------------
+    def _consume(
+        self, name: str, open_stream: Callable[[], AsyncIterator[Any]], wrap: Callable[[Any], Message]
+    ) -> None:
+        async def consume() -> None:
+            while True:
+                try:
+                    async for snapshot in open_stream():
+                        self.post_message(wrap(snapshot))
+                    return
+                except JangarError as error:
+                    self.report_error(f"The board cannot read {name}: {error.message}")
+                    if error.code != ErrorCode.UNAVAILABLE:
+                        return
+                    await asyncio.sleep(WATCH_RETRY_S)
+
+        self.run_worker(consume(), group=f"board-{name}", exclusive=True, exit_on_error=False)
+
+    def _watch(self, status: WorkOrderStatus) -> None:
+        self._consume(
+            f"{status.value} work orders",
+            lambda: self.service.store.watch_work_orders_by_status(status, BOARD_LIMIT),
+            lambda orders: self.StatusChanged(status, orders),
+        )
+
+    def _watch_sessions(self) -> None:
+        self._consume("sessions", lambda: self.service.watch_sessions(), self.SessionsChanged)
+
+    def on_board_screen_status_changed(self, message: StatusChanged) -> None:
+        self.by_status[message.status] = message.work_orders
+        self._refresh_table()
+        self._show_title()
+
+    def on_board_screen_sessions_changed(self, message: SessionsChanged) -> None:
+        self._titles = {s.id: s.title for s in message.sessions}
+        self._refresh_table()
+
+    # -- drawing -----------------------------------------------------------------------------------
+    def _show_title(self) -> None:
+        title = Text("Board ", style="bold")
+        for number, view in enumerate(VIEW_ORDER, start=1):
+            name = VIEWS[view][0]
+            count = len(view_rows(self.by_status, view, self.seen_since))
+            entry = f" {number} {name} {count} "
+            title.append(entry, style="reverse bold" if view == self.view else "")
+        self.query_one("#board-title", Static).update(title)
+
+    def _layout_columns(self, width: int) -> None:
+        beyond = max(0, width - 80) // 12
+        widths = {key: min(widest, base + share * beyond) for key, (_, base, share, widest) in self.COLUMNS.items()}
+        padding = 2 * len(self.COLUMNS)  # one cell each side of every column
+        widths["title"] = max(8, width - sum(widths.values()) - padding - 2)
+        if widths["title"] == self._title_width:
+            return
+        self._title_width = widths["title"]
+        table = self.table
+        table.clear(columns=True)
+        for key, (label, *_) in self.COLUMNS.items():
+            table.add_column(label, key=key, width=widths[key])
+        self._rows = []
+        self._refresh_table()
+
+    def on_resize(self) -> None:
+        self._layout_columns(self.app.size.width)
+
+    def _cells(self, work_order: WorkOrder, now: int) -> list[Text]:
+        target = work_order.targetRepo or ""
+        if work_order.targetBranch:
+            target += f" @ {work_order.targetBranch}"
+        session = self._titles.get(work_order.sessionId, "")
+        return [
+            status_text(work_order.status),
+            Text(one_line(work_order.title or "(untitled)"), no_wrap=True, overflow="ellipsis"),
+            Text(one_line(target), style="dim", no_wrap=True, overflow="ellipsis"),
+            Text(relative_time(work_order.updatedAt, now), style="dim"),
+            Text(one_line(session), no_wrap=True, overflow="ellipsis"),
+            Text(one_line(pr_label(work_order.prUrl)), style="underline"),
+        ]
+
+    def _refresh_table(self) -> None:
+        table = self.table
+        chosen = self.chosen
+        rows = view_rows(self.by_status, self.view, self.seen_since)
+        now = self._clock()
+        if [w.id for w in rows] == [w.id for w in self._rows]:
+            # Same rows in the same order: redraw only the cells that changed.
+            for work_order in rows:
+                for key, cell in zip(self.COLUMNS, self._cells(work_order, now), strict=True):
+                    if table.get_cell(work_order.id, key) != cell:
+                        table.update_cell(work_order.id, key, cell)
+        else:
+            table.clear()
+            for work_order in rows:
+                table.add_row(*self._cells(work_order, now), key=work_order.id)
+            ids = [w.id for w in rows]
+            if chosen is not None and chosen.id in ids:
+                table.move_cursor(row=ids.index(chosen.id), animate=False)
+        self._rows = rows
+        self.refresh_bindings()
+
+    # -- actions -----------------------------------------------------------------------------------
+    def key_applies(self, action: str) -> bool:
+        return key_applies(action, self.chosen)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def action_show_view(self, view: str) -> None:
+        if view in VIEWS and view != self.view:
+            self.view = view
+            self._refresh_table()
+            self._show_title()
+
+    def action_next_view(self, step: int) -> None:
+        self.action_show_view(VIEW_ORDER[(VIEW_ORDER.index(self.view) + step) % len(VIEW_ORDER)])
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def _chosen_or_say(self) -> WorkOrder | None:
+        work_order = self.chosen
+        if work_order is None:
+            self.report_error("No work order here: 1-4 switch views.")
+        return work_order
+
+    def action_open_detail(self) -> None:
+        if work_order := self._chosen_or_say():
+            from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+
+            self.app.push_screen(WorkOrderDetailScreen(work_order))
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_open_detail()
+
+    @work(group="board-action")
+    async def action_launch_work_order(self) -> None:
+        if work_order := self._chosen_or_say():
+            await self.launch(work_order)
+
+    @work(group="board-action")
+    async def action_cancel_work_order(self) -> None:
+        if work_order := self._chosen_or_say():
+            await self.cancel(work_order)
+
+    @work(group="board-action")
+    async def action_retry_work_order(self) -> None:
+        if work_order := self._chosen_or_say():
+            await self.retry(work_order)
+
+    def action_open_session(self) -> None:
+        if work_order := self._chosen_or_say():
+            self.dismiss()
+            self._open_session(work_order.sessionId)

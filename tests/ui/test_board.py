@@ -1,0 +1,145 @@
+"""The board (ctrl+g): work orders across sessions by view, live, with the work-order actions."""
+
+from __future__ import annotations
+
+import pytest
+from ui_doubles import SimulatedLauncher
+from ui_support import screen_text, until
+
+from jangar_tui.models import WorkOrderStatus
+from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens.board import BoardScreen, pr_label, view_rows
+from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+
+S = WorkOrderStatus
+
+
+@pytest.fixture
+def launched_service(store: LocalStore) -> JangarService:
+    return JangarService(store, "alice", SimulatedLauncher(store))
+
+
+def board(app: JangarApp) -> BoardScreen:
+    screen = app.screen
+    assert isinstance(screen, BoardScreen), screen
+    return screen
+
+
+def shown_titles(app: JangarApp) -> list[str | None]:
+    return [w.title for w in board(app)._rows]
+
+
+async def _open_board(app: JangarApp, pilot: object) -> None:
+    await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "main")  # type: ignore[arg-type]
+    await pilot.press("ctrl+g")  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(app.screen, BoardScreen), "the board")  # type: ignore[arg-type]
+
+
+async def test_board_lists_every_session_by_view_and_follows_changes_live(
+    launched_service: JangarService, store: LocalStore
+) -> None:
+    service = launched_service
+    infra = await service.new_session("Infra")
+    docs = await service.new_session("Docs")
+    deploy = await service.create_work_order(infra.id, title="Deploy", prompt="p", target_repo="acme/ops")
+    await store.update_work_order_status(deploy.id, S.SUBMITTED)
+    await store.update_work_order_status(deploy.id, S.ACCEPTED)
+    await store.update_work_order_status(deploy.id, S.RUNNING)
+    readme = await service.create_work_order(docs.id, title="Readme", prompt="p", target_branch="main")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _open_board(app, pilot)
+        await until(pilot, lambda: shown_titles(app) == ["Deploy"], "the running one")
+        text = screen_text(pilot)
+        assert "▶ running" in text and "acme/ops" in text and "Infra" in text  # status, repo, session
+        await pilot.press("3")
+        await until(pilot, lambda: shown_titles(app) == ["Readme"], "the drafts")
+        assert "@ main" in screen_text(pilot) and "Docs" in screen_text(pilot)
+
+        # Another process finishes the running one: it leaves "running", needs attention.
+        await store.update_work_order_status(deploy.id, S.SUCCEEDED)
+        await store.update_work_order_result(deploy.id, "https://github.com/acme/ops/pull/7")
+        await pilot.press("1")
+        await until(pilot, lambda: shown_titles(app) == ["Deploy"], "attention: it ended")
+        await until(pilot, lambda: "#7" in screen_text(pilot), "its PR")
+        assert "2 Running 0" in screen_text(pilot)
+
+        # Leaving the board marks what ended as seen.
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "back on the main screen")
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), "the board again")
+        await pilot.press("1")
+        await until(pilot, lambda: "1 Attention 0" in screen_text(pilot), "nothing new ended")
+        await pilot.press("left")  # from attention, round to done
+        await until(pilot, lambda: shown_titles(app) == ["Deploy"], "it is done")
+        await pilot.press("right", "right")
+        await until(pilot, lambda: shown_titles(app) == [], "nothing running")
+        assert readme.status == S.DRAFT
+
+
+async def test_board_actions_launch_cancel_retry_detail_and_session(
+    launched_service: JangarService, store: LocalStore
+) -> None:
+    service = launched_service
+    first = await service.new_session("First")
+    await service.new_session("Second")  # the newest: chosen when the app starts
+    draft = await service.create_work_order(first.id, title="Draft one", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _open_board(app, pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: shown_titles(app) == ["Draft one"], "the draft")
+        await pilot.press("l")
+        await until(pilot, lambda: shown_titles(app) == [], "launched: no longer a draft")
+        assert (await service.get_work_order(draft.id)).status == S.SUBMITTED
+
+        await pilot.press("2")
+        await until(pilot, lambda: shown_titles(app) == ["Draft one"], "running view")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asks first")
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen) and shown_titles(app) == [], "canceled")
+        assert (await service.get_work_order(draft.id)).status == S.CANCELED
+
+        await pilot.press("4")
+        await until(pilot, lambda: shown_titles(app) == ["Draft one"], "done view")
+        await pilot.press("t")
+        await pilot.press("3")
+        await until(pilot, lambda: shown_titles(app) == ["Draft one"], "the retry is a new draft")
+        assert board(app)._rows[0].id != draft.id
+
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), "back on the board")
+
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await until(pilot, lambda: main.session is not None and main.session.id == first.id, "its session")
+
+
+async def test_board_shows_hostile_text_as_text(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("Evil \x1b[2J")
+    await service.create_work_order(session.id, title="[bold]x[/] \x1b]52;c;AAAA\x07", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _open_board(app, pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: len(board(app)._rows) == 1, "the draft")
+        text = screen_text(pilot)
+        assert "[bold]x[/] ␛]52;c;AAAA␇" in text
+        assert "Evil ␛[2J" in text
+
+
+def test_views_and_pr_labels() -> None:
+    assert pr_label("https://github.com/acme/ops/pull/7") == "#7"
+    assert pr_label("https://gitlab.example/merge_requests/x") == "x"
+    assert pr_label(None) == ""
+    assert view_rows({}, "attention", 0) == []
