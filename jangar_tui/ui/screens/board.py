@@ -29,7 +29,7 @@ from jangar_tui.ui.widgets.work_orders.applies import key_applies
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 S = WorkOrderStatus
-BOARD_LIMIT = 200  # rows per status watched: the newest by updatedAt
+BOARD_LIMIT = 100  # rows per status watched, and per view shown: the newest by updatedAt
 WATCH_RETRY_S = 2.0
 AGE_REFRESH_S = 30.0
 
@@ -50,7 +50,7 @@ def view_rows(by_status: dict[WorkOrderStatus, list[WorkOrder]], view: str, seen
     if view == "attention":
         rows = [w for w in rows if w.updatedAt > seen_since]
     rows.sort(key=lambda w: w.updatedAt, reverse=True)
-    return rows
+    return rows[:BOARD_LIMIT]
 
 
 def pr_label(url: str | None) -> str:
@@ -102,6 +102,8 @@ class BoardScreen(WorkOrderActions):
         self._titles: dict[str, str] = {}
         self._rows: list[WorkOrder] = []
         self._title_width = 0  # the columns are laid out again when the title's width changes
+        self._refresh_pending = False
+        self._title = Text()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="board-title", classes="pane-title")
@@ -156,12 +158,21 @@ class BoardScreen(WorkOrderActions):
 
     def on_board_screen_status_changed(self, message: StatusChanged) -> None:
         self.by_status[message.status] = message.work_orders
-        self._refresh_table()
         self._show_title()
+        if message.status in VIEWS[self.view][1]:
+            self._refresh_soon()
 
     def on_board_screen_sessions_changed(self, message: SessionsChanged) -> None:
-        self._titles = {s.id: s.title for s in message.sessions}
-        self._refresh_table()
+        titles = {s.id: s.title for s in message.sessions}
+        if titles != self._titles:
+            self._titles = titles
+            self._refresh_soon()
+
+    def _refresh_soon(self) -> None:
+        """Refresh once for every snapshot already queued (the watches answer in a burst)."""
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_later(self._refresh_table)
 
     # -- drawing -----------------------------------------------------------------------------------
     def _show_title(self) -> None:
@@ -171,7 +182,9 @@ class BoardScreen(WorkOrderActions):
             count = len(view_rows(self.by_status, view, self.seen_since))
             entry = f" {number} {name} {count} "
             title.append(entry, style="reverse bold" if view == self.view else "")
-        self.query_one("#board-title", Static).update(title)
+        if title != self._title:
+            self._title = title
+            self.query_one("#board-title", Static).update(title, layout=False)  # one line: no layout pass
 
     def _layout_columns(self, width: int) -> None:
         beyond = max(0, width - 80) // 12
@@ -206,6 +219,7 @@ class BoardScreen(WorkOrderActions):
         ]
 
     def _refresh_table(self) -> None:
+        self._refresh_pending = False
         table = self.table
         chosen = self.chosen
         rows = view_rows(self.by_status, self.view, self.seen_since)

@@ -1,0 +1,182 @@
+"""Benchmark of the board (ctrl+g) on 10,000 work orders across 1,000 sessions.
+
+    .venv/bin/python bench/bench_board.py [--quick]
+
+The real app (`JangarApp` on the embedded store) runs headless at 120×40 under Textual's Pilot.
+Measured: ctrl+g → the board with every status's rows in its table ("opens", repeated), and a
+status change written by another connection to the same file (as the worker writes) → the row
+in the board's table (p50 / p95). Targets: open ≤ 150 ms, change → table p95 ≤ 200 ms. Headless,
+so the time to write the frame to a terminal is not in it (the UI benchmark measures that for the
+main screen). Prints a markdown table, writes `bench/results/board.json`; exits non-zero on a miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from jangar_tui.models import WorkOrderStatus, new_workflow_id
+from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens.board import BoardScreen
+from jangar_tui.ui.screens.main import MainScreen
+
+S = WorkOrderStatus
+RESULTS = ROOT / "bench" / "results"
+DB = RESULTS / "board" / "jangar.sqlite3"
+USER = "bench"
+SESSIONS = 1_000
+# 10,000 work orders, most of them ended, as on a board that has been used for a while.
+MIX = {
+    S.DRAFT: 1000,
+    S.SUBMITTED: 200,
+    S.ACCEPTED: 100,
+    S.RUNNING: 700,
+    S.SUCCEEDED: 6000,
+    S.FAILED: 1000,
+    S.CANCELED: 1000,
+}
+PATH = {
+    S.DRAFT: [],
+    S.SUBMITTED: [S.SUBMITTED],
+    S.ACCEPTED: [S.SUBMITTED, S.ACCEPTED],
+    S.RUNNING: [S.SUBMITTED, S.ACCEPTED, S.RUNNING],
+    S.SUCCEEDED: [S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED],
+    S.FAILED: [S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.FAILED],
+    S.CANCELED: [S.CANCELED],
+}
+TARGETS = {"open_ms": 150.0, "change_p95_ms": 200.0}
+POLL_S = 0.001
+
+
+async def seed(path: Path) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = LocalStore(path)
+    rng = random.Random(16)
+    try:
+        sessions = [(await store.create_session(USER, f"session {n:04d}")).id for n in range(SESSIONS)]
+        statuses = [status for status, count in MIX.items() for _ in range(count)]
+        rng.shuffle(statuses)
+        for n, status in enumerate(statuses):
+            work_order = await store.create_work_order(
+                rng.choice(sessions),
+                new_workflow_id(),
+                title=f"work order {n:05d}",
+                prompt="p",
+                targetRepo=f"acme/repo-{n % 37}",
+                targetBranch="main",
+                requestedBy=USER,
+            )
+            for step in PATH[status]:
+                await store.update_work_order_status(work_order.id, step)
+    finally:
+        await store.close()
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def until(pilot: Any, predicate: Any, timeout_s: float = 30.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the board never got there")
+        await pilot.pause(POLL_S)
+
+
+def board_full(app: JangarApp) -> bool:
+    screen = app.screen
+    return (
+        isinstance(screen, BoardScreen)
+        and len(screen.by_status) == len(S)
+        and screen.table.row_count == len(screen._rows) > 0
+    )
+
+
+async def measure(opens: int, changes: int) -> dict[str, Any]:
+    store = LocalStore(DB)
+    writer = LocalStore(DB)  # another connection, as a worker's
+    app = JangarApp(JangarService(store, USER))
+    open_ms: list[float] = []
+    change_ms: list[float] = []
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None)
+            for _ in range(opens):
+                start = time.perf_counter()
+                await pilot.press("ctrl+g")
+                await until(pilot, lambda: board_full(app))
+                open_ms.append((time.perf_counter() - start) * 1000)
+                await pilot.press("escape")
+                await until(pilot, lambda: isinstance(app.screen, MainScreen))
+            await pilot.press("ctrl+g")
+            await until(pilot, lambda: board_full(app))
+            board = app.screen
+            assert isinstance(board, BoardScreen)
+            drafts = await writer.list_work_orders_by_status(S.DRAFT, 200)
+            for work_order in drafts.page[:changes]:
+                start = time.perf_counter()
+                await writer.update_work_order_status(work_order.id, S.SUBMITTED)
+                await until(pilot, lambda wanted=work_order.id: any(w.id == wanted for w in board._rows))
+                change_ms.append((time.perf_counter() - start) * 1000)
+    finally:
+        await writer.close()
+        await store.close()
+    return {
+        "open_median_ms": statistics.median(open_ms),
+        "open_max_ms": max(open_ms),
+        "change_p50_ms": pct(change_ms, 0.5),
+        "change_p95_ms": pct(change_ms, 0.95),
+        "opens": len(open_ms),
+        "changes": len(change_ms),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (for a smoke run)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    asyncio.run(seed(DB))
+    print(f"dataset ready in {time.perf_counter() - started:.1f} s: {DB}", file=sys.stderr)
+    # Each run changes drafts to submitted: start from a copy of the seeded file.
+    work = DB.with_name("run.sqlite3")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    work.write_bytes(DB.read_bytes())
+    globals()["DB"] = work
+    results = asyncio.run(measure(*((3, 10) if args.quick else (10, 60))))
+    results["targets_met"] = {
+        "open": results["open_median_ms"] <= TARGETS["open_ms"],
+        "change_p95": results["change_p95_ms"] <= TARGETS["change_p95_ms"],
+    }
+    (RESULTS / "board.json").write_text(json.dumps(results, indent=2))
+    print("| measure | result | target |\n| --- | --- | --- |")
+    print(
+        f"| ctrl+g → board filled (10,000 work orders), median / max of {results['opens']} | "
+        f"{results['open_median_ms']:.1f} / {results['open_max_ms']:.1f} ms | ≤ 150 ms |"
+    )
+    print(
+        f"| status change (other connection) → row in the board, p50 / p95 of {results['changes']} | "
+        f"{results['change_p50_ms']:.1f} / {results['change_p95_ms']:.1f} ms | p95 ≤ 200 ms |"
+    )
+    return 0 if all(results["targets_met"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
