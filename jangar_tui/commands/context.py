@@ -32,7 +32,7 @@ class Context:
             return
         from jangar_tui.orchestration.runtime import JangarRuntime
 
-        runtime = JangarRuntime(self.settings.model_copy(update={"embedded_worker": False}), self.service.store)
+        runtime = JangarRuntime(self.settings, self.service.store, worker=False)
         await runtime.start()
         self._runtime = runtime
         self.service.launcher = runtime.launcher
