@@ -11,6 +11,7 @@ from ui_support import screen_text, until
 from jangar_tui.service import JangarService
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.keymap import KEYMAP, SCOPES
+from jangar_tui.ui.screens.board import BoardScreen
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.help import HelpScreen, help_table
 from jangar_tui.ui.screens.main import MainScreen
@@ -36,6 +37,7 @@ _SCOPE_OWNER = {
     "run_log": EventLogView,
     "form": WorkOrderFormScreen,
     "confirm": ConfirmScreen,
+    "board": BoardScreen,
 }
 
 
