@@ -159,6 +159,17 @@ class JangarService:
     ) -> Page[WorkOrder]:
         return await self.store.list_work_orders_by_status(status, numItems, cursor)
 
+    async def work_order_events_after(self, work_order_id: str, after_seq: int = 0) -> list[WorkOrderEvent]:
+        """Every event of the work order's log after `after_seq`, oldest first (read a page at a time)."""
+        events: list[WorkOrderEvent] = []
+        cursor: str | None = None
+        while True:
+            page = await self.store.list_work_order_events(work_order_id, PAGE_SIZE_MAX, cursor, after_seq or None)
+            events.extend(page.page)
+            if page.isDone:
+                return sorted(events, key=lambda event: event.seq)
+            cursor = page.continueCursor
+
     async def launch_work_order(self, work_order_id: str) -> WorkOrder:
         return await self._require_launcher().launch(await self.get_work_order(work_order_id))
 

@@ -164,3 +164,19 @@ async def test_text_output_shows_control_characters_never_sends_them(cli: Cli) -
     work_order = (await cli.json("wo", "list", "--session", session["_id"])).document["page"][0]
     shown = (await cli.text("wo", "show", work_order["_id"])).text
     assert "\x1b" not in shown and "title:        Deploy ␛]52" in shown
+
+
+async def test_logs_print_the_event_log_in_order_and_safely(cli: Cli) -> None:
+    session = (await cli.json("session", "new", "Logs")).document
+    work_order = (await cli.json("wo", "new", session["_id"], "--title", "Logged")).document
+    await cli.store.append_work_order_events(
+        work_order["_id"],
+        [{"kind": "setup", "text": "workspace ready"}, {"kind": "output", "text": "line \x1b[31mred\nsecond"}],
+    )
+    logs = await cli.json("wo", "logs", work_order["_id"])
+    assert [line["type"] for line in logs.documents] == ["workOrder", "event", "event"]  # a draft: no result yet
+    assert [line["event"]["seq"] for line in logs.documents[1:]] == [1, 2]
+    assert logs.documents[2]["event"]["text"] == "line \x1b[31mred\nsecond"
+    text = (await cli.text("wo", "logs", work_order["_id"])).text
+    assert "\x1b" not in text
+    assert "#2 output  line ␛[31mred\n    second" in text

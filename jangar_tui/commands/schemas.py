@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jangar_tui.models import ErrorCode, Role, WorkOrderStatus
+from jangar_tui.models import ErrorCode, EventKind, Role, WorkOrderStatus
 
 _MS = {"type": "integer"}
 _TEXT = {"type": "string"}
@@ -38,17 +38,9 @@ WORK_ORDER = _row(
     targetBranch=_OPTIONAL_TEXT,
     prUrl=_OPTIONAL_TEXT,
 )
-HISTORY_EVENT = {
-    "type": "object",
-    "properties": {
-        "eventId": {"type": "integer"},
-        "eventType": _TEXT,
-        "eventTime": {"type": ["integer", "null"]},
-        "details": _TEXT,
-    },
-    "required": ["eventId", "eventType", "eventTime", "details"],
-    "additionalProperties": False,
-}
+EVENT = _row(
+    workOrderId=_TEXT, seq={"type": "integer"}, kind={"enum": [k.value for k in EventKind]}, text=_TEXT, metadata={}
+)
 
 
 def _object(**properties: Any) -> dict[str, Any]:
@@ -67,7 +59,7 @@ ERROR = _object(error=_object(code={"enum": [c.value for c in ErrorCode]}, messa
 LOG_LINE = {
     "oneOf": [
         _object(type={"const": "workOrder"}, workOrder=WORK_ORDER),
-        _object(type={"const": "history"}, event=HISTORY_EVENT),
+        _object(type={"const": "event"}, event=EVENT),
         _object(type={"const": "result"}, result=_MAYBE_MESSAGE),
     ]
 }

@@ -17,10 +17,10 @@ from jangar_tui.commands.output import (
     work_order_line,
 )
 from jangar_tui.commands.parsing import add_page_options, leaf, text_argument
-from jangar_tui.models import ChatMessage, HistoryEvent, WorkOrder, WorkOrderStatus
-from jangar_tui.text_safety import one_line
+from jangar_tui.models import ChatMessage, WorkOrder, WorkOrderEvent, WorkOrderStatus
+from jangar_tui.text_safety import one_line, visible
 
-# How often `wo logs --follow` looks again (the store and Temporal's history).
+# How often `wo logs --follow` looks again for a change and new events.
 FOLLOW_POLL_S = 0.5
 
 
@@ -59,7 +59,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         verb = leaf(verbs, name, common, handler, help)
         verb.add_argument("work_order_id", metavar="WORK_ORDER")
 
-    logs = leaf(verbs, "logs", common, _logs, "its status, its workflow's history and its result")
+    logs = leaf(verbs, "logs", common, _logs, "its status, its event log (what the agent did) and its result")
     logs.add_argument("work_order_id", metavar="WORK_ORDER")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing until it has ended")
 
@@ -120,21 +120,18 @@ async def _retry(args: argparse.Namespace, ctx: Context) -> None:
 
 
 async def _logs(args: argparse.Namespace, ctx: Context) -> None:
-    """One line per thing that happened: the work order (again at each change), each event of
-    its workflow's history, then its result once it has ended. `--follow` waits for the end."""
+    """One line per thing that happened: the work order (again at each change), each entry of its
+    event log (what the agent did), then its result once it has ended. `--follow` waits for the end."""
     shown_at: int | None = None
-    events_seen = 0
+    last_seq = 0
     while True:
         work_order = await ctx.service.get_work_order(args.work_order_id)
         if work_order.updatedAt != shown_at:
             shown_at = work_order.updatedAt
             ctx.printer.emit({"type": "workOrder", "workOrder": record(work_order)}, [_status_line(work_order)])
-        if work_order.status != WorkOrderStatus.DRAFT or events_seen:
-            await ctx.use_temporal()
-            history = await ctx.service.work_order_history(work_order.id)
-            for event in history[events_seen:]:
-                ctx.printer.emit({"type": "history", "event": event.model_dump(mode="json")}, [_event_line(event)])
-            events_seen = max(events_seen, len(history))
+        for event in await ctx.service.work_order_events_after(work_order.id, last_seq):
+            ctx.printer.emit({"type": "event", "event": record(event)}, _event_lines(event))
+            last_seq = event.seq
         if work_order.status.is_terminal:
             result = await ctx.service.work_order_result(work_order)
             ctx.printer.emit(
@@ -151,9 +148,9 @@ def _status_line(work_order: WorkOrder) -> str:
     return f"{timestamp(work_order.updatedAt)}  {work_order.status.value}  {one_line(work_order.title or '')}".rstrip()
 
 
-def _event_line(event: HistoryEvent) -> str:
-    details = f"  {one_line(event.details)}" if event.details else ""
-    return f"{timestamp(event.eventTime)}  #{event.eventId} {one_line(event.eventType)}{details}"
+def _event_lines(event: WorkOrderEvent) -> list[str]:
+    head, *rest = visible(event.text).split("\n") or [""]
+    return [f"{timestamp(event.createdAt)}  #{event.seq} {event.kind.value}  {head}", *("    " + line for line in rest)]
 
 
 def _result_lines(result: ChatMessage | None) -> list[str]:
