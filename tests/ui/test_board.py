@@ -102,7 +102,7 @@ async def test_board_actions_launch_cancel_retry_detail_and_session(
         await until(pilot, lambda: shown_titles(app) == ["Draft one"], "running view")
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asks first")
-        await pilot.press("y")
+        await pilot.press("ctrl+y")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen) and shown_titles(app) == [], "canceled")
         assert (await service.get_work_order(draft.id)).status == S.CANCELED
 

@@ -9,8 +9,7 @@ str cell would be parsed as markup).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,7 +18,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from jangar_tui.models import ChatSession, ErrorCode, JangarError, WorkOrder, WorkOrderStatus
+from jangar_tui.models import ChatSession, WorkOrder, WorkOrderStatus
 from jangar_tui.text_safety import one_line
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings
@@ -30,7 +29,6 @@ from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 S = WorkOrderStatus
 BOARD_LIMIT = 100  # rows per status watched, and per view shown: the newest by updatedAt
-WATCH_RETRY_S = 2.0
 AGE_REFRESH_S = 30.0
 
 # view -> (its name, the statuses it shows)
@@ -129,32 +127,18 @@ class BoardScreen(WorkOrderActions):
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     # -- watches -----------------------------------------------------------------------------------
-    def _consume(
-        self, name: str, open_stream: Callable[[], AsyncIterator[Any]], wrap: Callable[[Any], Message]
-    ) -> None:
-        async def consume() -> None:
-            while True:
-                try:
-                    async for snapshot in open_stream():
-                        self.post_message(wrap(snapshot))
-                    return
-                except JangarError as error:
-                    self.report_error(f"The board cannot read {name}: {error.message}")
-                    if error.code != ErrorCode.UNAVAILABLE:
-                        return
-                    await asyncio.sleep(WATCH_RETRY_S)
-
-        self.run_worker(consume(), group=f"board-{name}", exclusive=True, exit_on_error=False)
-
     def _watch(self, status: WorkOrderStatus) -> None:
-        self._consume(
-            f"{status.value} work orders",
+        self.watch_stream(
+            f"board-{status.value}",
             lambda: self.service.store.watch_work_orders_by_status(status, BOARD_LIMIT),
             lambda orders: self.StatusChanged(status, orders),
+            what=f"{status.value} work orders",
         )
 
     def _watch_sessions(self) -> None:
-        self._consume("sessions", lambda: self.service.watch_sessions(), self.SessionsChanged)
+        self.watch_stream(
+            "board-sessions", lambda: self.service.watch_sessions(), self.SessionsChanged, what="sessions"
+        )
 
     def on_board_screen_status_changed(self, message: StatusChanged) -> None:
         self.by_status[message.status] = message.work_orders

@@ -528,7 +528,7 @@ class MainScreen(WorkOrderActions):
         board = BoardScreen(seen_since=self._board_seen_at, open_session=self.open_session, clock=self._clock)
         self.app.push_screen(board, callback=self._board_closed)
 
-    def _board_closed(self, _: None) -> None:
+    def _board_closed(self, _: object) -> None:
         self._board_seen_at = self._clock()
 
     def open_session(self, session_id: str) -> None:
