@@ -132,7 +132,7 @@ async def _run_tui(settings: Settings) -> int:
     store = open_store(settings)
     service = JangarService(store, settings.user)
     try:
-        app = JangarApp(service, DeferredRuntime(settings, store))
+        app = JangarApp(service, DeferredRuntime(settings, store), notify=settings.notify, in_tmux=settings.in_tmux)
     except BaseException:
         await store.close()
         raise

@@ -33,6 +33,12 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+# JANGAR_NOTIFY: how the terminal is told a work order ended (see jangar_tui.alerts).
+NOTIFY_SETTINGS = ("auto", "off", "bell", "osc9", "osc777")
+# TERM_PROGRAM (or LC_TERMINAL, which iTerm2 passes over ssh) of terminals that show OSC 9.
+_OSC9_PROGRAMS = frozenset({"iterm.app", "iterm2", "wezterm", "ghostty"})
+
+
 class ConfigError(ValueError):
     """A configuration variable holds a value Jangar cannot use; the message names it."""
 
@@ -58,6 +64,8 @@ class Settings(BaseModel):
     agent_command: list[str] = Field(default_factory=lambda: ["codex", "exec"])
     agent_prompt_via: Literal["arg", "stdin"] = "arg"
     agent_timeout_s: float = 3600.0
+    notify: Literal["off", "bell", "osc9", "osc777"] = "bell"
+    in_tmux: bool = False
     # Opening pull requests (delivery.py): the token goes in a header, never anywhere else.
     github_token: SecretStr | None = Field(default=None, repr=False)
     github_api_url: str = DEFAULT_GITHUB_API_URL
@@ -119,6 +127,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         agent_command=_agent_command(env.get("JANGAR_AGENT_COMMAND")),
         agent_prompt_via=env.choice("JANGAR_AGENT_PROMPT_VIA", ("arg", "stdin"), "arg"),  # type: ignore[arg-type]
         agent_timeout_s=env.seconds("JANGAR_AGENT_TIMEOUT", 3600.0),
+        notify=_notify_mode(env),  # type: ignore[arg-type]
+        in_tmux=env.get("TMUX") is not None,
         github_token=SecretStr(github_token) if github_token else None,
         github_api_url=_http_url("JANGAR_GITHUB_API_URL", env.get("JANGAR_GITHUB_API_URL") or DEFAULT_GITHUB_API_URL),
         git_author_name=env.get("JANGAR_GIT_AUTHOR_NAME") or "Jangar",
@@ -183,6 +193,23 @@ def _default_task_queue(data_dir: Path, external_temporal: bool) -> str:
         return "jangar"
     digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
     return f"jangar-{digest}"
+
+
+def _notify_mode(env: _Env) -> str:
+    """JANGAR_NOTIFY, with `auto` made what this terminal understands: OSC 9 or OSC 777 only where
+    the terminal is known to show it, else the bell (also inside tmux, whose outer terminal is
+    unknown: tmux shows the bell itself)."""
+    setting = env.choice("JANGAR_NOTIFY", NOTIFY_SETTINGS, "auto")
+    if setting != "auto":
+        return setting
+    if env.get("TMUX") is not None:
+        return "bell"
+    program = (env.get("TERM_PROGRAM") or env.get("LC_TERMINAL") or "").lower()
+    if program in _OSC9_PROGRAMS:
+        return "osc9"
+    if (env.get("TERM") or "").startswith("foot"):
+        return "osc777"
+    return "bell"
 
 
 def _resolve_convex_url(env: _Env) -> str | None:

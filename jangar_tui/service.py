@@ -197,6 +197,12 @@ class JangarService:
     async def work_order_history(self, work_order_id: str) -> list[HistoryEvent]:
         return await self._require_launcher().history(await self.get_work_order(work_order_id))
 
+    def watch_work_orders_by_status(
+        self, status: WorkOrderStatus, limit: int = DEFAULT_PAGE_SIZE
+    ) -> AsyncIterator[list[WorkOrder]]:
+        """Every session's work orders in a status, most recently updated first (board, alerts)."""
+        return self.store.watch_work_orders_by_status(status, limit)
+
     def watch_work_orders(self, session_id: str) -> AsyncIterator[list[WorkOrder]]:
         return self.store.watch_work_orders(session_id)
 

@@ -21,9 +21,11 @@ from textual.message import Message
 from textual.screen import Screen
 
 from jangar_tui import gc_policy
+from jangar_tui.alerts import NotifyMode
 from jangar_tui.service import JangarService
 from jangar_tui.text_safety import visible
 from jangar_tui.ui import resume_guard
+from jangar_tui.ui.alerts import WorkOrderAlerts
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KEYMAP, bindings, display_keys
 from jangar_tui.ui.screens.main import MainScreen
@@ -74,6 +76,8 @@ class JangarApp(App[None]):
         runtime: AbstractAsyncContextManager[Any] | None = None,
         *,
         clock: Clock = system_clock,
+        notify: NotifyMode = "off",
+        in_tmux: bool = False,
     ) -> None:
         super().__init__()
         self.service = service
@@ -83,6 +87,8 @@ class JangarApp(App[None]):
         self._stop_runtime = asyncio.Event()
         self._startup_done_event = asyncio.Event()
         self.full_collections = gc_policy.FullCollections()
+        # Through a lambda: tests replace write_to_terminal to read the bytes.
+        self.alerts = WorkOrderAlerts(self, notify, in_tmux=in_tmux, write=lambda text: self.write_to_terminal(text))
 
     def get_default_screen(self) -> Screen[Any]:
         # The main screen is the first on the stack: no blank default screen to style and replace
@@ -126,6 +132,7 @@ class JangarApp(App[None]):
         if self._startup_done_event.is_set():
             return
         self._startup_done_event.set()
+        self.alerts.start()
         gc_policy.startup_done()
         if gc_policy.managed():
             self.set_interval(FULL_COLLECTION_CHECK_S, self.full_collections.run_if_due)
@@ -159,6 +166,11 @@ class JangarApp(App[None]):
                 await self._runtime_task
             self._runtime_task = None
         await self.service.close()
+
+    def write_to_terminal(self, text: str) -> None:
+        """Bytes for the terminal itself (an alert), queued in order with the frames."""
+        if not self.is_headless and self._driver is not None:
+            self._driver.write(text)
 
     def _main_screen(self) -> MainScreen:
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))

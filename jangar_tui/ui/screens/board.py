@@ -130,7 +130,7 @@ class BoardScreen(WorkOrderActions):
     def _watch(self, status: WorkOrderStatus) -> None:
         self.watch_stream(
             f"board-{status.value}",
-            lambda: self.service.store.watch_work_orders_by_status(status, BOARD_LIMIT),
+            lambda: self.service.watch_work_orders_by_status(status, BOARD_LIMIT),
             lambda orders: self.StatusChanged(status, orders),
             what=f"{status.value} work orders",
         )
