@@ -81,55 +81,60 @@ def visible(text: str, *, keep_tabs: bool = False) -> str:
     return _unicode(text, tab)
 
 
+def _ascii_table(tab: str) -> dict[str, str]:
+    table = {chr(code): _CONTROL_PICTURES[code] for code in (*range(0x20), 0x7F)}
+    del table["\n"]
+    table["\t"] = tab
+    return table
+
+
+# The regex scans in C and calls back only at a control: an ASCII stretch costs next to nothing.
+_ASCII_TABLES = {tab: _ascii_table(tab) for tab in ("\t", " " * TAB_SPACES)}
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _ascii_stretch(text: str, table: dict[str, str]) -> str:
+    return _ASCII_UNSAFE.sub(lambda match: table[match.group()], text)
+
+
 def _ascii(text: str, tab: str) -> str:
-    text = text.replace("\r\n", "\n")
-    out: list[str] = []
-    for char in text:
-        code = ord(char)
-        if char == "\n" or 0x20 <= code < 0x7F:
-            out.append(char)
-        elif char == "\t":
-            out.append(tab)
-        else:
-            out.append(_CONTROL_PICTURES[code])
-    return "".join(out)
+    return _ascii_stretch(text.replace("\r\n", "\n"), _ASCII_TABLES[tab])
 
 
 def _unicode(text: str, tab: str) -> str:
+    """ASCII stretches by regex, the non-ASCII ones a character at a time (combining marks need to
+    know what came before them)."""
     text = text.replace("\r\n", "\n")
+    table = _ASCII_TABLES[tab]
     out: list[str] = []
     marks = 0  # combining marks on the current base so far
     based = False  # the previous character shown can carry a combining mark
-    for char in text:
-        code = ord(char)
-        if code < 0x80:
-            if char == "\n" or 0x20 <= code < 0x7F:
+    position = 0
+    for run in _NON_ASCII_RUN.finditer(text):
+        if run.start() > position:
+            stretch = text[position : run.start()]
+            out.append(_ascii_stretch(stretch, table))
+            last = stretch[-1]
+            based, marks = last == "\t" or " " <= last < "\x7f", 0
+        position = run.end()
+        for char in run.group():
+            kind = _kind(char)
+            if kind == "ok":
                 out.append(char)
-                based = char != "\n"
-            elif char == "\t":
-                out.append(tab)
-                based = True
-            else:
-                out.append(_CONTROL_PICTURES[code])
-                based = False
-            marks = 0
-            continue
-        kind = _kind(char)
-        if kind == "ok":
-            out.append(char)
-            based, marks = True, 0
-        elif kind == "mark":
-            if not based:
-                out.append(DOTTED_CIRCLE)
                 based, marks = True, 0
-            marks += 1
-            if marks <= MAX_MARKS:
-                out.append(char)
-        elif kind == "drop":
-            continue
-        else:
-            out.append(_escape(char))
-            based, marks = False, 0
+            elif kind == "mark":
+                if not based:
+                    out.append(DOTTED_CIRCLE)
+                    based, marks = True, 0
+                marks += 1
+                if marks <= MAX_MARKS:
+                    out.append(char)
+            elif kind == "escape":
+                out.append(_escape(char))
+                based, marks = False, 0
+            # "drop": not drawn
+    if position < len(text):
+        out.append(_ascii_stretch(text[position:], table))
     return "".join(out)
 
 
