@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Self
 
 from jangar_tui import gc_policy
 from jangar_tui.commands import COMMAND_NAMES
-from jangar_tui.config import ConfigError, Settings, load_settings
+from jangar_tui.config import ConfigError, Settings, config_file_path, load_settings
 from jangar_tui.models import JangarError
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
         value = getattr(args, flag)
         if value is not None:
             env[variable] = value
-    return load_settings(env)
+    return load_settings(env, config_file=config_file_path(env))
 
 
 def _tui_main(argv: list[str]) -> int:

@@ -13,6 +13,7 @@ import os
 import pwd
 import re
 import shlex
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -37,6 +38,41 @@ _FALSE = {"0", "false", "no", "off"}
 NOTIFY_SETTINGS = ("auto", "off", "bell", "osc9", "osc777")
 # TERM_PROGRAM (or LC_TERMINAL, which iTerm2 passes over ssh) of terminals that show OSC 9.
 _OSC9_PROGRAMS = frozenset({"iterm.app", "iterm2", "wezterm", "ghostty"})
+
+
+CONFIG_FILE_NAME = "config.toml"
+# Every variable the settings are read from: the keys config.toml may set (the environment wins).
+SETTING_VARIABLES = (
+    "JANGAR_BACKEND",
+    "CONVEX_URL",
+    "CONVEX_DEPLOYMENT",
+    "CONVEX_SELF_HOSTED_URL",
+    "CONVEX_SITE_ORIGIN",
+    "CONVEX_ADMIN_KEY",
+    "CONVEX_DEPLOY_KEY",
+    "JANGAR_CONVEX_AUTH_TOKEN",
+    "JANGAR_CONVEX_TIMEOUT",
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "JANGAR_TASK_QUEUE",
+    "JANGAR_EMBEDDED_TEMPORAL_PORT",
+    "JANGAR_EMBEDDED_WORKER",
+    "JANGAR_USER",
+    "JANGAR_DATA_DIR",
+    "JANGAR_AGENT_COMMAND",
+    "JANGAR_AGENT_PROMPT_VIA",
+    "JANGAR_AGENT_TIMEOUT",
+    "JANGAR_NOTIFY",
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+    "JANGAR_GITHUB_API_URL",
+    "JANGAR_GIT_AUTHOR_NAME",
+    "JANGAR_GIT_AUTHOR_EMAIL",
+    "JANGAR_WORKSPACE_RETENTION",
+)
+SECRET_VARIABLES = frozenset(
+    {"CONVEX_ADMIN_KEY", "CONVEX_DEPLOY_KEY", "JANGAR_CONVEX_AUTH_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"}
+)
 
 
 class ConfigError(ValueError):
@@ -79,9 +115,51 @@ class Settings(BaseModel):
         return self.data_dir / DB_FILE_NAME
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Resolve the settings from `environ` (default: the process environment)."""
-    env = _Env(os.environ if environ is None else environ)
+def config_file_path(environ: Mapping[str, str]) -> Path:
+    """`JANGAR_CONFIG` when set, else config.toml in the platform's user config dir."""
+    explicit = (environ.get("JANGAR_CONFIG") or "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(platformdirs.user_config_dir("jangar")) / CONFIG_FILE_NAME
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    """The variables config.toml sets (top-level keys named like them); {} when there is no file.
+
+    A key that is no setting, or a value that is not a string, number or boolean, is refused with
+    the file and the key named, rather than silently ignored.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read: {exc}") from None
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in SETTING_VARIABLES:
+            raise ConfigError(f"{path}: {key!r} is not a setting (keys are the variables' names, e.g. JANGAR_BACKEND).")
+        if isinstance(value, bool):
+            values[key] = "true" if value else "false"
+        elif isinstance(value, (str, int, float)):
+            values[key] = str(value)
+        else:
+            raise ConfigError(f"{path}: {key} must be a string, a number or true/false.")
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path | None = None) -> Settings:
+    """Resolve the settings from `environ` (default: the process environment) over `config_file`'s.
+
+    With no `environ` given, the config file is the user's (`config_file_path`); with one given,
+    only the file named (tests and callers that build their own environment stay hermetic).
+    """
+    if environ is None:
+        environ = os.environ
+        config_file = config_file or config_file_path(environ)
+    if config_file is not None:
+        environ = {**read_config_file(config_file), **environ}
+    env = _Env(environ)
 
     any_convex = any(env.get(name) is not None for name in _CONVEX_URL_VARS)
     backend = env.choice("JANGAR_BACKEND", ("local", "convex"), "convex" if any_convex else "local")

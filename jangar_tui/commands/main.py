@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-from jangar_tui.commands import exit_codes, messages, sessions, work_orders
+from jangar_tui.commands import config_cmd, exit_codes, messages, sessions, work_orders
 from jangar_tui.commands.context import Context
 from jangar_tui.commands.output import Printer
 from jangar_tui.commands.parsing import common_options
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_parser(commands, common)
     messages.add_parser(commands, common)
     work_orders.add_parser(commands, common)
+    config_cmd.add_parser(commands, common)
     return parser
 
 
@@ -43,6 +44,13 @@ def commands_main(argv: list[str], settings_from: SettingsFrom) -> int:
     except ConfigError as error:
         print(f"jangar: {error}", file=sys.stderr)
         return exit_codes.USAGE
+    if getattr(args, "offline", False):  # needs no store
+        try:
+            config_cmd.show_config(args, settings, Printer(sys.stdout, as_json=args.json))
+        except ConfigError as error:
+            print(f"jangar: {error}", file=sys.stderr)
+            return exit_codes.USAGE
+        return exit_codes.OK
     try:
         return asyncio.run(_open_and_run(args, settings))
     except KeyboardInterrupt:  # ctrl+c during `wo logs --follow`: stop quietly

@@ -80,4 +80,15 @@ COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "wo cancel": WORK_ORDER,
     "wo retry": WORK_ORDER,
     "wo logs": LOG_LINE,
+    "config": _object(
+        configFile=_TEXT,
+        exists={"type": "boolean"},
+        variables={
+            "type": "object",
+            "additionalProperties": _object(
+                value=_OPTIONAL_TEXT, source={"enum": ["environment", "config file", "default"]}
+            ),
+        },
+        settings={"type": "object"},
+    ),
 }

@@ -1,0 +1,48 @@
+"""`jangar config`: the resolved settings, where each came from, secrets masked."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from jangar_tui.commands.output import Printer
+from jangar_tui.config import SECRET_VARIABLES, SETTING_VARIABLES, Settings, config_file_path, read_config_file
+from jangar_tui.text_safety import one_line
+
+MASK = "********"
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = commands.add_parser(
+        "config", parents=[common], help="the resolved settings (secrets masked)", description=__doc__
+    )
+    parser.set_defaults(handler=None, offline=True)
+
+
+def show_config(args: argparse.Namespace, settings: Settings, printer: Printer) -> None:
+    path = config_file_path(os.environ)
+    from_file = read_config_file(path)
+    variables: dict[str, dict[str, Any]] = {}
+    for name in SETTING_VARIABLES:
+        value = os.environ.get(name) or None
+        source = "environment" if value is not None else None
+        if value is None and name in from_file:
+            value, source = from_file[name], "config file"
+        if value is not None and name in SECRET_VARIABLES:
+            value = MASK
+        variables[name] = {"value": value, "source": source or "default"}
+    resolved: dict[str, Any] = {}
+    for field, value in settings.model_dump(mode="json").items():
+        secret = field in ("convex_admin_key", "convex_auth_token", "github_token")
+        resolved[field] = (MASK if value else None) if secret else value
+    lines = [f"config file: {one_line(str(path))}" + ("" if path.exists() else " (none)"), ""]
+    width = max(len(name) for name in SETTING_VARIABLES)
+    for name, entry in variables.items():
+        shown = "-" if entry["value"] is None else one_line(str(entry["value"]))
+        lines.append(f"{name:<{width}}  {shown}  ({entry['source']})")
+    lines += ["", "resolved:"]
+    lines += [f"  {field} = {one_line(str(value))}" for field, value in resolved.items()]
+    printer.emit(
+        {"configFile": str(path), "exists": path.exists(), "variables": variables, "settings": resolved}, lines
+    )
