@@ -126,6 +126,38 @@ async def test_missing_agent_command_fails_with_a_clear_message(temporal_server:
     assert "JANGAR_AGENT_COMMAND" in message.content
 
 
+async def test_a_prompt_with_a_nul_fails_at_once_as_an_argument_and_reaches_the_agent_on_stdin(
+    temporal_server: DevServer, store, tmp_path
+):
+    prompt = "before\x00after"
+    out = tmp_path / "received.bin"
+    arg = make_settings(tmp_path, temporal_server.address, agent_command("record_agent.py", str(out), "arg"))
+    service = service_for(store, TemporalLauncher(arg, store))
+    wo = await new_work_order(service, prompt=prompt)
+    async with running_worker(arg, store):
+        await service.launch_work_order(wo.id)
+        done = await wait_for_status(store, wo.id, TERMINAL)
+    assert done.status == S.FAILED
+    assert not out.exists(), "the agent was never started"
+    [message] = await completion_messages(store, wo.sessionId, wo.id)
+    assert "NUL character" in message.content
+    assert "JANGAR_AGENT_PROMPT_VIA=stdin" in message.content
+
+    stdin = make_settings(
+        tmp_path,
+        temporal_server.address,
+        agent_command("record_agent.py", str(out), "stdin"),
+        JANGAR_AGENT_PROMPT_VIA="stdin",
+    )
+    service = service_for(store, TemporalLauncher(stdin, store))
+    wo = await new_work_order(service, prompt=prompt)
+    async with running_worker(stdin, store):
+        await service.launch_work_order(wo.id)
+        done = await wait_for_status(store, wo.id, TERMINAL)
+    assert done.status == S.SUCCEEDED
+    assert out.read_bytes() == prompt.encode()
+
+
 @pytest.mark.parametrize("via", ["arg", "stdin"])
 async def test_prompt_with_shell_metacharacters_reaches_the_agent_byte_for_byte(
     temporal_server: DevServer, store, tmp_path, via

@@ -24,7 +24,7 @@ from temporalio.exceptions import ApplicationError
 from jangar_tui.agents.codex_app_server import CodexAppServer
 from jangar_tui.config import Settings
 from jangar_tui.models import ErrorCode, EventKind, JangarError, Role, WorkOrder, WorkOrderStatus
-from jangar_tui.orchestration.agent import AgentCommandNotFound, AgentProcess, kill_stale_group, mark_of
+from jangar_tui.orchestration.agent import AgentCannotStart, AgentProcess, kill_stale_group, mark_of
 from jangar_tui.orchestration.agent_records import AgentRecord, AgentRecords, current_descendants, stop_recorded
 from jangar_tui.orchestration.codex_run import codex_binary, run_codex
 from jangar_tui.orchestration.delivery import DeliveryFailed, PullRequestSpec, deliver
@@ -54,7 +54,7 @@ R = TypeVar("R")
 
 # Error types the workflow reads (ApplicationError.type).
 WORK_ORDER_GONE = "WorkOrderGone"
-AGENT_NOT_FOUND = "AgentCommandNotFound"
+AGENT_CANNOT_START = "AgentCannotStart"
 WORKSPACE_FAILED = "WorkspaceFailed"
 # How often the agent activity heartbeats (the worker throttles what reaches the server).
 HEARTBEAT_EVERY_S = 1.0
@@ -164,9 +164,9 @@ class WorkOrderActivities:
                 env=env,
                 on_line=on_line,
             )
-        except AgentCommandNotFound as exc:
+        except AgentCannotStart as exc:
             log.add(EventKind.ERROR, str(exc))
-            raise ApplicationError(str(exc), type=AGENT_NOT_FOUND, non_retryable=True) from None
+            raise ApplicationError(str(exc), type=AGENT_CANNOT_START, non_retryable=True) from None
         async with _tracked(records, req.workOrderId, agent.pid, task_token):
             try:
                 await self._mark_running(work_order)

@@ -40,7 +40,11 @@ _PR_URL = re.compile(
 _MD_LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^\s()<>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
 
 
-class AgentCommandNotFound(Exception):
+class AgentCannotStart(Exception):
+    """The agent could not be started; the message says what to change. Retrying will not help."""
+
+
+class AgentCommandNotFound(AgentCannotStart):
     """The configured agent command does not exist or cannot be executed."""
 
     def __init__(self, command: str, reason: str) -> None:
@@ -48,6 +52,16 @@ class AgentCommandNotFound(Exception):
         super().__init__(
             f"The agent command {command!r} {reason}. Install it, or set JANGAR_AGENT_COMMAND to the "
             "command that runs your agent (for example JANGAR_AGENT_COMMAND='codex exec')."
+        )
+
+
+class PromptNotPassable(AgentCannotStart):
+    """The prompt holds a NUL character, which no command-line argument can carry."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The prompt contains a NUL character, which cannot be passed as a command-line argument. "
+            "Remove it from the prompt, or set JANGAR_AGENT_PROMPT_VIA=stdin."
         )
 
 
@@ -192,6 +206,8 @@ class AgentProcess:
         """Spawn the agent; `on_line(stream, line)` sees each line of its stdout and stderr."""
         if not command:
             raise AgentCommandNotFound("", "is empty")
+        if prompt_via == "arg" and "\x00" in prompt:
+            raise PromptNotPassable()
         argv = [*command, prompt] if prompt_via == "arg" else list(command)
         try:
             proc = await asyncio.create_subprocess_exec(
