@@ -96,3 +96,20 @@ async def test_hostile_agent_text_is_shown_as_text(down_service: JangarService, 
         assert "\x1b" not in text and "\u202e" not in text
         assert "(exit 1)" in text and "out [link=x]y[/link]" in text
         assert "1,234 tokens" in text
+
+
+async def test_a_running_work_orders_row_shows_its_latest_activity(
+    down_service: JangarService, store: LocalStore
+) -> None:
+    wo = await _work_order(down_service)
+    for status in ("submitted", "accepted", "running"):
+        await store.update_work_order_status(wo.id, status)
+    await store.append_work_order_events(wo.id, [{"kind": "command", "text": "pytest -q\n3 passed"}])
+    app = JangarApp(down_service)
+    async with app.run_test(size=(130, 30)) as pilot:
+        await until(pilot, lambda: "▸ pytest -q" in screen_text(pilot), "the latest activity under the row")
+        await store.append_work_order_events(wo.id, [{"kind": "agent_message", "text": "\x1b[31mAll green"}])
+        await until(pilot, lambda: "▸ ␛[31mAll green" in screen_text(pilot), "the newest activity, shown as text")
+        # Once it has ended, the row no longer shows activity.
+        await store.update_work_order_status(wo.id, "succeeded")
+        await until(pilot, lambda: "▸" not in screen_text(pilot), "no activity once ended")

@@ -1,17 +1,31 @@
-"""The work-order panel: a title with the count, the list and a hint when there is none."""
+"""The work-order panel: a title with the count, the list and a hint when there is none.
+
+While a work order runs, the panel follows the newest event of its run log (one watch of one
+event per running work order) and shows it under the row.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Static
 
-from jangar_tui.models import WorkOrder
+from jangar_tui.models import JangarError, WorkOrder, WorkOrderStatus
 from jangar_tui.ui.widgets.text import set_text
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 
 class WorkOrderPanel(Vertical):
+    class ActivityChanged(Message):
+        def __init__(self, work_order_id: str, line: str | None) -> None:
+            self.work_order_id, self.line = work_order_id, line
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._followed: set[str] = set()
+
     def compose(self) -> ComposeResult:
         yield Static("Work orders", id="work-orders-title", classes="pane-title")
         yield Static("", id="work-orders-empty", classes="empty-hint")
@@ -38,6 +52,30 @@ class WorkOrderPanel(Vertical):
     def set_work_orders(self, work_orders: list[WorkOrder]) -> None:
         self.work_order_list.set_work_orders(work_orders)
         self._update("No work orders yet.\nctrl+o turns the session\n(or a selected message)\ninto one.")
+        self._follow_running(work_orders)
+
+    def _follow_running(self, work_orders: list[WorkOrder]) -> None:
+        running = {w.id for w in work_orders if w.status == WorkOrderStatus.RUNNING}
+        for gone in self._followed - running:
+            self.workers.cancel_group(self, f"activity-{gone}")
+            self.work_order_list.set_activity(gone, None)
+        for new in running - self._followed:
+            self.run_worker(self._follow_activity(new), group=f"activity-{new}", exclusive=True)
+        self._followed = running
+
+    async def _follow_activity(self, work_order_id: str) -> None:
+        service = self.app.service  # type: ignore[attr-defined]
+        try:
+            async for events in service.watch_work_order_events(work_order_id, 1):
+                if events:
+                    line = next((part for part in events[-1].text.split("\n") if part.strip()), "")
+                    self.post_message(self.ActivityChanged(work_order_id, line[:200]))
+        except JangarError:
+            return  # the row simply shows no activity
+
+    def on_work_order_panel_activity_changed(self, message: ActivityChanged) -> None:
+        if message.work_order_id in self._followed:
+            self.work_order_list.set_activity(message.work_order_id, message.line)
 
     def _update(self, empty_text: str) -> None:
         count = len(self.work_order_list.work_orders)

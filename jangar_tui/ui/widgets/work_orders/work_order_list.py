@@ -1,4 +1,5 @@
-"""The session's work orders, newest first: status, title, target and PR URL (an OptionList)."""
+"""The session's work orders, newest first: status, title, target, PR URL and, while one runs, the
+latest line of its run log (an OptionList)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from jangar_tui.models import WorkOrder
+from jangar_tui.models import WorkOrder, WorkOrderStatus
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.safe_text import line_text, one_line
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 
-def work_order_row(work_order: WorkOrder) -> Group:
+def work_order_row(work_order: WorkOrder, activity: str | None = None) -> Group:
     head = status_text(work_order.status)
     head.append("  ")
     head.append_text(line_text(work_order.title or "(untitled)"))
@@ -25,6 +26,8 @@ def work_order_row(work_order: WorkOrder) -> Group:
     if work_order.targetBranch:
         target += f" @ {work_order.targetBranch}"
     lines.append(line_text(f"  {target}", style="dim"))
+    if activity and work_order.status == WorkOrderStatus.RUNNING:
+        lines.append(line_text(f"  ▸ {activity}", style="italic"))
     if work_order.prUrl:
         lines.append(pr_line(work_order.prUrl))
     return Group(*lines)
@@ -47,6 +50,7 @@ class WorkOrderList(OptionList):
         super().__init__(id=id)
         self._work_orders: list[WorkOrder] = []
         self._want_id: str | None = None  # highlight this one once it arrives (just created)
+        self._activity: dict[str, str] = {}  # work order id -> the latest line of its run log
 
     @property
     def work_orders(self) -> list[WorkOrder]:
@@ -69,9 +73,9 @@ class WorkOrderList(OptionList):
             # Same rows: replace only the prompts that changed (e.g. a status moved on).
             for index, (old, new) in enumerate(zip(previous, work_orders, strict=True)):
                 if old != new:
-                    self.replace_option_prompt_at_index(index, work_order_row(new))
+                    self.replace_option_prompt_at_index(index, work_order_row(new, self._activity.get(new.id)))
         else:
-            self.set_options(Option(work_order_row(w), id=w.id) for w in work_orders)
+            self.set_options(Option(work_order_row(w, self._activity.get(w.id)), id=w.id) for w in work_orders)
             if chosen is not None and chosen.id in ids:
                 self.highlighted = ids.index(chosen.id)
             elif work_orders:
@@ -80,6 +84,18 @@ class WorkOrderList(OptionList):
             self.highlighted = ids.index(self._want_id)
             self._want_id = None
         self.refresh_bindings()  # the chosen one's status may have moved on: other keys apply
+
+    def set_activity(self, work_order_id: str, line: str | None) -> None:
+        """Show `line` (the newest of the run log) under the work order while it runs."""
+        if line is None:
+            self._activity.pop(work_order_id, None)
+        elif self._activity.get(work_order_id) == line:
+            return
+        else:
+            self._activity[work_order_id] = line
+        for index, work_order in enumerate(self._work_orders):
+            if work_order.id == work_order_id:
+                self.replace_option_prompt_at_index(index, work_order_row(work_order, line))
 
     def key_applies(self, action: str) -> bool:
         return key_applies(action, self.chosen)
