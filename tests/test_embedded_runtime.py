@@ -27,6 +27,7 @@ from jangar_tui.models import WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.devserver import port_answers
 from jangar_tui.orchestration.embedded import RUNTIME_DIR, SERVER_RECORD, recorded_address
 from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.orchestration.procs import ProcessId
 from jangar_tui.orchestration.runtime import JangarRuntime
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
@@ -110,10 +111,15 @@ class Workers:
         return proc
 
     def kill_all(self) -> None:
+        """After the test (passed or failed): the workers, then any server they left recorded."""
         for proc in self.procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        for record in self.log_dir.glob(f"**/{RUNTIME_DIR}/{SERVER_RECORD}"):
+            server = ProcessId.from_dict(json.loads(record.read_text()))
+            if server is not None and (process := server.process()) is not None:
+                process.kill()
 
 
 @pytest.fixture
@@ -320,3 +326,29 @@ def test_the_agent_script_used_here_reports_an_overlap(tmp_path: Path) -> None:
         first.wait()
     lines = starts_of(starts)
     assert lines[:4] == ["start", str(first.pid), "overlap", str(first.pid)] and lines[4] == "start", lines
+
+
+async def test_an_earlier_agent_is_found_by_its_work_order_even_outside_its_group(tmp_path: Path) -> None:
+    """A worker killed between spawning the agent and recording it leaves no group to stop: the
+    agent and a command it started in a session of its own are still found, by the work order id
+    in their environment, and stopped; another work order's agent is left alone."""
+    from jangar_tui.orchestration.agent_records import stop_earlier
+
+    script = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True); time.sleep(60)"
+    mine = _agent_with_id([sys.executable, "-c", script], "wo-1")
+    other = _agent_with_id([sys.executable, "-c", "import time; time.sleep(60)"], "wo-2")
+    try:
+        await wait_until(lambda: len(psutil.Process(mine.pid).children()) == 1, "the agent's command started")
+        [command] = psutil.Process(mine.pid).children()
+        assert os.getsid(command.pid) != os.getsid(mine.pid)  # outside the agent's session and group
+        await stop_earlier("wo-1", None)
+        await wait_until(lambda: mine.poll() is not None and not alive(command.pid), "both stopped")
+        assert other.poll() is None
+    finally:
+        for proc in (mine, other):
+            proc.kill()
+            proc.wait()
+
+
+def _agent_with_id(argv: list[str], work_order_id: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, env={**os.environ, "JANGAR_WORK_ORDER_ID": work_order_id}, start_new_session=True)

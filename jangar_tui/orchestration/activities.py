@@ -25,7 +25,13 @@ from jangar_tui.agents.codex_app_server import CodexAppServer
 from jangar_tui.config import Settings
 from jangar_tui.models import ErrorCode, EventKind, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.agent import AgentCannotStart, AgentProcess, kill_stale_group, mark_of
-from jangar_tui.orchestration.agent_records import AgentRecord, AgentRecords, current_descendants, stop_recorded
+from jangar_tui.orchestration.agent_records import (
+    WORK_ORDER_ENV,
+    AgentRecord,
+    AgentRecords,
+    current_descendants,
+    stop_earlier,
+)
 from jangar_tui.orchestration.codex_run import codex_binary, run_codex
 from jangar_tui.orchestration.delivery import DeliveryFailed, PullRequestSpec, deliver
 from jangar_tui.orchestration.event_log import EventLogWriter
@@ -122,8 +128,9 @@ class WorkOrderActivities:
         """
         info = activity.info()
         records = AgentRecords(self.settings.data_dir)
-        if (stale := records.read(req.workOrderId)) is not None:
-            await stop_recorded(stale)
+        stale = records.read(req.workOrderId)
+        if stale is not None or info.attempt > 1:
+            await stop_earlier(req.workOrderId, stale)
         if info.heartbeat_details:
             await kill_stale_group(info.heartbeat_details[0])
         work_order = await self._get(req.workOrderId)
@@ -131,13 +138,27 @@ class WorkOrderActivities:
             raise ApplicationError(
                 f"The work order is already {work_order.status.value}.", type=WORK_ORDER_GONE, non_retryable=True
             )
-        env = {**os.environ, "JANGAR_WORK_ORDER_ID": req.workOrderId}
+        env = {**os.environ, WORK_ORDER_ENV: req.workOrderId}
+        # Recorded before the spawn: a worker killed right after it still leaves its task token
+        # (and the agent is found by WORK_ORDER_ENV); `_tracked` adds the agent once it runs.
+        record = AgentRecord(
+            workOrderId=req.workOrderId,
+            worker=ProcessId.me(),
+            leader=None,
+            taskToken=base64.b64encode(info.task_token).decode(),
+            workflowId=info.workflow_id,
+        )
+        records.write(record)
         log = EventLogWriter(self.store, req.workOrderId)
         try:
             binary = codex_binary(self.settings.agent_command)
             if binary is not None:
-                return await self._run_codex(binary, req, work_order, env, log, records, info.task_token)
-            return await self._run_command(req, work_order, env, log, records, info.task_token)
+                return await self._run_codex(binary, req, work_order, env, log, records, record)
+            return await self._run_command(req, work_order, env, log, records, record)
+        except BaseException:
+            if record.leader is None:  # nothing was started: nothing to find later
+                records.remove(record)
+            raise
         finally:
             await log.close()
 
@@ -148,7 +169,7 @@ class WorkOrderActivities:
         env: dict[str, str],
         log: EventLogWriter,
         records: AgentRecords,
-        task_token: bytes,
+        record: AgentRecord,
     ) -> AgentResult:
         """Any agent command: its stdout and stderr lines become plain output events."""
 
@@ -167,7 +188,7 @@ class WorkOrderActivities:
         except AgentCannotStart as exc:
             log.add(EventKind.ERROR, str(exc))
             raise ApplicationError(str(exc), type=AGENT_CANNOT_START, non_retryable=True) from None
-        async with _tracked(records, req.workOrderId, agent.pid, task_token):
+        async with _tracked(records, record, agent.pid):
             try:
                 await self._mark_running(work_order)
                 return await agent.wait()
@@ -196,7 +217,7 @@ class WorkOrderActivities:
         env: dict[str, str],
         log: EventLogWriter,
         records: AgentRecords,
-        task_token: bytes,
+        record: AgentRecord,
     ) -> AgentResult:
         """Codex through its app-server: its items become the event log (see `codex_run`)."""
         if req.workspace:
@@ -208,7 +229,7 @@ class WorkOrderActivities:
         async with contextlib.AsyncExitStack() as tracking:
 
             async def started(server: CodexAppServer) -> None:
-                await tracking.enter_async_context(_tracked(records, req.workOrderId, server.proc.pid, task_token))
+                await tracking.enter_async_context(_tracked(records, record, server.proc.pid))
                 await self._mark_running(work_order)
 
             try:
@@ -314,11 +335,12 @@ class WorkOrderActivities:
 
 
 @contextlib.asynccontextmanager
-async def _tracked(records: AgentRecords, work_order_id: str, pid: int, task_token: bytes) -> AsyncIterator[None]:
-    """While the block runs: the agent's record in the data dir and its heartbeats. After it,
-    commands that left the agent's group and session (Codex runs them in their own) are stopped,
-    so nothing of this attempt outlives it."""
-    record = _record(work_order_id, pid, task_token)
+async def _tracked(records: AgentRecords, record: AgentRecord, pid: int) -> AsyncIterator[None]:
+    """While the block runs: the agent (leader `pid`) in its record in the data dir, and its
+    heartbeats. After it, commands that left the agent's group and session (Codex runs them in
+    their own) are stopped, so nothing of this attempt outlives it."""
+    # An agent that already exited has no start time left; a zero one never matches a process.
+    record.leader = ProcessId.of(pid) or ProcessId(host=socket.gethostname(), pid=pid, created=0.0)
     records.write(record)
     heartbeats = asyncio.create_task(_heartbeat_forever(mark_of(pid).as_dict(), records, record))
     # Kept only when this worker stops under the activity (shutdown): the next instance then
@@ -341,17 +363,6 @@ async def _tracked(records: AgentRecords, work_order_id: str, pid: int, task_tok
 def _cancel_requested() -> bool:
     details = activity.cancellation_details()
     return details is not None and details.cancel_requested
-
-
-def _record(work_order_id: str, pid: int, task_token: bytes) -> AgentRecord:
-    # An agent that already exited has no start time left; a zero one never matches a process.
-    leader = ProcessId.of(pid) or ProcessId(host=socket.gethostname(), pid=pid, created=0.0)
-    return AgentRecord(
-        workOrderId=work_order_id,
-        worker=ProcessId.me(),
-        leader=leader,
-        taskToken=base64.b64encode(task_token).decode(),
-    )
 
 
 async def _heartbeat_forever(details: dict[str, Any], records: AgentRecords, record: AgentRecord) -> None:

@@ -3,26 +3,34 @@
 `data_dir/runtime/agents/<work order>.json` holds, while an agent attempt runs: the worker process
 (pid, start time, host), the agent's process group leader, every descendant seen so far (Codex
 runs its commands in their own session, outside the agent's group, so the group alone cannot
-find them), and the activity's task token.
+find them), and the activity's task token. It is written before the agent is spawned (without a
+leader) and again once it runs, so a worker killed in between still leaves a record.
 
-- Before an attempt starts its agent it stops whatever the record names (`stop_recorded`), so a
-  first run is always gone before a second begins.
+- Before an attempt starts its agent it stops whatever the record names, and every process whose
+  environment carries the work order's `JANGAR_WORK_ORDER_ID` (an agent and its commands inherit
+  it wherever they went), so a first run is always gone before a second begins (`stop_earlier`).
 - `sweep_orphans` (run by every attached instance) finds records whose worker is gone (kill -9 of
   a TUI or of `jangar worker`): it stops their agent and fails the orphaned activity through its
-  task token, so Temporal retries it at once instead of after the 30 s heartbeat timeout.
+  task token, so Temporal retries it at once instead of after the 30 s heartbeat timeout, and
+  resets the workflow's sticky queue, so its next task does not wait for the dead worker either.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -32,6 +40,8 @@ from jangar_tui.orchestration.procs import ProcessId, descendants, stop_processe
 log = logging.getLogger(__name__)
 
 AGENTS_DIR = Path("runtime") / "agents"
+# Every agent runs with this variable set to its work order's id (activities.py).
+WORK_ORDER_ENV = "JANGAR_WORK_ORDER_ID"
 WORKER_GONE = "WorkerGone"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -40,26 +50,28 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 class AgentRecord:
     workOrderId: str
     worker: ProcessId
-    leader: ProcessId
+    leader: ProcessId | None  # None until the agent is spawned
     taskToken: str  # base64
     descendants: list[ProcessId] = field(default_factory=list)
+    workflowId: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "workOrderId": self.workOrderId,
             "worker": self.worker.as_dict(),
-            "leader": self.leader.as_dict(),
+            "leader": self.leader.as_dict() if self.leader is not None else None,
             "taskToken": self.taskToken,
             "descendants": [d.as_dict() for d in self.descendants],
+            "workflowId": self.workflowId,
         }
 
     @classmethod
     def from_dict(cls, data: Any) -> AgentRecord | None:
         try:
             worker = ProcessId.from_dict(data["worker"])
-            leader = ProcessId.from_dict(data["leader"])
+            leader = ProcessId.from_dict(data["leader"]) if data.get("leader") is not None else None
             found = [ProcessId.from_dict(d) for d in data.get("descendants", [])]
-            if worker is None or leader is None:
+            if worker is None:
                 return None
             return cls(
                 workOrderId=str(data["workOrderId"]),
@@ -67,6 +79,7 @@ class AgentRecord:
                 leader=leader,
                 taskToken=str(data["taskToken"]),
                 descendants=[d for d in found if d is not None],
+                workflowId=str(data["workflowId"]) if data.get("workflowId") else None,
             )
         except (KeyError, TypeError, AttributeError):
             return None
@@ -110,11 +123,30 @@ class AgentRecords:
             return None
 
 
-async def stop_recorded(record: AgentRecord) -> None:
-    """Stop the recorded agent's group and every recorded descendant still alive (never a process
+async def stop_earlier(work_order_id: str, record: AgentRecord | None) -> None:
+    """Stop every agent process of the work order still running: the recorded group and
+    descendants, and whatever carries the work order's id in its environment (never a process
     whose pid was reused: start times must match)."""
-    await stop_processes([record.leader], group=True)
-    await stop_processes(record.descendants, group=False)
+    if record is not None and record.leader is not None:
+        await stop_processes([record.leader], group=True)
+    marked = await asyncio.to_thread(marked_processes, work_order_id)
+    await stop_processes([*(record.descendants if record else []), *marked], group=False)
+
+
+def marked_processes(work_order_id: str) -> list[ProcessId]:
+    """This user's processes whose environment has JANGAR_WORK_ORDER_ID=`work_order_id`."""
+    me = os.getpid()
+    host = socket.gethostname()
+    found: list[ProcessId] = []
+    for proc in psutil.process_iter():
+        if proc.pid == me:
+            continue
+        try:
+            if proc.environ().get(WORK_ORDER_ENV) == work_order_id:
+                found.append(ProcessId(host=host, pid=proc.pid, created=proc.create_time()))
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            continue
+    return found
 
 
 async def sweep_orphans(records: AgentRecords, client: Client) -> int:
@@ -127,7 +159,10 @@ async def sweep_orphans(records: AgentRecords, client: Client) -> int:
     for record in records.all():
         if not record.worker.local or record.worker.alive():
             continue
-        await stop_recorded(record)
+        current = records.read(record.workOrderId)
+        if current is None or current.taskToken != record.taskToken:
+            continue  # a new attempt took over meanwhile: it stops what is left itself
+        await stop_earlier(record.workOrderId, record)
         handle = client.get_async_activity_handle(task_token=base64.b64decode(record.taskToken))
         try:
             await handle.fail(
@@ -140,15 +175,29 @@ async def sweep_orphans(records: AgentRecords, client: Client) -> int:
             if exc.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: the attempt is already over
                 log.info("could not fail the orphaned activity of %s: %s", record.workOrderId, exc.message)
                 continue
+        if record.workflowId is not None:
+            await _reset_sticky(client, record.workflowId)
         records.remove(record)
         settled += 1
     return settled
 
 
+async def _reset_sticky(client: Client, workflow_id: str) -> None:
+    """Send the workflow's next task to the task queue, not to the dead worker's sticky queue
+    (where it would wait out the sticky timeout first)."""
+    request = ResetStickyTaskQueueRequest(
+        namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+    )
+    try:
+        await client.workflow_service.reset_sticky_task_queue(request)
+    except RPCError as exc:
+        log.info("could not reset the sticky queue of %s: %s", workflow_id, exc.message)
+
+
 def current_descendants(record: AgentRecord) -> list[ProcessId]:
     """The record's descendants still alive plus those the leader has now (merged, no duplicates)."""
     seen = {(d.pid, d.created): d for d in record.descendants if d.alive()}
-    if record.leader.alive():  # else its pid may be someone else's by now
+    if record.leader is not None and record.leader.alive():  # else its pid may be someone else's by now
         for d in descendants(record.leader.pid):
             seen.setdefault((d.pid, d.created), d)
     return list(seen.values())
