@@ -220,6 +220,10 @@ class JangarService:
     def watch_connection(self) -> AsyncIterator[ConnectionState]:
         return self.store.watch_connection()
 
+    def connection_detail(self) -> str | None:
+        """Why the store is not live, when it says (read on each connection change)."""
+        return self.store.connection_detail
+
     def watch_temporal(self) -> AsyncIterator[TemporalState] | None:
         return self.launcher.watch_state() if self.launcher else None
 

@@ -256,3 +256,23 @@ async def test_the_key_travels_over_stdin_not_argv_or_environment(tmp_path: Path
         pending.cancel()
         await asyncio.gather(pending, return_exceptions=True)
         await store.close()
+
+
+async def test_the_store_says_why_it_is_not_connected_refused_apart_from_no_answer(
+    tmp_path: Path, silent: SilentListener, refusing_port: int
+) -> None:
+    """Refused at once (nothing listens) and no answer (a hung deployment) read differently, in
+    the store's connection detail the status line shows."""
+    details = {}
+    for name, port in (("refused", refusing_port), ("silent", silent.port)):
+        store, _ = make_store(tmp_path / name, port)
+        try:
+            states = store.watch_connection()
+            first = await asyncio.wait_for(anext(states), 10)
+            assert first != ConnectionState.LIVE
+            details[name] = store.connection_detail
+            await states.aclose()
+        finally:
+            await store.close()
+    assert details["refused"] == "connection refused"
+    assert details["silent"] == f"no answer within {TIMEOUT_S:g} s"

@@ -153,6 +153,12 @@ class Store(Protocol):
         ...
 
     @property
+    def connection_detail(self) -> str | None:
+        """Why the backend is not answering, while it is not ("connection refused" at once, or
+        "no answer within 5 s"); None when live or not known."""
+        ...
+
+    @property
     def description(self) -> str:
         """Where the data lives, for the status line ("embedded" or the Convex host): no secrets."""
         ...

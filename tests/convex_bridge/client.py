@@ -98,6 +98,7 @@ class BridgeTransport:
     """A `ConvexTransport` over a `ConvexBridge`, raising what `WorkerTransport` raises."""
 
     host = "convex-test"
+    connection_detail = None  # the bridge is always there
 
     def __init__(self, bridge: ConvexBridge, *, journals: bool = False) -> None:
         self._bridge = bridge

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from textual.widgets import Static
 from ui_support import screen_text, until
 
-from jangar_tui.models import ConnectionState, TemporalState
+from jangar_tui.models import ChatSession, ConnectionState, TemporalState
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
@@ -58,3 +63,32 @@ async def test_at_80_columns_both_states_stay_in_sight(service: JangarService, s
         line = status_text(pilot)
         assert line.startswith("data convex ✗ offline │ Temporal embedded port 7233 ✗ down (conn"), line
         assert line.endswith("…") and len(line) == 78, line
+
+
+class UnreachableStore(LocalStore):
+    """A backend that refuses connections: offline at once, no snapshot ever."""
+
+    connection_detail = "connection refused"
+
+    async def watch_connection(self) -> AsyncIterator[ConnectionState]:  # type: ignore[override]
+        yield ConnectionState.OFFLINE
+        await asyncio.Event().wait()
+
+    async def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:  # type: ignore[override]
+        await asyncio.Event().wait()
+        yield []
+
+
+async def test_an_unreachable_backend_says_why_instead_of_loading_forever(tmp_path: Path) -> None:
+    store = UnreachableStore(tmp_path / "jangar.sqlite3")
+    try:
+        app = JangarApp(JangarService(store, "tester"))
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: "✗ offline" in status_text(pilot), "the store's connection")
+            assert "data embedded ✗ offline (connection refused)" in status_text(pilot)
+            # The sidebar (narrow: its text wraps) and the transcript say why, not "Loading…".
+            await until(pilot, lambda: "Cannot reach the data: connection refused." in screen_text(pilot), "why")
+            assert "Cannot reach the data:" in app.screen.query_one("#sessions-empty", Static).render().plain
+            assert "Loading…" not in screen_text(pilot)
+    finally:
+        await store.close()

@@ -2,12 +2,15 @@
 
 The official client reconnects silently and exposes no connection state, so `WorkerTransport`
 asks the deployment directly: any HTTP response counts as "answering" (the status does not
-matter); a refused connection, a reset or silence until the timeout does not.
+matter); a refused connection, a reset or silence until the timeout does not, and `probe` says
+which, so the operator sees "connection refused" (nothing listens: refused at once) apart from
+"no answer within 5 s" (a host that drops packets, a hung server).
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from urllib.parse import urlsplit
 
@@ -25,15 +28,15 @@ def url_host(url: str) -> str:
     return f"{host}:{port}" if port else host
 
 
-async def probe(url: str, timeout_s: float) -> bool:
-    """True when an HTTP server answers at `url` within `timeout_s`."""
+async def probe(url: str, timeout_s: float) -> str | None:
+    """None when an HTTP server answers at `url` within `timeout_s`; else why not, in a few words."""
     parts = urlsplit(url)
     secure = parts.scheme == "https"
     host = parts.hostname or "127.0.0.1"
     try:
         port = parts.port or (443 if secure else 80)
     except ValueError:
-        return False
+        return "the URL's port is not a number"
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout_s):
@@ -43,9 +46,17 @@ async def probe(url: str, timeout_s: float) -> bool:
             writer.write(f"GET /version HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
             await writer.drain()
             status = await reader.readline()
-            return status.startswith(b"HTTP/")
-    except (OSError, TimeoutError, ssl.SSLError, EOFError):
-        return False
+            return None if status.startswith(b"HTTP/") else "not an HTTP server"
+    except TimeoutError:
+        return f"no answer within {timeout_s:g} s"
+    except ConnectionRefusedError:
+        return "connection refused"
+    except socket.gaierror:
+        return "host not found"
+    except ssl.SSLError:
+        return "TLS handshake failed"
+    except (OSError, EOFError) as exc:
+        return (getattr(exc, "strerror", None) or type(exc).__name__).lower()
     finally:
         if writer is not None:
             writer.close()

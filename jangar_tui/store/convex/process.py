@@ -95,6 +95,7 @@ class WorkerTransport:
         self._subs: dict[int, _Subscription] = {}
 
         self._state = ConnectionState.RECONNECTING
+        self._detail: str | None = None  # why the deployment is not answering, while it is not
         self._failing_since: float | None = None
         self._listeners: set[asyncio.Queue[Any]] = set()
         self._monitor: asyncio.Task[None] | None = None
@@ -107,6 +108,10 @@ class WorkerTransport:
     @property
     def host(self) -> str:
         return self._host
+
+    @property
+    def connection_detail(self) -> str | None:
+        return None if self._state == ConnectionState.LIVE else self._detail
 
     @property
     def worker_pid(self) -> int | None:
@@ -228,9 +233,12 @@ class WorkerTransport:
 
     def _note_answer(self) -> None:
         self._failing_since = None
+        self._detail = None
         self._set_state(ConnectionState.LIVE)
 
-    def _note_failure(self) -> None:
+    def _note_failure(self, detail: str | None = None) -> None:
+        if detail is not None:
+            self._detail = detail
         now = time.monotonic()
         if self._failing_since is None:
             self._failing_since = now
@@ -254,19 +262,19 @@ class WorkerTransport:
 
     async def _monitor_loop(self) -> None:
         while True:
-            answered = await probe(self._url, min(self._timeout_s, 5.0))
-            if answered and (self._subs or self.worker_pid is not None):
+            failure = await probe(self._url, min(self._timeout_s, 5.0))
+            if failure is None and (self._subs or self.worker_pid is not None):
                 # The deployment answers HTTP; make sure the worker (and so the subscriptions) does too.
                 try:
                     await self._request({"op": "ping"})
                 except ConvexUnavailable:
-                    answered = False
-            if answered:
+                    failure = "the Convex client process does not answer"
+            if failure is None:
                 self._note_answer()
             else:
-                self._note_failure()
+                self._note_failure(failure)
             self._probed.set()
-            await asyncio.sleep(self._probe_interval_s if answered else self._retry_interval_s)
+            await asyncio.sleep(self._retry_interval_s if failure else self._probe_interval_s)
 
     # -- the worker process --------------------------------------------------------------------
     async def _ensure_worker(self) -> _Worker:

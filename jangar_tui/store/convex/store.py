@@ -112,6 +112,10 @@ class ConvexStore:
     def description(self) -> str:
         return f"convex ({self._transport.host})"
 
+    @property
+    def connection_detail(self) -> str | None:
+        return self._transport.connection_detail
+
     async def close(self) -> None:
         await self._transport.close()
 

@@ -64,6 +64,11 @@ class ConvexTransport(Protocol):
         """The connection state now, then each change."""
         ...
 
+    @property
+    def connection_detail(self) -> str | None:
+        """Why the deployment is not answering ("connection refused", "no answer within 5 s"), or None."""
+        ...
+
     async def close(self) -> None: ...
 
 

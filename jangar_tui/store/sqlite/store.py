@@ -101,6 +101,10 @@ class LocalStore:
     def description(self) -> str:
         return f"embedded ({self._path})"
 
+    @property
+    def connection_detail(self) -> str | None:
+        return None  # a local file: nothing to be unreachable
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     async def _run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:

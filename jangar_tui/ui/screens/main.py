@@ -217,7 +217,15 @@ class MainScreen(WorkOrderActions):
                 self.query_one(ComposerInput).focus()
 
     def on_main_screen_connection_changed(self, message: ConnectionChanged) -> None:
-        self.query_one(StatusLine).connection = message.state
+        status = self.query_one(StatusLine)
+        status.connection_detail = self.service.connection_detail()
+        status.connection = message.state
+        if message.state != ConnectionState.LIVE:
+            # Before the first snapshot the panes would say "Loading…" for as long as it lasts.
+            self.query_one(SessionSidebar).show_unreachable(status.connection_detail)
+            if self.session is None and self.transcript.placeholder == "Loading…":
+                why = f": {status.connection_detail}" if status.connection_detail else ""
+                self.transcript.clear_messages(f"Cannot reach the data{why}. Retrying…")
 
     def on_main_screen_temporal_changed(self, message: TemporalChanged) -> None:
         self.query_one(StatusLine).temporal = message.state

@@ -29,6 +29,7 @@ class SessionSidebar(Vertical):
     def __init__(self, *, clock: Clock = system_clock, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock
+        self._loaded = False
 
     def compose(self) -> ComposeResult:
         # The filter input is mounted the first time `/` asks for it: one widget less to style and
@@ -42,8 +43,17 @@ class SessionSidebar(Vertical):
         return self.query_one(SessionList)
 
     def set_sessions(self, sessions: list[ChatSession], *, has_more: bool = False) -> None:
+        self._loaded = True
         self.session_list.set_sessions(sessions, has_more=has_more)
         self._update_title()
+
+    def show_unreachable(self, reason: str | None) -> None:
+        """While nothing was ever loaded: why not, instead of "Loading…" (the list comes by itself
+        once the backend answers)."""
+        if self._loaded:
+            return
+        why = f": {reason}" if reason else ""
+        set_text(self.query_one("#sessions-empty", Static), f"Cannot reach the data{why}.\nRetrying…")
 
     def open_filter(self, typed: str = "") -> None:
         """Show the filter and focus it; `typed` (letters typed on the list) is added to its end.

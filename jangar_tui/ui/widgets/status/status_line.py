@@ -28,6 +28,7 @@ _GAP = {False: "  │  ", True: " │ "}  # between the parts, by compactness
 class StatusLine(Static):
     backend: reactive[str] = reactive("")
     connection: reactive[ConnectionState | None] = reactive(None)
+    connection_detail: reactive[str | None] = reactive(None)
     temporal: reactive[TemporalState | None] = reactive(None)
     temporal_note: reactive[str] = reactive("starting…")
 
@@ -55,6 +56,8 @@ class StatusLine(Static):
         else:
             glyph, colour = _CONNECTION_LOOK[self.connection]
             line.append(f"{glyph} {self.connection.value}", style=colour)
+            if self.connection != ConnectionState.LIVE and self.connection_detail:
+                line.append(f" ({self.connection_detail})", style="dim")
         line.append(f"{_GAP[compact]}Temporal ")
         state = self.temporal
         if state is None:
