@@ -1,4 +1,4 @@
-"""Run every benchmark that exists (store, Temporal, UI) in turn, then print all their tables.
+"""Run every benchmark that exists (store, Temporal, UI, embedded runtime) in turn, then print all their tables.
 
 `make bench` calls this. Each script runs in its own process with this interpreter; its output
 streams through as it runs (progress goes to stderr, results to stdout), and its stdout (tables
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ("bench_store.py", "bench_temporal.py", "bench_ui.py", "bench_board.py", "bench_cli.py")
+SCRIPTS = ("bench_store.py", "bench_temporal.py", "bench_ui.py", "bench_board.py", "bench_cli.py", "bench_runtime.py")
 
 
 def run(script: Path) -> tuple[int, list[str]]:
