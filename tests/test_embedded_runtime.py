@@ -174,11 +174,14 @@ async def test_instances_share_the_data_dirs_server_and_the_last_one_out_stops_i
     data_dir = tmp_path / "d"
     async with opened_store(data_dir) as store:
         settings = settings_of(data_dir_env(data_dir, agent_command("pr_agent.py")))
-        first = JangarRuntime(settings, store, poll_interval_s=0.2)
+        notes: dict[str, list[str]] = {"first": [], "second": []}
+        first = JangarRuntime(settings, store, poll_interval_s=0.2, on_note=notes["first"].append)
         await first.start()
-        second = JangarRuntime(settings, store, poll_interval_s=0.2)
+        second = JangarRuntime(settings, store, poll_interval_s=0.2, on_note=notes["second"].append)
         try:
             await second.start()
+            # "starting…" only from the instance that starts the server.
+            assert notes == {"first": ["starting…"], "second": []}
             assert first.endpoint is not None and first.endpoint.started
             assert second.endpoint is not None and not second.endpoint.started  # adopted, not a second one
             assert second.endpoint.address == first.endpoint.address
