@@ -47,6 +47,35 @@ export const append = mutation({
   },
 });
 
+// A growing reply: new content and/or metadata for a live message of a live session. Bumps the
+// session like an append (the conversation moved), never moves createdAt.
+export const update = mutation({
+  args: {
+    messageId: v.id("chat_messages"),
+    content: v.optional(v.string()),
+    metadata: v.optional(v.any()),
+  },
+  returns: chatMessageDoc,
+  handler: async (ctx, args) => {
+    const message = await loadMessage(ctx, args.messageId);
+    if (message.deletedAt !== undefined) fail("NOT_FOUND", "This message was deleted; restore it first.");
+    const session = await loadLiveSession(ctx, message.sessionId);
+    const patch: Partial<Doc<"chat_messages">> = {};
+    if (args.content !== undefined) {
+      checkContent(args.content);
+      patch.content = args.content;
+    }
+    if (args.metadata !== undefined) {
+      checkMetadata(args.metadata);
+      patch.metadata = args.metadata;
+    }
+    const now = Date.now();
+    await ctx.db.patch(message._id, { ...patch, updatedAt: Math.max(message.updatedAt, now) });
+    await bumpSession(ctx, session, now);
+    return (await ctx.db.get(message._id))!;
+  },
+});
+
 export const listBySession = query({
   args: { sessionId: v.id("chat_sessions"), paginationOpts: paginationOptsValidator },
   returns: pageValidator(chatMessageDoc),

@@ -61,6 +61,10 @@ class Store(Protocol):
         self, sessionId: str, role: Role | str, content: str, metadata: Any = None
     ) -> ChatMessage: ...
 
+    async def update_message(self, messageId: str, content: str | None = None, metadata: Any = None) -> ChatMessage:
+        """Replace a live message's content and/or metadata (None leaves it); bumps its session."""
+        ...
+
     async def list_messages(
         self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[ChatMessage]: ...
@@ -174,6 +178,7 @@ CONTRACT_FUNCTIONS: dict[str, str] = {
     "chatSessions:remove": "remove_session",
     "chatSessions:restore": "restore_session",
     "chatMessages:append": "append_message",
+    "chatMessages:update": "update_message",
     "chatMessages:listBySession": "list_messages",
     "chatMessages:remove": "remove_message",
     "chatMessages:restore": "restore_message",

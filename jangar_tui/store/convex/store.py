@@ -178,6 +178,10 @@ class ConvexStore:
         args = _present(sessionId=sessionId, role=_value(role), content=content, metadata=metadata)
         return _message(await self._run("mutation", "chatMessages:append", args))
 
+    async def update_message(self, messageId: str, content: str | None = None, metadata: Any = None) -> ChatMessage:
+        args = _present(messageId=messageId, content=content, metadata=metadata)
+        return _message(await self._run("mutation", "chatMessages:update", args))
+
     async def list_messages(
         self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[ChatMessage]:

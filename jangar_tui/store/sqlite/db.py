@@ -402,6 +402,28 @@ class SqliteDb:
             updatedAt=now,
         )
 
+    def update_message(self, messageId: Any, content: Any = None, metadata: Any = None) -> ChatMessage:
+        row_id = check_id("chat_messages", messageId)
+        if content is not None:
+            v.string("content", content)
+        with self._tx() as conn:
+            row = self._any(conn, "chat_messages", row_id)
+            if row["deletedAt"] is not None:
+                raise JangarError(ErrorCode.NOT_FOUND, "This message was deleted; restore it first.")
+            session = self._live(conn, "chat_sessions", row["sessionId"])
+            clean_content = row["content"] if content is None else v.content(content)
+            metadata_text = row["metadata"] if metadata is None else v.metadata_json(metadata)
+            now = now_ms()
+            conn.execute(
+                "UPDATE chat_messages SET content = ?, metadata = ?, updatedAt = ? WHERE _id = ?",
+                (clean_content, metadata_text, max(row["updatedAt"], now), row_id),
+            )
+            conn.execute(
+                "UPDATE chat_sessions SET lastMessageAt = ?, updatedAt = ? WHERE _id = ?",
+                (max(session["lastMessageAt"], now), max(session["updatedAt"], now), session["_id"]),
+            )
+            return _message(self._any(conn, "chat_messages", row_id))
+
     def list_messages(self, sessionId: Any, numItems: Any, cursor: Any) -> Page[ChatMessage]:
         session_id = check_id("chat_sessions", sessionId)
         v.page_size(numItems)

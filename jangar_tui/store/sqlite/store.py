@@ -183,6 +183,9 @@ class LocalStore:
     async def append_message(self, sessionId: str, role: Role | str, content: str, metadata: Any = None) -> ChatMessage:
         return await self._write(_APPEND, self._db.append_message, sessionId, role, content, metadata)
 
+    async def update_message(self, messageId: str, content: str | None = None, metadata: Any = None) -> ChatMessage:
+        return await self._write(_APPEND, self._db.update_message, messageId, content, metadata)
+
     async def list_messages(
         self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[ChatMessage]:
