@@ -109,10 +109,24 @@ class Settings(BaseModel):
     git_author_email: str = "jangar@localhost"
     # Worktrees of ended work orders are removed this long after they ended.
     workspace_retention_s: float = 7 * 24 * 3600.0
+    # Chat turns (jangar_tui.chat): Codex's binary (None: the one `npm ci` installed, else `codex`
+    # on PATH), model (None: codex's own config), sandbox, working directory (None: data_dir/chat),
+    # extra `-c key=value` overrides; or another agent whose stdout is the reply.
+    codex_bin: list[str] | None = None
+    chat_model: str | None = None
+    chat_sandbox: Literal["read-only", "workspace-write", "danger-full-access"] = "read-only"
+    chat_dir: Path | None = None
+    codex_config: list[str] = Field(default_factory=list)
+    chat_command: list[str] | None = None
+    chat_turn_timeout_s: float = 1800.0
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / DB_FILE_NAME
+
+    @property
+    def chat_workdir(self) -> Path:
+        return self.chat_dir or self.data_dir / "chat"
 
 
 def config_file_path(environ: Mapping[str, str]) -> Path:
@@ -212,6 +226,15 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         git_author_name=env.get("JANGAR_GIT_AUTHOR_NAME") or "Jangar",
         git_author_email=env.get("JANGAR_GIT_AUTHOR_EMAIL") or "jangar@localhost",
         workspace_retention_s=env.seconds("JANGAR_WORKSPACE_RETENTION", 7 * 24 * 3600.0),
+        codex_bin=_command("JANGAR_CODEX_BIN", env.get("JANGAR_CODEX_BIN")),
+        chat_model=env.get("JANGAR_CHAT_MODEL"),
+        chat_sandbox=env.choice(
+            "JANGAR_CHAT_SANDBOX", ("read-only", "workspace-write", "danger-full-access"), "read-only"
+        ),
+        chat_dir=_directory(env.get("JANGAR_CHAT_DIR")),
+        codex_config=_overrides(env.get("JANGAR_CODEX_CONFIG")),
+        chat_command=_command("JANGAR_CHAT_COMMAND", env.get("JANGAR_CHAT_COMMAND")),
+        chat_turn_timeout_s=env.seconds("JANGAR_CHAT_TIMEOUT", 1800.0),
     )
 
 
@@ -347,6 +370,35 @@ def _agent_command(value: str | None) -> list[str]:
     if not argv:
         raise ConfigError("JANGAR_AGENT_COMMAND is empty.")
     return argv
+
+
+def _command(name: str, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    try:
+        argv = shlex.split(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} cannot be parsed as a command line: {exc}.") from None
+    return argv or None
+
+
+def _directory(value: str | None) -> Path | None:
+    return Path(value).expanduser().absolute() if value else None
+
+
+def _overrides(value: str | None) -> list[str]:
+    """`-c` overrides for codex: `key=value` items separated by spaces (quoted like a shell)."""
+    if value is None:
+        return []
+    try:
+        items = shlex.split(value)
+    except ValueError as exc:
+        raise ConfigError(f"JANGAR_CODEX_CONFIG cannot be parsed: {exc}.") from None
+    for item in items:
+        key, sep, _ = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("JANGAR_CODEX_CONFIG items must be key=value (an item has no '=').")
+    return items
 
 
 def _login_name(env: _Env) -> str:

@@ -8,7 +8,7 @@ its `workflowId` here, so launching it twice can never start two workflows).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from jangar_tui.conversation import PREFILL_MAX_BYTES, conversation_prompt
 from jangar_tui.models import (
@@ -55,6 +55,17 @@ class Launcher(Protocol):
     def watch_state(self) -> AsyncIterator[TemporalState]: ...
 
 
+@runtime_checkable
+class ChatRunner(Protocol):
+    """Has agents answer chat messages in the background worker (the Temporal launcher does)."""
+
+    async def send_chat(self, session_id: str, message_id: str) -> None:
+        """Queue the user message for an answer; JangarError(UNAVAILABLE) when it cannot be."""
+        ...
+
+    async def interrupt_chat(self, session_id: str) -> None: ...
+
+
 class JangarService:
     def __init__(self, store: Store, user_id: str, launcher: Launcher | None = None) -> None:
         self.store = store
@@ -95,7 +106,31 @@ class JangarService:
 
     # -- messages ---------------------------------------------------------------------------
     async def send_message(self, session_id: str, content: str) -> ChatMessage:
-        return await self.store.append_message(session_id, Role.USER, content)
+        """Store the message, then have the agent answer it (queued behind a reply in progress).
+
+        When no agent can be asked (Temporal unreachable), the message stays and a system message
+        says why; sending again later asks again.
+        """
+        message = await self.store.append_message(session_id, Role.USER, content)
+        runner = self.launcher
+        if isinstance(runner, ChatRunner):
+            try:
+                await runner.send_chat(session_id, message.id)
+            except JangarError as exc:
+                await self.store.append_message(
+                    session_id,
+                    Role.SYSTEM,
+                    f"No agent can answer right now: {exc.message}",
+                    {"kind": "chatError", "replyTo": message.id},
+                )
+        return message
+
+    async def interrupt_reply(self, session_id: str) -> None:
+        """Stop the reply being written in the session; its text so far stays, marked interrupted."""
+        runner = self.launcher
+        if not isinstance(runner, ChatRunner):
+            raise JangarError(ErrorCode.UNAVAILABLE, "Temporal is not configured, so no reply is being written.")
+        await runner.interrupt_chat(session_id)
 
     async def list_messages(
         self, session_id: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None

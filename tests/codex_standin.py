@@ -91,7 +91,7 @@ def _texts(body: dict[str, Any], role: str) -> list[str]:
     return texts
 
 
-def _chunks(text: str, count: int) -> list[str]:
+def chunks(text: str, count: int) -> list[str]:
     count = max(1, min(count, len(text) or 1))
     size, extra = divmod(len(text), count)
     pieces, start = [], 0
@@ -192,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             message_id = f"msg_{uuid.uuid4().hex[:12]}"
             empty = {"type": "message", "id": message_id, "role": "assistant", "content": []}
             self._send({"type": "response.output_item.added", "output_index": output_index, "item": empty})
-            for n, piece in enumerate(_chunks(reply.text, reply.deltas)):
+            for n, piece in enumerate(chunks(reply.text, reply.deltas)):
                 if reply.gate is not None and n == reply.gate_after:
                     reply.gate.wait(60)
                 if reply.delay_s and n:

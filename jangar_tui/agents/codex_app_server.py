@@ -219,6 +219,11 @@ class CodexAppServer:
         )
         self.turn_id = str(result["turn"]["id"])
         yield TurnStarted(turnId=self.turn_id)
+        async for event in self.events():
+            yield event
+
+    async def events(self) -> AsyncIterator[CodexEvent]:
+        """The running turn's events until `TurnEnded` (also after an `interrupt`)."""
         while True:
             entry = await self._events.get()
             if entry is None:

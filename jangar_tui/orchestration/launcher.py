@@ -34,7 +34,15 @@ from jangar_tui.models import (
     new_workflow_id,
 )
 from jangar_tui.orchestration.client import connect, is_unreachable, temporal_target
-from jangar_tui.orchestration.payloads import DEFAULT_HEARTBEAT_TIMEOUT_S, WORKFLOW_NAME, WorkOrderInput
+from jangar_tui.orchestration.payloads import (
+    CHAT_ENQUEUE_SIGNAL,
+    CHAT_INTERRUPT_SIGNAL,
+    CHAT_WORKFLOW_NAME,
+    DEFAULT_HEARTBEAT_TIMEOUT_S,
+    WORKFLOW_NAME,
+    ChatInput,
+    WorkOrderInput,
+)
 from jangar_tui.store.base import Store
 
 S = WorkOrderStatus
@@ -167,6 +175,38 @@ class TemporalLauncher:
                 raise
             # The worker got there first (it marks `submitted` itself when it sees a draft).
             return await self._current(work_order)
+
+    # -- ChatRunner ----------------------------------------------------------------------------
+    async def send_chat(self, session_id: str, message_id: str) -> None:
+        """Queue `message_id` on the session's chat workflow, starting it when it is not running."""
+        inp = ChatInput(sessionId=session_id, turnTimeoutS=self.settings.chat_turn_timeout_s)
+
+        async def signal_with_start(client: Client) -> None:
+            await client.start_workflow(
+                CHAT_WORKFLOW_NAME,
+                inp,
+                id=chat_workflow_id(session_id),
+                task_queue=self.task_queue,
+                start_signal=CHAT_ENQUEUE_SIGNAL,
+                start_signal_args=[message_id],
+                rpc_timeout=RPC_TIMEOUT,
+            )
+
+        await self._call(signal_with_start)
+
+    async def interrupt_chat(self, session_id: str) -> None:
+        """Stop the reply being written in the session (nothing happens when none is)."""
+
+        async def signal(client: Client) -> None:
+            await client.get_workflow_handle(chat_workflow_id(session_id)).signal(
+                CHAT_INTERRUPT_SIGNAL, rpc_timeout=RPC_TIMEOUT
+            )
+
+        try:
+            await self._call(signal)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
 
     async def cancel(self, work_order: WorkOrder) -> WorkOrder:
         current = await self._current(work_order)
@@ -316,3 +356,7 @@ def _event_details(event: ProtoHistoryEvent) -> str:
             parts.append(f"{key}: {value}")
             break
     return "; ".join(parts)[:500]
+
+
+def chat_workflow_id(session_id: str) -> str:
+    return f"jangar-chat-{session_id}"

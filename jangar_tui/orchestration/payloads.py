@@ -103,3 +103,28 @@ class Outcome(BaseModel):
     # The agent's process mark from the last heartbeat of an attempt whose worker stopped
     # responding: recording the outcome stops that agent if it still runs on the recording host.
     abandonedAgent: dict[str, Any] | None = None
+
+
+# -- chat turns -------------------------------------------------------------------------------------
+
+CHAT_WORKFLOW_NAME = "ChatWorkflow"
+RUN_CHAT_TURN = "jangar.run_chat_turn"
+CHAT_ENQUEUE_SIGNAL = "enqueue"
+CHAT_INTERRUPT_SIGNAL = "interrupt"
+
+
+class ChatInput(BaseModel):
+    """A session's chat workflow: the session, user messages still to answer, oldest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sessionId: str
+    pending: list[str] = Field(default_factory=list)
+    turnTimeoutS: float = Field(default=1800.0, gt=0)
+
+
+class ChatTurnRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sessionId: str
+    userMessageId: str

@@ -1,4 +1,4 @@
-"""The Temporal worker: runs `WorkOrderWorkflow` and its activities against a store.
+"""The Temporal worker: runs `WorkOrderWorkflow`, `ChatWorkflow` and their activities against a store.
 
 `run_worker` is what the app runs in-process (embedded mode); `worker_main` is `jangar worker`
 (also `python -m jangar_tui.orchestration.worker`): configured store, configured Temporal, clean
@@ -20,6 +20,8 @@ from temporalio.worker import Worker
 
 from jangar_tui.config import ConfigError, Settings, load_settings
 from jangar_tui.orchestration.activities import WorkOrderActivities
+from jangar_tui.orchestration.chat_activities import ChatActivities
+from jangar_tui.orchestration.chat_workflow import ChatWorkflow
 from jangar_tui.orchestration.client import connect, temporal_target
 from jangar_tui.orchestration.workflow import WorkOrderWorkflow
 from jangar_tui.store.base import Store
@@ -35,11 +37,12 @@ RECONNECT_EVERY_S = 2.0
 
 def build_worker(settings: Settings, store: Store, client: Client) -> Worker:
     activities = WorkOrderActivities(settings, store)
+    chat = ChatActivities(settings, store)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[WorkOrderWorkflow],
-        activities=activities.all(),
+        workflows=[WorkOrderWorkflow, ChatWorkflow],
+        activities=[*activities.all(), *chat.all()],
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,

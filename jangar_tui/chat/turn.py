@@ -1,0 +1,269 @@
+"""One chat turn: the agent answers a user message into a growing assistant message.
+
+Run by the background worker (see `orchestration/chat_activities.py`), never by the TUI. The turn
+is safe to run again (Temporal retries it when a worker dies): it finds the reply an earlier
+attempt started (metadata `replyTo`) and rewrites that message instead of adding another, and a
+reply already finished is left alone.
+
+Threads: the session's newest reply names its Codex thread; the turn resumes it. When codex does
+not have that thread (another machine, a lost CODEX_HOME) or there is none yet but the session
+has earlier messages, a new thread starts with the earlier conversation from the store in its
+first message, so the conversation survives.
+
+A failure (binary missing, model unreachable, missing key) leaves a system message saying why and
+what to set. An interrupt keeps the partial text, marked `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, CodexOptions, ThreadNotFound
+from jangar_tui.agents.codex_events import ItemCompleted, ReasoningDelta, TextDelta, TurnEnded
+from jangar_tui.chat.reply import ERROR_KIND, FINAL_STATUSES, REPLY_KIND, Reply, is_reply, usage_of
+from jangar_tui.chat.writer import ReplyWriter
+from jangar_tui.config import Settings
+from jangar_tui.conversation import conversation_prompt
+from jangar_tui.models import PAGE_SIZE_MAX, ChatMessage, Role
+from jangar_tui.store.base import Store
+
+_REPO = Path(__file__).resolve().parents[2]
+_VENDORED = _REPO / "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
+_NODE_WRAPPER = _REPO / "node_modules/.bin/codex"
+INTERRUPT_DRAIN_S = 3.0
+SEED_NOTE = (
+    "(This conversation continues from Jangar's history; the earlier turns are below. "
+    "Answer the new message at the end.)"
+)
+
+
+def codex_binary(settings: Settings) -> list[str]:
+    """JANGAR_CODEX_BIN, else the binary `npm ci` installed (called directly: 0.01 s against the
+    node wrapper's 0.5 s), else `codex` on PATH."""
+    if settings.codex_bin:
+        return list(settings.codex_bin)
+    for candidate in (_VENDORED, _NODE_WRAPPER):
+        if os.access(candidate, os.X_OK):
+            return [str(candidate)]
+    return ["codex"]
+
+
+def failure_hint(error: str) -> str:
+    """What the operator can set, from codex's error text."""
+    lowered = error.lower()
+    if "jangar_codex_bin" in lowered:
+        return ""
+    if "environment variable" in lowered or "api key" in lowered or "401" in lowered or "unauthorized" in lowered:
+        return (
+            "Set the API key your model provider names (its env_key, e.g. OPENAI_API_KEY) in the worker's "
+            "environment, or sign in with `codex login` for the CODEX_HOME the worker uses."
+        )
+    if any(word in lowered for word in ("connect", "disconnected", "error sending request", "timed out", "dns")):
+        return (
+            "The model server did not answer: check the provider's base_url in $CODEX_HOME/config.toml "
+            "(or JANGAR_CODEX_CONFIG) and that the worker can reach it."
+        )
+    return "JANGAR_CODEX_CONFIG, JANGAR_CHAT_MODEL and CODEX_HOME configure how codex runs."
+
+
+class ChatTurn:
+    """Answer `user_message_id` in `session_id`. `interrupt_requested()` tells a cancel that is an
+    interrupt (keep the partial reply) from one that is a worker going away (leave it for the retry)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        session_id: str,
+        user_message_id: str,
+        interrupt_requested: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.session_id = session_id
+        self.user_message_id = user_message_id
+        self.interrupt_requested = interrupt_requested
+        self.writer: ReplyWriter | None = None
+
+    async def run(self) -> str:
+        """The turn's end: completed, interrupted, failed, or skipped (nothing to answer)."""
+        history = (await self.store.list_messages(self.session_id, PAGE_SIZE_MAX)).page  # newest first
+        user = next((m for m in history if m.id == self.user_message_id and m.role == Role.USER), None)
+        if user is None:
+            return "skipped"
+        existing = next((m for m in history if is_reply(m) and _meta(m).get("replyTo") == user.id), None)
+        if existing is not None and _meta(existing).get("status") in FINAL_STATUSES:
+            return str(_meta(existing)["status"])
+        earlier = [
+            m for m in history if m.createdAt <= user.createdAt and m.id not in (user.id, getattr(existing, "id", None))
+        ]
+        previous = next((m for m in earlier if is_reply(m) and _meta(m).get("threadId")), None)
+        with_usage = next((m for m in earlier if usage_of(m, "session") is not None), None)
+        reply = Reply(
+            user.id,
+            "command" if self.settings.chat_command else "codex",
+            previous_thread_id=str(_meta(previous)["threadId"]) if previous else None,
+            previous_thread_total=usage_of(previous, "thread") if previous else None,
+            previous_session_total=usage_of(with_usage, "session") if with_usage else None,
+        )
+        self.writer = ReplyWriter(
+            self.store, self.session_id, lambda: (reply.content(), reply.metadata()), message=existing
+        )
+        if self.settings.chat_command:
+            await self._run_command(reply, user.content)
+        else:
+            await self._run_codex(reply, user.content, earlier, previous)
+        return await self._finish(reply)
+
+    async def _finish(self, reply: Reply) -> str:
+        assert self.writer is not None
+        if self.writer.message is not None or reply.text or reply.status == "interrupted":
+            await self.writer.finish()
+        if reply.status == "failed":
+            await self._report_failure(reply)
+        return reply.status
+
+    async def _report_failure(self, reply: Reply) -> None:
+        page = await self.store.list_messages(self.session_id, PAGE_SIZE_MAX)
+        if any(_meta(m).get("kind") == ERROR_KIND and _meta(m).get("replyTo") == reply.reply_to for m in page.page):
+            return  # an earlier attempt said it already
+        error = reply.errors[-1] if reply.errors else "the agent ended without an answer"
+        agent = "Codex" if reply.agent == "codex" else "The chat agent"
+        hint = failure_hint(error) if reply.agent == "codex" else "JANGAR_CHAT_COMMAND sets the chat agent."
+        text = f"{agent} could not answer: {error}" + (f"\n\n{hint}" if hint else "")
+        await self.store.append_message(
+            self.session_id, Role.SYSTEM, text, {"kind": ERROR_KIND, "replyTo": reply.reply_to, "agent": reply.agent}
+        )
+
+    # -- Codex ------------------------------------------------------------------------------------
+
+    async def _run_codex(
+        self, reply: Reply, text: str, earlier: list[ChatMessage], previous: ChatMessage | None
+    ) -> None:
+        assert self.writer is not None
+        workdir = self.settings.chat_workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        options = CodexOptions(
+            binary=codex_binary(self.settings),
+            cwd=workdir,
+            sandbox=self.settings.chat_sandbox,
+            model=self.settings.chat_model,
+            overrides=tuple(self.settings.codex_config),
+        )
+        try:
+            server = await CodexAppServer.start(options)
+        except CodexError as exc:
+            reply.status = "failed"
+            reply.add_error(str(exc))
+            return
+        try:
+            try:
+                ready = await server.open_thread(reply.previous_thread_id)
+            except ThreadNotFound:
+                ready = await server.open_thread(None)
+            reply.apply(ready)
+            prompt = text if ready.resumed else _seeded(text, earlier)
+            async for event in server.run_turn(prompt):
+                reply.apply(event)
+                if isinstance(event, (TextDelta, ReasoningDelta)) or (
+                    isinstance(event, ItemCompleted) and event.item.get("type") != "userMessage"
+                ):
+                    self.writer.changed()
+                if isinstance(event, TurnEnded):
+                    break
+        except CodexError as exc:
+            reply.status = "failed"
+            reply.add_error(str(exc))
+        except asyncio.CancelledError:
+            if not self.interrupt_requested():
+                raise
+            _absorb_cancel()
+            await self._interrupt_codex(server, reply)
+        finally:
+            await server.close()
+
+    async def _interrupt_codex(self, server: CodexAppServer, reply: Reply) -> None:
+        """Ask codex to stop; what arrives until it confirms is kept. The reply ends `interrupted`."""
+        with contextlib.suppress(TimeoutError, CodexError):
+            async with asyncio.timeout(INTERRUPT_DRAIN_S):
+                await server.interrupt()
+                async for event in server.events():
+                    reply.apply(event)
+                    if isinstance(event, TurnEnded):
+                        break
+        reply.status = "interrupted"
+
+    # -- another agent: a command whose stdout is the reply ---------------------------------------
+
+    async def _run_command(self, reply: Reply, text: str) -> None:
+        assert self.writer is not None and self.settings.chat_command
+        workdir = self.settings.chat_workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.settings.chat_command,
+                text,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=str(workdir),
+                start_new_session=True,
+            )
+        except OSError as exc:
+            reply.status = "failed"
+            reply.add_error(f"{self.settings.chat_command[0]!r} cannot be run ({exc.strerror or exc}).")
+            return
+        assert proc.stdout is not None and proc.stderr is not None
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stderr_task = asyncio.create_task(proc.stderr.read(64 * 1024))
+        try:
+            while chunk := await proc.stdout.read(4096):
+                reply.add_text(decoder.decode(chunk))
+                self.writer.changed()
+            reply.add_text(decoder.decode(b"", final=True))
+            code = await proc.wait()
+            if code != 0:
+                reply.status = "failed"
+                err = (await stderr_task).decode(errors="replace").strip()
+                reply.add_error(f"exit code {code}" + (f": {err[-500:]}" if err else ""))
+            else:
+                reply.status = "completed"
+        except asyncio.CancelledError:
+            if not self.interrupt_requested():
+                raise
+            _absorb_cancel()
+            reply.status = "interrupted"
+        finally:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+            stderr_task.cancel()
+
+
+def _absorb_cancel() -> None:
+    """An interrupt is handled here: the rest of the turn (the final write) must not be cancelled too."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
+def _meta(message: ChatMessage | None) -> dict[str, object]:
+    return message.metadata if message is not None and isinstance(message.metadata, dict) else {}
+
+
+def _seeded(text: str, earlier_newest_first: list[ChatMessage]) -> str:
+    """The first message of a new thread: the earlier conversation from the store, then `text`."""
+    turns = [m for m in earlier_newest_first if m.role in (Role.USER, Role.ASSISTANT)]
+    if not turns:
+        return text
+    return f"{SEED_NOTE}\n\n{conversation_prompt(turns)}\n\nNew message:\n{text}"
+
+
+__all__ = ["REPLY_KIND", "ChatTurn", "codex_binary", "failure_hint"]

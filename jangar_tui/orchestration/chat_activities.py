@@ -1,0 +1,61 @@
+"""The chat turn as a Temporal activity: `ChatTurn` with heartbeats, interrupts and store errors.
+
+A cancel the workflow asked for is an interrupt (the partial reply is kept, marked interrupted);
+any other cancel (the worker shutting down) leaves the reply as it is, and Temporal retries the
+turn on a worker that runs, which rewrites the same reply (`ChatTurn` finds it by `replyTo`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from jangar_tui.chat.turn import ChatTurn
+from jangar_tui.config import Settings
+from jangar_tui.models import ErrorCode, JangarError
+from jangar_tui.orchestration.payloads import RUN_CHAT_TURN, ChatTurnRequest
+from jangar_tui.store.base import Store
+
+HEARTBEAT_EVERY_S = 1.0
+
+
+class ChatActivities:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.run_chat_turn]
+
+    @activity.defn(name=RUN_CHAT_TURN)
+    async def run_chat_turn(self, req: ChatTurnRequest) -> str:
+        turn = ChatTurn(self.settings, self.store, req.sessionId, req.userMessageId, _interrupt_requested)
+        heartbeats = asyncio.create_task(_heartbeat_forever())
+        try:
+            return await turn.run()
+        except JangarError as exc:
+            # A refused store call (the session was deleted) is final; an unreachable store is retried.
+            raise ApplicationError(
+                exc.message, type=f"JangarError.{exc.code.value}", non_retryable=exc.code != ErrorCode.UNAVAILABLE
+            ) from exc
+        finally:
+            heartbeats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeats
+
+
+def _interrupt_requested() -> bool:
+    details = activity.cancellation_details()
+    return details is not None and details.cancel_requested
+
+
+async def _heartbeat_forever() -> None:
+    # Heartbeats carry the workflow's cancel (the interrupt) to this activity.
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY_S)
