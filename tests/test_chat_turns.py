@@ -7,7 +7,6 @@ import asyncio
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -69,9 +68,9 @@ def reply_to(message_id: str, status: str | None = None) -> Callable[[list[ChatM
     def check(rows: list[ChatMessage]) -> ChatMessage | None:
         for row in rows:
             meta = row.metadata if isinstance(row.metadata, dict) else {}
-            if meta.get("kind") == "chatReply" and meta.get("replyTo") == message_id:
-                if status is None or meta.get("status") == status:
-                    return row
+            mine = meta.get("kind") == "chatReply" and meta.get("replyTo") == message_id
+            if mine and (status is None or meta.get("status") == status):
+                return row
         return None
 
     return check
@@ -231,24 +230,24 @@ async def test_the_reply_completes_after_the_tui_process_is_killed(
     env = {**os.environ, **settings_env(settings), "CODEX_HOME": str(codex_home)}
     session = await store.create_session("tester", "Story")
     log = (tmp_path / "processes.log").open("ab")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "jangar_tui.orchestration.worker"], env=env, stdout=log, stderr=log
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "jangar_tui.orchestration.worker", env=env, stdout=log, stderr=log
     )
-    tui = subprocess.Popen(
-        [sys.executable, "-c", _CLIENT, session.id], env=env, stdout=subprocess.PIPE, stderr=log, text=True
+    tui = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _CLIENT, session.id, env=env, stdout=asyncio.subprocess.PIPE, stderr=log
     )
     try:
         assert tui.stdout is not None
-        message_id = (await asyncio.to_thread(tui.stdout.readline)).strip()
+        message_id = (await tui.stdout.readline()).decode().strip()
         partial = await wait_for(store, session.id, reply_to(message_id, "streaming"))
-        tui.send_signal(signal.SIGKILL)
-        tui.wait()
+        tui.kill()  # SIGKILL: the TUI gets no chance to clean up
+        await tui.wait()
         done = await wait_for(store, session.id, reply_to(message_id, "completed"))
     finally:
         for proc in (tui, worker):
-            if proc.poll() is None:
+            if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
-                proc.wait(15)
+                await asyncio.wait_for(proc.wait(), 15)
         log.close()
     assert partial.content != story
     assert done.id == partial.id and done.content == story

@@ -329,6 +329,16 @@ class MainScreen(WorkOrderActions):
             return
         self.post_message(self.SendFinished(text, None))
 
+    @work(group="interrupt", exclusive=True)
+    async def action_interrupt_reply(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            await self.service.interrupt_reply(session.id)
+        except JangarError as error:
+            self.notify(error.message, severity="warning", markup=False)
+
     def on_main_screen_send_finished(self, message: SendFinished) -> None:
         if message.error is not None:
             self.composer.show_error(message.error)  # the text stays in the input

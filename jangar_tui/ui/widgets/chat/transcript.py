@@ -19,7 +19,7 @@ from bisect import bisect_right
 from collections import OrderedDict
 from typing import ClassVar
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -34,6 +34,7 @@ from jangar_tui.models import ChatMessage, Role
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.widgets.chat.reply_view import activity, has_activity, header_note, is_streaming
 
 GUTTER = 2
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -64,7 +65,10 @@ class Transcript(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._clock = clock
         self._messages: list[ChatMessage] = []
-        self._cache: OrderedDict[tuple[str, int, int], list[Strip]] = OrderedDict()
+        # (id, updatedAt, width, expanded): a streaming reply changes updatedAt on each batched
+        # write, so only that message is rendered again.
+        self._cache: OrderedDict[tuple[str, int, int, bool], list[Strip]] = OrderedDict()
+        self._expanded_id: str | None = None  # the selected reply, whose activity shows in full
         self._live: list[list[Strip] | None] = []  # the loaded messages' bodies (None: not rendered yet)
         self._body_width = 0
         self._render_pending = False
@@ -189,8 +193,11 @@ class Transcript(ScrollView, can_focus=True):
         """Lines a message will take, until it is rendered."""
         return sum(1 + len(part) // self._body_width for part in message.content.split("\n"))
 
+    def _key(self, message: ChatMessage) -> tuple[str, int, int, bool]:
+        return (message.id, message.updatedAt, self._body_width, message.id == self._expanded_id)
+
     def _cached(self, message: ChatMessage) -> list[Strip] | None:
-        key = (message.id, message.updatedAt, self._body_width)
+        key = self._key(message)
         strips = self._cache.get(key)
         if strips is not None:
             self._cache.move_to_end(key)
@@ -200,10 +207,12 @@ class Transcript(ScrollView, can_focus=True):
         strips = self._cached(message)
         if strips is None:
             try:
-                strips = self._render_lines(self._renderable(message))
+                renderable = self._renderable(message)
+                done = activity(message, expanded=message.id == self._expanded_id)
+                strips = self._render_lines(renderable if done is None else Group(renderable, done))
             except Exception:  # noqa: BLE001 - one message that cannot be drawn must not take the transcript down
                 strips = self._render_lines(Text(UNREADABLE, style="italic red"))
-            self._cache[(message.id, message.updatedAt, self._body_width)] = strips
+            self._cache[self._key(message)] = strips
             # Never evicts a loaded message: a layout touches them all, so they are the newest.
             while len(self._cache) > CACHE_SIZE + len(self._messages):
                 self._cache.popitem(last=False)
@@ -214,10 +223,12 @@ class Transcript(ScrollView, can_focus=True):
         # The content is made visible before Markdown sees it: no control character reaches the
         # terminal, and links are shown as text with their target (hyperlinks=False: no OSC 8).
         content = visible(message.content)
-        if message.role == Role.ASSISTANT:
+        if message.role == Role.ASSISTANT and not is_streaming(message):
             from rich.markdown import Markdown  # markdown-it and pygments: not before the first frame
 
             return Markdown(content, code_theme="ansi_dark", hyperlinks=False)
+        # A reply still streaming is plain text: Markdown of the whole text on every batched write
+        # would cost more with each one; it becomes Markdown once it settles.
         return Text(content)
 
     # Not `_render`: that is Textual's own Widget._render (text selection calls it).
@@ -260,10 +271,19 @@ class Transcript(ScrollView, can_focus=True):
             Segment(label, Style.parse(label_style) + Style(reverse=selected)),
             Segment(f"  {relative_time(message.createdAt, self._clock())}", Style(dim=True)),
         ]
+        note = header_note(message)
+        if note:
+            segments.append(Segment(note, Style(dim=True, italic=True)))
         return Strip(segments)
 
     # -- selection and scrolling ----------------------------------------------------------------
     def watch_selected(self, selected: int | None) -> None:
+        chosen = self.selected_message
+        expanded_id = chosen.id if chosen is not None and has_activity(chosen) else None
+        if expanded_id != self._expanded_id:
+            # The selected reply shows what its agent did in full; the one before folds back.
+            self._expanded_id = expanded_id
+            self._relayout()
         if selected is not None and selected < len(self._starts):
             start = self._starts[selected]
             end = self._starts[selected + 1] if selected + 1 < len(self._starts) else self.virtual_size.height

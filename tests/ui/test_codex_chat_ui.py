@@ -1,0 +1,131 @@
+"""The chat answered by the real Codex CLI, in the UI: Enter → the reply streams into the
+transcript (partial text on screen before the turn completes) → settles; what the agent ran,
+expanded on the selected reply; tokens in the header; ctrl+r stops a reply; a failure note."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from codex_standin import Reply, StandIn, chunks
+from temporal_fixtures import make_settings, running_worker
+from ui_support import screen_text, until
+
+from jangar_tui.models import Role
+from jangar_tui.orchestration.devserver import DevServer
+from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.widgets.chat.composer import ComposerInput
+from jangar_tui.ui.widgets.chat.transcript import Transcript
+
+pytestmark = pytest.mark.temporal
+SLOW = {"polls": 600, "every_s": 0.05}  # a turn runs a workflow and a codex process: real time
+
+
+async def test_a_reply_streams_into_the_transcript_and_settles(
+    temporal_server: DevServer,
+    tmp_path: Path,
+    standin: StandIn,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    gate = threading.Event()
+    answer = "Streamed: **first** part, then the end."
+    standin.script(
+        Reply(tool_command="echo listing-files; exit 0"),
+        Reply(text=answer, deltas=8, gate=gate, gate_after=3, output_tokens=21),
+    )
+    settings = make_settings(tmp_path, temporal_server.address, "true")
+    store = LocalStore(settings)
+    try:
+        service = JangarService(store, settings.user, TemporalLauncher(settings, store))
+        session = await service.new_session("Codex")
+        async with running_worker(settings, store):
+            app = JangarApp(service)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await until(pilot, lambda: app.screen.query_one(Transcript).messages == [], "the empty session")
+                app.screen.query_one(ComposerInput).focus()
+                await pilot.press(*"what is here?", "enter")
+                partial = "".join(chunks(answer, 8)[:3])
+                await until(pilot, lambda: partial.strip() in screen_text(pilot), "the partial reply", **SLOW)
+                text = screen_text(pilot)
+                assert "writing…" in text and "the end." not in text
+                assert "ran 1 command (exit 0)" in text
+                gate.set()
+                await until(pilot, lambda: "the end." in screen_text(pilot), "the full reply", **SLOW)
+                await until(pilot, lambda: "writing…" not in screen_text(pilot), "the reply settled", **SLOW)
+                text = screen_text(pilot)
+                assert "**first**" not in text and "first part" in text  # Markdown once settled
+                # The turn's tokens in its header: two model calls (the tool call, then the answer).
+                assert "200↑ 31↓ tok" in text
+                # Selecting the reply expands what the agent ran, with its output.
+                app.screen.query_one(Transcript).focus()
+                await pilot.press("up")
+                await until(pilot, lambda: "$ /bin/bash -lc" in screen_text(pilot), "the command expanded")
+                assert "listing-files" in screen_text(pilot) and "→ exit 0" in screen_text(pilot)
+    finally:
+        await store.close()
+
+
+async def test_ctrl_r_stops_a_streaming_reply_and_keeps_its_text(
+    temporal_server: DevServer,
+    tmp_path: Path,
+    standin: StandIn,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    gate = threading.Event()
+    answer = "alpha beta gamma delta epsilon zeta"
+    standin.script(Reply(text=answer, deltas=6, gate=gate, gate_after=2))
+    settings = make_settings(tmp_path, temporal_server.address, "true")
+    store = LocalStore(settings)
+    try:
+        service = JangarService(store, settings.user, TemporalLauncher(settings, store))
+        session = await service.new_session("Stop it")
+        async with running_worker(settings, store):
+            app = JangarApp(service)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await until(pilot, lambda: app.screen.query_one(Transcript).messages == [], "the empty session")
+                app.screen.query_one(ComposerInput).focus()
+                await pilot.press(*"go on", "enter")
+                partial = "".join(chunks(answer, 6)[:2])
+                await until(pilot, lambda: partial.strip() in screen_text(pilot), "the partial reply", **SLOW)
+                await pilot.press("ctrl+r")
+                await until(pilot, lambda: "interrupted" in screen_text(pilot), "marked interrupted", **SLOW)
+        replies = [m for m in (await store.list_messages(session.id)).page if m.role == Role.ASSISTANT]
+        assert [m.content for m in replies] == [partial]
+        assert replies[0].metadata["status"] == "interrupted"
+    finally:
+        gate.set()
+        await store.close()
+
+
+async def test_model_server_down_shows_what_to_set(
+    temporal_server: DevServer,
+    tmp_path: Path,
+    standin: StandIn,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    standin.close()
+    settings = make_settings(tmp_path, temporal_server.address, "true")
+    store = LocalStore(settings)
+    try:
+        service = JangarService(store, settings.user, TemporalLauncher(settings, store))
+        await service.new_session("Down")
+        async with running_worker(settings, store):
+            app = JangarApp(service)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await until(pilot, lambda: app.screen.query_one(Transcript).messages == [], "the empty session")
+                app.screen.query_one(ComposerInput).focus()
+                await pilot.press(*"hello?", "enter")
+                await until(pilot, lambda: "Codex could not answer" in screen_text(pilot), "the failure", **SLOW)
+                assert "base_url" in screen_text(pilot)
+    finally:
+        await store.close()
