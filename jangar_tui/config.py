@@ -228,7 +228,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         workspace_retention_s=env.seconds("JANGAR_WORKSPACE_RETENTION", 7 * 24 * 3600.0),
         codex_bin=_command("JANGAR_CODEX_BIN", env.get("JANGAR_CODEX_BIN")),
         chat_model=env.get("JANGAR_CHAT_MODEL"),
-        chat_sandbox=env.choice(
+        chat_sandbox=env.choice(  # type: ignore[arg-type]
             "JANGAR_CHAT_SANDBOX", ("read-only", "workspace-write", "danger-full-access"), "read-only"
         ),
         chat_dir=_directory(env.get("JANGAR_CHAT_DIR")),

@@ -43,7 +43,7 @@ async def test_a_reply_streams_into_the_transcript_and_settles(
     store = LocalStore(settings)
     try:
         service = JangarService(store, settings.user, TemporalLauncher(settings, store))
-        session = await service.new_session("Codex")
+        await service.new_session("Codex")
         async with running_worker(settings, store):
             app = JangarApp(service)
             async with app.run_test(size=(120, 36)) as pilot:
