@@ -24,7 +24,13 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, CodexOptions, ThreadNotFound
+from jangar_tui.agents.codex_app_server import (
+    CodexAppServer,
+    CodexError,
+    CodexOptions,
+    SpareServers,
+    ThreadNotFound,
+)
 from jangar_tui.agents.codex_events import ItemCompleted, ReasoningDelta, TextDelta, TurnEnded
 from jangar_tui.chat.reply import ERROR_KIND, FINAL_STATUSES, REPLY_KIND, Reply, is_reply, usage_of
 from jangar_tui.chat.writer import ReplyWriter
@@ -83,12 +89,14 @@ class ChatTurn:
         session_id: str,
         user_message_id: str,
         interrupt_requested: Callable[[], bool] = lambda: False,
+        spares: SpareServers | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.session_id = session_id
         self.user_message_id = user_message_id
         self.interrupt_requested = interrupt_requested
+        self.spares = spares
         self.writer: ReplyWriter | None = None
 
     async def run(self) -> str:
@@ -157,7 +165,7 @@ class ChatTurn:
             overrides=tuple(self.settings.codex_config),
         )
         try:
-            server = await CodexAppServer.start(options)
+            server = await (self.spares.take(options) if self.spares else CodexAppServer.start(options))
         except CodexError as exc:
             reply.status = "failed"
             reply.add_error(str(exc))

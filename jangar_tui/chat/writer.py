@@ -20,7 +20,7 @@ from jangar_tui.store.base import Store
 
 MIN_INTERVAL_S = 0.1
 # The pause between writes grows by one second per this many bytes of text.
-BYTES_PER_S = 100_000
+BYTES_PER_S = 20_000
 
 
 class ReplyWriter:

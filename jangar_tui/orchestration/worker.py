@@ -35,9 +35,9 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=1)
 RECONNECT_EVERY_S = 2.0
 
 
-def build_worker(settings: Settings, store: Store, client: Client) -> Worker:
+def build_worker(settings: Settings, store: Store, client: Client, chat: ChatActivities | None = None) -> Worker:
     activities = WorkOrderActivities(settings, store)
-    chat = ChatActivities(settings, store)
+    chat = chat or ChatActivities(settings, store)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -63,7 +63,8 @@ async def run_worker(
     if client is None:
         address, _ = temporal_target(settings)
         client = await connect(address, settings.temporal_namespace)
-    worker = build_worker(settings, store, client)
+    chat = ChatActivities(settings, store)
+    worker = build_worker(settings, store, client, chat)
     run = asyncio.create_task(worker.run())
     waiters = [asyncio.create_task(event.wait()) for event in (stop, restart) if event is not None]
     try:
@@ -77,6 +78,7 @@ async def run_worker(
             await worker.shutdown()
             with contextlib.suppress(asyncio.CancelledError):
                 await run
+        await chat.close()
 
 
 async def _serve(settings: Settings, stop: asyncio.Event) -> int:

@@ -1,9 +1,10 @@
 """End to end: the installed `jangar` in a real terminal (tmux), as an operator uses it.
 
-A fresh data dir, the embedded Temporal dev server on a free port, the in-process worker and a
-scripted agent that prints a PR URL. Through the keys only: start a session, send a message, turn
-it into a work order with the form, launch it, watch the panel reach `succeeded` with the PR URL,
-quit. Then: the program exited cleanly, nothing it started is still running, and the work order
+A fresh data dir, the embedded Temporal dev server on a free port, the in-process worker, the real
+Codex CLI answering the chat from a stand-in model server on 127.0.0.1 (its own CODEX_HOME), and a
+scripted agent that prints a PR URL. Through the keys only: start a session, send a message, see
+Codex's reply stream in, turn the message into a work order with the form, launch it, watch the
+panel reach `succeeded` with the PR URL, quit. Then: the program exited cleanly, nothing it started is still running, and the work order
 is stored as succeeded with its PR URL.
 """
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from codex_standin import StandIn, start_standin, write_codex_home
 from tmux import TmuxDriver
 
 pytestmark = [
@@ -33,6 +35,7 @@ JANGAR = Path(sys.executable).parent / "jangar"  # the console script installed 
 PR_AGENT = REPO / "tests" / "agents" / "pr_agent.py"
 PR_URL = "https://github.com/acme/widgets/pull/42"  # what pr_agent.py prints
 MESSAGE = "Add a health endpoint to the API"
+REPLY = "Hello from the stand-in."  # what the stand-in model server answers by default
 DEVELOPER_CONFIG = ("JANGAR_", "CONVEX_", "TEMPORAL_")
 
 STARTUP_S = 60.0  # the first start of the embedded dev server creates its database
@@ -48,7 +51,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def clean_env(data_dir: Path, home: Path, port: int) -> dict[str, str]:
+def clean_env(data_dir: Path, home: Path, port: int, codex_home: Path) -> dict[str, str]:
     """The caller's environment without any developer configuration, plus this run's settings."""
     env = {
         name: value
@@ -61,6 +64,7 @@ def clean_env(data_dir: Path, home: Path, port: int) -> dict[str, str]:
         JANGAR_DATA_DIR=str(data_dir),
         JANGAR_EMBEDDED_TEMPORAL_PORT=str(port),
         JANGAR_AGENT_COMMAND=f"{shlex.quote(sys.executable)} {shlex.quote(str(PR_AGENT))}",
+        CODEX_HOME=str(codex_home),  # the chat's codex talks to the stand-in only
     )
     return env
 
@@ -150,11 +154,14 @@ def tmux_env(tmp_path: Path) -> Iterator[tuple[TmuxDriver, Path, int]]:
     home.mkdir()
     data_dir = tmp_path / "data"
     port = free_port()
-    driver = TmuxDriver(clean_env(data_dir, home, port), width=120, height=40)
+    standin: StandIn = start_standin()
+    codex_home = write_codex_home(tmp_path / "codex-home", standin.base_url)
+    driver = TmuxDriver(clean_env(data_dir, home, port, codex_home), width=120, height=40)
     try:
         yield driver, data_dir, port
     finally:
         driver.kill_server()
+        standin.close()
 
 
 def test_session_to_succeeded_work_order_then_clean_quit(tmux_env: tuple[TmuxDriver, Path, int]) -> None:
@@ -222,6 +229,13 @@ def _drive(tmux: TmuxDriver, watch: ProcessWatch, port: int) -> None:
         timeout_s=UI_STEP_S,
         on_poll=poll,
     )
+    # Codex answers (the worker runs the turn on the real codex binary, the stand-in replies).
+    tmux.wait_until(
+        lambda s: "◆ assistant" in s and REPLY in s and "writing…" not in s,
+        "Codex's reply in the transcript",
+        timeout_s=WORKFLOW_S,
+        on_poll=poll,
+    )
 
     # Leave the input for the transcript (the footer now offers the transcript's keys), select the
     # message (↑) and open the work-order form from it with the key the footer shows (w).
@@ -232,7 +246,9 @@ def _drive(tmux: TmuxDriver, watch: ProcessWatch, port: int) -> None:
         timeout_s=UI_STEP_S,
         on_poll=poll,
     )
-    tmux.send_keys("Up")
+    tmux.send_keys("Up")  # the reply
+    tmux.wait_for_text("┃ ◆ assistant", timeout_s=UI_STEP_S, on_poll=poll)
+    tmux.send_keys("Up")  # the message
     tmux.wait_for_text("┃ ▌you", timeout_s=UI_STEP_S, on_poll=poll)
     tmux.send_keys("w")
     # The form's own keys replace the main screen's in the footer.
@@ -320,6 +336,7 @@ def _check_stored(db_path: Path) -> None:
         conn.close()
     assert orders == [("succeeded", PR_URL, MESSAGE, MESSAGE)]
     assert ("user", MESSAGE) in messages
+    assert ("assistant", REPLY) in messages  # Codex's chat reply, settled
     # The worker put the agent's answer in the chat.
     assert any(role == "assistant" and PR_URL in content for role, content in messages), messages
     assert sessions == [(MESSAGE,)]
