@@ -228,9 +228,11 @@ def start_standin(default: Reply | None = None) -> StandIn:
     return standin
 
 
-def write_codex_home(home: Path, base_url: str) -> Path:
-    """A CODEX_HOME whose config keeps codex on the stand-in: no analytics, plugins or retries."""
+def write_codex_home(home: Path, base_url: str, *, env_key: str | None = None) -> Path:
+    """A CODEX_HOME whose config keeps codex on the stand-in: no analytics, plugins or retries.
+    `env_key`: the provider needs an API key from this variable."""
     home.mkdir(parents=True, exist_ok=True)
+    key_line = f'env_key = "{env_key}"\n' if env_key else ""
     (home / "config.toml").write_text(
         f'model = "{MODEL}"\n'
         'model_provider = "standin"\n'
@@ -241,6 +243,7 @@ def write_codex_home(home: Path, base_url: str) -> Path:
         'wire_api = "responses"\n'
         "stream_max_retries = 0\n"
         "request_max_retries = 0\n"
+        f"{key_line}"
         "[analytics]\n"
         "enabled = false\n"
         "[features]\n"

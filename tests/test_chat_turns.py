@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codex_standin import Reply, StandIn, chunks
+from codex_standin import Reply, StandIn, chunks, write_codex_home
 from temporal_fixtures import WAIT_S, make_settings, running_worker, settings_env
 
 from jangar_tui.config import Settings
@@ -145,6 +145,32 @@ async def test_model_server_down_leaves_a_system_message_saying_what_to_set(
     assert note.content.startswith("Codex could not answer:")
     assert "base_url" in note.content and "CODEX_HOME" in note.content
     assert not any(m.role == Role.ASSISTANT for m in await messages(store, session.id))
+
+
+async def test_a_missing_api_key_says_which_to_set(
+    chat_settings: Settings, store: LocalStore, standin: StandIn, codex_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_codex_home(codex_home, standin.base_url, env_key="JANGAR_TEST_MODEL_KEY")
+    monkeypatch.delenv("JANGAR_TEST_MODEL_KEY", raising=False)
+    service = JangarService(store, "tester", TemporalLauncher(chat_settings, store))
+    session = await service.new_session("No key")
+    async with running_worker(chat_settings, store):
+        await service.send_message(session.id, "hello")
+        note = await wait_for(store, session.id, system_error)
+    assert "JANGAR_TEST_MODEL_KEY" in note.content and "API key" in note.content
+    assert standin.requests == []  # codex never called the model without its key
+
+
+async def test_a_missing_codex_binary_says_what_to_set(
+    temporal_server: DevServer, store: LocalStore, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, temporal_server.address, "true", JANGAR_CODEX_BIN=str(tmp_path / "no-codex"))
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    session = await service.new_session("No codex")
+    async with running_worker(settings, store):
+        await service.send_message(session.id, "hello")
+        note = await wait_for(store, session.id, system_error)
+    assert "was not found" in note.content and "JANGAR_CODEX_BIN" in note.content
 
 
 async def test_interrupt_keeps_the_partial_text_marked_interrupted(
