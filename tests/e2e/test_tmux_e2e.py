@@ -51,8 +51,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def clean_env(data_dir: Path, home: Path, port: int, codex_home: Path) -> dict[str, str]:
-    """The caller's environment without any developer configuration, plus this run's settings."""
+def clean_env(data_dir: Path, home: Path, port: int, codex_home: Path | None = None) -> dict[str, str]:
+    """The caller's environment without any developer configuration, plus this run's settings.
+
+    Codex answers chat messages: its CODEX_HOME keeps it on 127.0.0.1, on a stand-in model server
+    (`codex_home`) or, by default, on a closed port (the chat then says Codex could not answer)."""
+    if codex_home is None:
+        codex_home = write_codex_home(home / "codex-home", "http://127.0.0.1:9/v1")
     env = {
         name: value
         for name, value in os.environ.items()
