@@ -202,10 +202,12 @@ async def test_a_lost_thread_continues_in_a_new_thread_seeded_from_the_store(
     async with running_worker(chat_settings, store):
         first = await service.send_message(session.id, "My favourite colour is blue.")
         done = await wait_for(store, session.id, reply_to(first.id, "completed"))
-        # Another machine: same store, but codex has never seen the thread.
-        for entry in codex_home.iterdir():
-            if entry.name != "config.toml":
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    # Another machine: same store, but its codex has never seen the thread (the worker, and the
+    # codex it kept ready, stopped first).
+    for entry in codex_home.iterdir():
+        if entry.name != "config.toml":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    async with running_worker(chat_settings, store):
         second = await service.send_message(session.id, "What did I say?")
         again = await wait_for(store, session.id, reply_to(second.id, "completed"))
     assert again.metadata["threadId"] != done.metadata["threadId"]
