@@ -129,3 +129,27 @@ async def test_model_server_down_shows_what_to_set(
                 assert "base_url" in screen_text(pilot)
     finally:
         await store.close()
+
+
+async def test_what_an_agent_ran_is_shown_as_text_never_obeyed(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("Hostile")
+    hostile = "\x1b]52;c;ZXZpbA==\x07\x1b[2J[bold]x[/bold]"
+    metadata = {
+        "kind": "chatReply",
+        "replyTo": "msg_x",
+        "status": "completed",
+        "agent": "codex",
+        "commands": [{"command": f"echo {hostile}", "exitCode": 1, "status": "failed", "output": hostile}],
+        "files": [{"path": f"/tmp/{hostile}", "kind": "add"}],
+        "reasoning": hostile,
+    }
+    await store.append_message(session.id, Role.ASSISTANT, "done", metadata)
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: "ran 1 command (exit 1)" in screen_text(pilot), "the activity line")
+        app.screen.query_one(Transcript).focus()
+        await pilot.press("up")
+        await until(pilot, lambda: "reasoning:" in screen_text(pilot), "the activity expanded")
+        text = screen_text(pilot)
+        assert "\x1b" not in text and "\x07" not in text
+        assert "␛]52;c;ZXZpbA==␇␛[2J[bold]x[/bold]" in text  # visible, markup left as typed
