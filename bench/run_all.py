@@ -14,7 +14,16 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ("bench_store.py", "bench_temporal.py", "bench_ui.py", "bench_board.py", "bench_cli.py", "bench_runtime.py")
+SCRIPTS = (
+    "bench_store.py",
+    "bench_temporal.py",
+    "bench_ui.py",
+    "bench_board.py",
+    "bench_cli.py",
+    "bench_runtime.py",
+    "bench_work_orders.py",
+    "bench_run_log.py",
+)
 
 
 def run(script: Path) -> tuple[int, list[str]]:

@@ -42,8 +42,10 @@ from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 ACTIVE_REFRESH_S = 3.0
-# The live part of the log: more than arrive between two snapshots at 500 events/s.
-EVENTS_WATCH_LIMIT = 500
+# The live part of the log: more than arrive between two snapshots at 500 events/s (~25 at the
+# store's 50 ms poll), and small, since every snapshot re-reads it; a burst past it is fetched
+# by the gap fill.
+EVENTS_WATCH_LIMIT = 100
 NARROW_BELOW = 120
 DETAILS_MIN_WIDTH = 16
 
