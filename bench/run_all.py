@@ -23,6 +23,7 @@ SCRIPTS = (
     "bench_runtime.py",
     "bench_work_orders.py",
     "bench_run_log.py",
+    "bench_chat.py",
 )
 
 
