@@ -125,6 +125,7 @@ class DeferredRuntime:
 
 
 async def _run_tui(settings: Settings) -> int:
+    from jangar_tui.preferences import remember_theme, remembered_theme
     from jangar_tui.service import JangarService
     from jangar_tui.store.factory import open_store
     from jangar_tui.ui.app import JangarApp
@@ -132,7 +133,14 @@ async def _run_tui(settings: Settings) -> int:
     store = open_store(settings)
     service = JangarService(store, settings.user)
     try:
-        app = JangarApp(service, DeferredRuntime(settings, store), notify=settings.notify, in_tmux=settings.in_tmux)
+        app = JangarApp(
+            service,
+            DeferredRuntime(settings, store),
+            notify=settings.notify,
+            in_tmux=settings.in_tmux,
+            theme=settings.theme or remembered_theme(settings.data_dir),
+            remember_theme=lambda name: remember_theme(settings.data_dir, name),
+        )
     except BaseException:
         await store.close()
         raise

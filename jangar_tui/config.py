@@ -63,6 +63,7 @@ SETTING_VARIABLES = (
     "JANGAR_AGENT_PROMPT_VIA",
     "JANGAR_AGENT_TIMEOUT",
     "JANGAR_NOTIFY",
+    "JANGAR_THEME",
     "GH_TOKEN",
     "GITHUB_TOKEN",
     "JANGAR_GITHUB_API_URL",
@@ -102,6 +103,8 @@ class Settings(BaseModel):
     agent_timeout_s: float = 3600.0
     notify: Literal["off", "bell", "osc9", "osc777"] = "bell"
     in_tmux: bool = False
+    # A Textual theme's name; None: the one last chosen in the app (preferences.py), else Textual's.
+    theme: str | None = None
     # Opening pull requests (delivery.py): the token goes in a header, never anywhere else.
     github_token: SecretStr | None = Field(default=None, repr=False)
     github_api_url: str = DEFAULT_GITHUB_API_URL
@@ -221,6 +224,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         agent_timeout_s=env.seconds("JANGAR_AGENT_TIMEOUT", 3600.0),
         notify=_notify_mode(env),  # type: ignore[arg-type]
         in_tmux=env.get("TMUX") is not None,
+        theme=env.get("JANGAR_THEME"),
         github_token=SecretStr(github_token) if github_token else None,
         github_api_url=_http_url("JANGAR_GITHUB_API_URL", env.get("JANGAR_GITHUB_API_URL") or DEFAULT_GITHUB_API_URL),
         git_author_name=env.get("JANGAR_GIT_AUTHOR_NAME") or "Jangar",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -19,11 +19,12 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 
 from jangar_tui import gc_policy
 from jangar_tui.alerts import NotifyMode
 from jangar_tui.service import JangarService
-from jangar_tui.text_safety import visible
+from jangar_tui.text_safety import one_line, visible
 from jangar_tui.ui import resume_guard
 from jangar_tui.ui.alerts import WorkOrderAlerts
 from jangar_tui.ui.clock import Clock, system_clock
@@ -78,6 +79,8 @@ class JangarApp(App[None]):
         clock: Clock = system_clock,
         notify: NotifyMode = "off",
         in_tmux: bool = False,
+        theme: str | None = None,
+        remember_theme: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
         self.service = service
@@ -88,6 +91,8 @@ class JangarApp(App[None]):
         self._startup_done_event = asyncio.Event()
         self.full_collections = gc_policy.FullCollections()
         # Through a lambda: tests replace write_to_terminal to read the bytes.
+        self._wanted_theme = theme
+        self._remember_theme = remember_theme
         self.alerts = WorkOrderAlerts(self, notify, in_tmux=in_tmux, write=lambda text: self.write_to_terminal(text))
 
     def get_default_screen(self) -> Screen[Any]:
@@ -101,6 +106,7 @@ class JangarApp(App[None]):
 
     def on_mount(self) -> None:
         resume_guard.install()  # the driver has set its signal handlers by now
+        self._apply_theme()
         self.set_timer(STARTUP_DONE_AFTER_S, self._startup_done)
         if self._runtime is not None:
             # A plain task, not a worker: the runtime must outlive the app's workers so that
@@ -166,6 +172,22 @@ class JangarApp(App[None]):
                 await self._runtime_task
             self._runtime_task = None
         await self.service.close()
+
+    def _apply_theme(self) -> None:
+        """The configured (or remembered) theme; from now on, a theme chosen in the palette is remembered."""
+        if self._wanted_theme is not None:
+            if self._wanted_theme in self.available_themes:
+                self.theme = self._wanted_theme
+            else:
+                self.notify(
+                    f"Unknown theme {one_line(self._wanted_theme)!r}: JANGAR_THEME names a Textual theme.", markup=False
+                )
+        if self._remember_theme is not None:
+            self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if self._remember_theme is not None:
+            self._remember_theme(theme.name)
 
     def write_to_terminal(self, text: str) -> None:
         """Bytes for the terminal itself (an alert), queued in order with the frames."""
