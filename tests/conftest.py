@@ -13,6 +13,16 @@ from jangar_tui.store.sqlite.store import LocalStore
 from tests.convex_bridge.client import ConvexBridge
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_user_config_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The developer's own ~/.config/jangar/config.toml must not reach the suite, nor the jangar
+    processes it starts (they inherit XDG_CONFIG_HOME even where JANGAR_* is stripped)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 async def local_store(tmp_path: Path) -> AsyncIterator[LocalStore]:
     """A fresh embedded store on a database file under tmp_path, closed afterwards."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from jangar_tui import config
 from jangar_tui.commands.schemas import COMMAND_SCHEMAS
 from jangar_tui.config import ConfigError, load_settings
 
@@ -82,3 +84,11 @@ def test_jangar_config_shows_sources_and_masks_secrets(tmp_path: Path) -> None:
     assert "TEMPORAL_NAMESPACE" in as_text.stdout and "(config file)" in as_text.stdout
     for output in (as_json.stdout + as_json.stderr, as_text.stdout + as_text.stderr):
         assert "ghp_secret_in_file" not in output and "admin-key-in-env" not in output
+
+
+def test_every_variable_the_settings_read_can_be_set_in_the_file() -> None:
+    """A variable added to config.py and forgotten in SETTING_VARIABLES would be refused in config.toml."""
+    source = Path(config.__file__).read_text()
+    named = set(re.findall(r'"((?:JANGAR|CONVEX|TEMPORAL)_[A-Z_]+|GH_TOKEN|GITHUB_TOKEN)"', source))
+    named.discard("JANGAR_CONFIG")  # the file's own path
+    assert named == set(config.SETTING_VARIABLES)
