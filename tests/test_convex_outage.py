@@ -1,9 +1,11 @@
 """ConvexStore with the REAL convex client against endpoints that never answer or refuse.
 
 The official client (0.8.x) holds the GIL while it waits on the network; `ConvexStore` runs it in
-a worker process so the event loop never freezes. These tests prove it with a measured bound
-(required by the issue): while calls time out and watchers report the outage, another asyncio task
-ticking every 10 ms never waits more than MAX_TICK_GAP_S between ticks.
+a worker process so the event loop never freezes. These tests prove it: while calls time out and
+watchers report the outage, another asyncio task ticking every 10 ms never waits more than
+MAX_TICK_GAP_S between ticks. A client holding the GIL would stall the loop for a whole timeout
+(TIMEOUT_S), twice the bound; the bound itself leaves room for a loaded machine, since this is a
+freeze check, not a speed target (the gap seen is printed; run with -s).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from jangar_tui.models import ConnectionState, ErrorCode, JangarError
 from jangar_tui.store.convex.process import WorkerTransport
 from jangar_tui.store.convex.store import ConvexStore
 
-MAX_TICK_GAP_S = 0.25
-TIMEOUT_S = 0.5
+MAX_TICK_GAP_S = 1.0
+TIMEOUT_S = 2.0
 SECRET = "prod:outage-test|5ec7e7-admin-key-never-shown"
 TOKEN = "eyJhbGciOi.outage-test-token.never-shown"
 
