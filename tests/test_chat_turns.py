@@ -229,6 +229,28 @@ async def test_another_agent_answers_with_its_stdout(
     assert done.metadata["agent"] == "command"
 
 
+async def test_a_turn_no_attempt_finishes_ends_failed_with_a_system_message(
+    temporal_server: DevServer, store: LocalStore, tmp_path: Path
+) -> None:
+    # Every attempt runs past its timeout: without the settle step the reply said "writing…" forever.
+    command = f"{sys.executable} {AGENTS / 'hanging_chat_agent.py'}"
+    settings = make_settings(
+        tmp_path, temporal_server.address, "true", JANGAR_CHAT_COMMAND=command, JANGAR_CHAT_TIMEOUT="1"
+    )
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    session = await service.new_session("Stuck")
+    async with running_worker(settings, store):
+        sent = await service.send_message(session.id, "will you answer?")
+        failed = await wait_for(store, session.id, reply_to(sent.id, "failed"))
+        note = await wait_for(store, session.id, system_error)
+    assert failed.content.startswith("thinking about it"), "the partial text is kept"
+    assert "JANGAR_CHAT_TIMEOUT" in failed.metadata["errors"][-1]
+    assert note.metadata["replyTo"] == sent.id
+    assert "could not be finished" in note.content and "JANGAR_CHAT_TIMEOUT" in note.content
+    rows = await messages(store, session.id)
+    assert [m.role for m in rows] == [Role.USER, Role.ASSISTANT, Role.SYSTEM], "one reply, one note"
+
+
 _CLIENT = """
 import asyncio, sys
 from jangar_tui.config import load_settings

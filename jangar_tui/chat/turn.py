@@ -138,16 +138,11 @@ class ChatTurn:
         return reply.status
 
     async def _report_failure(self, reply: Reply) -> None:
-        page = await self.store.list_messages(self.session_id, PAGE_SIZE_MAX)
-        if any(_meta(m).get("kind") == ERROR_KIND and _meta(m).get("replyTo") == reply.reply_to for m in page.page):
-            return  # an earlier attempt said it already
         error = reply.errors[-1] if reply.errors else "the agent ended without an answer"
         agent = "Codex" if reply.agent == "codex" else "The chat agent"
         hint = failure_hint(error) if reply.agent == "codex" else "JANGAR_CHAT_COMMAND sets the chat agent."
         text = f"{agent} could not answer: {error}" + (f"\n\n{hint}" if hint else "")
-        await self.store.append_message(
-            self.session_id, Role.SYSTEM, text, {"kind": ERROR_KIND, "replyTo": reply.reply_to, "agent": reply.agent}
-        )
+        await _say_failure_once(self.store, self.session_id, reply.reply_to, reply.agent, text)
 
     # -- Codex ------------------------------------------------------------------------------------
 
@@ -253,6 +248,31 @@ class ChatTurn:
                     os.killpg(proc.pid, signal.SIGKILL)
                 await proc.wait()
             stderr_task.cancel()
+
+
+async def abandon_turn(store: Store, session_id: str, user_message_id: str, reason: str) -> None:
+    """End a turn that no attempt could finish, so that no reply says "writing…" forever: a reply
+    still streaming keeps its text and is marked failed, and a system message says why (once)."""
+    history = (await store.list_messages(session_id, PAGE_SIZE_MAX)).page
+    reply = next((m for m in history if is_reply(m) and _meta(m).get("replyTo") == user_message_id), None)
+    agent = str(_meta(reply).get("agent", "codex"))
+    if reply is not None and _meta(reply).get("status") not in FINAL_STATUSES:
+        meta = dict(_meta(reply))
+        errors = meta.get("errors")
+        meta["status"] = "failed"
+        meta["errors"] = [*(errors if isinstance(errors, list) else []), reason]
+        await store.update_message(reply.id, metadata=meta)
+    elif reply is not None:
+        return  # an attempt did finish it after all
+    text = f"The reply could not be finished: {reason}\n\nSend the message again to try once more."
+    await _say_failure_once(store, session_id, user_message_id, agent, text)
+
+
+async def _say_failure_once(store: Store, session_id: str, reply_to: str, agent: str, text: str) -> None:
+    page = await store.list_messages(session_id, PAGE_SIZE_MAX)
+    if any(_meta(m).get("kind") == ERROR_KIND and _meta(m).get("replyTo") == reply_to for m in page.page):
+        return  # an earlier attempt said it already
+    await store.append_message(session_id, Role.SYSTEM, text, {"kind": ERROR_KIND, "replyTo": reply_to, "agent": agent})
 
 
 def _absorb_cancel() -> None:

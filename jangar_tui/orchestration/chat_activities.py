@@ -16,10 +16,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from jangar_tui.agents.codex_app_server import SpareServers
-from jangar_tui.chat.turn import ChatTurn
+from jangar_tui.chat.turn import ChatTurn, abandon_turn
 from jangar_tui.config import Settings
 from jangar_tui.models import ErrorCode, JangarError
-from jangar_tui.orchestration.payloads import RUN_CHAT_TURN, ChatTurnRequest
+from jangar_tui.orchestration.payloads import RUN_CHAT_TURN, SETTLE_CHAT_TURN, ChatTurnAbandoned, ChatTurnRequest
 from jangar_tui.store.base import Store
 
 HEARTBEAT_EVERY_S = 1.0
@@ -32,7 +32,7 @@ class ChatActivities:
         self.spares = SpareServers()
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.run_chat_turn]
+        return [self.run_chat_turn, self.settle_chat_turn]
 
     async def close(self) -> None:
         """Stop the codex processes kept ready for the next turn."""
@@ -53,6 +53,15 @@ class ChatActivities:
             heartbeats.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeats
+
+    @activity.defn(name=SETTLE_CHAT_TURN)
+    async def settle_chat_turn(self, req: ChatTurnAbandoned) -> None:
+        try:
+            await abandon_turn(self.store, req.sessionId, req.userMessageId, req.reason)
+        except JangarError as exc:
+            if exc.code == ErrorCode.UNAVAILABLE:
+                raise  # retried: the store may be back
+            # Refused (the session or the reply was deleted meanwhile): nothing is left to settle.
 
 
 def _interrupt_requested() -> bool:

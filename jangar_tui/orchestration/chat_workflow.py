@@ -17,7 +17,8 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, CancelledError, FailureError, TimeoutType
+from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 with workflow.unsafe.imports_passed_through():
     from jangar_tui.orchestration.payloads import (
@@ -25,7 +26,9 @@ with workflow.unsafe.imports_passed_through():
         CHAT_INTERRUPT_SIGNAL,
         CHAT_WORKFLOW_NAME,
         RUN_CHAT_TURN,
+        SETTLE_CHAT_TURN,
         ChatInput,
+        ChatTurnAbandoned,
         ChatTurnRequest,
     )
 
@@ -35,6 +38,10 @@ TURNS_PER_RUN = 200
 TURN_HEARTBEAT = timedelta(seconds=10)
 # Retried when its worker dies; the retry reuses the reply the first attempt started.
 _TURN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+# Settling a turn no attempt finished only writes to the store: retried while the store is away.
+_SETTLE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# Workflows started before the settle step existed replay without it.
+_SETTLE_PATCH = "settle-abandoned-turn"
 
 
 @workflow.defn(name=CHAT_WORKFLOW_NAME)
@@ -69,6 +76,15 @@ class ChatWorkflow:
                 await self._current
             except ActivityError as exc:
                 workflow.logger.warning("chat turn for %s ended with %s", message_id, exc.cause or exc)
+                # An interrupt is a cancel the turn handled itself; anything else left the reply
+                # unfinished ("writing…" forever): say so in the session.
+                if not isinstance(exc.cause, CancelledError) and workflow.patched(_SETTLE_PATCH):
+                    await workflow.execute_activity(
+                        SETTLE_CHAT_TURN,
+                        ChatTurnAbandoned(sessionId=inp.sessionId, userMessageId=message_id, reason=_reason(exc)),
+                        start_to_close_timeout=timedelta(seconds=30),
+                        retry_policy=_SETTLE_RETRY,
+                    )
             self._current = None
             turns += 1
             if turns >= TURNS_PER_RUN or workflow.info().is_continue_as_new_suggested():
@@ -87,3 +103,15 @@ class ChatWorkflow:
     def interrupt(self) -> None:
         if self._current is not None and not self._current.done():
             self._current.cancel()
+
+
+def _reason(exc: ActivityError) -> str:
+    """A sentence for the operator from the last attempt's failure."""
+    cause = exc.cause
+    attempts = _TURN_RETRY.maximum_attempts
+    if isinstance(cause, TemporalTimeout) and cause.type == TimeoutType.HEARTBEAT:
+        return f"the worker running it stopped answering, {attempts} times."
+    if isinstance(cause, TemporalTimeout):
+        return f"it ran longer than JANGAR_CHAT_TIMEOUT allows, {attempts} times."
+    message = cause.message if isinstance(cause, FailureError) and cause.message else exc.message
+    return f"{message} (after {attempts} attempts)."

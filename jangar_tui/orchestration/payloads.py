@@ -109,6 +109,7 @@ class Outcome(BaseModel):
 
 CHAT_WORKFLOW_NAME = "ChatWorkflow"
 RUN_CHAT_TURN = "jangar.run_chat_turn"
+SETTLE_CHAT_TURN = "jangar.settle_chat_turn"
 CHAT_ENQUEUE_SIGNAL = "enqueue"
 CHAT_INTERRUPT_SIGNAL = "interrupt"
 
@@ -128,3 +129,13 @@ class ChatTurnRequest(BaseModel):
 
     sessionId: str
     userMessageId: str
+
+
+class ChatTurnAbandoned(BaseModel):
+    """A turn no attempt could finish (its workers died, or it ran past its timeout on every try)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sessionId: str
+    userMessageId: str
+    reason: str
