@@ -92,8 +92,16 @@ TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
     S.CANCELED: frozenset(),
 }
 
+# The status sets, each defined here once (their TypeScript twins are in convex/lib/statusMachine.ts;
+# tests/test_parity.py holds the two equal).
+# Terminal: the work order moves nowhere any more.
 TERMINAL_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+# Active: the work order still has something to do (draft included); its session cannot be removed.
 ACTIVE_STATUSES = frozenset(WorkOrderStatus) - TERMINAL_STATUSES
+# Launched: a workflow may be running for it, so it cannot be removed and the reconciler watches it.
+LAUNCHED_STATUSES = frozenset({S.SUBMITTED, S.ACCEPTED, S.RUNNING})
+# Retryable: a retry makes a new draft from it.
+RETRYABLE_STATUSES = frozenset({S.FAILED, S.CANCELED})
 
 
 def can_transition(current: WorkOrderStatus, target: WorkOrderStatus) -> bool:

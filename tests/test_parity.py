@@ -68,6 +68,26 @@ def test_event_kinds_are_equal() -> None:
     assert re.findall(r'"(\w+)"', listed.group(1)) == [k.value for k in models.EventKind]
 
 
+STATUS_SETS = ("TERMINAL_STATUSES", "ACTIVE_STATUSES", "LAUNCHED_STATUSES", "RETRYABLE_STATUSES")
+
+
+def _ts_status_sets(lib: Path = LIB) -> dict[str, set[str]]:
+    source = (lib / "statusMachine.ts").read_text()
+    sets: dict[str, set[str]] = {}
+    for name, body in re.findall(r"export const (\w+_STATUSES)[^=]*=\s*\[([^\]]*)\]", source):
+        sets[name] = set(re.findall(r'"(\w+)"', body))
+    return sets
+
+
+def test_status_sets_are_equal() -> None:
+    python = {name: {s.value for s in getattr(models, name)} for name in STATUS_SETS}
+    ts = _ts_status_sets()
+    assert {name: ts.get(name) for name in STATUS_SETS} == python
+    # Every set of either language is covered here, so a new one cannot be added to one side only.
+    assert set(ts) == set(STATUS_SETS)
+    assert {name for name in dir(models) if name.endswith("_STATUSES")} == set(STATUS_SETS)
+
+
 def test_limits_are_equal() -> None:
     ts = _ts_constants()
     assert {name: ts.get(name) for name in LIMIT_NAMES} == {name: getattr(models, name) for name in LIMIT_NAMES}
@@ -81,6 +101,15 @@ def test_parsers_would_notice_a_drift(tmp_path: Path) -> None:
     (edited / "statusMachine.ts").write_text(
         (LIB / "statusMachine.ts").read_text().replace('draft: ["submitted", "canceled"]', 'draft: ["submitted"]')
     )
+    (edited / "statusMachine.ts").write_text(
+        (edited / "statusMachine.ts")
+        .read_text()
+        .replace(
+            'RETRYABLE_STATUSES: readonly WorkOrderStatus[] = ["failed", "canceled"]', 'RETRYABLE_STATUSES = ["failed"]'
+        )
+    )
+    assert _ts_status_sets(edited)["RETRYABLE_STATUSES"] == {"failed"}
+    assert _ts_status_sets()["LAUNCHED_STATUSES"] == {"submitted", "accepted", "running"}
     (edited / "limits.ts").write_text((LIB / "limits.ts").read_text().replace("256 * 1024", "255 * 1024"))
     assert _ts_transitions(edited)["draft"] == {"submitted"}
     assert _ts_constants(edited)["CONTENT_MAX_BYTES"] == 255 * 1024

@@ -1,5 +1,6 @@
-// The one TypeScript table of work-order transitions (docs/architecture.md). Its Python twin is
-// TRANSITIONS in jangar_tui/models.py; tests/test_parity.py checks they are equal.
+// The one TypeScript table of work-order transitions (docs/architecture.md) and the status sets.
+// Their Python twins are in jangar_tui/models.py; tests/test_parity.py checks they are equal, and
+// convex/tests/statusMachine.test.ts that each set agrees with the table.
 import { fail } from "./errors";
 
 export const STATUSES = [
@@ -25,17 +26,17 @@ export const TRANSITIONS: Record<WorkOrderStatus, readonly WorkOrderStatus[]> = 
   canceled: [],
 };
 
-export const TERMINAL_STATUSES: readonly WorkOrderStatus[] = STATUSES.filter(
-  (s) => TRANSITIONS[s].length === 0,
-);
+// The work order moves nowhere any more.
+export const TERMINAL_STATUSES: readonly WorkOrderStatus[] = ["succeeded", "failed", "canceled"];
 
-// Statuses in which a work order still has something to do (draft included).
-export const ACTIVE_STATUSES: readonly WorkOrderStatus[] = STATUSES.filter(
-  (s) => TRANSITIONS[s].length > 0,
-);
+// The work order still has something to do (draft included): its session cannot be removed.
+export const ACTIVE_STATUSES: readonly WorkOrderStatus[] = ["draft", "submitted", "accepted", "running"];
 
-// Statuses in which a workflow may be running: such a work order cannot be removed.
+// A workflow may be running for it: it cannot be removed, and the reconciler watches it.
 export const LAUNCHED_STATUSES: readonly WorkOrderStatus[] = ["submitted", "accepted", "running"];
+
+// A retry makes a new draft from it.
+export const RETRYABLE_STATUSES: readonly WorkOrderStatus[] = ["failed", "canceled"];
 
 export function canTransition(current: WorkOrderStatus, target: WorkOrderStatus): boolean {
   return current === target || TRANSITIONS[current].includes(target);

@@ -2,7 +2,16 @@
 import { describe, expect, test } from "vitest";
 import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { ACTIVE_STATUSES, STATUSES, TERMINAL_STATUSES, TRANSITIONS, canTransition, type WorkOrderStatus } from "../lib/statusMachine";
+import {
+  ACTIVE_STATUSES,
+  LAUNCHED_STATUSES,
+  RETRYABLE_STATUSES,
+  STATUSES,
+  TERMINAL_STATUSES,
+  TRANSITIONS,
+  canTransition,
+  type WorkOrderStatus,
+} from "../lib/statusMachine";
 import { dump, expectCode, newBackend, type Backend } from "../test.setup";
 
 // The shortest allowed path from draft to each status, to put a work order there.
@@ -32,6 +41,21 @@ describe("the transition table", () => {
     for (const s of ACTIVE_STATUSES) expect(TRANSITIONS[s]).toContain("canceled");
     expect(TRANSITIONS.submitted).toContain("failed");
     expect(TRANSITIONS.accepted).toContain("failed");
+  });
+
+  test("each status set agrees with the table", () => {
+    // Written as literals (tests/test_parity.py parses them); here they are held to the table.
+    expect(TERMINAL_STATUSES).toEqual(STATUSES.filter((s) => TRANSITIONS[s].length === 0));
+    expect(ACTIVE_STATUSES).toEqual(STATUSES.filter((s) => TRANSITIONS[s].length > 0));
+    // Launched: reached by launching (submitted) and not yet terminal.
+    const reachable = (from: WorkOrderStatus): Set<WorkOrderStatus> => {
+      const seen = new Set<WorkOrderStatus>([from]);
+      for (const s of seen) for (const next of TRANSITIONS[s]) seen.add(next);
+      return seen;
+    };
+    expect(LAUNCHED_STATUSES).toEqual(STATUSES.filter((s) => reachable("submitted").has(s) && TRANSITIONS[s].length > 0));
+    // Retryable: the terminal statuses other than success.
+    expect(RETRYABLE_STATUSES).toEqual(TERMINAL_STATUSES.filter((s) => s !== "succeeded"));
   });
 
   const pairs = STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const));

@@ -24,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from jangar_tui.config import Settings
 from jangar_tui.models import (
+    RETRYABLE_STATUSES,
     ErrorCode,
     HistoryEvent,
     JangarError,
@@ -48,7 +49,6 @@ from jangar_tui.store.base import Store
 S = WorkOrderStatus
 RPC_TIMEOUT = timedelta(seconds=5)
 STATE_POLL_S = 2.0
-_RETRYABLE = frozenset({S.FAILED, S.CANCELED})
 T = TypeVar("T")
 
 
@@ -230,7 +230,7 @@ class TemporalLauncher:
 
     async def retry(self, work_order: WorkOrder) -> WorkOrder:
         current = await self._current(work_order)
-        if current.status not in _RETRYABLE:
+        if current.status not in RETRYABLE_STATUSES:
             raise JangarError(
                 ErrorCode.INVALID_TRANSITION,
                 f"Only a failed or canceled work order can be retried; this one is {current.status.value}.",

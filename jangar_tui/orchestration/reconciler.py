@@ -2,7 +2,7 @@
 
 A workflow that is terminated, times out or fails outside our code never runs its record step,
 so its work order would stay `submitted`/`accepted`/`running` forever. The reconciler looks at
-every active work order, asks Temporal, and closes those whose workflow is closed, with a system
+every launched work order, asks Temporal, and closes those whose workflow is closed, with a system
 message saying why (the same kind of completion message the workflow writes, so there is still
 exactly one).
 """
@@ -12,16 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
+from jangar_tui.models import LAUNCHED_STATUSES, ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.launcher import TemporalLauncher
-from jangar_tui.outcome import COMPLETION_KIND, has_completion_message
+from jangar_tui.outcome import COMPLETION_KIND, find_completion_message
 from jangar_tui.store.base import Store
 
 log = logging.getLogger(__name__)
 
 S = WorkOrderStatus
 RECONCILE_EVERY_S = 10.0
-ACTIVE = (S.SUBMITTED, S.ACCEPTED, S.RUNNING)
 _PAGE = 100
 _MAX_PAGES = 20  # per status and round: a bounded amount of work each time
 
@@ -42,9 +41,9 @@ class Reconciler:
         self.launcher = launcher
 
     async def reconcile_once(self) -> list[WorkOrder]:
-        """One pass over the active work orders; returns the ones it closed."""
+        """One pass over the launched work orders; returns the ones it closed."""
         fixed: list[WorkOrder] = []
-        for status in ACTIVE:
+        for status in (s for s in WorkOrderStatus if s in LAUNCHED_STATUSES):
             cursor: str | None = None
             for _ in range(_MAX_PAGES):
                 page = await self.store.list_work_orders_by_status(status, numItems=_PAGE, cursor=cursor)
@@ -82,7 +81,7 @@ class Reconciler:
         target, reason = _CLOSED[description.status]
         detail = await self._close_detail(current)
         message = f"{reason}{f' ({detail})' if detail else ''}; the work order is now {target.value}."
-        if not await has_completion_message(self.store, current.sessionId, current.id):
+        if await find_completion_message(self.store, current) is None:
             await self.store.append_message(
                 current.sessionId,
                 Role.SYSTEM,

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from jangar_tui.models import (
     ACTIVE_STATUSES,
+    LAUNCHED_STATUSES,
     ChatMessage,
     ChatSession,
     ErrorCode,
@@ -63,8 +64,6 @@ _NOUN = {
     "work_order_events": "work-order event",
 }
 
-# A work order in one of these is live on Temporal: it cannot be removed.
-_RUNNING = frozenset({WorkOrderStatus.SUBMITTED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.RUNNING})
 _ACTIVE_SQL = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATUSES, key=lambda s: s.value))
 
 M = TypeVar("M", ChatSession, ChatMessage, WorkOrder, WorkOrderEvent)
@@ -538,7 +537,7 @@ class SqliteDb:
 
     def remove_work_order(self, workOrderId: Any) -> None:
         def refuse_live(row: sqlite3.Row) -> None:
-            if WorkOrderStatus(row["status"]) in _RUNNING:
+            if WorkOrderStatus(row["status"]) in LAUNCHED_STATUSES:
                 raise JangarError(
                     ErrorCode.CONFLICT,
                     f"The work order is {row['status']}; cancel it before deleting it.",

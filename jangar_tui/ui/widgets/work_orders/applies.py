@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from jangar_tui.models import WorkOrder, WorkOrderStatus
+from jangar_tui.models import RETRYABLE_STATUSES, WorkOrder, WorkOrderStatus
 
 
 def can_launch(work_order: WorkOrder) -> bool:
@@ -20,7 +20,7 @@ def can_cancel(work_order: WorkOrder) -> bool:
 
 
 def can_retry(work_order: WorkOrder) -> bool:
-    return work_order.status in (WorkOrderStatus.FAILED, WorkOrderStatus.CANCELED)
+    return work_order.status in RETRYABLE_STATUSES
 
 
 def has_pr(work_order: WorkOrder) -> bool:
