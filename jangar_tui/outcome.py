@@ -2,8 +2,9 @@
 
 The worker (`orchestration.activities.record_outcome`) or the reconciler appends it to the
 work order's session, marked in its metadata, before moving the work order to its final status;
-so a work order seen in a final status already has it. The worker looks for it to stay
-idempotent, the detail view to show the result next to the status.
+so a work order seen in a final status already has it. One lookup, `find_completion_message`,
+serves both its readers: the worker and the reconciler (to write it at most once, however many
+messages landed since) and the detail view (to show the result next to the status).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from jangar_tui.store.base import Store
 
 # The metadata `kind` that marks a completion message.
 COMPLETION_KIND = "workOrderCompletion"
-# A run that is being recorded looks for an earlier attempt's message among the newest messages.
-COMPLETION_LOOKBACK = 100
 
 
 def is_completion_of(message: ChatMessage, work_order_id: str) -> bool:
@@ -24,12 +23,6 @@ def is_completion_of(message: ChatMessage, work_order_id: str) -> bool:
         and metadata.get("kind") == COMPLETION_KIND
         and metadata.get("workOrderId") == work_order_id
     )
-
-
-async def has_completion_message(store: Store, session_id: str, work_order_id: str) -> bool:
-    """True when the session's newest messages hold the completion message of this work order."""
-    page = await store.list_messages(session_id, numItems=COMPLETION_LOOKBACK)
-    return any(is_completion_of(message, work_order_id) for message in page.page)
 
 
 async def find_completion_message(store: Store, work_order: WorkOrder) -> ChatMessage | None:

@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.testing import ActivityEnvironment
 
+from jangar_tui.config import load_settings
 from jangar_tui.models import PAGE_SIZE_MAX, ChatMessage, Page, Role, WorkOrderStatus
-from jangar_tui.outcome import COMPLETION_KIND, excerpt, find_completion_message, has_completion_message
+from jangar_tui.orchestration.activities import WorkOrderActivities
+from jangar_tui.orchestration.payloads import Outcome
+from jangar_tui.outcome import COMPLETION_KIND, excerpt, find_completion_message
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite import db as _sqlite_db
 from jangar_tui.store.sqlite.store import LocalStore
@@ -47,8 +51,6 @@ async def test_found_behind_pages_of_later_messages_and_not_confused_with_anothe
         assert store.pages_read == 3
         found = await find_completion_message(store, second)
         assert found is not None and found.content == "Done: PR opened."
-        # The worker's idempotency check only looks at the newest messages.
-        assert not await has_completion_message(store, session.id, first.id)
     finally:
         await store.close()
 
@@ -81,6 +83,32 @@ async def test_the_service_gives_a_result_only_once_the_work_order_has_ended(loc
         work_order = await local_store.update_work_order_status(work_order.id, status)
     result = await service.work_order_result(work_order)
     assert result is not None and result.content == "Early note"
+
+
+async def test_a_retried_record_step_writes_no_second_message_after_many_later_messages(
+    local_store: LocalStore, tmp_path: Path
+) -> None:
+    """A first attempt wrote the completion message and died before the final status; over 100
+    messages landed in the session meanwhile. The retry must find that message, not write another."""
+    activities = WorkOrderActivities(load_settings({"JANGAR_DATA_DIR": str(tmp_path)}), local_store)
+    session = await local_store.create_session("alice", "Busy while it ran")
+    work_order = await local_store.create_work_order(session.id, "jangar-wo-retry", title="Run")
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING):
+        work_order = await local_store.update_work_order_status(work_order.id, status)
+    await local_store.append_message(
+        session.id, Role.SYSTEM, "The agent exited with code 1.", completion(work_order.id)
+    )
+    for n in range(PAGE_SIZE_MAX + 50):  # more than a page, more than the old 100-message look-back
+        await local_store.append_message(session.id, Role.USER, f"meanwhile {n}")
+
+    outcome = Outcome(workOrderId=work_order.id, sessionId=session.id, status=S.FAILED, message="exited with 1")
+    await ActivityEnvironment().run(activities.record_outcome, outcome)
+
+    assert (await local_store.get_work_order(work_order.id)).status == S.FAILED  # type: ignore[union-attr]
+    messages = await local_store.list_messages(session.id, PAGE_SIZE_MAX)
+    older = await local_store.list_messages(session.id, PAGE_SIZE_MAX, messages.continueCursor)
+    marked = [m for m in messages.page + older.page if m.metadata is not None]
+    assert [m.content for m in marked] == ["The agent exited with code 1."]
 
 
 def test_a_short_text_is_kept_whole() -> None:

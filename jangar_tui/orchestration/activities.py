@@ -51,7 +51,7 @@ from jangar_tui.orchestration.payloads import (
 )
 from jangar_tui.orchestration.procs import ProcessId, stop_processes
 from jangar_tui.orchestration.workspace import GitError, prepare_workspace, sweep_workspaces
-from jangar_tui.outcome import COMPLETION_KIND, has_completion_message
+from jangar_tui.outcome import COMPLETION_KIND, find_completion_message
 from jangar_tui.store.base import Store
 
 S = WorkOrderStatus
@@ -291,7 +291,7 @@ class WorkOrderActivities:
             return
         if outcome.prUrl and work_order.prUrl != outcome.prUrl and not work_order.status.is_terminal:
             work_order = await self.store.update_work_order_result(work_order.id, outcome.prUrl)
-        if not await has_completion_message(self.store, work_order.sessionId, work_order.id):
+        if await find_completion_message(self.store, work_order) is None:
             metadata: dict[str, Any] = {
                 "workOrderId": work_order.id,
                 "workflowId": work_order.workflowId,
