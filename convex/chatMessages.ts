@@ -3,7 +3,7 @@ import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
 import { mutation, query, type QueryCtx } from "./_generated/server";
-import { callerSubject, requireUser } from "./lib/auth";
+import { callerIdentity, requireUser } from "./lib/auth";
 import { checkContent, checkMetadata, checkPageSize } from "./lib/checks";
 import { fail } from "./lib/errors";
 import { emptyPage, pageValidator, toPage } from "./lib/pagination";
@@ -14,7 +14,7 @@ import { chatMessageDoc, roleValidator } from "./lib/validators";
 async function loadMessage(ctx: QueryCtx, messageId: Id<"chat_messages">): Promise<Doc<"chat_messages">> {
   const message = await ctx.db.get(messageId);
   if (message === null) fail("NOT_FOUND", "This message does not exist.");
-  if ((await callerSubject(ctx)) !== null) {
+  if ((await callerIdentity(ctx)) !== null) {
     const session = await ctx.db.get(message.sessionId);
     await requireUser(ctx, session?.userId ?? "", "this message");
   }
@@ -33,7 +33,9 @@ export const append = mutation({
     const session = await loadLiveSession(ctx, args.sessionId);
     checkContent(args.content);
     checkMetadata(args.metadata);
-    const now = Date.now();
+    // Never earlier than the session's last message, even when the clock has stepped back: a new
+    // message lists after the older ones, and lastMessageAt never moves backwards.
+    const now = Math.max(Date.now(), session.lastMessageAt);
     const id = await ctx.db.insert("chat_messages", {
       sessionId: session._id,
       role: args.role,
@@ -83,7 +85,7 @@ export const listBySession = query({
     checkPageSize(args.paginationOpts.numItems);
     const session = await ctx.db.get(args.sessionId);
     if (session !== null) await requireUser(ctx, session.userId, "this chat session");
-    else await callerSubject(ctx);
+    else await callerIdentity(ctx);
     if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"chat_messages">>();
     const result = await ctx.db
       .query("chat_messages")

@@ -5,7 +5,7 @@ import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { mutation, query } from "./_generated/server";
-import { callerSubject } from "./lib/auth";
+import { callerIdentity } from "./lib/auth";
 import { checkEvents, checkPageSize, checkSeq } from "./lib/checks";
 import { emptyPage, pageValidator, toPage } from "./lib/pagination";
 import { loadLiveWorkOrder, requireOwner } from "./lib/workOrders";
@@ -53,7 +53,7 @@ export const list = query({
     checkSeq(args.afterSeq, "afterSeq");
     const workOrder = await ctx.db.get(args.workOrderId);
     if (workOrder !== null) await requireOwner(ctx, workOrder);
-    else await callerSubject(ctx);
+    else await callerIdentity(ctx);
     if (workOrder === null || workOrder.deletedAt !== undefined) return emptyPage<Doc<"work_order_events">>();
     const afterSeq = args.afterSeq ?? 0;
     const result = await ctx.db

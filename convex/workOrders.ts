@@ -2,9 +2,9 @@
 // chosen here. Status changes follow the one transition table in lib/statusMachine.ts.
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import type { Doc } from "./_generated/dataModel";
+import type { Doc, Id } from "./_generated/dataModel";
 import { mutation, query } from "./_generated/server";
-import { callerSubject, requireUser } from "./lib/auth";
+import { callerIdentity, requireUser } from "./lib/auth";
 import {
   checkPageSize,
   checkPrompt,
@@ -37,7 +37,7 @@ export const create = mutation({
   returns: workOrderDoc,
   handler: async (ctx, args) => {
     const session = await loadLiveSession(ctx, args.sessionId);
-    const subject = await callerSubject(ctx);
+    const caller = await callerIdentity(ctx);
     if (args.requestedBy !== undefined) {
       checkUserId(args.requestedBy, "requestedBy");
       await requireUser(ctx, args.requestedBy, "work orders requested by another user");
@@ -65,7 +65,7 @@ export const create = mutation({
       prompt: args.prompt,
       githubIssueUrl: args.githubIssueUrl,
       // With auth on, the work order is requested by the caller.
-      requestedBy: args.requestedBy ?? subject ?? undefined,
+      requestedBy: args.requestedBy ?? caller ?? undefined,
       targetRepo: args.targetRepo,
       targetBranch: args.targetBranch,
       status: args.status ?? "draft",
@@ -116,7 +116,7 @@ export const listBySession = query({
     checkPageSize(args.paginationOpts.numItems);
     const session = await ctx.db.get(args.sessionId);
     if (session !== null) await requireUser(ctx, session.userId, "this chat session");
-    else await callerSubject(ctx);
+    else await callerIdentity(ctx);
     if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"work_orders">>();
     const result = await ctx.db
       .query("work_orders")
@@ -133,19 +133,23 @@ export const listByStatus = query({
   returns: pageValidator(workOrderDoc),
   handler: async (ctx, args) => {
     checkPageSize(args.paginationOpts.numItems);
-    const subject = await callerSubject(ctx);
+    const caller = await callerIdentity(ctx);
     const result = await ctx.db
       .query("work_orders")
       .withIndex("by_status_updatedAt", (q) => q.eq("status", args.status))
       .order("desc")
-      .filter((q) =>
-        subject === null
-          ? q.eq(q.field("deletedAt"), undefined)
-          : // With auth on, only the caller's own work orders (requestedBy is set to the caller).
-            q.and(q.eq(q.field("deletedAt"), undefined), q.eq(q.field("requestedBy"), subject)),
-      )
+      .filter((q) => q.eq(q.field("deletedAt"), undefined))
       .paginate(args.paginationOpts);
-    return toPage(result);
+    if (caller === null) return toPage(result);
+    // With auth on, only work orders on the caller's own sessions: ownership is the session's, as
+    // everywhere else (requestedBy is a free field). A page may come back short, as a filtered one can.
+    const owners = new Map<Id<"chat_sessions">, string | undefined>();
+    const mine: Doc<"work_orders">[] = [];
+    for (const workOrder of result.page) {
+      if (!owners.has(workOrder.sessionId)) owners.set(workOrder.sessionId, (await ctx.db.get(workOrder.sessionId))?.userId);
+      if (owners.get(workOrder.sessionId) === caller) mine.push(workOrder);
+    }
+    return toPage({ ...result, page: mine });
   },
 });
 
@@ -155,7 +159,7 @@ export const get = query({
   handler: async (ctx, args) => {
     const workOrder = await ctx.db.get(args.workOrderId);
     if (workOrder === null) {
-      await callerSubject(ctx);
+      await callerIdentity(ctx);
       return null;
     }
     await requireOwner(ctx, workOrder);

@@ -1,12 +1,12 @@
 // Loading a work order for a call, with the NOT_FOUND / FORBIDDEN rules every module shares.
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
-import { callerSubject, requireUser } from "./auth";
+import { callerIdentity, requireUser } from "./auth";
 import { fail } from "./errors";
 
 // Refuses unless the caller owns the work order's session (no-op in trusted mode).
 export async function requireOwner(ctx: QueryCtx, workOrder: Doc<"work_orders">): Promise<void> {
-  if ((await callerSubject(ctx)) === null) return;
+  if ((await callerIdentity(ctx)) === null) return;
   const session = await ctx.db.get(workOrder.sessionId);
   await requireUser(ctx, session?.userId ?? "", "this work order");
 }

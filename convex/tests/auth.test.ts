@@ -11,11 +11,17 @@ function restoreEnv() {
   else env.JANGAR_REQUIRE_AUTH = saved;
 }
 
+// Users are named by their tokenIdentifier (issuer|subject), which convex-test derives like this.
+const ISSUER = "https://auth.example.test";
+const ALICE = `${ISSUER}|alice`;
+const BOB = `${ISSUER}|bob`;
+const as = (t: Backend, subject: string, issuer = ISSUER) => t.withIdentity({ subject, issuer });
+
 // Data of two users, made in trusted mode through the functions themselves.
 async function seed(t: Backend) {
-  const s = await t.mutation(api.chatSessions.create, { userId: "alice", title: "Alice's" });
+  const s = await t.mutation(api.chatSessions.create, { userId: ALICE, title: "Alice's" });
   const m = await t.mutation(api.chatMessages.append, { sessionId: s._id, role: "user", content: "secret" });
-  const w = await t.mutation(api.workOrders.create, { sessionId: s._id, workflowId: "wf-alice", requestedBy: "alice" });
+  const w = await t.mutation(api.workOrders.create, { sessionId: s._id, workflowId: "wf-alice", requestedBy: ALICE });
   return { s, m, w };
 }
 
@@ -28,9 +34,9 @@ describe("trusted mode (default)", () => {
   test("operators act for any user without signing in, and a signed-in identity changes nothing", async () => {
     const t = newBackend();
     const { s } = await seed(t);
-    expect((await t.query(api.chatSessions.list, { userId: "alice", paginationOpts: firstPage() })).page).toHaveLength(1);
-    const bob = t.withIdentity({ subject: "bob" });
-    expect(await bob.query(api.chatSessions.get, { sessionId: s._id })).toMatchObject({ userId: "alice" });
+    expect((await t.query(api.chatSessions.list, { userId: ALICE, paginationOpts: firstPage() })).page).toHaveLength(1);
+    const bob = as(t, "bob");
+    expect(await bob.query(api.chatSessions.get, { sessionId: s._id })).toMatchObject({ userId: ALICE });
     expect(await bob.mutation(api.chatSessions.rename, { sessionId: s._id, title: "Renamed by an operator" })).toMatchObject({
       title: "Renamed by an operator",
     });
@@ -56,9 +62,9 @@ describe("auth required", () => {
   afterEach(restoreEnv);
 
   test("the owner can use every function", async () => {
-    const alice = t.withIdentity({ subject: "alice" });
+    const alice = as(t, "alice");
     const { s, m, w } = ids;
-    expect((await alice.query(api.chatSessions.list, { userId: "alice", paginationOpts: firstPage() })).page).toHaveLength(1);
+    expect((await alice.query(api.chatSessions.list, { userId: ALICE, paginationOpts: firstPage() })).page).toHaveLength(1);
     expect(await alice.query(api.chatSessions.get, { sessionId: s._id })).toMatchObject({ _id: s._id });
     await alice.mutation(api.chatSessions.rename, { sessionId: s._id, title: "Mine" });
     await alice.mutation(api.chatSessions.updateLastMessage, { sessionId: s._id });
@@ -68,7 +74,7 @@ describe("auth required", () => {
     await alice.mutation(api.chatMessages.restore, { messageId: m._id });
     // requestedBy defaults to the caller.
     const w2 = await alice.mutation(api.workOrders.create, { sessionId: s._id, workflowId: "wf-alice-2" });
-    expect(w2.requestedBy).toBe("alice");
+    expect(w2.requestedBy).toBe(ALICE);
     await alice.mutation(api.workOrders.updateStatus, { workOrderId: w._id, status: "canceled" });
     await alice.mutation(api.workOrders.updateResult, { workOrderId: w._id, prUrl: "https://x.org/pr/1" });
     expect((await alice.query(api.workOrders.listBySession, { sessionId: s._id, paginationOpts: firstPage() })).page).toHaveLength(2);
@@ -82,12 +88,12 @@ describe("auth required", () => {
   });
 
   test("another user is FORBIDDEN everywhere and changes nothing", async () => {
-    const bob = t.withIdentity({ subject: "bob" });
+    const bob = as(t, "bob");
     const { s, m, w } = ids;
     const page = firstPage();
     const calls: (() => Promise<unknown>)[] = [
-      () => bob.mutation(api.chatSessions.create, { userId: "alice", title: "Impostor" }),
-      () => bob.query(api.chatSessions.list, { userId: "alice", paginationOpts: page }),
+      () => bob.mutation(api.chatSessions.create, { userId: ALICE, title: "Impostor" }),
+      () => bob.query(api.chatSessions.list, { userId: ALICE, paginationOpts: page }),
       () => bob.query(api.chatSessions.get, { sessionId: s._id }),
       () => bob.mutation(api.chatSessions.updateLastMessage, { sessionId: s._id }),
       () => bob.mutation(api.chatSessions.rename, { sessionId: s._id, title: "Mine now" }),
@@ -107,20 +113,42 @@ describe("auth required", () => {
     ];
     for (const call of calls) await expectRefused(t, call, "FORBIDDEN");
     // Bob's own session cannot carry work orders requested in Alice's name.
-    const own = await bob.mutation(api.chatSessions.create, { userId: "bob", title: "Bob's" });
-    await expectRefused(t, () => bob.mutation(api.workOrders.create, { sessionId: own._id, workflowId: "wf-b", requestedBy: "alice" }), "FORBIDDEN");
+    const own = await bob.mutation(api.chatSessions.create, { userId: BOB, title: "Bob's" });
+    await expectRefused(t, () => bob.mutation(api.workOrders.create, { sessionId: own._id, workflowId: "wf-b", requestedBy: ALICE }), "FORBIDDEN");
     // listByStatus shows only the caller's work orders.
     expect((await bob.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: page })).page).toEqual([]);
   });
 
+  test("listByStatus goes by the session's owner, not by requestedBy", async () => {
+    // Made in trusted mode, as an operator may: a work order on Alice's session "requested by" Bob.
+    env.JANGAR_REQUIRE_AUTH = "false";
+    const forged = await t.mutation(api.workOrders.create, { sessionId: ids.s._id, workflowId: "wf-forged", requestedBy: BOB });
+    env.JANGAR_REQUIRE_AUTH = "true";
+    const page = firstPage();
+    const ofBob = await as(t, "bob").query(api.workOrders.listByStatus, { status: "draft", paginationOpts: page });
+    expect(ofBob.page).toEqual([]);
+    const ofAlice = await as(t, "alice").query(api.workOrders.listByStatus, { status: "draft", paginationOpts: page });
+    expect(ofAlice.page.map((w) => w._id).sort()).toEqual([ids.w._id, forged._id].sort());
+  });
+
+  test("the same subject from another issuer is another user", async () => {
+    const impostor = as(t, "alice", "https://other-issuer.example.test");
+    await expectRefused(t, () => impostor.mutation(api.chatSessions.rename, { sessionId: ids.s._id, title: "Mine" }), "FORBIDDEN");
+    await expectCode(impostor.query(api.chatSessions.get, { sessionId: ids.s._id }), "FORBIDDEN");
+    await expectCode(impostor.query(api.chatSessions.list, { userId: ALICE, paginationOpts: firstPage() }), "FORBIDDEN");
+    expect((await impostor.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: firstPage() })).page).toEqual([]);
+    // The bare subject is not a user id either.
+    await expectCode(as(t, "alice").query(api.chatSessions.list, { userId: "alice", paginationOpts: firstPage() }), "FORBIDDEN");
+  });
+
   test("nobody signed in is FORBIDDEN, also for unknown rows", async () => {
     const { s, w } = ids;
-    await expectRefused(t, () => t.mutation(api.chatSessions.create, { userId: "alice", title: "x" }), "FORBIDDEN");
-    await expectCode(t.query(api.chatSessions.list, { userId: "alice", paginationOpts: firstPage() }), "FORBIDDEN");
+    await expectRefused(t, () => t.mutation(api.chatSessions.create, { userId: ALICE, title: "x" }), "FORBIDDEN");
+    await expectCode(t.query(api.chatSessions.list, { userId: ALICE, paginationOpts: firstPage() }), "FORBIDDEN");
     await expectCode(t.query(api.chatSessions.get, { sessionId: s._id }), "FORBIDDEN");
     await expectCode(t.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: firstPage() }), "FORBIDDEN");
     await t.run((ctx) => ctx.db.delete(w._id));
     await expectCode(t.query(api.workOrders.get, { workOrderId: w._id }), "FORBIDDEN");
-    expect(await t.withIdentity({ subject: "alice" }).query(api.workOrders.get, { workOrderId: w._id })).toBeNull();
+    expect(await as(t, "alice").query(api.workOrders.get, { workOrderId: w._id })).toBeNull();
   });
 });

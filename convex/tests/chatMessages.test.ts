@@ -14,6 +14,19 @@ async function session(t: Backend, userId = "alice") {
 }
 
 describe("chatMessages", () => {
+  test("a message appended while the clock is behind lists after the older ones", async () => {
+    const t = newBackend();
+    const s = await session(t);
+    vi.setSystemTime(2_000_900);
+    const first = await t.mutation(api.chatMessages.append, { sessionId: s._id, role: "user", content: "first" });
+    vi.setSystemTime(2_000_100); // the clock steps back
+    const second = await t.mutation(api.chatMessages.append, { sessionId: s._id, role: "user", content: "second" });
+    expect(second.createdAt).toBe(first.createdAt);
+    const page = await t.query(api.chatMessages.listBySession, { sessionId: s._id, paginationOpts: firstPage() });
+    expect(page.page.map((m) => m.content)).toEqual(["second", "first"]);
+    expect(await t.query(api.chatSessions.get, { sessionId: s._id })).toMatchObject({ lastMessageAt: 2_000_900 });
+  });
+
   test("append stores the message and bumps lastMessageAt and updatedAt in the same mutation", async () => {
     const t = newBackend();
     const s = await session(t);
