@@ -6,7 +6,7 @@ import { mutation, query, type QueryCtx } from "./_generated/server";
 import { callerIdentity, requireUser } from "./lib/auth";
 import { checkContent, checkMetadata, checkPageSize } from "./lib/checks";
 import { fail } from "./lib/errors";
-import { emptyPage, pageValidator, toPage } from "./lib/pagination";
+import { checkCursor, emptyPage, pageValidator, paginateList } from "./lib/pagination";
 import { bumpSession, loadLiveSession } from "./lib/sessions";
 import { chatMessageDoc, roleValidator } from "./lib/validators";
 
@@ -82,18 +82,21 @@ export const listBySession = query({
   args: { sessionId: v.id("chat_sessions"), paginationOpts: paginationOptsValidator },
   returns: pageValidator(chatMessageDoc),
   handler: async (ctx, args) => {
+    const list = { fn: "chatMessages:listBySession", key: args.sessionId };
     checkPageSize(args.paginationOpts.numItems);
+    checkCursor(list, args.paginationOpts);
     const session = await ctx.db.get(args.sessionId);
     if (session !== null) await requireUser(ctx, session.userId, "this chat session");
     else await callerIdentity(ctx);
-    if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"chat_messages">>();
-    const result = await ctx.db
-      .query("chat_messages")
-      .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
-      .order("desc")
-      .filter((q) => q.eq(q.field("deletedAt"), undefined))
-      .paginate(args.paginationOpts);
-    return toPage(result);
+    if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"chat_messages">>(list);
+    return paginateList(list, args.paginationOpts, (opts) =>
+      ctx.db
+        .query("chat_messages")
+        .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
+        .order("desc")
+        .filter((q) => q.eq(q.field("deletedAt"), undefined))
+        .paginate(opts),
+    );
   },
 });
 

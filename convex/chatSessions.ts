@@ -5,7 +5,7 @@ import { mutation, query } from "./_generated/server";
 import { requireUser } from "./lib/auth";
 import { checkPageSize, checkTitle, checkUserId } from "./lib/checks";
 import { fail } from "./lib/errors";
-import { pageValidator, toPage } from "./lib/pagination";
+import { checkCursor, pageValidator, paginateList } from "./lib/pagination";
 import { bumpSession, loadLiveSession, loadSession } from "./lib/sessions";
 import { ACTIVE_STATUSES } from "./lib/statusMachine";
 import { chatSessionDoc } from "./lib/validators";
@@ -33,15 +33,18 @@ export const list = query({
   args: { userId: v.string(), paginationOpts: paginationOptsValidator },
   returns: pageValidator(chatSessionDoc),
   handler: async (ctx, args) => {
+    const list = { fn: "chatSessions:list", key: args.userId };
     checkPageSize(args.paginationOpts.numItems);
+    checkCursor(list, args.paginationOpts);
     await requireUser(ctx, args.userId, "another user's sessions");
-    const result = await ctx.db
-      .query("chat_sessions")
-      .withIndex("by_user_lastMessageAt", (q) => q.eq("userId", args.userId))
-      .order("desc")
-      .filter((q) => q.eq(q.field("deletedAt"), undefined))
-      .paginate(args.paginationOpts);
-    return toPage(result);
+    return paginateList(list, args.paginationOpts, (opts) =>
+      ctx.db
+        .query("chat_sessions")
+        .withIndex("by_user_lastMessageAt", (q) => q.eq("userId", args.userId))
+        .order("desc")
+        .filter((q) => q.eq(q.field("deletedAt"), undefined))
+        .paginate(opts),
+    );
   },
 });
 

@@ -16,7 +16,7 @@ import {
   checkWorkflowId,
 } from "./lib/checks";
 import { fail } from "./lib/errors";
-import { emptyPage, pageValidator, toPage } from "./lib/pagination";
+import { checkCursor, emptyPage, pageValidator, paginateList } from "./lib/pagination";
 import { loadLiveSession } from "./lib/sessions";
 import { loadLiveWorkOrder, loadWorkOrder, requireOwner } from "./lib/workOrders";
 import { LAUNCHED_STATUSES, checkTransition } from "./lib/statusMachine";
@@ -113,18 +113,21 @@ export const listBySession = query({
   args: { sessionId: v.id("chat_sessions"), paginationOpts: paginationOptsValidator },
   returns: pageValidator(workOrderDoc),
   handler: async (ctx, args) => {
+    const list = { fn: "workOrders:listBySession", key: args.sessionId };
     checkPageSize(args.paginationOpts.numItems);
+    checkCursor(list, args.paginationOpts);
     const session = await ctx.db.get(args.sessionId);
     if (session !== null) await requireUser(ctx, session.userId, "this chat session");
     else await callerIdentity(ctx);
-    if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"work_orders">>();
-    const result = await ctx.db
-      .query("work_orders")
-      .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
-      .order("desc")
-      .filter((q) => q.eq(q.field("deletedAt"), undefined))
-      .paginate(args.paginationOpts);
-    return toPage(result);
+    if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"work_orders">>(list);
+    return paginateList(list, args.paginationOpts, (opts) =>
+      ctx.db
+        .query("work_orders")
+        .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
+        .order("desc")
+        .filter((q) => q.eq(q.field("deletedAt"), undefined))
+        .paginate(opts),
+    );
   },
 });
 
@@ -132,15 +135,19 @@ export const listByStatus = query({
   args: { status: statusValidator, paginationOpts: paginationOptsValidator },
   returns: pageValidator(workOrderDoc),
   handler: async (ctx, args) => {
+    const list = { fn: "workOrders:listByStatus", key: args.status };
     checkPageSize(args.paginationOpts.numItems);
+    checkCursor(list, args.paginationOpts);
     const caller = await callerIdentity(ctx);
-    const result = await ctx.db
-      .query("work_orders")
-      .withIndex("by_status_updatedAt", (q) => q.eq("status", args.status))
-      .order("desc")
-      .filter((q) => q.eq(q.field("deletedAt"), undefined))
-      .paginate(args.paginationOpts);
-    if (caller === null) return toPage(result);
+    const result = await paginateList(list, args.paginationOpts, (opts) =>
+      ctx.db
+        .query("work_orders")
+        .withIndex("by_status_updatedAt", (q) => q.eq("status", args.status))
+        .order("desc")
+        .filter((q) => q.eq(q.field("deletedAt"), undefined))
+        .paginate(opts),
+    );
+    if (caller === null) return result;
     // With auth on, only work orders on the caller's own sessions: ownership is the session's, as
     // everywhere else (requestedBy is a free field). A page may come back short, as a filtered one can.
     const owners = new Map<Id<"chat_sessions">, string | undefined>();
@@ -149,7 +156,7 @@ export const listByStatus = query({
       if (!owners.has(workOrder.sessionId)) owners.set(workOrder.sessionId, (await ctx.db.get(workOrder.sessionId))?.userId);
       if (owners.get(workOrder.sessionId) === caller) mine.push(workOrder);
     }
-    return toPage({ ...result, page: mine });
+    return { ...result, page: mine };
   },
 });
 

@@ -13,8 +13,6 @@ order, so a call with several faults gets the same code from every backend: argu
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 import re
@@ -44,6 +42,7 @@ from jangar_tui.models import (
     check_transition,
 )
 from jangar_tui.store import validation as v
+from jangar_tui.store.cursors import ListIdentity, encode_cursor, invalid_cursor, open_cursor
 from jangar_tui.store.sqlite.schema import ensure_supported, migrate
 
 BUSY_TIMEOUT_S = 10.0
@@ -144,25 +143,22 @@ _PAGE: dict[str, Callable[[], type[Page[Any]]]] = {
 
 # --- page cursors --------------------------------------------------------------------------------
 
-
-def encode_cursor(kind: str, key: int, seq: int) -> str:
-    """Opaque to callers: the list it belongs to plus the last row's sort key and `_seq`."""
-    return base64.urlsafe_b64encode(f"{kind}:{key}:{seq}".encode()).decode().rstrip("=")
+# Where a page starts: after this (sort key, _seq); `_END` is after everything.
+_END = (-1, -1)
 
 
-def decode_cursor(kind: str, cursor: Any) -> tuple[int, int] | None:
+def _position(list_: ListIdentity, cursor: Any) -> tuple[int, int] | None:
+    """None for the first page (cursor null), else the position the cursor's envelope carries."""
     if cursor is None:
         return None
-    if not isinstance(cursor, str):
-        raise v.invalid("cursor must be a string or null.")
+    inner = open_cursor(list_, cursor)
+    if inner is None:
+        return _END
+    key, _, seq = inner.partition(":")
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        found_kind, key, seq = text.split(":")
-        if found_kind != kind:
-            raise ValueError(found_kind)
         return int(key), int(seq)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise v.invalid("That page cursor is not valid for this list; start again from the first page.") from None
+    except ValueError:
+        raise invalid_cursor() from None
 
 
 # --- the database --------------------------------------------------------------------------------
@@ -248,6 +244,7 @@ class SqliteDb:
     def _page(
         self,
         table: str,
+        list_: ListIdentity,
         where: str,
         params: tuple[Any, ...],
         sort: str,
@@ -257,7 +254,7 @@ class SqliteDb:
     ) -> Page[M]:
         """Newest first by (`sort`, _seq): one index range, `numItems + 1` rows read at most."""
         size = v.page_size(num_items)
-        after = decode_cursor(table, cursor)
+        after = _position(list_, cursor)
         sql = f"SELECT {_COLUMNS[table]} FROM {table} WHERE {where} AND deletedAt IS NULL"
         if after is not None:
             sql += f" AND ({sort}, _seq) < (?, ?)"
@@ -268,10 +265,10 @@ class SqliteDb:
         page_rows = rows[:size]
         if page_rows:
             last = page_rows[-1]
-            next_cursor = encode_cursor(table, last[sort], last["_seq"])
+            next_cursor = encode_cursor(list_, f"{last[sort]}:{last['_seq']}")
         else:
             # Nothing left: hand back a cursor that stays at the end (Convex always gives one).
-            next_cursor = cursor if after is not None else encode_cursor(table, -1, -1)
+            next_cursor = cursor if after is not None else encode_cursor(list_, None)
         return _PAGE[table]()(
             page=[convert(r) for r in page_rows], isDone=len(rows) <= size, continueCursor=next_cursor
         )
@@ -292,7 +289,8 @@ class SqliteDb:
 
     def list_sessions(self, userId: Any, numItems: Any, cursor: Any) -> Page[ChatSession]:
         user = v.string("userId", userId)
-        return self._page("chat_sessions", "userId = ?", (user,), "lastMessageAt", _session, numItems, cursor)
+        list_ = ListIdentity("chatSessions:list", user)
+        return self._page("chat_sessions", list_, "userId = ?", (user,), "lastMessageAt", _session, numItems, cursor)
 
     def get_session(self, sessionId: Any) -> ChatSession | None:
         return self._get("chat_sessions", sessionId, _session)
@@ -425,10 +423,14 @@ class SqliteDb:
 
     def list_messages(self, sessionId: Any, numItems: Any, cursor: Any) -> Page[ChatMessage]:
         session_id = check_id("chat_sessions", sessionId)
+        list_ = ListIdentity("chatMessages:listBySession", session_id)
         v.page_size(numItems)
+        _position(list_, cursor)  # a cursor of another list is refused, whether or not the session exists
         if self.get_session(session_id) is None:
-            return _empty_page("chat_messages")
-        return self._page("chat_messages", "sessionId = ?", (session_id,), "createdAt", _message, numItems, cursor)
+            return _empty_page("chat_messages", list_)
+        return self._page(
+            "chat_messages", list_, "sessionId = ?", (session_id,), "createdAt", _message, numItems, cursor
+        )
 
     def remove_message(self, messageId: Any) -> None:
         self._remove("chat_messages", messageId)
@@ -523,14 +525,21 @@ class SqliteDb:
 
     def list_work_orders_by_session(self, sessionId: Any, numItems: Any, cursor: Any) -> Page[WorkOrder]:
         session_id = check_id("chat_sessions", sessionId)
+        list_ = ListIdentity("workOrders:listBySession", session_id)
         v.page_size(numItems)
+        _position(list_, cursor)  # a cursor of another list is refused, whether or not the session exists
         if self.get_session(session_id) is None:
-            return _empty_page("work_orders")
-        return self._page("work_orders", "sessionId = ?", (session_id,), "createdAt", _work_order, numItems, cursor)
+            return _empty_page("work_orders", list_)
+        return self._page(
+            "work_orders", list_, "sessionId = ?", (session_id,), "createdAt", _work_order, numItems, cursor
+        )
 
     def list_work_orders_by_status(self, status: Any, numItems: Any, cursor: Any) -> Page[WorkOrder]:
         wanted = v.status(status)
-        return self._page("work_orders", "status = ?", (wanted.value,), "updatedAt", _work_order, numItems, cursor)
+        list_ = ListIdentity("workOrders:listByStatus", wanted.value)
+        return self._page(
+            "work_orders", list_, "status = ?", (wanted.value,), "updatedAt", _work_order, numItems, cursor
+        )
 
     def get_work_order(self, workOrderId: Any) -> WorkOrder | None:
         return self._get("work_orders", workOrderId, _work_order)
@@ -647,9 +656,9 @@ def _later(row: sqlite3.Row) -> int:
     return max(updated, now_ms())
 
 
-def _empty_page(table: str) -> Page[Any]:
+def _empty_page(table: str, list_: ListIdentity) -> Page[Any]:
     """What a list of an unknown or deleted session returns (a cursor that stays at the end)."""
-    return _PAGE[table]()(page=[], isDone=True, continueCursor=encode_cursor(table, -1, -1))
+    return _PAGE[table]()(page=[], isDone=True, continueCursor=encode_cursor(list_, None))
 
 
 def unavailable(path: Path, exc: sqlite3.Error | OSError) -> JangarError:
