@@ -4,7 +4,7 @@ import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
 import { mutation, query, type QueryCtx } from "./_generated/server";
 import { callerIdentity, requireUser } from "./lib/auth";
-import { checkContent, checkMetadata, checkPageSize } from "./lib/checks";
+import { checkContent, checkMetadata, checkPageSize, checkWellFormed } from "./lib/checks";
 import { fail } from "./lib/errors";
 import { checkCursor, emptyPage, pageValidator, paginateList } from "./lib/pagination";
 import { bumpSession, loadLiveSession } from "./lib/sessions";
@@ -30,9 +30,12 @@ export const append = mutation({
   },
   returns: chatMessageDoc,
   handler: async (ctx, args) => {
+    // Text that is not Unicode and metadata Convex cannot store are refused as the argument
+    // validators refuse a wrong type: before anything is looked up.
+    checkWellFormed(args);
+    checkMetadata(args.metadata);
     const session = await loadLiveSession(ctx, args.sessionId);
     checkContent(args.content);
-    checkMetadata(args.metadata);
     // Never earlier than the session's last message, even when the clock has stepped back: a new
     // message lists after the older ones, and lastMessageAt never moves backwards.
     const now = Math.max(Date.now(), session.lastMessageAt);

@@ -3,7 +3,7 @@ import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { mutation, query } from "./_generated/server";
 import { requireUser } from "./lib/auth";
-import { checkPageSize, checkTitle, checkUserId } from "./lib/checks";
+import { checkPageSize, checkTitle, checkUserId, checkWellFormed } from "./lib/checks";
 import { fail } from "./lib/errors";
 import { checkCursor, pageValidator, paginateList } from "./lib/pagination";
 import { bumpSession, loadLiveSession, loadSession } from "./lib/sessions";
@@ -14,6 +14,7 @@ export const create = mutation({
   args: { userId: v.string(), title: v.string() },
   returns: chatSessionDoc,
   handler: async (ctx, args) => {
+    checkWellFormed(args);
     checkUserId(args.userId);
     await requireUser(ctx, args.userId, "another user's sessions");
     const title = checkTitle(args.title);
@@ -33,6 +34,7 @@ export const list = query({
   args: { userId: v.string(), paginationOpts: paginationOptsValidator },
   returns: pageValidator(chatSessionDoc),
   handler: async (ctx, args) => {
+    checkWellFormed(args);
     const list = { fn: "chatSessions:list", key: args.userId };
     checkPageSize(args.paginationOpts.numItems);
     checkCursor(list, args.paginationOpts);
@@ -73,6 +75,7 @@ export const rename = mutation({
   args: { sessionId: v.id("chat_sessions"), title: v.string() },
   returns: chatSessionDoc,
   handler: async (ctx, args) => {
+    checkWellFormed(args);
     const session = await loadLiveSession(ctx, args.sessionId);
     const title = checkTitle(args.title);
     await ctx.db.patch(session._id, { title, updatedAt: Math.max(session.updatedAt, Date.now()) });

@@ -14,7 +14,9 @@ export function newBackend() {
 export type Backend = ReturnType<typeof newBackend>;
 
 // The contract code of a thrown error: ConvexError data.code, or INVALID_ARGUMENT for an
-// argument validator failure (as every client maps it). Anything else is a bug: rethrown.
+// argument validator failure or a value the Convex client cannot encode (a field name starting
+// with "$" or not ASCII: refused before it is sent), as every client maps them. Anything else is a
+// bug: rethrown.
 export function contractCode(error: unknown): string {
   if (error instanceof ConvexError) {
     const data = typeof error.data === "string" ? JSON.parse(error.data) : error.data;
@@ -25,6 +27,9 @@ export function contractCode(error: unknown): string {
   }
   const message = error instanceof Error ? error.message : String(error);
   if (/Validator error|ArgumentValidationError|does not match validator/.test(message)) return "INVALID_ARGUMENT";
+  if (/^Field name .* (exceeds maximum field name length|starts with a '\$'|has invalid character)/s.test(message)) {
+    return "INVALID_ARGUMENT";
+  }
   throw error;
 }
 

@@ -13,6 +13,7 @@ import {
   checkTitle,
   checkUrl,
   checkUserId,
+  checkWellFormed,
   checkWorkflowId,
 } from "./lib/checks";
 import { fail } from "./lib/errors";
@@ -36,6 +37,7 @@ export const create = mutation({
   },
   returns: workOrderDoc,
   handler: async (ctx, args) => {
+    checkWellFormed(args);
     const session = await loadLiveSession(ctx, args.sessionId);
     const caller = await callerIdentity(ctx);
     if (args.requestedBy !== undefined) {
@@ -102,6 +104,7 @@ export const updateResult = mutation({
   args: { workOrderId: v.id("work_orders"), prUrl: v.optional(v.string()) },
   returns: workOrderDoc,
   handler: async (ctx, args) => {
+    checkWellFormed(args);
     const workOrder = await loadLiveWorkOrder(ctx, args.workOrderId);
     checkUrl(args.prUrl, "prUrl");
     await ctx.db.patch(workOrder._id, { prUrl: args.prUrl, updatedAt: Math.max(workOrder.updatedAt, Date.now()) });

@@ -129,6 +129,9 @@ class Settings(BaseModel):
     codex_config: list[str] = Field(default_factory=list)
     chat_command: list[str] | None = None
     chat_turn_timeout_s: float = 1800.0
+    # Development only: work orders of the embedded store may target a repository on this machine
+    # (a path or file://), which any work order could then clone (tests/contract/README.md).
+    allow_local_repos: bool = False
 
     @property
     def db_path(self) -> Path:
@@ -246,6 +249,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         codex_config=_overrides(env.get("JANGAR_CODEX_CONFIG")),
         chat_command=_command("JANGAR_CHAT_COMMAND", env.get("JANGAR_CHAT_COMMAND")),
         chat_turn_timeout_s=env.seconds("JANGAR_CHAT_TIMEOUT", 1800.0),
+        allow_local_repos=env.flag("JANGAR_ALLOW_LOCAL_REPOS", False),
     )
 
 

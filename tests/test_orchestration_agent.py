@@ -137,13 +137,24 @@ async def test_kill_stale_group_only_kills_the_recorded_process(tmp_path: Path) 
         await agent.stop(grace_s=0.1)
 
 
-def test_repo_url_and_workspace_names(tmp_path: Path) -> None:
+def test_repo_url_and_workspace_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert repo_url("acme/widgets") == "https://github.com/acme/widgets.git"
     assert repo_url("git@github.com:acme/widgets.git") == "git@github.com:acme/widgets.git"
-    for bad in ("-uoops", "a b", ""):
+    # owner/repo is GitHub's, even when a directory of that name exists where the worker runs.
+    (tmp_path / "acme" / "widgets").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert repo_url("acme/widgets") == "https://github.com/acme/widgets.git"
+    local = ("/srv/repos/widgets", "file:///srv/repos/widgets")
+    transport_tricks = ("fd::3", "ext::sh -c touch% /tmp/pwned", "-uoops", "--upload-pack=touch /tmp/x", "a b", "")
+    for bad in (*transport_tricks, *local):
         with pytest.raises(JangarError) as info:
             repo_url(bad)
-        assert info.value.code == ErrorCode.INVALID_ARGUMENT
+        assert info.value.code == ErrorCode.INVALID_ARGUMENT, bad
+    for path in local:  # development only, behind JANGAR_ALLOW_LOCAL_REPOS
+        assert repo_url(path, allow_local=True) == path
+    for bad in transport_tricks:
+        with pytest.raises(JangarError):
+            repo_url(bad, allow_local=True)
     path = workspace_dir(tmp_path, "https://github.com/acme/widgets.git", "wo/../1")
     assert path.parent == tmp_path / "workspaces"
     assert path.name == "widgets-wo-..-1"  # one path component: no separator survives
@@ -159,17 +170,20 @@ async def test_prepare_workspace_clones_then_fetches_and_checks_out_branches(tmp
     _git("-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "one")
     _git("-C", str(origin), "branch", "existing")
     data = tmp_path / "data"
-    path = await prepare_workspace(data, str(origin), "existing", "wo1")
+    with pytest.raises(JangarError) as info:  # a local repository needs JANGAR_ALLOW_LOCAL_REPOS
+        await prepare_workspace(data, str(origin), "existing", "wo1")
+    assert info.value.code == ErrorCode.INVALID_ARGUMENT
+    path = await prepare_workspace(data, str(origin), "existing", "wo1", allow_local=True)
     assert _git("-C", str(path), "branch", "--show-current") == "existing"
     assert _git("-C", str(path), "rev-parse", "--abbrev-ref", "existing@{upstream}") == "origin/existing"
     # A retry finds the clone, fetches, and can switch to a new branch.
     _git("-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "two")
-    again = await prepare_workspace(data, str(origin), "jangar/new", "wo1")
+    again = await prepare_workspace(data, str(origin), "jangar/new", "wo1", allow_local=True)
     assert again == path
     assert _git("-C", str(path), "branch", "--show-current") == "jangar/new"
     assert _git("-C", str(path), "log", "-1", "--format=%s", "origin/main") == "two"
     with pytest.raises(JangarError) as info:
-        await prepare_workspace(data, str(origin), "bad..branch", "wo2")
+        await prepare_workspace(data, str(origin), "bad..branch", "wo2", allow_local=True)
     assert info.value.code == ErrorCode.INVALID_ARGUMENT
 
 

@@ -7,10 +7,12 @@ compares them with jangar_tui/models.py.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
 from jangar_tui import models
+from jangar_tui.store import validation
 
 LIB = Path(__file__).resolve().parent.parent / "convex" / "lib"
 LIMIT_NAMES = (
@@ -22,6 +24,10 @@ LIMIT_NAMES = (
     "EVENT_TEXT_MAX_BYTES",
     "EVENT_METADATA_MAX_BYTES",
     "EVENTS_PER_APPEND_MAX",
+    "METADATA_MAX_DEPTH",
+    "METADATA_MAX_ARRAY_ITEMS",
+    "METADATA_MAX_OBJECT_FIELDS",
+    "METADATA_MAX_FIELD_NAME_CHARS",
 )
 
 
@@ -86,6 +92,26 @@ def test_status_sets_are_equal() -> None:
     # Every set of either language is covered here, so a new one cannot be added to one side only.
     assert set(ts) == set(STATUS_SETS)
     assert {name for name in dir(models) if name.endswith("_STATUSES")} == set(STATUS_SETS)
+
+
+TEXT_PARTS = ("SPACE", "LABEL", "PORT", "SEGMENT", "USER", "NAME")
+
+
+def _ts_text_parts(lib: Path = LIB) -> dict[str, str]:
+    """The string constants of text.ts the patterns are built from (plain JSON-compatible literals)."""
+    source = (lib / "text.ts").read_text()
+    return {
+        name: json.loads(literal)
+        for name, literal in re.findall(r'^const (\w+) = ("(?:[^"\\]|\\.)*");', source, re.MULTILINE)
+    }
+
+
+def test_text_patterns_are_equal() -> None:
+    """Trimming, URLs, repositories: built from the same pieces in both languages (the patterns
+    themselves are assembled the same way; tests/contract/text.json, urls.json and targets.json
+    check the result on every backend)."""
+    ts = _ts_text_parts()
+    assert {name: ts.get(name) for name in TEXT_PARTS} == {name: getattr(validation, f"_{name}") for name in TEXT_PARTS}
 
 
 def test_limits_are_equal() -> None:

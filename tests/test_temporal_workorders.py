@@ -176,19 +176,26 @@ async def test_prompt_with_shell_metacharacters_reaches_the_agent_byte_for_byte(
     assert out.read_bytes() == prompt.encode()
 
 
-async def test_workspace_is_a_clone_of_the_target_repo_on_the_target_branch(
-    temporal_server: DevServer, store, tmp_path
-):
+async def test_workspace_is_a_clone_of_the_target_repo_on_the_target_branch(temporal_server: DevServer, tmp_path):
     origin = _git_repo_with_one_commit(tmp_path / "origin")
     out = tmp_path / "received.bin"
-    settings = make_settings(tmp_path, temporal_server.address, agent_command("record_agent.py", str(out), "arg"))
-    service = service_for(store, TemporalLauncher(settings, store))
-    wo = await new_work_order(service, target_repo=str(origin), target_branch="jangar/fix-1")
-    async with running_worker(settings, store):
-        await service.launch_work_order(wo.id)
-        done = await wait_for_status(store, wo.id, TERMINAL)
-    assert done.status == S.SUCCEEDED, (await completion_messages(store, wo.sessionId, wo.id))[0].content
-    [message] = await completion_messages(store, wo.sessionId, wo.id)
+    settings = make_settings(
+        tmp_path,
+        temporal_server.address,
+        agent_command("record_agent.py", str(out), "arg"),
+        JANGAR_ALLOW_LOCAL_REPOS="true",  # the origin is a local repository
+    )
+    store = LocalStore(settings)  # the settings allow the local origin
+    try:
+        service = service_for(store, TemporalLauncher(settings, store))
+        wo = await new_work_order(service, target_repo=str(origin), target_branch="jangar/fix-1")
+        async with running_worker(settings, store):
+            await service.launch_work_order(wo.id)
+            done = await wait_for_status(store, wo.id, TERMINAL)
+        assert done.status == S.SUCCEEDED, (await completion_messages(store, wo.sessionId, wo.id))[0].content
+        [message] = await completion_messages(store, wo.sessionId, wo.id)
+    finally:
+        await store.close()
     cwd = Path(message.content.split("cwd=", 1)[1].splitlines()[0].strip())
     # The agent changed nothing, and the result says so (delivery's note).
     assert "no changes" in message.content

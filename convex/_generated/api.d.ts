@@ -22,6 +22,7 @@ import type * as lib_limits from "../lib/limits.js";
 import type * as lib_pagination from "../lib/pagination.js";
 import type * as lib_sessions from "../lib/sessions.js";
 import type * as lib_statusMachine from "../lib/statusMachine.js";
+import type * as lib_text from "../lib/text.js";
 import type * as lib_validators from "../lib/validators.js";
 import type * as lib_workOrders from "../lib/workOrders.js";
 import type * as workOrderEvents from "../workOrderEvents.js";
@@ -45,6 +46,7 @@ declare const fullApi: ApiFromModules<{
   "lib/pagination": typeof lib_pagination;
   "lib/sessions": typeof lib_sessions;
   "lib/statusMachine": typeof lib_statusMachine;
+  "lib/text": typeof lib_text;
   "lib/validators": typeof lib_validators;
   "lib/workOrders": typeof lib_workOrders;
   workOrderEvents: typeof workOrderEvents;

@@ -7,11 +7,16 @@ import {
   EVENT_METADATA_MAX_BYTES,
   EVENT_TEXT_MAX_BYTES,
   EVENTS_PER_APPEND_MAX,
+  METADATA_MAX_ARRAY_ITEMS,
   METADATA_MAX_BYTES,
+  METADATA_MAX_DEPTH,
+  METADATA_MAX_FIELD_NAME_CHARS,
+  METADATA_MAX_OBJECT_FIELDS,
   PAGE_SIZE_MAX,
   PROMPT_MAX_BYTES,
   TITLE_MAX_CHARS,
 } from "./limits";
+import { HTTP_URL, REMOTE_REPO, hasLoneSurrogate, hasSpaceOrControl, isBlank, isGitBranchName, trim } from "./text";
 
 const WORKFLOW_ID_MAX_CHARS = 200;
 const USER_ID_MAX_CHARS = 200;
@@ -19,8 +24,8 @@ const TARGET_REPO_MAX_CHARS = 500;
 const TARGET_BRANCH_MAX_CHARS = 200;
 const URL_MAX_CHARS = 2048;
 const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
-// Whitespace or control characters: never valid in a URL, repository or branch name.
-const WHITESPACE_OR_CONTROL = /[\s\x00-\x1f\x7f]/;
+// A metadata field name: printable ASCII, not starting with "$" or "_" (Convex reserves them).
+const FIELD_NAME = /^[\x20-\x23\x25-\x5e\x60-\x7e][\x20-\x7e]*$/;
 
 const encoder = new TextEncoder();
 
@@ -35,8 +40,19 @@ function utf8Bytes(value: string): number {
   return encoder.encode(value).length;
 }
 
+// Production Convex refuses a string with a lone surrogate (it is not Unicode) when it decodes
+// the arguments, before the function runs; convex-test stores it. So every function whose
+// arguments hold free text calls this first, with the same INVALID_ARGUMENT as the embedded store.
+export function checkWellFormed(args: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(args)) {
+    if (typeof value === "string" && hasLoneSurrogate(value)) {
+      fail("INVALID_ARGUMENT", `${field} holds a lone surrogate (U+D800–U+DFFF): it is not valid Unicode text.`);
+    }
+  }
+}
+
 export function checkTitle(title: string, field = "title"): string {
-  const trimmed = title.trim();
+  const trimmed = trim(title);
   const n = charCount(trimmed);
   if (n === 0) fail("INVALID_ARGUMENT", `The ${field} is empty: give it at least one visible character.`);
   if (n > TITLE_MAX_CHARS) {
@@ -46,7 +62,7 @@ export function checkTitle(title: string, field = "title"): string {
 }
 
 export function checkUserId(userId: string, field = "userId"): void {
-  if (userId.trim() === "" || charCount(userId) > USER_ID_MAX_CHARS) {
+  if (isBlank(userId) || charCount(userId) > USER_ID_MAX_CHARS) {
     fail("INVALID_ARGUMENT", `${field} must be 1 to ${USER_ID_MAX_CHARS} characters, not only spaces.`);
   }
 }
@@ -59,8 +75,13 @@ export function checkContent(content: string): void {
   }
 }
 
+// Metadata is plain JSON within what production Convex stores (tests/contract/README.md,
+// "Metadata"): no NaN or Infinity, no bigint, no bytes, field names Convex accepts, its array,
+// object and nesting limits; then at most `limit` bytes as JSON.
 export function checkMetadata(metadata: Value | undefined, limit = METADATA_MAX_BYTES, field = "metadata"): void {
   if (metadata === undefined) return;
+  const problem = metadataProblem(metadata, 1);
+  if (problem !== null) fail("INVALID_ARGUMENT", `${field} must be plain JSON: ${problem}.`);
   const bytes = utf8Bytes(JSON.stringify(convexToJson(metadata)));
   if (bytes > limit) {
     fail("INVALID_ARGUMENT", `The ${field} is ${bytes} bytes as JSON; the limit is ${limit} bytes.`);
@@ -89,6 +110,34 @@ export function checkSeq(seq: number | undefined, field: string): void {
   if (!Number.isInteger(seq) || seq < 0) fail("INVALID_ARGUMENT", `${field} must be a whole number, 0 or more.`);
 }
 
+// What makes `value` (at nesting `depth`, the outermost value being 1) not allowed, or null.
+function metadataProblem(value: Value, depth: number): string | null {
+  if (value === null || typeof value === "boolean") return null;
+  if (typeof value === "number") return Number.isFinite(value) ? null : `${value} is not a finite number`;
+  if (typeof value === "string") return hasLoneSurrogate(value) ? "a string holds a lone surrogate" : null;
+  if (typeof value === "bigint") return "64-bit integers (bigint) are not allowed; use a number";
+  if (value instanceof ArrayBuffer) return "bytes are not allowed";
+  if (depth > METADATA_MAX_DEPTH) return `it nests deeper than ${METADATA_MAX_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    if (value.length > METADATA_MAX_ARRAY_ITEMS) return `an array has more than ${METADATA_MAX_ARRAY_ITEMS} items`;
+    for (const item of value) {
+      const problem = metadataProblem(item, depth + 1);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > METADATA_MAX_OBJECT_FIELDS) return `an object has more than ${METADATA_MAX_OBJECT_FIELDS} fields`;
+  for (const [name, item] of entries) {
+    if (name.length > METADATA_MAX_FIELD_NAME_CHARS || !FIELD_NAME.test(name)) {
+      return `the field name ${JSON.stringify(name)} is not 1 to ${METADATA_MAX_FIELD_NAME_CHARS} printable ASCII characters not starting with "$" or "_"`;
+    }
+    const problem = metadataProblem(item as Value, depth + 1);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
 export function checkPrompt(prompt: string | undefined): void {
   if (prompt === undefined) return;
   const bytes = utf8Bytes(prompt);
@@ -108,39 +157,27 @@ export function checkWorkflowId(workflowId: string): void {
 
 export function checkUrl(url: string | undefined, field: string): void {
   if (url === undefined) return;
-  if (charCount(url) > URL_MAX_CHARS || WHITESPACE_OR_CONTROL.test(url)) {
-    fail("INVALID_ARGUMENT", `${field} must be an http(s) URL of at most ${URL_MAX_CHARS} characters without spaces.`);
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    fail("INVALID_ARGUMENT", `${field} is not a URL: give an absolute http(s) address.`);
-  }
-  if ((parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.hostname === "") {
-    fail("INVALID_ARGUMENT", `${field} must be an http or https URL with a host.`);
+  if (charCount(url) > URL_MAX_CHARS || hasSpaceOrControl(url) || !HTTP_URL.test(url)) {
+    fail("INVALID_ARGUMENT", `${field} must be an http(s) URL of at most ${URL_MAX_CHARS} characters.`);
   }
 }
 
+// Only a remote repository: a deployment is shared, so a path on some worker's disk (or file://)
+// would clone whatever that worker can read. Local repositories are for the embedded store only,
+// behind JANGAR_ALLOW_LOCAL_REPOS.
 export function checkTargetRepo(repo: string | undefined): void {
   if (repo === undefined) return;
   const n = charCount(repo);
-  if (n === 0 || n > TARGET_REPO_MAX_CHARS || WHITESPACE_OR_CONTROL.test(repo)) {
-    fail(
-      "INVALID_ARGUMENT",
-      `targetRepo must be 1 to ${TARGET_REPO_MAX_CHARS} characters without spaces or control characters.`,
-    );
+  if (n === 0 || n > TARGET_REPO_MAX_CHARS || hasSpaceOrControl(repo) || !REMOTE_REPO.some((form) => form.test(repo))) {
+    fail("INVALID_ARGUMENT", "targetRepo must be https://…, ssh://…, user@host:path or owner/repo.");
   }
 }
 
 export function checkTargetBranch(branch: string | undefined): void {
   if (branch === undefined) return;
   const n = charCount(branch);
-  if (n === 0 || n > TARGET_BRANCH_MAX_CHARS || WHITESPACE_OR_CONTROL.test(branch) || branch.startsWith("-")) {
-    fail(
-      "INVALID_ARGUMENT",
-      `targetBranch must be 1 to ${TARGET_BRANCH_MAX_CHARS} characters without spaces or control characters, not starting with "-".`,
-    );
+  if (n === 0 || n > TARGET_BRANCH_MAX_CHARS || hasSpaceOrControl(branch) || !isGitBranchName(branch)) {
+    fail("INVALID_ARGUMENT", "targetBranch must be a git branch name, not starting with '-'.");
   }
 }
 

@@ -11,3 +11,10 @@ export const PAGE_SIZE_MAX = 200;
 export const EVENT_TEXT_MAX_BYTES = 16 * 1024;
 export const EVENT_METADATA_MAX_BYTES = 4 * 1024;
 export const EVENTS_PER_APPEND_MAX = 100;
+
+// Metadata (tests/contract/README.md, "Metadata"): Convex's documented value limits, and a nesting
+// depth that leaves the message document its own level within Convex's 16.
+export const METADATA_MAX_DEPTH = 15;
+export const METADATA_MAX_ARRAY_ITEMS = 8192;
+export const METADATA_MAX_OBJECT_FIELDS = 1024;
+export const METADATA_MAX_FIELD_NAME_CHARS = 1024;

@@ -72,7 +72,7 @@ describe("workOrders:create", () => {
       { requestedBy: " " },
       { targetRepo: "" },
       { targetRepo: "acme/my app" },
-      { targetRepo: "r".repeat(501) },
+      { targetRepo: "o/" + "r".repeat(499) },
       { targetRepo: "acme/\u0007bell" },
       { targetBranch: "" },
       { targetBranch: "-x" },
@@ -93,7 +93,7 @@ describe("workOrders:create", () => {
       sessionId: s._id,
       workflowId: "w".repeat(200),
       prompt: "€".repeat(Math.floor(PROMPT_MAX_BYTES / 3)),
-      targetRepo: "r".repeat(500),
+      targetRepo: "o/" + "r".repeat(498),
       targetBranch: "b-".repeat(100),
       githubIssueUrl: "http://localhost:8080/x?y=1#z",
     });

@@ -112,7 +112,13 @@ class WorkOrderActivities:
         if not inp.targetRepo:
             return None
         try:
-            path = await prepare_workspace(self.settings.data_dir, inp.targetRepo, inp.targetBranch, inp.workOrderId)
+            path = await prepare_workspace(
+                self.settings.data_dir,
+                inp.targetRepo,
+                inp.targetBranch,
+                inp.workOrderId,
+                allow_local=self.settings.allow_local_repos,
+            )
         except GitError as exc:
             raise ApplicationError(str(exc), type=WORKSPACE_FAILED) from exc
         return str(path)

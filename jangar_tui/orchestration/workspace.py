@@ -10,6 +10,11 @@ never while the work order runs (`remove_workspace`, `sweep_workspaces`).
 `git` runs without a shell, with `--` before every user-supplied value and terminal prompts
 disabled, so a repository that wants credentials fails instead of hanging. Processes sharing a
 data dir take the cache's lock file while they fetch or add and remove worktrees.
+
+The repository is checked here again with the contract's rule (`validation.target_repo`: a remote
+repository; a local one only with JANGAR_ALLOW_LOCAL_REPOS), whatever the store let through, and
+a fetch may use no git transport but https and ssh (and file with local repositories): `ext::`
+runs a command, `fd::3` waits on a descriptor until the timeout.
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from jangar_tui.models import ErrorCode, JangarError, WorkOrder
+from jangar_tui.store import validation
 
 GIT_TIMEOUT_S = 600.0
-_SHORTHAND = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")  # owner/repo
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _RECORD_SUFFIX = ".workspace.json"
 
@@ -38,14 +43,17 @@ class GitError(Exception):
     """A git command failed; the message carries the end of its output."""
 
 
-def repo_url(target_repo: str) -> str:
-    """The URL (or local path) to fetch. `owner/repo` means a GitHub repository."""
-    repo = target_repo.strip()
-    if not repo or repo.startswith("-") or any(c.isspace() or ord(c) < 32 for c in repo):
-        raise JangarError(ErrorCode.INVALID_ARGUMENT, f"{target_repo!r} is not a repository URL or path.")
-    if _SHORTHAND.match(repo) and not Path(repo).exists():
-        return f"https://github.com/{repo}.git"
-    return repo
+def repo_url(target_repo: str, allow_local: bool = False) -> str:
+    """The URL (or, when `allow_local`, local path) to fetch, if the contract's rule accepts it.
+    `owner/repo` means a GitHub repository, never a directory that happens to have that name."""
+    return _normalized(validation.target_repo(target_repo, allow_local))
+
+
+def _normalized(target_repo: str) -> str:
+    # Names only (the cache and worktree paths): a recorded repository is removed whatever it was.
+    if validation.GITHUB_SHORTHAND.match(target_repo):
+        return f"https://github.com/{target_repo}.git"
+    return target_repo
 
 
 def _repo_slug(url: str) -> str:
@@ -55,13 +63,13 @@ def _repo_slug(url: str) -> str:
 
 def workspace_dir(data_dir: Path, target_repo: str, work_order_id: str) -> Path:
     """`data_dir/workspaces/<repo name>-<work order id>`, safe as a single path component."""
-    slug = _repo_slug(repo_url(target_repo))
+    slug = _repo_slug(_normalized(target_repo))
     return data_dir / "workspaces" / f"{slug}-{_UNSAFE.sub('-', work_order_id)}"
 
 
 def cache_dir(data_dir: Path, target_repo: str) -> Path:
     """The repository's bare cache: one per URL, shared by its work orders."""
-    url = repo_url(target_repo)
+    url = _normalized(target_repo)
     return data_dir / "repos" / f"{_repo_slug(url)}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.git"
 
 
@@ -73,15 +81,18 @@ def work_branch(target_branch: str | None, work_order_id: str) -> str:
     return f"jangar/{short}"
 
 
-async def prepare_workspace(data_dir: Path, target_repo: str, target_branch: str | None, work_order_id: str) -> Path:
+async def prepare_workspace(
+    data_dir: Path, target_repo: str, target_branch: str | None, work_order_id: str, allow_local: bool = False
+) -> Path:
     """Fetch `target_repo` into its cache and give the work order its worktree on its branch."""
-    url = repo_url(target_repo)
+    url = repo_url(target_repo, allow_local)
     path = workspace_dir(data_dir, target_repo, work_order_id)
     branch = work_branch(target_branch, work_order_id)
+    validation.target_branch(branch)
     await _check_branch_name(branch)
     cache = cache_dir(data_dir, target_repo)
     async with _locked(cache):
-        await _fetch(cache, url)
+        await _fetch(cache, url, "https:ssh:file" if allow_local else "https:ssh")
         if not (path / ".git").exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():  # a half-made worktree of a crashed attempt
@@ -163,7 +174,7 @@ async def _locked(cache: Path) -> AsyncIterator[None]:
         os.close(fd)  # releases the lock
 
 
-async def _fetch(cache: Path, url: str) -> None:
+async def _fetch(cache: Path, url: str, protocols: str) -> None:
     if not (cache / "HEAD").exists():
         tmp = cache.with_name(cache.name + ".partial")
         if tmp.exists():
@@ -171,9 +182,9 @@ async def _fetch(cache: Path, url: str) -> None:
         await _git("init", "--bare", "-q", str(tmp))
         await _git("remote", "add", "origin", url, cwd=tmp)
         tmp.rename(cache)
-    await _git("fetch", "--prune", "--quiet", "origin", cwd=cache)
+    await _git("fetch", "--prune", "--quiet", "origin", cwd=cache, protocols=protocols)
     if not await _git_ok("rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD", cwd=cache):
-        await _git_ok("remote", "set-head", "origin", "--auto", cwd=cache)  # asks the remote: once
+        await _git_ok("remote", "set-head", "origin", "--auto", cwd=cache, protocols=protocols)  # asks the remote: once
 
 
 async def _default_ref(cache: Path) -> str:
@@ -197,17 +208,22 @@ async def _check_branch_name(branch: str) -> None:
         raise JangarError(ErrorCode.INVALID_ARGUMENT, f"{branch!r} is not a valid git branch name.")
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "LC_ALL": "C"}
+def _env(protocols: str | None) -> dict[str, str]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "LC_ALL": "C"}
+    if protocols is not None:
+        env["GIT_ALLOW_PROTOCOL"] = protocols  # the only transports git may use
+    return env
 
 
-async def _run(*args: str, cwd: Path | None, merge_stderr: bool = True) -> tuple[int, str]:
+async def _run(
+    *args: str, cwd: Path | None, merge_stderr: bool = True, protocols: str | None = None
+) -> tuple[int, str]:
     try:
         proc = await asyncio.create_subprocess_exec(
             "git",
             *args,
             cwd=cwd,
-            env=_env(),
+            env=_env(protocols),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.DEVNULL,
@@ -225,15 +241,15 @@ async def _run(*args: str, cwd: Path | None, merge_stderr: bool = True) -> tuple
     return proc.returncode or 0, out.decode(errors="replace")
 
 
-async def _git(*args: str, cwd: Path | None = None) -> None:
-    code, out = await _run(*args, cwd=cwd)
+async def _git(*args: str, cwd: Path | None = None, protocols: str | None = None) -> None:
+    code, out = await _run(*args, cwd=cwd, protocols=protocols)
     if code != 0:
         tail = out.strip()[-2000:]
         raise GitError(f"git {args[0]} failed (exit {code}): {tail}")
 
 
-async def _git_ok(*args: str, cwd: Path | None = None) -> bool:
-    code, _ = await _run(*args, cwd=cwd)
+async def _git_ok(*args: str, cwd: Path | None = None, protocols: str | None = None) -> bool:
+    code, _ = await _run(*args, cwd=cwd, protocols=protocols)
     return code == 0
 
 

@@ -2,22 +2,28 @@
 
 Each function takes a raw argument (it may come from JSON, so anything) and returns the clean
 value or raises `JangarError(INVALID_ARGUMENT)` with a sentence naming the argument. The limits
-come from `jangar_tui.models`, which mirrors `convex/lib/limits.ts`.
+come from `jangar_tui.models`, which mirrors `convex/lib/limits.ts`; the text rules (trimming,
+URLs, repositories, branches, lone surrogates) are explicit character classes and patterns
+written identically in `convex/lib/text.ts`, never Python's own idea of whitespace or of a URL.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from jangar_tui.models import (
     CONTENT_MAX_BYTES,
     EVENT_METADATA_MAX_BYTES,
     EVENT_TEXT_MAX_BYTES,
     EVENTS_PER_APPEND_MAX,
+    METADATA_MAX_ARRAY_ITEMS,
     METADATA_MAX_BYTES,
+    METADATA_MAX_DEPTH,
+    METADATA_MAX_FIELD_NAME_CHARS,
+    METADATA_MAX_OBJECT_FIELDS,
     PAGE_SIZE_MAX,
     PROMPT_MAX_BYTES,
     TITLE_MAX_CHARS,
@@ -31,9 +37,68 @@ from jangar_tui.models import (
 
 USER_ID_MAX_CHARS = 200
 URL_MAX_CHARS = 2048
+TARGET_REPO_MAX_CHARS = 500
+TARGET_BRANCH_MAX_CHARS = 200
 WORKFLOW_ID = re.compile(r"[A-Za-z0-9._:-]{1,200}")
-_NO_SPACE_OR_CONTROL = re.compile(r"[^\s\x00-\x1f\x7f]+")
 CREATE_STATUSES = frozenset({WorkOrderStatus.DRAFT, WorkOrderStatus.SUBMITTED})
+
+# --- text: the same classes and patterns as convex/lib/text.ts --------------------------------
+
+# Whitespace: Unicode White_Space, plus U+FEFF (a byte-order mark pasted with a title).
+_SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+_TRIM = re.compile(f"^[{_SPACE}]+|[{_SPACE}]+$")
+# Never in a URL, repository or branch: whitespace, C0 and C1 controls, DEL.
+_SPACE_OR_CONTROL = re.compile(f"[{_SPACE}\\u0000-\\u001f\\u007f-\\u009f]")
+_LONE_SURROGATE = re.compile("[\\ud800-\\udfff]")
+# A host: a DNS name (labels of letters, digits and inner "-") or an IPv6 literal in brackets.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = f"(?:{_LABEL}(?:\\.{_LABEL})*|\\[[0-9A-Fa-f:.]+\\])"
+_PORT = "(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+# A path segment of a repository: not "." or "..", not starting with "-".
+_SEGMENT = "(?!\\.\\.?(?:/|$))[A-Za-z0-9._~][A-Za-z0-9._~-]*"
+_REPO_PATH = f"{_SEGMENT}(?:/{_SEGMENT})*/?"
+_USER = "[A-Za-z0-9._][A-Za-z0-9._-]*"
+# A GitHub owner or repository name.
+_NAME = "(?!\\.\\.?(?:/|$))[A-Za-z0-9._][A-Za-z0-9._-]*"
+HTTP_URL = re.compile(f"^[Hh][Tt][Tt][Pp][Ss]?://{_HOST}{_PORT}(?:[/?#].*)?$", re.DOTALL)
+# What a remote repository can be: https, ssh://, scp-like user@host:path, or GitHub's owner/repo.
+REMOTE_REPO = (
+    re.compile(f"^[Hh][Tt][Tt][Pp][Ss]://{_HOST}{_PORT}/{_REPO_PATH}$"),
+    re.compile(f"^[Ss][Ss][Hh]://(?:{_USER}@)?{_HOST}{_PORT}/{_REPO_PATH}$"),
+    re.compile(f"^{_USER}@{_HOST}:/?{_REPO_PATH}$"),
+    re.compile(f"^{_NAME}/{_NAME}$"),
+)
+GITHUB_SHORTHAND = REMOTE_REPO[3]
+# A repository on this machine, allowed only with JANGAR_ALLOW_LOCAL_REPOS (development).
+_LOCAL_REPO = re.compile("^(?:file://)?/")
+# A metadata field name: printable ASCII, not starting with "$" or "_" (Convex reserves them).
+_FIELD_NAME = re.compile("^[\\x20-\\x23\\x25-\\x5e\\x60-\\x7e][\\x20-\\x7e]*$")
+# A Python int is sent to Convex as a float64; beyond this it would not stay exact.
+_MAX_SAFE_INT = 2**53
+
+
+def trim(value: str) -> str:
+    return _TRIM.sub("", value)
+
+
+def is_blank(value: str) -> bool:
+    return trim(value) == ""
+
+
+def has_space_or_control(value: str) -> bool:
+    return _SPACE_OR_CONTROL.search(value) is not None
+
+
+def is_git_branch_name(branch: str) -> bool:
+    """git check-ref-format's rules for a branch name, plus no leading "-" (it would read as an option)."""
+    return not (
+        branch.startswith(("-", "/"))
+        or branch.endswith(("/", "."))
+        or any(part in branch for part in ("//", "..", "@{"))
+        or branch in ("@", "HEAD")
+        or any(c in "~^:?*[\\" for c in branch)
+        or any(part.startswith(".") or part.endswith(".lock") for part in branch.split("/"))
+    )
 
 
 def invalid(message: str) -> JangarError:
@@ -41,21 +106,39 @@ def invalid(message: str) -> JangarError:
 
 
 def string(name: str, value: object) -> str:
+    """A string argument; one holding a lone surrogate is not Unicode text (production Convex
+    refuses it when it decodes the arguments), so it is refused here, before anything else."""
     if not isinstance(value, str):
         raise invalid(f"{name} must be a string.")
+    if _LONE_SURROGATE.search(value):
+        raise invalid(f"{name} holds a lone surrogate (U+D800–U+DFFF): it is not valid Unicode text.")
     return value
+
+
+def well_formed(name: str, value: object) -> None:
+    """Refuses a lone surrogate anywhere in `value` (strings, and the keys and items of dicts and
+    lists), as production Convex refuses it while decoding the arguments."""
+    if isinstance(value, str):
+        string(name, value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            well_formed(name, key)
+            well_formed(name, item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            well_formed(name, item)
 
 
 def user_id(value: object) -> str:
     value = string("userId", value)
-    if not value.strip() or len(value) > USER_ID_MAX_CHARS:
+    if is_blank(value) or len(value) > USER_ID_MAX_CHARS:
         raise invalid(f"userId must be 1-{USER_ID_MAX_CHARS} characters.")
     return value
 
 
 def title(value: object, name: str = "title") -> str:
     """Trimmed; 1..TITLE_MAX_CHARS characters after trimming."""
-    value = string(name, value).strip()
+    value = trim(string(name, value))
     if not value:
         raise invalid(f"The {name} cannot be empty.")
     if len(value) > TITLE_MAX_CHARS:
@@ -87,18 +170,52 @@ def prompt(value: object) -> str:
 
 
 def metadata_json(value: Any, limit: int = METADATA_MAX_BYTES, name: str = "metadata") -> str | None:
-    """The metadata as compact JSON text (None stays None), at most `limit` bytes."""
+    """The metadata as compact JSON text (None stays None), if it is plain JSON within what
+    production Convex stores (tests/contract/README.md, "Metadata"), at most `limit` bytes."""
     if value is None:
         return None
-    try:
-        text = json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError):
-        raise invalid(
-            f"{name} must be plain JSON (objects, arrays, strings, finite numbers, booleans, null)."
-        ) from None
+    problem = _metadata_problem(value, 1)
+    if problem is not None:
+        raise invalid(f"{name} must be plain JSON: {problem}.")
+    text = json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     if _utf8_size(name, text) > limit:
         raise invalid(f"{name} is larger than {limit // 1024} KiB.")
     return text
+
+
+def _metadata_problem(value: Any, depth: int) -> str | None:
+    """What makes `value` (at nesting `depth`, the outermost value being 1) not allowed, or None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if abs(value) <= _MAX_SAFE_INT else f"the integer {value} is beyond 2^53"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{value} is not a finite number"
+    if isinstance(value, str):
+        return "a string holds a lone surrogate" if _LONE_SURROGATE.search(value) else None
+    if not isinstance(value, list | dict):
+        return f"{type(value).__name__} values are not allowed"
+    if depth > METADATA_MAX_DEPTH:
+        return f"it nests deeper than {METADATA_MAX_DEPTH} levels"
+    if isinstance(value, list):
+        if len(value) > METADATA_MAX_ARRAY_ITEMS:
+            return f"an array has more than {METADATA_MAX_ARRAY_ITEMS} items"
+        items = value
+    else:
+        if len(value) > METADATA_MAX_OBJECT_FIELDS:
+            return f"an object has more than {METADATA_MAX_OBJECT_FIELDS} fields"
+        for name in value:
+            if not isinstance(name, str) or len(name) > METADATA_MAX_FIELD_NAME_CHARS or not _FIELD_NAME.match(name):
+                return (
+                    f"the field name {name!r} is not 1 to {METADATA_MAX_FIELD_NAME_CHARS} printable ASCII "
+                    'characters not starting with "$" or "_"'
+                )
+        items = list(value.values())
+    for item in items:
+        problem = _metadata_problem(item, depth + 1)
+        if problem is not None:
+            return problem
+    return None
 
 
 _EVENT_KEYS = frozenset({"kind", "text", "metadata"})
@@ -173,38 +290,38 @@ def workflow_id(value: object) -> str:
 
 def http_url(name: str, value: object) -> str:
     value = string(name, value)
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        raise invalid(f"{name} must be an http(s) URL.") from None
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or len(value) > URL_MAX_CHARS
-        or not _NO_SPACE_OR_CONTROL.fullmatch(value)
-    ):
+    if len(value) > URL_MAX_CHARS or has_space_or_control(value) or not HTTP_URL.match(value):
         raise invalid(f"{name} must be an http(s) URL.")
     return value
 
 
-def target_repo(value: object) -> str:
+def target_repo(value: object, allow_local: bool = False) -> str:
+    """A remote repository; a path on this machine (or file://) only when `allow_local`."""
     value = string("targetRepo", value)
-    if not (1 <= len(value) <= 500) or not _NO_SPACE_OR_CONTROL.fullmatch(value):
-        raise invalid("targetRepo must be 1-500 characters without spaces or control characters.")
-    return value
+    if (
+        1 <= len(value) <= TARGET_REPO_MAX_CHARS
+        and not has_space_or_control(value)
+        and (any(form.match(value) for form in REMOTE_REPO) or (allow_local and _LOCAL_REPO.match(value)))
+    ):
+        return value
+    forms = (
+        "https://…, ssh://…, user@host:path, owner/repo or a local path"
+        if allow_local
+        else ("https://…, ssh://…, user@host:path or owner/repo")
+    )
+    raise invalid(f"targetRepo must be {forms}.")
 
 
 def target_branch(value: object) -> str:
     value = string("targetBranch", value)
-    if not (1 <= len(value) <= 200) or not _NO_SPACE_OR_CONTROL.fullmatch(value) or value.startswith("-"):
-        raise invalid("targetBranch must be 1-200 characters without spaces, not starting with '-'.")
+    if not (1 <= len(value) <= TARGET_BRANCH_MAX_CHARS) or has_space_or_control(value) or not is_git_branch_name(value):
+        raise invalid("targetBranch must be a git branch name, not starting with '-'.")
     return value
 
 
 def requested_by(value: object) -> str:
     value = string("requestedBy", value)
-    if not value.strip() or len(value) > USER_ID_MAX_CHARS:
+    if is_blank(value) or len(value) > USER_ID_MAX_CHARS:
         raise invalid(f"requestedBy must be 1-{USER_ID_MAX_CHARS} characters.")
     return value
 

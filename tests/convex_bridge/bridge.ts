@@ -44,8 +44,9 @@ async function answer(request: Request): Promise<Reply> {
     return { id: request.id, value: null };
   }
   const name = request.name ?? "";
-  const args = jsonToConvex(request.args as JSONValue) as Record<string, Value>;
   try {
+    // Inside the try: arguments a Convex client could not encode are its error, not the bridge's.
+    const args = jsonToConvex(request.args as JSONValue) as Record<string, Value>;
     const value =
       request.kind === "query"
         ? await backend.query(makeFunctionReference<"query">(name), args)

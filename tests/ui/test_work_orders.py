@@ -184,8 +184,8 @@ async def test_an_invalid_form_says_what_is_wrong_and_saves_nothing(service: Jan
             # The store's own sentences (jangar_tui.store.validation), shown under each field.
             "The work order title cannot be empty.",
             "The prompt is larger than 64 KiB.",
-            "targetRepo must be 1-500 characters without spaces or control characters.",
-            "targetBranch must be 1-200 characters without spaces, not starting with '-'.",
+            "targetRepo must be https://…, ssh://…, user@host:path or owner/repo.",
+            "targetBranch must be a git branch name, not starting with '-'.",
             "githubIssueUrl must be an http(s) URL.",
         ):
             assert error in text, error

@@ -7,6 +7,10 @@ translates, including errors:
 
 - a `ConvexError` with data `{code, message}`  ->  `JangarError(code, message)`;
 - an argument validator failure                ->  `JangarError(INVALID_ARGUMENT, ...)`;
+- an argument Convex's wire encoding cannot carry (an int beyond 2^53, a "$" field name, a
+  nesting deeper than Python's recursion limit)  ->  `JangarError(INVALID_ARGUMENT, ...)`, never a
+  raw ValueError, TypeError or RecursionError; metadata is checked first with the contract's own
+  rule (`validation.metadata_json`), as every backend checks it before anything else;
 - no answer, a timeout, a broken connection   ->  `JangarError(UNAVAILABLE, "Convex at <host> ...")`.
 
 How calls reach Convex is the transport's business (`convex_transport`): by default the official
@@ -43,7 +47,7 @@ from jangar_tui.store import validation as v
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE
 from jangar_tui.store.convex.pages import watch_pages
 from jangar_tui.store.convex.process import WorkerTransport
-from jangar_tui.store.convex.transport import ConvexFunctionError, ConvexTransport, ConvexUnavailable
+from jangar_tui.store.convex.transport import ConvexFunctionError, ConvexTransport, ConvexUnavailable, encode_args
 
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
@@ -123,6 +127,14 @@ class ConvexStore:
     async def _run(self, kind: str, function: str, args: dict[str, Any]) -> Any:
         call = self._transport.query if kind == "query" else self._transport.mutation
         try:
+            for name, value in args.items():
+                v.well_formed(name, value)  # the deployment refuses it too; the client could not even send it
+            encode_args(args)  # what the transport will do: fail here, as the caller's error
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise JangarError(
+                ErrorCode.INVALID_ARGUMENT, f"The arguments of {function} cannot be sent to Convex: {exc}"
+            ) from None
+        try:
             return await call(function, args)
         except ConvexFunctionError as exc:
             raise map_error(function, exc) from None
@@ -175,6 +187,9 @@ class ConvexStore:
 
     # -- chatMessages ----------------------------------------------------------------------------
     async def append_message(self, sessionId: str, role: Role | str, content: str, metadata: Any = None) -> ChatMessage:
+        # The deployment checks metadata too, but some of what it refuses (an int beyond 2^53, bytes)
+        # would reach it changed, or not at all: the shared rule decides here, before sending.
+        v.metadata_json(metadata)
         args = _present(sessionId=sessionId, role=_value(role), content=content, metadata=metadata)
         return _message(await self._run("mutation", "chatMessages:append", args))
 

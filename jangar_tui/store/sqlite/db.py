@@ -165,13 +165,16 @@ def _position(list_: ListIdentity, cursor: Any) -> tuple[int, int] | None:
 
 
 class SqliteDb:
-    def __init__(self, path: Path, writer: sqlite3.Connection, reader: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, writer: sqlite3.Connection, reader: sqlite3.Connection, allow_local_repos: bool = False
+    ) -> None:
         self.path = path
         self._w = writer
         self._r = reader
+        self._allow_local_repos = allow_local_repos
 
     @classmethod
-    def open(cls, path: Path) -> SqliteDb:
+    def open(cls, path: Path, allow_local_repos: bool = False) -> SqliteDb:
         """Create (0700 dir, 0600 file) or open the file, switch to WAL, apply migrations."""
         path = Path(path)
         try:
@@ -193,7 +196,7 @@ class SqliteDb:
         except BaseException:
             writer.close()
             raise
-        return cls(path, writer, reader)
+        return cls(path, writer, reader, allow_local_repos)
 
     def close(self) -> None:
         self._r.close()
@@ -372,11 +375,12 @@ class SqliteDb:
         session_id = check_id("chat_sessions", sessionId)
         clean_role = v.role(role)
         v.string("content", content)
+        # Metadata Convex cannot store is refused as a wrong type is: before anything is looked up.
+        metadata_text = v.metadata_json(metadata)
         row_id = new_id("chat_messages")
         with self._tx() as conn:
             session = self._live(conn, "chat_sessions", session_id)
             clean_content = v.content(content)
-            metadata_text = v.metadata_json(metadata)
             # Never earlier than the session's last message: createdAt is non-decreasing per
             # session (with _seq breaking ties), and lastMessageAt never moves backwards.
             now = max(now_ms(), session["lastMessageAt"])
@@ -476,7 +480,7 @@ class SqliteDb:
                 "title": None if title is None else v.title(title, "work order title"),
                 "prompt": None if prompt is None else v.prompt(prompt),
                 "githubIssueUrl": None if githubIssueUrl is None else v.http_url("githubIssueUrl", githubIssueUrl),
-                "targetRepo": None if targetRepo is None else v.target_repo(targetRepo),
+                "targetRepo": None if targetRepo is None else v.target_repo(targetRepo, self._allow_local_repos),
                 "targetBranch": None if targetBranch is None else v.target_branch(targetBranch),
                 "status": initial.value,
             }

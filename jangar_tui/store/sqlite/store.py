@@ -76,11 +76,14 @@ class LocalStore:
     open their own instance on the same file.
     """
 
-    def __init__(self, target: Settings | Path | str) -> None:
+    def __init__(self, target: Settings | Path | str, *, allow_local_repos: bool | None = None) -> None:
+        """`allow_local_repos` (default: the settings', else False): see `Settings.allow_local_repos`."""
         self._path = Path(target.db_path if isinstance(target, Settings) else target)
+        if allow_local_repos is None:
+            allow_local_repos = target.allow_local_repos if isinstance(target, Settings) else False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jangar-sqlite")
         try:
-            self._db = self._executor.submit(SqliteDb.open, self._path).result()
+            self._db = self._executor.submit(SqliteDb.open, self._path, allow_local_repos).result()
         except BaseException:
             self._executor.shutdown(wait=False)
             raise
