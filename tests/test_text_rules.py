@@ -5,7 +5,9 @@ urls.json and targets.json run the shared cases on every backend.
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -20,8 +22,15 @@ BRANCHES = [
 ]  # fmt: skip
 
 
-def _git_accepts(branch: str) -> bool:
-    result = subprocess.run(["git", "check-ref-format", "--branch", branch], check=False, capture_output=True)
+def _git_accepts(branch: str, outside_any_repository: Path) -> bool:
+    # Outside a repository: inside one, `--branch` expands "@{-1}" to the branch checked out before.
+    result = subprocess.run(
+        ["git", "check-ref-format", "--branch", branch],
+        check=False,
+        capture_output=True,
+        cwd=outside_any_repository,
+        env={**os.environ, "GIT_CEILING_DIRECTORIES": str(outside_any_repository.parent)},
+    )
     return result.returncode == 0
 
 
@@ -34,11 +43,11 @@ def _we_accept(branch: str) -> bool:
 
 
 @pytest.mark.parametrize("branch", BRANCHES)
-def test_branch_names_follow_git(branch: str) -> None:
+def test_branch_names_follow_git(branch: str, tmp_path: Path) -> None:
     # Beyond git: no leading "-" (it reads as an option), and "HEAD" is not a branch to make. "@"
     # is no ref name either (check-ref-format rule 9); `--branch` only accepts it as shorthand for
     # the current branch, which it expands.
-    expected = _git_accepts(branch) and not branch.startswith("-") and branch not in ("HEAD", "@")
+    expected = _git_accepts(branch, tmp_path) and not branch.startswith("-") and branch not in ("HEAD", "@")
     assert _we_accept(branch) == expected
 
 
