@@ -6,8 +6,8 @@ import { v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { mutation, query } from "./_generated/server";
 import { callerIdentity } from "./lib/auth";
-import { checkEvents, checkPageSize, checkSeq } from "./lib/checks";
-import { emptyPage, pageValidator, toPage } from "./lib/pagination";
+import { checkEvents, checkPageSize, checkSeq, checkWellFormed } from "./lib/checks";
+import { checkCursor, emptyPage, pageValidator, paginateList } from "./lib/pagination";
 import { loadLiveWorkOrder, requireOwner } from "./lib/workOrders";
 import { newEventValidator, workOrderEventDoc } from "./lib/validators";
 
@@ -15,6 +15,7 @@ export const append = mutation({
   args: { workOrderId: v.id("work_orders"), events: v.array(newEventValidator) },
   returns: v.object({ firstSeq: v.number(), lastSeq: v.number() }),
   handler: async (ctx, args) => {
+    checkWellFormed(args);
     const workOrder = await loadLiveWorkOrder(ctx, args.workOrderId);
     checkEvents(args.events);
     // The newest event, deleted or not: sequence numbers are never reused.
@@ -51,17 +52,21 @@ export const list = query({
   handler: async (ctx, args) => {
     checkPageSize(args.paginationOpts.numItems);
     checkSeq(args.afterSeq, "afterSeq");
+    const afterSeq = args.afterSeq ?? 0;
+    // The list is the work order's events after `afterSeq`: a cursor belongs to that range.
+    const list = { fn: "workOrderEvents:list", key: `${args.workOrderId}:${afterSeq}` };
+    checkCursor(list, args.paginationOpts);
     const workOrder = await ctx.db.get(args.workOrderId);
     if (workOrder !== null) await requireOwner(ctx, workOrder);
     else await callerIdentity(ctx);
-    if (workOrder === null || workOrder.deletedAt !== undefined) return emptyPage<Doc<"work_order_events">>();
-    const afterSeq = args.afterSeq ?? 0;
-    const result = await ctx.db
-      .query("work_order_events")
-      .withIndex("by_workOrder_seq", (q) => q.eq("workOrderId", workOrder._id).gt("seq", afterSeq))
-      .order("desc")
-      .filter((q) => q.eq(q.field("deletedAt"), undefined))
-      .paginate(args.paginationOpts);
-    return toPage(result);
+    if (workOrder === null || workOrder.deletedAt !== undefined) return emptyPage<Doc<"work_order_events">>(list);
+    return paginateList(list, args.paginationOpts, (opts) =>
+      ctx.db
+        .query("work_order_events")
+        .withIndex("by_workOrder_seq", (q) => q.eq("workOrderId", workOrder._id).gt("seq", afterSeq))
+        .order("desc")
+        .filter((q) => q.eq(q.field("deletedAt"), undefined))
+        .paginate(opts),
+    );
   },
 });

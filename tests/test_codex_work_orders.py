@@ -103,6 +103,7 @@ async def test_a_codex_run_ends_in_a_pull_request_with_its_work_in_the_log(
         JANGAR_GITHUB_API_URL=github.url,
         JANGAR_GIT_AUTHOR_NAME="Jangar Bot",
         JANGAR_GIT_AUTHOR_EMAIL="bot@example.com",
+        JANGAR_ALLOW_LOCAL_REPOS="true",  # "GitHub" is rewritten to a local bare repository above
     )
     launcher = TemporalLauncher(settings, store)
     service = JangarService(store, "tester", launcher)

@@ -41,8 +41,8 @@ def _work_order(wo_id: str, status: WorkOrderStatus, updated_at: int) -> WorkOrd
 async def test_work_orders_get_worktrees_of_one_cache_on_their_own_branches(tmp_path: Path) -> None:
     origin = _origin(tmp_path)
     data = tmp_path / "data"
-    first = await prepare_workspace(data, str(origin), None, "wo_0123456789abcdef")
-    second = await prepare_workspace(data, str(origin), None, "wo_fedcba9876543210")
+    first = await prepare_workspace(data, str(origin), None, "wo_0123456789abcdef", allow_local=True)
+    second = await prepare_workspace(data, str(origin), None, "wo_fedcba9876543210", allow_local=True)
     assert first != second and (first / "a.txt").read_text() == "a\n"
     assert _git("branch", "--show-current", cwd=first) == "jangar/89abcdef" == work_branch(None, "wo_0123456789abcdef")
     assert _git("branch", "--show-current", cwd=second) == "jangar/76543210"
@@ -64,7 +64,10 @@ async def test_retention_removes_ended_worktrees_and_never_a_running_one(tmp_pat
         "wo_new_ended": _work_order("wo_new_ended", S.FAILED, now - 1 * HOUR_MS),
         "wo_old_running": _work_order("wo_old_running", S.RUNNING, now - 48 * HOUR_MS),
     }
-    paths = {wo_id: await prepare_workspace(data, str(origin), None, wo_id) for wo_id in [*orders, "wo_deleted"]}
+    paths = {
+        wo_id: await prepare_workspace(data, str(origin), None, wo_id, allow_local=True)
+        for wo_id in [*orders, "wo_deleted"]
+    }
 
     async def get(wo_id: str) -> WorkOrder | None:
         return orders.get(wo_id)  # wo_deleted: gone from the store

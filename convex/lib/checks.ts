@@ -45,10 +45,20 @@ function utf8Bytes(value: string): number {
 // arguments hold free text calls this first, with the same INVALID_ARGUMENT as the embedded store.
 export function checkWellFormed(args: Record<string, unknown>): void {
   for (const [field, value] of Object.entries(args)) {
-    if (typeof value === "string" && hasLoneSurrogate(value)) {
+    if (holdsLoneSurrogate(value, 0)) {
       fail("INVALID_ARGUMENT", `${field} holds a lone surrogate (U+D800–U+DFFF): it is not valid Unicode text.`);
     }
   }
+}
+
+// Strings anywhere in a value (array items, object keys and values). Depth-bounded: deeper values
+// are metadata, which checkMetadata refuses anyway.
+function holdsLoneSurrogate(value: unknown, depth: number): boolean {
+  if (typeof value === "string") return hasLoneSurrogate(value);
+  if (value === null || typeof value !== "object" || depth > METADATA_MAX_DEPTH + 2) return false;
+  if (Array.isArray(value)) return value.some((item) => holdsLoneSurrogate(item, depth + 1));
+  if (value instanceof ArrayBuffer) return false;
+  return Object.entries(value).some(([key, item]) => hasLoneSurrogate(key) || holdsLoneSurrogate(item, depth + 1));
 }
 
 export function checkTitle(title: string, field = "title"): string {

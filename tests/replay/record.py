@@ -44,8 +44,9 @@ class Run:
     """One work order on a fresh store and task queue, with its worker running."""
 
     def __init__(self, server: DevServer, data_dir: Path, agent: str, **env: str) -> None:
-        self.settings: Settings = make_settings(data_dir, server.address, agent, **env)
-        self.store = LocalStore(data_dir / "jangar.sqlite3")
+        # The recorded runs clone a local origin.
+        self.settings: Settings = make_settings(data_dir, server.address, agent, JANGAR_ALLOW_LOCAL_REPOS="true", **env)
+        self.store = LocalStore(self.settings)
         self.launcher = TemporalLauncher(self.settings, self.store)
         self.service = JangarService(self.store, "recorder", self.launcher)
 

@@ -593,10 +593,20 @@ class SqliteDb:
         row_id = check_id("work_orders", workOrderId)
         v.page_size(numItems)
         after = 0 if afterSeq is None else v.seq(afterSeq, "afterSeq")
+        # The list is the work order's events after `afterSeq`: a cursor belongs to that range.
+        list_ = ListIdentity("workOrderEvents:list", f"{row_id}:{after}")
+        _position(list_, cursor)  # a cursor of another list is refused, whether or not the work order exists
         if self.get_work_order(row_id) is None:
-            return _empty_page("work_order_events")
+            return _empty_page("work_order_events", list_)
         return self._page(
-            "work_order_events", "workOrderId = ? AND seq > ?", (row_id, after), "seq", _event, numItems, cursor
+            "work_order_events",
+            list_,
+            "workOrderId = ? AND seq > ?",
+            (row_id, after),
+            "seq",
+            _event,
+            numItems,
+            cursor,
         )
 
     # -- watcher snapshots (the newest `limit` rows; no cursor) ------------------------------------
