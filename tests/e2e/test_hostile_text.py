@@ -93,9 +93,9 @@ async def _fill(db: Path) -> None:
             chat.id,
             title="ZQfields " + PAYLOADS["markup"] + PAYLOADS["osc8"],
             prompt="ZQprompt " + ALL,
-            target_repo="acme/zq[/]\x9b4242;4242H\u202e",
-            target_branch="zq[@click=app.quit]\u200b",
-            github_issue_url="https://example.com/[link=file:///zq-link]/\x9d52;c;QzE=\x9c",
+            target_repo="acme/zq",
+            target_branch="zq",
+            github_issue_url="https://example.com/zq",
         )
         # (No NUL in the prompt it launches with: an argv cannot carry one; the run would fail
         # before the agent prints anything.)
@@ -106,14 +106,15 @@ async def _fill(db: Path) -> None:
         )
     finally:
         await store.close()
-    # Bytes the store's checks refuse (controls in a repo, branch or URL) as another client or an
-    # older version may have written them: the screen must survive those too.
+    # Bytes the store's checks refuse (controls, markup and brackets in a repo, branch or URL) as
+    # another client or an older version may have written them: the screen must survive those too.
     with sqlite3.connect(db) as conn:
         conn.execute(
-            "UPDATE work_orders SET targetRepo = ?, targetBranch = ?, prUrl = ? WHERE _id = ?",
+            "UPDATE work_orders SET targetRepo = ?, targetBranch = ?, githubIssueUrl = ?, prUrl = ? WHERE _id = ?",
             (
-                "acme/zq" + PAYLOADS["csi"] + PAYLOADS["dcs"],
-                "zq" + PAYLOADS["osc52"],
+                "acme/zq[/]\x9b4242;4242H\u202e" + PAYLOADS["csi"] + PAYLOADS["dcs"],
+                "zq[@click=app.quit]\u200b" + PAYLOADS["osc52"],
+                "https://example.com/[link=file:///zq-link]/\x9d52;c;QzE=\x9c",
                 "https://github.com/acme/zq/pull/1" + PAYLOADS["osc8"],
                 fields.id,
             ),
