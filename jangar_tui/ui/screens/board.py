@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from jangar_tui.models import ChatSession, WorkOrder, WorkOrderStatus
+from jangar_tui.models import LAUNCHED_STATUSES, TERMINAL_STATUSES, ChatSession, WorkOrder, WorkOrderStatus
 from jangar_tui.text_safety import one_line
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings
@@ -33,10 +33,10 @@ AGE_REFRESH_S = 30.0
 
 # view -> (its name, the statuses it shows)
 VIEWS: dict[str, tuple[str, frozenset[WorkOrderStatus]]] = {
-    "attention": ("Attention", frozenset({S.SUCCEEDED, S.FAILED, S.CANCELED})),
-    "running": ("Running", frozenset({S.SUBMITTED, S.ACCEPTED, S.RUNNING})),
+    "attention": ("Attention", TERMINAL_STATUSES),
+    "running": ("Running", LAUNCHED_STATUSES),
     "drafts": ("Drafts", frozenset({S.DRAFT})),
-    "done": ("Done", frozenset({S.SUCCEEDED, S.FAILED, S.CANCELED})),
+    "done": ("Done", TERMINAL_STATUSES),
 }
 VIEW_ORDER = tuple(VIEWS)
 
