@@ -62,6 +62,9 @@ export const update = mutation({
   },
   returns: chatMessageDoc,
   handler: async (ctx, args) => {
+    // As in append: not Unicode, or metadata Convex cannot store, is refused before any lookup.
+    checkWellFormed(args);
+    checkMetadata(args.metadata);
     const message = await loadMessage(ctx, args.messageId);
     if (message.deletedAt !== undefined) fail("NOT_FOUND", "This message was deleted; restore it first.");
     const session = await loadLiveSession(ctx, message.sessionId);
@@ -70,10 +73,7 @@ export const update = mutation({
       checkContent(args.content);
       patch.content = args.content;
     }
-    if (args.metadata !== undefined) {
-      checkMetadata(args.metadata);
-      patch.metadata = args.metadata;
-    }
+    if (args.metadata !== undefined) patch.metadata = args.metadata;
     const now = Date.now();
     await ctx.db.patch(message._id, { ...patch, updatedAt: Math.max(message.updatedAt, now) });
     await bumpSession(ctx, session, now);

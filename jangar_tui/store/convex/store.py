@@ -194,6 +194,7 @@ class ConvexStore:
         return _message(await self._run("mutation", "chatMessages:append", args))
 
     async def update_message(self, messageId: str, content: str | None = None, metadata: Any = None) -> ChatMessage:
+        v.metadata_json(metadata)  # as in append_message: the shared rule decides before sending
         args = _present(messageId=messageId, content=content, metadata=metadata)
         return _message(await self._run("mutation", "chatMessages:update", args))
 

@@ -407,13 +407,15 @@ class SqliteDb:
         row_id = check_id("chat_messages", messageId)
         if content is not None:
             v.string("content", content)
+        # As in append: metadata Convex cannot store is refused before anything is looked up.
+        new_metadata = None if metadata is None else v.metadata_json(metadata)
         with self._tx() as conn:
             row = self._any(conn, "chat_messages", row_id)
             if row["deletedAt"] is not None:
                 raise JangarError(ErrorCode.NOT_FOUND, "This message was deleted; restore it first.")
             session = self._live(conn, "chat_sessions", row["sessionId"])
             clean_content = row["content"] if content is None else v.content(content)
-            metadata_text = row["metadata"] if metadata is None else v.metadata_json(metadata)
+            metadata_text = row["metadata"] if new_metadata is None else new_metadata
             now = now_ms()
             conn.execute(
                 "UPDATE chat_messages SET content = ?, metadata = ?, updatedAt = ? WHERE _id = ?",
