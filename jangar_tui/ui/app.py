@@ -25,7 +25,7 @@ from jangar_tui import gc_policy
 from jangar_tui.alerts import NotifyMode
 from jangar_tui.service import JangarService
 from jangar_tui.text_safety import one_line, visible
-from jangar_tui.ui import resume_guard
+from jangar_tui.ui import paste_parser, resume_guard
 from jangar_tui.ui.alerts import WorkOrderAlerts
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KEYMAP, bindings, display_keys
@@ -83,6 +83,7 @@ class JangarApp(App[None]):
         remember_theme: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
+        paste_parser.install()
         self.service = service
         self._runtime = runtime
         self._clock = clock
