@@ -47,6 +47,21 @@ async def test_a_word_typed_on_the_session_list_filters_and_deletes_nothing(serv
         await until(pilot, lambda: len(titles(app)) == 2, "the filter cleared")
 
 
+async def test_a_burst_with_spaces_and_slashes_reaches_the_filter_whole(service: JangarService) -> None:
+    # A title is searched as written: "src/app today" typed fast used to filter by "srcapptoday"
+    # (the space dropped, the slash taken as the filter's key) and match nothing.
+    await service.new_session("Fix src/app today")
+    await service.new_session("Keep me")
+    app = JangarApp(service)
+    names = {" ": "space", "/": "slash", "?": "question_mark"}
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: len(titles(app)) == 2, "listed")
+        for character in "src/app today":
+            app.post_message(events.Key(names.get(character, character), character))
+        await until(pilot, lambda: titles(app) == ["Fix src/app today"], "the list filtered by the words")
+        assert app.screen.query_one("#session-filter").value == "src/app today"
+
+
 async def test_letters_typed_one_at_a_time_all_reach_the_filter(service: JangarService) -> None:
     # As a person types: each key is handled before the next arrives. The filter opens with the
     # first letter and must not select it on focus, or the second letter would replace it.

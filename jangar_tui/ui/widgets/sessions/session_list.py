@@ -85,6 +85,7 @@ class SessionList(OptionList):
         self._shown: list[ChatSession] = []
         self._shown_key: tuple[tuple[str, str, str], ...] = ()
         self._filter = ""
+        self._typing_filter = False  # letters typed here went to the filter since the list got the focus
         self._want_id: str | None = None  # the session to keep highlighted across snapshots
         self._announced: object = _UNSET  # (id, title) last told to the screen
         self._more_requested = False  # asked for more; cleared when the larger snapshot arrives
@@ -109,11 +110,18 @@ class SessionList(OptionList):
 
     def on_key(self, event: events.Key) -> None:
         # Type-to-filter: a printable character typed here starts (or continues) the filter, so
-        # a word typed into the list by mistake runs no action. `/` and `?` keep their own keys.
-        if event.is_printable and event.character and event.character not in "/? ":
+        # a word typed into the list by mistake runs no action. `/` and `?` keep their own keys,
+        # and a space does not start a filter; once one is being typed they are part of it (a
+        # burst reaches the list before the focus moves to the filter).
+        character = event.character
+        if event.is_printable and character and (self._typing_filter or character not in "/? "):
             event.stop()
             event.prevent_default()
-            self.post_message(self.FilterTyped(event.character))
+            self._typing_filter = True
+            self.post_message(self.FilterTyped(character))
+
+    def on_focus(self) -> None:
+        self._typing_filter = False  # back from the filter: keys typed here are the list's again
 
     def set_sessions(self, sessions: list[ChatSession], *, has_more: bool = False) -> None:
         if not self.loaded:
