@@ -78,6 +78,30 @@ async def test_at_80x24_the_work_order_panel_folds_away_and_comes_back(service: 
         assert not orders.display and chat.display
 
 
+async def test_resizing_keeps_the_panel_the_operator_opened_and_the_focus_on_something_shown(
+    service: JangarService,
+) -> None:
+    # Opened at 80x24 then widened, the panel used to vanish (the toggle flipped its meaning with
+    # the width) with the focus left in it: the key bar showed no pane's keys and typing did nothing.
+    session = await service.new_session("Resized")
+    await service.create_work_order(session.id, title="Kept", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 1, "loaded")
+        orders = app.screen.query_one("#work-orders")
+        await pilot.press("ctrl+t")
+        assert orders.display and isinstance(app.focused, WorkOrderList)
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert orders.display, "widening hid the panel the operator had just opened"
+        assert isinstance(app.focused, WorkOrderList)
+        # Narrowed with the focus in the panel: it folds away, and the focus goes to the input.
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not orders.display
+        assert isinstance(app.focused, ComposerInput), "the focus stayed in the folded panel"
+
+
 async def test_tab_walks_the_panes(service: JangarService) -> None:
     await service.new_session("Tabs")
     app = JangarApp(service)

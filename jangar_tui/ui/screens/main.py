@@ -352,10 +352,21 @@ class MainScreen(WorkOrderActions):
 
     def _apply_layout(self, width: int) -> None:
         narrow = width < NARROW_BELOW
+        if narrow != self.has_class("-narrow"):
+            # Across the threshold each width starts from its own default (wide: all three panes;
+            # narrow: folded): a panel opened at 80 columns stays open when the terminal grows.
+            self._orders_toggled = False
         visible = narrow == self._orders_toggled  # wide: shown unless toggled; narrow: the reverse
         self.set_class(narrow, "-narrow")
         self.set_class(not visible, "-orders-hidden")
         self.set_class(visible and narrow, "-orders-over-chat")
+        self._focus_something_shown()
+
+    def _focus_something_shown(self) -> None:
+        """Keys typed into a pane that folded away would go nowhere: the input takes the focus."""
+        focused = self.focused
+        if focused is not None and not all(node.display for node in focused.ancestors_with_self):
+            self.query_one(ComposerInput).focus()
 
     @property
     def orders_visible(self) -> bool:
@@ -366,8 +377,8 @@ class MainScreen(WorkOrderActions):
         self._apply_layout(self.app.size.width)
         if self.orders_visible:
             self.query_one(WorkOrderList).focus()
-        elif self.focused is None or not all(node.display for node in self.focused.ancestors_with_self):
-            self.query_one(ComposerInput).focus()  # the focus was in the pane that just folded away
+        elif self.focused is None:
+            self.query_one(ComposerInput).focus()
 
     def _show_orders(self) -> None:
         if not self.orders_visible:
