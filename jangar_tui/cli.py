@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="jangar",
         description="Terminal control plane for Codex background workers. "
         "Subcommands: `jangar worker` (a Temporal worker), `jangar deploy` (deploy the Convex functions), "
-        "`jangar session|message|wo` (scripting: see `jangar wo --help`).",
+        "`jangar session|message|wo` (scripting: see `jangar wo --help`), "
+        "`jangar config` (the resolved settings and where each comes from, secrets masked).",
     )
     parser.add_argument("--backend", choices=("local", "convex"), help="where the data lives (JANGAR_BACKEND)")
     parser.add_argument("--data-dir", metavar="DIR", help="embedded data directory (JANGAR_DATA_DIR)")
