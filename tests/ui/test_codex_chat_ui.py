@@ -153,3 +153,32 @@ async def test_what_an_agent_ran_is_shown_as_text_never_obeyed(service: JangarSe
         text = screen_text(pilot)
         assert "\x1b" not in text and "\x07" not in text
         assert "␛]52;c;ZXZpbA==␇␛[2J[bold]x[/bold]" in text  # visible, markup left as typed
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+async def test_a_narrow_reply_header_drops_the_session_total_whole_never_cuts_it(tmp_path: Path, width: int) -> None:
+    # At 120 columns the panel left the chat ~50 columns: "session 110 tok" was cut to "session 1".
+    store = LocalStore(tmp_path / "jangar.sqlite3")
+    try:
+        service = JangarService(store, "tester")
+        session = await service.new_session("Tokens")
+        asked = await service.send_message(session.id, "count")
+        usage = {
+            "turn": {"inputTokens": 123456, "outputTokens": 7890, "totalTokens": 131346},
+            "thread": {"inputTokens": 123456, "outputTokens": 7890, "totalTokens": 131346},
+            "session": {"inputTokens": 987654, "outputTokens": 12345, "totalTokens": 999999},
+        }
+        meta = {"kind": "chatReply", "replyTo": asked.id, "status": "interrupted", "agent": "codex", "usage": usage}
+        await store.append_message(session.id, Role.ASSISTANT, "An answer.", meta)
+        app = JangarApp(service)
+        async with app.run_test(size=(width, 30)) as pilot:
+            await until(pilot, lambda: "An answer." in screen_text(pilot), "the reply")
+            header = next(line for line in screen_text(pilot).splitlines() if "assistant" in line)
+            note = header.split("◆ assistant  now", 1)[1].split("▏", 1)[0].strip()
+            parts = ["interrupted", "123.5k↑ 7.9k↓ tok", "session 1000.0k tok"]
+            whole = [" · ".join(parts[:count]) for count in range(1, len(parts) + 1)]
+            assert note in whole, f"a part was cut: {note!r}"
+            if width == 200:
+                assert note == whole[-1], "room for all of it"
+    finally:
+        await store.close()

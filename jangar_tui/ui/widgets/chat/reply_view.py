@@ -34,11 +34,12 @@ def tokens(count: Any) -> str:
     return f"{count / 1000:.1f}k" if count >= 1000 else str(int(count))
 
 
-def header_note(message: ChatMessage) -> str:
-    """What follows the role label: the reply's status and its tokens (turn, and session so far)."""
+def header_notes(message: ChatMessage) -> list[str]:
+    """What follows the role label, most important first: the reply's status, its tokens, and the
+    session's tokens so far. A narrow header drops whole parts from the end, never cuts one."""
     meta = reply_meta(message)
     if meta is None:
-        return ""
+        return []
     parts = []
     note = _STATUS_NOTES.get(str(meta.get("status")))
     if note:
@@ -50,7 +51,7 @@ def header_note(message: ChatMessage) -> str:
         session = usage.get("session")
         if isinstance(session, dict):
             parts.append(f"session {tokens(session.get('totalTokens'))} tok")
-    return "  " + " · ".join(parts) if parts else ""
+    return parts
 
 
 def has_activity(message: ChatMessage) -> bool:

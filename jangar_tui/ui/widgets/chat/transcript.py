@@ -19,6 +19,7 @@ from bisect import bisect_right
 from collections import OrderedDict
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.segment import Segment
 from rich.style import Style
@@ -34,7 +35,7 @@ from jangar_tui.models import ChatMessage, Role
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings
-from jangar_tui.ui.widgets.chat.reply_view import activity, has_activity, header_note, is_streaming
+from jangar_tui.ui.widgets.chat.reply_view import activity, has_activity, header_notes, is_streaming
 
 GUTTER = 2
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
@@ -271,7 +272,13 @@ class Transcript(ScrollView, can_focus=True):
             Segment(label, Style.parse(label_style) + Style(reverse=selected)),
             Segment(f"  {relative_time(message.createdAt, self._clock())}", Style(dim=True)),
         ]
-        note = header_note(message)
+        used = sum(segment.cell_length for segment in segments)
+        note = ""
+        for part in header_notes(message):
+            candidate = f"{note} · {part}" if note else f"  {part}"
+            if used + cell_len(candidate) > self._body_width:
+                break  # a token count cut at the border would read as another number
+            note = candidate
         if note:
             segments.append(Segment(note, Style(dim=True, italic=True)))
         return Strip(segments)
