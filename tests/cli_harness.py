@@ -13,6 +13,9 @@ from jangar_tui.commands.main import build_parser, run
 from jangar_tui.commands.schemas import COMMAND_SCHEMAS, ERROR
 from jangar_tui.config import Settings
 from jangar_tui.store.base import Store
+from jangar_tui.store.convex.store import ConvexStore
+from jangar_tui.store.sqlite.store import LocalStore
+from tests.convex_bridge.client import BridgeTransport, ConvexBridge
 
 _NOUNS = {"sessions": "session", "messages": "message", "work-order": "wo", "work-orders": "wo"}
 
@@ -51,3 +54,15 @@ class Cli:
         out, err = StringIO(), StringIO()
         code = await run(args, self.settings, self.store, stdout=out, stderr=err, stdin=StringIO(stdin))
         return Outcome(code, [], out.getvalue(), err.getvalue())
+
+
+def backend_store(backend: str, settings: Settings, bridge: ConvexBridge | None = None) -> Store:
+    """The store a CLI test runs against: the embedded one, or Convex's functions over the bridge."""
+    if backend == "local":
+        return LocalStore(settings.db_path)
+    assert bridge is not None, "the convex backend runs over the bridge"
+    bridge.reset()
+    return ConvexStore(
+        settings.model_copy(update={"backend": "convex", "convex_url": "http://127.0.0.1:3210"}),
+        transport=BridgeTransport(bridge),
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 from codex_standin import Reply, StandIn
+from git_support import seeded_bare_remote
 from github_standin import GitHubStandIn, start_github_standin
 from temporal_fixtures import WAIT_S, completion_messages, make_settings, running_worker, wait_for_status
 
@@ -36,15 +37,7 @@ def _git(*args: str, cwd: Path | None = None) -> str:
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
     """A bare repository with one commit on main, standing in for GitHub."""
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    _git("init", "-q", "-b", "main", cwd=seed)
-    (seed / "README.md").write_text("hello\n")
-    _git("add", ".", cwd=seed)
-    _git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "seed", cwd=seed)
-    bare = tmp_path / "remote.git"
-    _git("clone", "-q", "--bare", str(seed), str(bare))
-    return bare
+    return seeded_bare_remote(tmp_path)
 
 
 @pytest.fixture

@@ -10,13 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from cli_harness import Cli
+from cli_harness import Cli, backend_store
 
 from jangar_tui.commands import exit_codes
 from jangar_tui.config import load_settings
-from jangar_tui.store.convex.store import ConvexStore
-from jangar_tui.store.sqlite.store import LocalStore
-from tests.convex_bridge.client import BridgeTransport, ConvexBridge
 
 NOT_FOUND, INVALID_ARGUMENT = 3, 4
 
@@ -24,15 +21,8 @@ NOT_FOUND, INVALID_ARGUMENT = 3, 4
 @pytest.fixture(params=["local", "convex"])
 async def cli(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cli]:
     settings = load_settings({"JANGAR_USER": "scripter", "JANGAR_DATA_DIR": str(tmp_path)})
-    if request.param == "local":
-        store: LocalStore | ConvexStore = LocalStore(settings.db_path)
-    else:
-        bridge: ConvexBridge = request.getfixturevalue("bridge")
-        bridge.reset()
-        store = ConvexStore(
-            settings.model_copy(update={"backend": "convex", "convex_url": "http://127.0.0.1:3210"}),
-            transport=BridgeTransport(bridge),
-        )
+    bridge = request.getfixturevalue("bridge") if request.param == "convex" else None
+    store = backend_store(request.param, settings, bridge)
     try:
         yield Cli(store, settings)
     finally:

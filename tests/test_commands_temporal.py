@@ -6,14 +6,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from cli_harness import Cli
+from cli_harness import Cli, backend_store
 from temporal_fixtures import agent_command, make_settings, running_worker, wait_for_status
 
 from jangar_tui.models import WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer, free_port
-from jangar_tui.store.convex.store import ConvexStore
-from jangar_tui.store.sqlite.store import LocalStore
-from tests.convex_bridge.client import BridgeTransport, ConvexBridge
 
 pytestmark = pytest.mark.temporal
 S = WorkOrderStatus
@@ -22,15 +19,8 @@ INVALID_TRANSITION, UNAVAILABLE = 5, 8
 
 async def _cli(request: pytest.FixtureRequest, tmp_path: Path, address: str, agent: str) -> AsyncIterator[Cli]:
     settings = make_settings(tmp_path, address, agent_command(agent))
-    if request.param == "local":
-        store: LocalStore | ConvexStore = LocalStore(settings.db_path)
-    else:
-        bridge: ConvexBridge = request.getfixturevalue("bridge")
-        bridge.reset()
-        store = ConvexStore(
-            settings.model_copy(update={"backend": "convex", "convex_url": "http://127.0.0.1:3210"}),
-            transport=BridgeTransport(bridge),
-        )
+    bridge = request.getfixturevalue("bridge") if request.param == "convex" else None
+    store = backend_store(request.param, settings, bridge)
     try:
         yield Cli(store, settings)
     finally:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from git_support import seeded_bare_remote
 from github_standin import GitHubStandIn, start_github_standin
 
 from jangar_tui.models import EventKind
@@ -32,15 +33,8 @@ def github() -> Iterator[GitHubStandIn]:
 
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    _git("init", "-q", "-b", "main", cwd=seed)
-    (seed / "README.md").write_text("hello\n")
-    _git("add", ".", cwd=seed)
-    _git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "seed", cwd=seed)
-    bare = tmp_path / "remote.git"
-    _git("clone", "-q", "--bare", str(seed), str(bare))
-    return bare
+    """A bare repository with one commit on main, standing in for GitHub."""
+    return seeded_bare_remote(tmp_path)
 
 
 @pytest.fixture
