@@ -132,7 +132,7 @@ async def _run_tui(settings: Settings) -> int:
     from jangar_tui.ui.app import JangarApp
 
     store = open_store(settings)
-    service = JangarService(store, settings.user)
+    service = JangarService(store, settings.user, data_dir=settings.data_dir)
     try:
         app = JangarApp(
             service,

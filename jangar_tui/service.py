@@ -8,6 +8,7 @@ its `workflowId` here, so launching it twice can never start two workflows).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from jangar_tui.conversation import PREFILL_MAX_BYTES, conversation_prompt
@@ -17,6 +18,7 @@ from jangar_tui.models import (
     ChatSession,
     ConnectionState,
     ErrorCode,
+    EventKind,
     HistoryEvent,
     JangarError,
     Page,
@@ -28,6 +30,8 @@ from jangar_tui.models import (
     WorkOrderStatus,
     new_workflow_id,
 )
+from jangar_tui.orchestration.diff_review import Diff, diff_from_event, work_order_diff
+from jangar_tui.orchestration.workspace import GitError
 from jangar_tui.outcome import find_completion_message
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
 
@@ -66,11 +70,19 @@ class ChatRunner(Protocol):
     async def interrupt_chat(self, session_id: str) -> None: ...
 
 
+# How far back the detail looks for the change recorded at delivery (the last steps of a run).
+RECORDED_DIFF_PAGES = 3
+
+
 class JangarService:
-    def __init__(self, store: Store, user_id: str, launcher: Launcher | None = None) -> None:
+    def __init__(
+        self, store: Store, user_id: str, launcher: Launcher | None = None, data_dir: Path | None = None
+    ) -> None:
         self.store = store
         self.user_id = user_id
         self.launcher = launcher
+        # Where the worker's worktrees and repository caches are, when it shares this data dir.
+        self.data_dir = data_dir
 
     @property
     def store_description(self) -> str:
@@ -225,6 +237,38 @@ class JangarService:
         if not work_order.status.is_terminal:
             return None
         return await find_completion_message(self.store, work_order)
+
+    async def work_order_diff(self, work_order: WorkOrder) -> Diff | None:
+        """The change its agent made (`jangar_tui.orchestration.diff_review`): from git on this data
+        dir (its worktree, else its branch in the cache), else the copy recorded when Jangar
+        committed; None when there is none."""
+        failure: GitError | None = None
+        if self.data_dir is not None:
+            try:
+                diff = await work_order_diff(
+                    self.data_dir, work_order.targetRepo, work_order.targetBranch, work_order.id
+                )
+            except GitError as exc:
+                failure = exc
+            else:
+                if diff is not None:
+                    return diff
+        recorded = await self._recorded_diff(work_order.id)
+        if recorded is None and failure is not None:
+            raise JangarError(ErrorCode.UNAVAILABLE, f"git could not show the change: {failure}")
+        return recorded
+
+    async def _recorded_diff(self, work_order_id: str) -> Diff | None:
+        cursor: str | None = None
+        for _ in range(RECORDED_DIFF_PAGES):
+            page = await self.store.list_work_order_events(work_order_id, PAGE_SIZE_MAX, cursor)
+            for event in page.page:  # newest first
+                if event.kind == EventKind.GIT and (diff := diff_from_event(event.text, event.metadata)) is not None:
+                    return diff
+            if page.isDone:
+                return None
+            cursor = page.continueCursor
+        return None
 
     async def describe_work_order(self, work_order_id: str) -> WorkflowDescription | None:
         return await self._require_launcher().describe(await self.get_work_order(work_order_id))

@@ -18,6 +18,7 @@ from temporal_fixtures import WAIT_S, completion_messages, make_settings, runnin
 
 from jangar_tui.models import EventKind, WorkOrderEvent, WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer
+from jangar_tui.orchestration.diff_review import diff_from_event
 from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.orchestration.workspace import work_branch
 from jangar_tui.service import JangarService
@@ -133,6 +134,10 @@ async def test_a_codex_run_ends_in_a_pull_request_with_its_work_in_the_log(
     (changed,) = change.metadata["files"]
     assert changed["kind"] == "update" and Path(changed["path"]).name == "README.md"
     assert answer.text == "Patched README.md."
+    # The change is recorded for review (the detail's diff once the worktree is gone).
+    recorded = next(d for e in events if (d := diff_from_event(e.text, e.metadata)) is not None)
+    assert {(f.status, f.path) for f in recorded.files} == {("M", "README.md"), ("A", "checked.txt")}
+    assert "+hello, patched\n" in recorded.patch
     assert usage and command.seq < usage[0].seq and usage[-1].metadata["totalTokens"] > 0
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert all("ghp_e2e-token" not in e.text for e in events)

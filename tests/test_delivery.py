@@ -12,6 +12,7 @@ from github_standin import GitHubStandIn, start_github_standin
 
 from jangar_tui.models import EventKind
 from jangar_tui.orchestration.delivery import DeliveryFailed, PullRequestSpec, deliver, github_repo, pr_body
+from jangar_tui.orchestration.diff_review import diff_from_event
 from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.store.sqlite.store import LocalStore
 
@@ -87,8 +88,12 @@ async def test_changes_are_committed_pushed_and_the_pr_opened(
     assert github.headers[0]["Authorization"] == f"Bearer {TOKEN}"
     await writer.close()
     events = (await store.list_work_order_events(wo_id, 50)).page[::-1]
-    assert [e.kind for e in events] == [EventKind.GIT, EventKind.GIT, EventKind.PR]
+    assert [e.kind for e in events] == [EventKind.GIT, EventKind.GIT, EventKind.GIT, EventKind.PR]
     assert all(TOKEN not in e.text for e in events)
+    # The change, recorded for review before the push (it outlives the worktree).
+    recorded = diff_from_event(events[1].text, events[1].metadata)
+    assert recorded is not None and [(f.status, f.path) for f in recorded.files] == [("M", "README.md")]
+    assert "-hello\n+hello, world\n" in recorded.patch
 
 
 async def test_no_changes_means_no_push_and_no_pr(

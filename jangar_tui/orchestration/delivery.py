@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from jangar_tui.models import EventKind
+from jangar_tui.orchestration.diff_review import recorded_diff_event, worktree_diff
 from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.orchestration.workspace import GitError, git_output, run_git
 
@@ -109,6 +110,7 @@ async def deliver(workspace: Path, spec: PullRequestSpec, agent_pr_url: str | No
         note = "The agent made no changes: nothing was committed or pushed, and no pull request was opened."
         log.add(EventKind.GIT, note)
         return Delivery(prUrl=agent_pr_url, note=note, pushed=False)
+    await _record_diff(workspace, log)
     try:
         await run_git("push", "--porcelain", "origin", f"HEAD:refs/heads/{branch}", cwd=workspace)
     except GitError as exc:
@@ -167,6 +169,18 @@ async def default_branch(workspace: Path) -> str:
         ):
             return candidate
     raise DeliveryFailed("The remote has no default branch (origin/HEAD, main or master) to open the PR against.")
+
+
+async def _record_diff(workspace: Path, log: EventLogWriter) -> None:
+    """The change, bounded, in the event log: the detail's diff review once the worktree is gone
+    and wherever the UI does not share the worker's data dir. Never fails the delivery."""
+    try:
+        diff = await worktree_diff(workspace)
+    except GitError as exc:
+        log.add(EventKind.GIT, f"The change could not be recorded for review: {exc}")
+        return
+    text, metadata = recorded_diff_event(diff)
+    log.add(EventKind.GIT, text, metadata)
 
 
 async def _has_uncommitted(workspace: Path) -> bool:

@@ -255,6 +255,7 @@ async def _git_ok(*args: str, cwd: Path | None = None, protocols: str | None = N
 
 # Public for the steps after a run (commit, push: `delivery`), which use the same git settings.
 run_git = _git
+git_env = _env
 
 
 async def git_output(*args: str, cwd: Path, check: bool = True) -> str:
