@@ -43,6 +43,7 @@ SCOPES: dict[str, str] = {
     "work_orders": "Work-order panel",
     "detail": "Work-order detail",
     "run_log": "Run log (in the detail)",
+    "diff": "Diff (in the detail)",
     "form": "Work-order form",
     "confirm": "A question (delete, cancel)",
     "board": "Board (work orders across sessions)",
@@ -112,12 +113,24 @@ KEYMAP: dict[str, list[Key]] = {
         Key("y", "copy_pr_url", "Copy PR", "Copy the PR URL"),
         Key("i", "copy_workflow_id", "Copy id", "Copy the workflow id"),
         Key("v", "toggle_log", "Log/History", "Show the run log or Temporal's event history"),
+        Key("d", "toggle_diff", "Diff", "Show the change the agent made (files and diff), or leave it"),
         Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
     ],
     "run_log": [
         Key("end,G", "follow", "Follow", "Follow the newest events", show=False, palette=False),
         Key("f", "toggle_follow", "Follow", "Start or stop following the newest events", palette=False),
         Key("home,g", "oldest", "Oldest", "Go to the first event (older pages load)", show=False, palette=False),
+    ],
+    "diff": [
+        Key("n,right_square_bracket", "next_file", "Next file", "The next file's diff", palette=False, group="File"),
+        Key(
+            "p,left_square_bracket",
+            "previous_file",
+            "Previous file",
+            "The previous file's diff",
+            palette=False,
+            group="File",
+        ),
     ],
     "board": [
         Key("1", "show_view('attention')", "Attention", "Work orders that ended since you last looked", group="View"),
@@ -171,5 +184,13 @@ def keys_of(scope: str, action: str) -> tuple[str, ...]:
 
 def display_keys(keys: str) -> str:
     """'r,f2' -> 'r / f2', with Textual's key names made readable."""
-    names = {"slash": "/", "question_mark": "?", "delete": "del", "up": "↑", "down": "↓"}
+    names = {
+        "slash": "/",
+        "question_mark": "?",
+        "delete": "del",
+        "up": "↑",
+        "down": "↓",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+    }
     return " / ".join(names.get(part, part) for part in keys.split(","))

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import fcntl
 import shutil
+import subprocess
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from ui_doubles import FlakyStore, SimulatedLauncher
 from ui_support import BASE_MS, DAY, HOUR, MINUTE, FakeTime, screen_text, until
 
 from jangar_tui.models import Role, WorkOrderStatus
+from jangar_tui.orchestration.workspace import workspace_dir
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite import db as _sqlite_db
 from jangar_tui.store.sqlite.store import LocalStore
@@ -35,10 +37,10 @@ from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 S = WorkOrderStatus
-SCENES = ("main", "empty", "form", "detail", "help", "offline", "board")
+SCENES = ("main", "empty", "form", "detail", "diff", "help", "offline", "board")
 NOW_MS = BASE_MS + 5 * DAY + 2 * HOUR  # what the UI's clock says in every scene
 # Workers that finish on their own (watchers never do; an action waits on its open dialog).
-SETTLING_GROUPS = frozenset({"send", "detail-temporal"})
+SETTLING_GROUPS = frozenset({"send", "detail-temporal", "detail-diff"})
 SCENE_ROOT = Path("/tmp/jangar-ui-scenes")  # fixed, so the status line shows the same path each run
 
 ASSISTANT_REPLY = """Here is a plan for **dark mode**:
@@ -123,6 +125,38 @@ async def _seed_sessions(service: JangarService, store: LocalStore, clock: FakeT
     return session.id
 
 
+def _seed_worktree(data_dir: Path, work_order_id: str) -> None:
+    """The running work order's worktree, as the worker leaves it mid-run: a base commit on
+    origin/main and the agent's uncommitted change (modified, added, renamed, deleted, binary)."""
+    tree = workspace_dir(data_dir, "acme/dashboard", work_order_id)
+    tree.mkdir(parents=True)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tree, check=True, capture_output=True)
+
+    files = {
+        "src/theme.ts": "export const themes = ['light'];\n\nexport function theme(setting: string) {\n"
+        "  return setting;\n}\n",
+        "docs/theme.md": "# Themes\n\nOne theme: light.\n",
+        "src/legacy.css": "body { color: black; }\n",
+    }
+    for path, text in files.items():
+        (tree / path).parent.mkdir(parents=True, exist_ok=True)
+        (tree / path).write_text(text)
+    git("init", "-q", "-b", "feature/dark-mode")
+    git("add", ".")
+    git("-c", "user.name=seed", "-c", "user.email=seed@example.com", "commit", "-qm", "base")
+    git("update-ref", "refs/remotes/origin/main", "HEAD")
+    (tree / "src/theme.ts").write_text(
+        "export const themes = ['light', 'dark', 'system'];\n\nexport function theme(setting: string) {\n"
+        "  return setting !== 'system' ? setting : detect();\n}\n"
+    )
+    (tree / "src/dark.css").write_text(":root[data-theme='dark'] {\n  --bg: #101418;\n  --fg: #e6e6e6;\n}\n")
+    git("mv", "docs/theme.md", "docs/theming.md")
+    (tree / "src/legacy.css").unlink()
+    (tree / "src/moon.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+
+
 @contextlib.contextmanager
 def scenes_locked() -> Iterator[None]:
     """Hold while a scene is built and shown.
@@ -144,9 +178,12 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
     store: LocalStore = FlakyStore(db_path) if name == "offline" else LocalStore(db_path)
     # Temporal as a double (fixed run ids and event times); "down" in the offline scene.
     launcher = SimulatedLauncher(store, up=name != "offline")
-    service = JangarService(store, "alice", launcher)
+    service = JangarService(store, "alice", launcher, data_dir=data_dir)
     if name != "empty":
         asyncio.run(_seed_sessions(service, store, clock))
+    if name == "diff":
+        running = asyncio.run(store.list_work_orders_by_status(S.RUNNING)).page[0]
+        _seed_worktree(data_dir, running.id)
     if isinstance(store, FlakyStore):
         store.offline = True
     app = JangarApp(service, clock=lambda: NOW_MS)
@@ -181,6 +218,14 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
             await pilot.press("down", "enter")  # the running one
             await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
             await until(pilot, lambda: "ActivityTaskScheduled" in screen_text(pilot), "the history")
+        elif name == "diff":
+            if not app.screen.query_one("#work-orders").display:
+                await pilot.press("ctrl+t")
+            app.screen.query_one(WorkOrderList).focus()
+            await pilot.press("down", "enter")  # the running one, whose worktree has a change
+            await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+            await pilot.press("d")
+            await until(pilot, lambda: "files changed" in screen_text(pilot), "the diff")
         elif name == "help":
             await pilot.press("f1")
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")

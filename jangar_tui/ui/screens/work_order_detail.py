@@ -1,5 +1,6 @@
 """One work order in full: its fields, the Temporal workflow's state, its result, its run log and
-Temporal's event history (`v` switches between the last two).
+Temporal's event history (`v` switches between the last two), and the change its agent made
+(`d`: the files and the diff, read by the service off the UI thread, `DiffView`).
 
 The run log follows the store live (a watch on the newest events, older pages loaded as the
 operator scrolls up, `EventLogView`).
@@ -12,6 +13,7 @@ message its run ended with (the agent's answer, or why it failed) is shown as it
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import events, work
@@ -30,6 +32,7 @@ from jangar_tui.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from jangar_tui.orchestration.diff_review import Diff
 from jangar_tui.outcome import excerpt
 from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings
@@ -38,6 +41,7 @@ from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.text import set_text
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
+from jangar_tui.ui.widgets.work_orders.diff_view import DiffView
 from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
@@ -95,6 +99,18 @@ def result_text(message: ChatMessage | None, error: str | None) -> Text:
     return data_text(excerpt(message.content), style="" if message.role == Role.ASSISTANT else "italic")
 
 
+def no_diff_note(work_order: WorkOrder) -> str:
+    """Why there is no diff to show."""
+    if not work_order.targetRepo:
+        return "This work order names no repository, so its agent changed no repository to show."
+    if not work_order.status.is_terminal:
+        return "No change yet: the agent's worktree does not exist yet (it is made when the run starts)."
+    return (
+        "No change to show: this machine has neither the work order's worktree nor its branch, and the"
+        " run log holds no recorded change (the agent changed nothing, or the run ended before Jangar committed)."
+    )
+
+
 class WorkOrderDetailScreen(WorkOrderActions):
     BINDINGS = bindings("detail")
 
@@ -129,6 +145,11 @@ class WorkOrderDetailScreen(WorkOrderActions):
             self.error = error
             super().__init__()
 
+    class DiffFetched(Message):
+        def __init__(self, diff: Diff | None, error: str | None) -> None:
+            self.diff, self.error = diff, error
+            super().__init__()
+
     class ResultFetched(Message):
         def __init__(self, message: ChatMessage | None, error: str | None) -> None:
             self.message, self.error = message, error
@@ -161,6 +182,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
         yield EventLogView(id="detail-log")
         yield Static("Event history", id="detail-history-title", classes="section-title")
         yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=False)
+        yield Static(id="detail-diff-title", classes="section-title")
+        yield DiffView(id="detail-diff")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -210,6 +233,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self.query_one("#detail-fields", Static).update(fields_table(self.work_order))
         self._refresh_temporal()
         self._fetch_result()
+        if self.query_one(DiffView).display:
+            self._fetch_diff()
 
     # -- the run log ----------------------------------------------------------------------------
     @work(group="detail-events-first", exclusive=True)
@@ -313,6 +338,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
         set_text(self.query_one("#detail-log-title", Static), " · ".join(parts))
 
     def _show_log(self, log: bool) -> None:
+        self._show_diff(False)
         self.query_one("#detail-log-title").display = log
         self.query_one(EventLogView).display = log
         self.query_one("#detail-history-title").display = not log
@@ -324,9 +350,59 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self._view_chosen = True
         self._show_log(not self.query_one(EventLogView).display)
 
+    # -- the diff -------------------------------------------------------------------------------
+    def _show_diff(self, diff: bool) -> None:
+        # The diff takes the whole screen below the title: at 80×24 the fields would leave it a few rows.
+        self.set_class(diff, "-diff")
+        self.query_one("#detail-diff-title").display = diff
+        self.query_one(DiffView).display = diff
+
+    def action_toggle_diff(self) -> None:
+        self._view_chosen = True
+        if self.query_one(DiffView).display:
+            self._show_log(bool(self.query_one(EventLogView).last_seq))
+            return
+        for widget in (self.query_one(EventLogView), self.query_one(DataTable)):
+            widget.display = False
+        self.query_one("#detail-log-title").display = self.query_one("#detail-history-title").display = False
+        self._show_diff(True)
+        view = self.query_one(DiffView)
+        if view.diff is None:
+            view.show_note("Reading the change…")
+            set_text(self.query_one("#detail-diff-title", Static), "Diff")
+        view.scroll_home(animate=False, immediate=True)  # opened again: from the list of files
+        view.focus()
+        self.refresh_bindings()
+        self._fetch_diff()
+
+    @work(group="detail-diff", exclusive=True)
+    async def _fetch_diff(self) -> None:
+        diff: Diff | None = None
+        error: str | None = None
+        try:
+            diff = await self.service.work_order_diff(self.work_order)
+        except JangarError as exc:
+            error = exc.message
+        self.post_message(self.DiffFetched(diff, error))
+
+    def on_work_order_detail_screen_diff_fetched(self, message: DiffFetched) -> None:
+        view = self.query_one(DiffView)
+        title = self.query_one("#detail-diff-title", Static)
+        if message.error is not None:
+            view.show_note(f"✗ {message.error}", Style(color="red"))
+            set_text(title, "Diff · ✗ the change could not be read")
+        elif message.diff is None:
+            view.show_note(no_diff_note(self.work_order))
+            set_text(title, "Diff")
+        else:
+            view.show_diff(message.diff)
+            set_text(title, f"Diff · {len(message.diff.files):,} files · from {message.diff.source.value}")
+
     def _tick(self) -> None:
         if not self.work_order.status.is_terminal:
             self._refresh_temporal()
+            if self.query_one(DiffView).display:
+                self._fetch_diff()  # the agent is still changing files
 
     @work(group="detail-temporal", exclusive=True)
     async def _refresh_temporal(self) -> None:

@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jangar_tui.models import EventKind, WorkOrderEvent
+from jangar_tui.orchestration.diff_review import DIFF_METADATA_KEY
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.keymap import bindings
 
@@ -46,6 +47,8 @@ def event_lines(event: WorkOrderEvent) -> list[tuple[str, Style]]:
     """The lines an event takes in the log: its first line with the kind's mark, the rest below."""
     prefix, style = _PREFIX.get(event.kind, ("  ", Style()))
     lines = event.text.split("\n") if event.text else [""]
+    if isinstance(event.metadata, dict) and DIFF_METADATA_KEY in event.metadata:
+        lines = [lines[0] + "  (d shows the diff)"]  # the recorded change: the diff view draws it
     if event.kind == EventKind.COMMAND and isinstance(event.metadata, dict):
         code = event.metadata.get("exitCode")
         if isinstance(code, int):
