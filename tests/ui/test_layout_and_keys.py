@@ -22,6 +22,7 @@ from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.work_orders.diff_view import DiffView
 from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
@@ -35,6 +36,7 @@ _SCOPE_OWNER = {
     "work_orders": WorkOrderList,
     "detail": WorkOrderDetailScreen,
     "run_log": EventLogView,
+    "diff": DiffView,
     "form": WorkOrderFormScreen,
     "confirm": ConfirmScreen,
     "board": BoardScreen,
