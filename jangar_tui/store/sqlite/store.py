@@ -7,10 +7,11 @@ The rules live in `db.SqliteDb`; this module makes it async and live:
 - Watchers yield a full snapshot at once and again whenever it changes. A write through this
   store wakes, at once, only the watchers of what it touched (`Topic`: a work-order write never
   re-queries sessions or messages); a write by another process (a Temporal worker on the same
-  file) is seen by polling `PRAGMA data_version` every `POLL_INTERVAL_S` while anyone is
-  watching, which costs one tiny query when nothing changed, and wakes every watcher. Watchers
-  re-query only after a change and yield only when their snapshot differs from the last one
-  they yielded.
+  file) is seen by checking `PRAGMA data_version` while anyone is watching, which costs one tiny
+  query when nothing changed, and wakes every watcher. The check runs as soon as the file's WAL
+  is written (inotify, `wal_watch`), and at least every `FALLBACK_POLL_S`; without inotify it
+  runs every `POLL_INTERVAL_S`. Watchers re-query only after a change and yield only when their
+  snapshot differs from the last one they yielded.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ from jangar_tui.store import validation as v
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE
 from jangar_tui.store.sqlite.checkpoint import BackgroundCheckpointer
 from jangar_tui.store.sqlite.db import SqliteDb, unavailable
+from jangar_tui.store.sqlite.wal_watch import WalWatch
 
 POLL_INTERVAL_S = 0.05
+FALLBACK_POLL_S = 1.0  # with inotify: a check now and then all the same, should an event be lost
 
 R = TypeVar("R")
 Snapshot = TypeVar("Snapshot")
@@ -335,15 +338,35 @@ class LocalStore:
 
     async def _poll(self) -> None:
         """Notice commits by other processes (a Temporal worker writing the same file)."""
-        while not self._closed:
-            await asyncio.sleep(POLL_INTERVAL_S)
-            try:
-                version = await self._run(self._db.data_version)
-            except JangarError:  # closed meanwhile
-                return
-            if version != self._seen_version:
-                self._seen_version = version
-                self._signal()
+        wal = WalWatch.open(self._path)
+        written = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        if wal is not None:
+
+            def readable() -> None:
+                if wal.drain():
+                    written.set()
+
+            loop.add_reader(wal.fileno(), readable)
+        try:
+            while not self._closed:
+                if wal is None:
+                    await asyncio.sleep(POLL_INTERVAL_S)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(written.wait(), FALLBACK_POLL_S)
+                    written.clear()
+                try:
+                    version = await self._run(self._db.data_version)
+                except JangarError:  # closed meanwhile
+                    return
+                if version != self._seen_version:
+                    self._seen_version = version
+                    self._signal()
+        finally:
+            if wal is not None:
+                loop.remove_reader(wal.fileno())
+                wal.close()
 
 
 async def _first_set(events: list[asyncio.Event]) -> None:
