@@ -3,11 +3,13 @@
     .venv/bin/python bench/bench_board.py [--quick]
 
 The real app (`JangarApp` on the embedded store) runs headless at 120×40 under Textual's Pilot.
-Measured: ctrl+g → the board with every status's rows in its table ("opens", repeated), and a
-status change written by another connection to the same file (as the worker writes) → the row
-in the board's table (p50 / p95). Targets: open ≤ 150 ms, change → table p95 ≤ 200 ms. Headless,
-so the time to write the frame to a terminal is not in it (the UI benchmark measures that for the
-main screen). Prints a markdown table, writes `bench/results/board.json`; exits non-zero on a miss.
+Measured: ctrl+g → the first frame that shows the running view's rows ("opens", repeated), and
+→ the first frame after every status's watch has answered (the other views' counts); a status
+change written by another connection to the same file (as the worker writes) → the first frame
+with the row in the board (p50 / p95). A frame counts when the app composes it (`App._display`,
+which would write it to a terminal): headless, writing it is not in it (the UI benchmark measures
+that for the main screen). Targets: open ≤ 150 ms, change → frame p95 ≤ 200 ms. Prints a
+markdown table, writes `bench/results/board.json`; exits non-zero on a miss.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from jangar_tui.models import WorkOrderStatus, new_workflow_id
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
-from jangar_tui.ui.screens.board import BoardScreen
+from jangar_tui.ui.screens.board import VIEWS, BoardScreen
 from jangar_tui.ui.screens.main import MainScreen
 
 S = WorkOrderStatus
@@ -99,13 +101,50 @@ async def until(pilot: Any, predicate: Any, timeout_s: float = 30.0) -> None:
         await pilot.pause(POLL_S)
 
 
-def board_full(app: JangarApp) -> bool:
+class Frames:
+    """When the first composed frame in which `predicate` held was displayed.
+
+    `App._display` is called with each frame the compositor made, right after it made it: whatever
+    the predicate sees then is what that frame shows."""
+
+    def __init__(self, app: JangarApp) -> None:
+        self._display = app._display
+        self._wanted: list[tuple[Any, list[float]]] = []
+        app._display = self._on_display  # type: ignore[method-assign]
+
+    def _on_display(self, screen: Any, renderable: Any) -> None:
+        self._display(screen, renderable)
+        if renderable is None:
+            return
+        now = time.perf_counter()
+        for predicate, seen in self._wanted:
+            if not seen and predicate():
+                seen.append(now)
+
+    def expect(self, predicate: Any) -> list[float]:
+        """Start looking for `predicate`: the list gets the time of the first frame it holds in."""
+        seen: list[float] = []
+        self._wanted.append((predicate, seen))
+        return seen
+
+    async def wait(self, pilot: Any, seen: list[float]) -> float:
+        await until(pilot, lambda: bool(seen))
+        self._wanted = [(p, s) for p, s in self._wanted if s is not seen]
+        return seen[0]
+
+
+def running_shown(app: JangarApp) -> bool:
     screen = app.screen
     return (
         isinstance(screen, BoardScreen)
-        and len(screen.by_status) == len(S)
-        and screen.table.row_count == len(screen._rows) > 0
+        and all(status in screen.by_status for status in VIEWS["running"][1])
+        and bool(screen.rows)
     )
+
+
+def board_full(app: JangarApp) -> bool:
+    screen = app.screen
+    return isinstance(screen, BoardScreen) and len(screen.by_status) == len(S) and bool(screen.rows)
 
 
 async def measure(opens: int, changes: int) -> dict[str, Any]:
@@ -113,15 +152,19 @@ async def measure(opens: int, changes: int) -> dict[str, Any]:
     writer = LocalStore(DB)  # another connection, as a worker's
     app = JangarApp(JangarService(store, USER))
     open_ms: list[float] = []
+    full_ms: list[float] = []
     change_ms: list[float] = []
     try:
         async with app.run_test(size=(120, 40)) as pilot:
+            frames = Frames(app)
             await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None)
             for _ in range(opens):
+                shown = frames.expect(lambda: running_shown(app))
+                full = frames.expect(lambda: board_full(app))
                 start = time.perf_counter()
                 await pilot.press("ctrl+g")
-                await until(pilot, lambda: board_full(app))
-                open_ms.append((time.perf_counter() - start) * 1000)
+                open_ms.append((await frames.wait(pilot, shown) - start) * 1000)
+                full_ms.append((await frames.wait(pilot, full) - start) * 1000)
                 await pilot.press("escape")
                 await until(pilot, lambda: isinstance(app.screen, MainScreen))
             await pilot.press("ctrl+g")
@@ -130,16 +173,17 @@ async def measure(opens: int, changes: int) -> dict[str, Any]:
             assert isinstance(board, BoardScreen)
             drafts = await writer.list_work_orders_by_status(S.DRAFT, 200)
             for work_order in drafts.page[:changes]:
+                row = frames.expect(lambda wanted=work_order.id: any(w.id == wanted for w in board.rows))
                 start = time.perf_counter()
                 await writer.update_work_order_status(work_order.id, S.SUBMITTED)
-                await until(pilot, lambda wanted=work_order.id: any(w.id == wanted for w in board._rows))
-                change_ms.append((time.perf_counter() - start) * 1000)
+                change_ms.append((await frames.wait(pilot, row) - start) * 1000)
     finally:
         await writer.close()
         await store.close()
     return {
         "open_median_ms": statistics.median(open_ms),
         "open_max_ms": max(open_ms),
+        "all_views_median_ms": statistics.median(full_ms),
         "change_p50_ms": pct(change_ms, 0.5),
         "change_p95_ms": pct(change_ms, 0.95),
         "opens": len(open_ms),
@@ -168,8 +212,12 @@ def main() -> int:
     (RESULTS / "board.json").write_text(json.dumps(results, indent=2))
     print("| measure | result | target |\n| --- | --- | --- |")
     print(
-        f"| ctrl+g → board filled (10,000 work orders), median / max of {results['opens']} | "
+        f"| ctrl+g → running view shown (10,000 work orders), median / max of {results['opens']} | "
         f"{results['open_median_ms']:.1f} / {results['open_max_ms']:.1f} ms | ≤ 150 ms |"
+    )
+    print(
+        f"| ctrl+g → every view's count known, median of {results['opens']} | "
+        f"{results['all_views_median_ms']:.1f} ms | |"
     )
     print(
         f"| status change (other connection) → row in the board, p50 / p95 of {results['changes']} | "

@@ -10,10 +10,11 @@ from jangar_tui.models import WorkOrderStatus
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
-from jangar_tui.ui.screens.board import BoardScreen, pr_label, view_rows
+from jangar_tui.ui.screens.board import BoardScreen, view_rows
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.widgets.work_orders.board_table import pr_label
 
 S = WorkOrderStatus
 
@@ -30,7 +31,7 @@ def board(app: JangarApp) -> BoardScreen:
 
 
 def shown_titles(app: JangarApp) -> list[str | None]:
-    return [w.title for w in board(app)._rows]
+    return [w.title for w in board(app).rows]
 
 
 async def _open_board(app: JangarApp, pilot: object) -> None:
@@ -111,7 +112,7 @@ async def test_board_actions_launch_cancel_retry_detail_and_session(
         await pilot.press("t")
         await pilot.press("3")
         await until(pilot, lambda: shown_titles(app) == ["Draft one"], "the retry is a new draft")
-        assert board(app)._rows[0].id != draft.id
+        assert board(app).rows[0].id != draft.id
 
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
@@ -132,7 +133,7 @@ async def test_board_shows_hostile_text_as_text(service: JangarService, store: L
     async with app.run_test(size=(120, 30)) as pilot:
         await _open_board(app, pilot)
         await pilot.press("3")
-        await until(pilot, lambda: len(board(app)._rows) == 1, "the draft")
+        await until(pilot, lambda: len(board(app).rows) == 1, "the draft")
         text = screen_text(pilot)
         assert "[bold]x[/] ␛]52;c;AAAA␇" in text
         assert "Evil ␛[2J" in text
@@ -143,3 +144,47 @@ def test_views_and_pr_labels() -> None:
     assert pr_label("https://gitlab.example/merge_requests/x") == "x"
     assert pr_label(None) == ""
     assert view_rows({}, "attention", 0) == []
+
+
+async def test_rows_of_sessions_beyond_the_watched_ones_show_their_session(
+    service: JangarService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jangar_tui.ui.screens.board as board_module
+
+    monkeypatch.setattr(board_module, "SESSIONS_WATCHED", 1)  # only the newest session is followed
+    older = await service.new_session("Older session")
+    await service.new_session("Newest session")
+    await service.create_work_order(older.id, title="In the older one", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _open_board(app, pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: "Older session" in screen_text(pilot), "the older session's title")
+        assert "In the older one" in screen_text(pilot)
+
+
+async def test_the_cursor_moves_scrolls_and_stays_on_its_work_order_as_rows_arrive(
+    service: JangarService, store: LocalStore
+) -> None:
+    session = await service.new_session("Many")
+    for n in range(40):
+        await service.create_work_order(session.id, title=f"draft {n:02d}", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await _open_board(app, pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: len(board(app).rows) == 40, "the drafts")
+        table = board(app).table
+        assert board(app).chosen is not None and board(app).chosen.title == "draft 39"  # newest first
+        await pilot.press("down", "j")
+        assert board(app).chosen.title == "draft 37"  # type: ignore[union-attr]
+        await pilot.press("end")
+        assert board(app).chosen.title == "draft 00"  # type: ignore[union-attr]
+        assert table.scroll_y > 0 and "draft 00" in screen_text(pilot), "scrolled to the cursor"
+        # A new draft comes in at the top: the cursor stays on the work order it was on.
+        await service.create_work_order(session.id, title="draft 40", prompt="p")
+        await until(pilot, lambda: len(board(app).rows) == 41, "the new draft")
+        assert board(app).chosen.title == "draft 00"  # type: ignore[union-attr]
+        await pilot.press("home")
+        assert board(app).chosen.title == "draft 40"  # type: ignore[union-attr]
+        assert table.scroll_y == 0 and "draft 40" in screen_text(pilot)

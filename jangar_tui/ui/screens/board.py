@@ -2,33 +2,40 @@
 
 Four views (keys 1-4): ended since the board was last closed (needs attention), running
 (submitted, accepted, running), drafts, done. Each status is read by its own live watch on the
-(status, updatedAt) index, at most `BOARD_LIMIT` rows each: never a scan of the table. Every
-string from data reaches the table as `rich.text.Text` built by `text_safety.one_line` (a plain
-str cell would be parsed as markup).
+(status, updatedAt) index, at most `BOARD_LIMIT` rows each: never a scan of the table. The table
+(`BoardTable`) draws lines from strips cached per work order, so a change redraws one row.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from jangar_tui.models import LAUNCHED_STATUSES, TERMINAL_STATUSES, ChatSession, WorkOrder, WorkOrderStatus
-from jangar_tui.text_safety import one_line
+from jangar_tui.models import (
+    LAUNCHED_STATUSES,
+    TERMINAL_STATUSES,
+    ChatSession,
+    JangarError,
+    WorkOrder,
+    WorkOrderStatus,
+)
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
-from jangar_tui.ui.widgets.work_orders.status_style import status_text
+from jangar_tui.ui.widgets.work_orders.board_table import CELL_PADDING, BoardTable, fit
 
 S = WorkOrderStatus
 BOARD_LIMIT = 100  # rows per status watched, and per view shown: the newest by updatedAt
+SESSIONS_WATCHED = 200  # session titles followed live; older sessions' are read when shown
 AGE_REFRESH_S = 30.0
 
 # view -> (its name, the statuses it shows)
@@ -49,14 +56,6 @@ def view_rows(by_status: dict[WorkOrderStatus, list[WorkOrder]], view: str, seen
         rows = [w for w in rows if w.updatedAt > seen_since]
     rows.sort(key=lambda w: w.updatedAt, reverse=True)
     return rows[:BOARD_LIMIT]
-
-
-def pr_label(url: str | None) -> str:
-    """`#42` for a pull-request URL (its number), the URL's last part otherwise."""
-    if not url:
-        return ""
-    last = url.rstrip("/").rpartition("/")[2]
-    return f"#{last}" if last.isdigit() else last
 
 
 class BoardScreen(WorkOrderActions):
@@ -97,37 +96,48 @@ class BoardScreen(WorkOrderActions):
         self.seen_since = seen_since
         self.view = view
         self.by_status: dict[WorkOrderStatus, list[WorkOrder]] = {}
-        self._titles: dict[str, str] = {}
-        self._rows: list[WorkOrder] = []
+        self._watched: set[WorkOrderStatus] = set()
+        self._live_titles: dict[str, str] = {}  # the newest sessions', live
+        self._older_titles: dict[str, str] = {}  # others', read once when a row shows them
+        self._lookup_pending = False
         self._title_width = 0  # the columns are laid out again when the title's width changes
         self._refresh_pending = False
         self._title = Text()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="board-title", classes="pane-title")
-        yield DataTable(id="board-table", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="board-header")
+        yield BoardTable(id="board-table")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self._layout_columns(self.app.size.width)
         self._show_title()
-        for status in S:
+        # The view shown first is read first; the other statuses once it is on screen.
+        for status in sorted(VIEWS[self.view][1]):
             self._watch(status)
         self._watch_sessions()
         self.set_interval(AGE_REFRESH_S, self._refresh_table)
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
     @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one(DataTable)
+    def table(self) -> BoardTable:
+        return self.query_one(BoardTable)
 
     @property
     def chosen(self) -> WorkOrder | None:
-        row = self.table.cursor_row
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self.table.chosen
+
+    @property
+    def rows(self) -> list[WorkOrder]:
+        """The work orders the table shows, top to bottom."""
+        return self.table.rows
 
     # -- watches -----------------------------------------------------------------------------------
     def _watch(self, status: WorkOrderStatus) -> None:
+        if status in self._watched:
+            return
+        self._watched.add(status)
         self.watch_stream(
             f"board-{status.value}",
             lambda: self.service.watch_work_orders_by_status(status, BOARD_LIMIT),
@@ -137,20 +147,58 @@ class BoardScreen(WorkOrderActions):
 
     def _watch_sessions(self) -> None:
         self.watch_stream(
-            "board-sessions", lambda: self.service.watch_sessions(), self.SessionsChanged, what="sessions"
+            "board-sessions",
+            lambda: self.service.watch_sessions(SESSIONS_WATCHED),
+            self.SessionsChanged,
+            what="sessions",
         )
+
+    def _watch_the_rest(self) -> None:
+        for status in sorted(S):
+            self._watch(status)
 
     def on_board_screen_status_changed(self, message: StatusChanged) -> None:
         self.by_status[message.status] = message.work_orders
         self._show_title()
         if message.status in VIEWS[self.view][1]:
             self._refresh_soon()
+        if len(self._watched) < len(S) and VIEWS[self.view][1] <= self.by_status.keys():
+            self.call_after_refresh(self._watch_the_rest)
 
     def on_board_screen_sessions_changed(self, message: SessionsChanged) -> None:
         titles = {s.id: s.title for s in message.sessions}
-        if titles != self._titles:
-            self._titles = titles
+        if titles != self._live_titles:
+            self._live_titles = titles
             self._refresh_soon()
+
+    def _session_title(self, session_id: str) -> str:
+        title = self._live_titles.get(session_id)
+        if title is None:
+            title = self._older_titles.get(session_id)
+        if title is None:
+            self._look_up_titles()
+        return title or ""
+
+    def _look_up_titles(self) -> None:
+        """Sessions beyond the newest SESSIONS_WATCHED: read once each, when a row shows one."""
+        if not self._lookup_pending:
+            self._lookup_pending = True
+            self.call_later(self._read_missing_titles)
+
+    @work(group="board-titles", exit_on_error=False)
+    async def _read_missing_titles(self) -> None:
+        self._lookup_pending = False
+        missing = list({w.sessionId for w in self.rows} - self._live_titles.keys() - self._older_titles.keys())
+        found = await asyncio.gather(*(self._read_title(i) for i in missing))
+        self._older_titles.update(zip(missing, found, strict=True))
+        if any(found):
+            self._refresh_soon()
+
+    async def _read_title(self, session_id: str) -> str:
+        try:
+            return (await self.service.get_session(session_id)).title
+        except JangarError:
+            return ""  # deleted meanwhile, or unreachable: the row shows none
 
     def _refresh_soon(self) -> None:
         """Refresh once for every snapshot already queued (the watches answer in a burst)."""
@@ -163,7 +211,8 @@ class BoardScreen(WorkOrderActions):
         title = Text("Board ", style="bold")
         for number, view in enumerate(VIEW_ORDER, start=1):
             name = VIEWS[view][0]
-            count = len(view_rows(self.by_status, view, self.seen_since))
+            known = VIEWS[view][1] <= self.by_status.keys()
+            count = len(view_rows(self.by_status, view, self.seen_since)) if known else "…"
             entry = f" {number} {name} {count} "
             title.append(entry, style="reverse bold" if view == self.view else "")
         if title != self._title:
@@ -173,68 +222,42 @@ class BoardScreen(WorkOrderActions):
     def _layout_columns(self, width: int) -> None:
         beyond = max(0, width - 80) // 12
         widths = {key: min(widest, base + share * beyond) for key, (_, base, share, widest) in self.COLUMNS.items()}
-        padding = 2 * len(self.COLUMNS)  # one cell each side of every column
+        padding = 2 * CELL_PADDING * len(self.COLUMNS)
         widths["title"] = max(8, width - sum(widths.values()) - padding - 2)
         if widths["title"] == self._title_width:
             return
         self._title_width = widths["title"]
-        table = self.table
-        table.clear(columns=True)
-        for key, (label, *_) in self.COLUMNS.items():
-            table.add_column(label, key=key, width=widths[key])
-        self._rows = []
-        self._refresh_table()
+        columns = tuple((key, widths[key]) for key in self.COLUMNS)
+        self.table.set_columns(columns)
+        header = "".join(f" {fit(label, widths[key])} " for key, (label, *_) in self.COLUMNS.items())
+        self.query_one("#board-header", Static).update(Text(header), layout=False)
 
     def on_resize(self) -> None:
         self._layout_columns(self.app.size.width)
 
-    def _cells(self, work_order: WorkOrder, now: int) -> list[Text]:
-        target = work_order.targetRepo or ""
-        if work_order.targetBranch:
-            target += f" @ {work_order.targetBranch}"
-        session = self._titles.get(work_order.sessionId, "")
-        return [
-            status_text(work_order.status),
-            Text(one_line(work_order.title or "(untitled)"), no_wrap=True, overflow="ellipsis"),
-            Text(one_line(target), style="dim", no_wrap=True, overflow="ellipsis"),
-            Text(relative_time(work_order.updatedAt, now), style="dim"),
-            Text(one_line(session), no_wrap=True, overflow="ellipsis"),
-            Text(one_line(pr_label(work_order.prUrl)), style="underline"),
-        ]
-
     def _refresh_table(self) -> None:
         self._refresh_pending = False
-        table = self.table
-        chosen = self.chosen
         rows = view_rows(self.by_status, self.view, self.seen_since)
         now = self._clock()
-        if [w.id for w in rows] == [w.id for w in self._rows]:
-            # Same rows in the same order: redraw only the cells that changed.
-            for work_order in rows:
-                for key, cell in zip(self.COLUMNS, self._cells(work_order, now), strict=True):
-                    if table.get_cell(work_order.id, key) != cell:
-                        table.update_cell(work_order.id, key, cell)
-        else:
-            table.clear()
-            for work_order in rows:
-                table.add_row(*self._cells(work_order, now), key=work_order.id)
-            ids = [w.id for w in rows]
-            if chosen is not None and chosen.id in ids:
-                table.move_cursor(row=ids.index(chosen.id), animate=False)
-        self._rows = rows
+        self.table.set_rows(
+            rows,
+            session_title=self._session_title,
+            age=lambda updated_at: relative_time(updated_at, now),
+        )
         self.refresh_bindings()
 
     # -- actions -----------------------------------------------------------------------------------
     def key_applies(self, action: str) -> bool:
         return key_applies(action, self.chosen)
 
-    @on(DataTable.RowHighlighted)
+    @on(BoardTable.Highlighted)
     def _row_highlighted(self) -> None:
         self.refresh_bindings()
 
     def action_show_view(self, view: str) -> None:
         if view in VIEWS and view != self.view:
             self.view = view
+            self._watch_the_rest()
             self._refresh_table()
             self._show_title()
 
@@ -255,10 +278,6 @@ class BoardScreen(WorkOrderActions):
             from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 
             self.app.push_screen(WorkOrderDetailScreen(work_order))
-
-    @on(DataTable.RowSelected)
-    def _row_selected(self) -> None:
-        self.action_open_detail()
 
     @work(group="board-action")
     async def action_launch_work_order(self) -> None:
