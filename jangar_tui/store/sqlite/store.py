@@ -353,8 +353,10 @@ class LocalStore:
                 if wal is None:
                     await asyncio.sleep(POLL_INTERVAL_S)
                 else:
+                    # asyncio.timeout, not wait_for: no inner task, so a cancel lands at once.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(written.wait(), FALLBACK_POLL_S)
+                        async with asyncio.timeout(FALLBACK_POLL_S):
+                            await written.wait()
                     written.clear()
                 try:
                     version = await self._run(self._db.data_version)
