@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.enums.v1 import EventType
@@ -120,18 +120,33 @@ class TemporalLauncher:
     async def _call(self, make_call: Callable[[Client], Awaitable[T]]) -> T:
         """Run one Temporal call; an unreachable server becomes `JangarError(UNAVAILABLE)`."""
         client = await self.client()
-        try:
-            # A quick call without retries first: the SDK retries an unreachable server for as
-            # long as the call's timeout allows, and the operator should not wait that long.
-            await client.workflow_service.get_system_info(
+        # A quick probe without retries runs beside the call: the SDK retries an unreachable
+        # server for as long as the call's timeout allows, and the operator should not wait that
+        # long. Beside, not before: a server that answers is not asked twice in a row (the probe
+        # was a whole round trip in front of every send).
+        probe = asyncio.ensure_future(
+            client.workflow_service.get_system_info(
                 GetSystemInfoRequest(), retry=False, timeout=timedelta(seconds=self._connect_timeout_s)
             )
-            return await asyncio.wait_for(make_call(client), RPC_TIMEOUT.total_seconds() + 1)
+        )
+        call = asyncio.ensure_future(asyncio.wait_for(make_call(client), RPC_TIMEOUT.total_seconds() + 1))
+        try:
+            done, _ = await asyncio.wait({probe, call}, return_when=asyncio.FIRST_COMPLETED)
+            if call not in done:
+                failure = probe.exception()
+                if failure is not None and is_unreachable(failure):
+                    raise failure
+            return await call
         except Exception as exc:
             if is_unreachable(exc):
                 self.forget_client()
                 raise self._unavailable(exc) from None
             raise
+        finally:
+            for task in (probe, call):
+                task.cancel()
+                # Retrieved when it ends, so a probe that fails after the call is not logged as unhandled.
+                task.add_done_callback(_retrieve)
 
     # -- Launcher ------------------------------------------------------------------------------
     async def launch(self, work_order: WorkOrder) -> WorkOrder:
@@ -320,6 +335,11 @@ class TemporalLauncher:
         if current is None:
             raise JangarError(ErrorCode.NOT_FOUND, "That work order no longer exists.")
         return current
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _ms(value: datetime | None) -> int | None:
