@@ -29,6 +29,8 @@ _STOP_GRACE_S = 2.0
 # One JSON-RPC line may carry a whole turn's items; asyncio's default 64 KiB limit is too small.
 _LINE_LIMIT = 64 * 1024 * 1024
 _STDERR_TAIL = 4096
+# codex's refusal to resume a thread another app-server process has loaded.
+_HELD_ELSEWHERE = "already has an active writer"
 
 
 class CodexError(Exception):
@@ -63,7 +65,10 @@ class CodexAppServer:
     _reader: asyncio.Task[None] | None = None
     _stderr_reader: asyncio.Task[None] | None = None
     thread_id: str | None = None
-    turn_id: str | None = None
+    turn_id: str | None = None  # the running turn
+    last_turn_id: str | None = None  # the newest turn started on this thread by this process
+    # The thread's turns as `thread/resume` gave them (raw Turn objects), when asked for.
+    turns: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     async def start(cls, options: CodexOptions) -> CodexAppServer:
@@ -192,16 +197,31 @@ class CodexAppServer:
             params["model"] = self.options.model
         return params
 
-    async def open_thread(self, thread_id: str | None) -> ThreadReady:
-        """Resume `thread_id` (ThreadNotFound when codex does not have it) or start a new thread."""
+    async def open_thread(self, thread_id: str | None, *, with_turns: bool = False) -> ThreadReady:
+        """Resume `thread_id` (ThreadNotFound when codex does not have it) or start a new thread.
+        `with_turns` asks for the thread's earlier turns too (`self.turns`); without it codex
+        skips reading them back, which makes the resume quicker."""
+        self.turns = []
         if thread_id:
+            params = {"threadId": thread_id, **self._thread_params(), "excludeTurns": not with_turns}
             try:
-                result = await self.request("thread/resume", {"threadId": thread_id, **self._thread_params()})
+                result = await self.request("thread/resume", params)
             except CodexError as exc:
                 if self.proc.returncode is not None:
                     raise
-                raise ThreadNotFound(str(exc)) from None
+                if _HELD_ELSEWHERE not in str(exc):
+                    raise ThreadNotFound(str(exc)) from None
+                # Another app-server (another worker's, keeping it loaded) holds the thread: a
+                # fork carries the whole conversation on in a new thread of our own.
+                try:
+                    result = await self.request("thread/fork", params)
+                except CodexError as fork_exc:
+                    if self.proc.returncode is not None:
+                        raise
+                    raise ThreadNotFound(str(fork_exc)) from None
             self.thread_id = str(result["thread"]["id"])
+            turns = result["thread"].get("turns")
+            self.turns = [turn for turn in turns if isinstance(turn, dict)] if isinstance(turns, list) else []
             return ThreadReady(threadId=self.thread_id, resumed=True)
         params = self._thread_params()
         if self.options.ephemeral:
@@ -210,14 +230,16 @@ class CodexAppServer:
         self.thread_id = str(result["thread"]["id"])
         return ThreadReady(threadId=self.thread_id, resumed=False)
 
-    async def run_turn(self, text: str) -> AsyncIterator[CodexEvent]:
-        """Start a turn on the open thread and yield its events, ending with `TurnEnded`."""
+    async def run_turn(self, text: str, *, client_id: str | None = None) -> AsyncIterator[CodexEvent]:
+        """Start a turn on the open thread and yield its events, ending with `TurnEnded`.
+        `client_id` is recorded on the turn's user message (a retry finds the turn by it)."""
         if self.thread_id is None:
             raise CodexError("open_thread first.")
-        result = await self.request(
-            "turn/start", {"threadId": self.thread_id, "input": [{"type": "text", "text": text}]}
-        )
-        self.turn_id = str(result["turn"]["id"])
+        params: dict[str, Any] = {"threadId": self.thread_id, "input": [{"type": "text", "text": text}]}
+        if client_id is not None:
+            params["clientUserMessageId"] = client_id
+        result = await self.request("turn/start", params)
+        self.turn_id = self.last_turn_id = str(result["turn"]["id"])
         yield TurnStarted(turnId=self.turn_id)
         async for event in self.events():
             yield event
@@ -235,10 +257,11 @@ class CodexAppServer:
             event = decode_notification(method, params)
             if event is None or isinstance(event, TurnStarted):
                 continue
-            yield event
             if isinstance(event, TurnEnded):
-                self.turn_id = None
+                self.turn_id = None  # before the yield: a caller that stops at the end never resumes us
+                yield event
                 return
+            yield event
 
     async def interrupt(self) -> None:
         """Ask codex to stop the running turn; it then ends with status `interrupted`."""
@@ -269,47 +292,3 @@ class CodexAppServer:
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-
-
-class SpareServers:
-    """One started, initialized app-server kept ready per configuration, so a turn does not wait
-    for codex to start (~0.2 s). Taking one starts the next in the background. The configuration
-    includes CODEX_HOME as it is when taken (a spare started for another home is not used)."""
-
-    def __init__(self) -> None:
-        self._spares: dict[tuple[object, ...], asyncio.Task[CodexAppServer]] = {}
-
-    @staticmethod
-    def _key(options: CodexOptions) -> tuple[object, ...]:
-        env = dict(options.env) if options.env is not None else None
-        home = (env or os.environ).get("CODEX_HOME")
-        return (
-            tuple(options.binary),
-            options.cwd,
-            tuple(options.overrides),
-            home,
-            None if env is None else tuple(sorted(env.items())),
-        )
-
-    async def take(self, options: CodexOptions) -> CodexAppServer:
-        key = self._key(options)
-        server: CodexAppServer | None = None
-        spare = self._spares.pop(key, None)
-        if spare is not None:
-            with contextlib.suppress(CodexError):
-                server = await spare
-            if server is not None and server.proc.returncode is not None:
-                server = None
-        if server is None:
-            server = await CodexAppServer.start(options)
-        self._spares[key] = asyncio.create_task(CodexAppServer.start(options), name="jangar-codex-spare")
-        return server
-
-    async def close(self) -> None:
-        spares, self._spares = list(self._spares.values()), {}
-        for spare in spares:
-            try:
-                server = await spare
-            except (CodexError, asyncio.CancelledError):
-                continue
-            await server.close()

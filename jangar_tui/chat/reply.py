@@ -7,6 +7,8 @@
     replyTo     the user message it answers (a retried turn finds and reuses its reply)
     agent       "codex" or "command"
     threadId    the Codex thread (the next turn resumes it)
+    turnId      the Codex turn that wrote it (the next turn knows whether a thread kept loaded
+                is still current)
     reasoning   the reasoning summaries, bounded
     commands    [{command, exitCode, status, output}] with bounded command and output tails
     files       [{path, kind}]
@@ -28,6 +30,7 @@ from jangar_tui.agents.codex_events import (
     ThreadReady,
     TokenCounts,
     TurnEnded,
+    TurnStarted,
     UsageUpdated,
 )
 from jangar_tui.models import CONTENT_MAX_BYTES, METADATA_MAX_BYTES, ChatMessage
@@ -78,6 +81,7 @@ class Reply:
         self.text = ""
         self.status = STREAMING
         self.thread_id: str | None = None
+        self.turn_id: str | None = None
         self.reasoning = ""
         self.commands: list[dict[str, Any]] = []
         self.commands_left_out = 0
@@ -106,6 +110,8 @@ class Reply:
     def apply(self, event: CodexEvent) -> None:
         if isinstance(event, ThreadReady):
             self.thread_id = event.threadId
+        elif isinstance(event, TurnStarted):
+            self.turn_id = event.turnId
         elif isinstance(event, TextDelta):
             self.add_text(event.delta)
         elif isinstance(event, ReasoningDelta):
@@ -118,6 +124,20 @@ class Reply:
             self.status = event.status if event.status in FINAL_STATUSES else "completed"
             if event.error:
                 self.add_error(event.error)
+
+    def recover(self, turn: dict[str, Any]) -> None:
+        """Take a turn codex already finished (an earlier attempt ran it, then its worker died)
+        from the thread's record: its text and what it did. Codex does not record the turn's
+        tokens, so the reply has no usage."""
+        self.turn_id = str(turn.get("id", "")) or None
+        for item in turn.get("items") or []:
+            if not isinstance(item, dict):
+                continue
+            if item.get("type") == "agentMessage" and isinstance(item.get("text"), str):
+                self.add_text(("\n\n" if self.text else "") + item["text"])
+            else:
+                self._item(item)
+        self.status = "completed"
 
     def add_error(self, message: str) -> None:
         if len(self.errors) < MAX_ERRORS:
@@ -172,6 +192,8 @@ class Reply:
         }
         if self.thread_id:
             meta["threadId"] = self.thread_id
+        if self.turn_id:
+            meta["turnId"] = self.turn_id
         if self.reasoning:
             meta["reasoning"] = self.reasoning
         if self.commands:

@@ -5,10 +5,16 @@ is safe to run again (Temporal retries it when a worker dies): it finds the repl
 attempt started (metadata `replyTo`) and rewrites that message instead of adding another, and a
 reply already finished is left alone.
 
-Threads: the session's newest reply names its Codex thread; the turn resumes it. When codex does
+Threads: the session's newest reply names its Codex thread and turn; the turn continues on the
+worker's process that still has that thread loaded (`CodexPool`), else resumes it. When codex does
 not have that thread (another machine, a lost CODEX_HOME) or there is none yet but the session
 has earlier messages, a new thread starts with the earlier conversation from the store in its
 first message, so the conversation survives.
+
+A retry never gives Codex the user's message twice: each turn carries the user message's id
+(`clientUserMessageId`), and a retried turn reads the thread's turns back. If an earlier attempt's
+turn finished, its answer is taken from the thread; if it was cut off, Codex is asked to answer
+again (`RETRY_NOTE`) instead of being sent the message a second time.
 
 A failure (binary missing, model unreachable, missing key) leaves a system message saying why and
 what to set. An interrupt keeps the partial text, marked `interrupted`.
@@ -23,15 +29,11 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from jangar_tui.agents.codex_app_server import (
-    CodexAppServer,
-    CodexError,
-    CodexOptions,
-    SpareServers,
-    ThreadNotFound,
-)
-from jangar_tui.agents.codex_events import ItemCompleted, ReasoningDelta, TextDelta, TurnEnded
+from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, CodexOptions, ThreadNotFound
+from jangar_tui.agents.codex_events import ItemCompleted, ReasoningDelta, TextDelta, ThreadReady, TurnEnded
+from jangar_tui.agents.codex_pool import CodexPool
 from jangar_tui.chat.reply import ERROR_KIND, FINAL_STATUSES, REPLY_KIND, Reply, is_reply, usage_of
 from jangar_tui.chat.writer import ReplyWriter
 from jangar_tui.config import Settings
@@ -46,6 +48,9 @@ INTERRUPT_DRAIN_S = 3.0
 SEED_NOTE = (
     "(This conversation continues from Jangar's history; the earlier turns are below. "
     "Answer the new message at the end.)"
+)
+RETRY_NOTE = (
+    "(Your answer to my last message was cut off: the process running it stopped. Answer that message again, in full.)"
 )
 
 
@@ -80,7 +85,8 @@ def failure_hint(error: str) -> str:
 
 class ChatTurn:
     """Answer `user_message_id` in `session_id`. `interrupt_requested()` tells a cancel that is an
-    interrupt (keep the partial reply) from one that is a worker going away (leave it for the retry)."""
+    interrupt (keep the partial reply) from one that is a worker going away (leave it for the retry).
+    `retry`: an earlier attempt may have reached Codex (Temporal's attempt > 1)."""
 
     def __init__(
         self,
@@ -89,14 +95,17 @@ class ChatTurn:
         session_id: str,
         user_message_id: str,
         interrupt_requested: Callable[[], bool] = lambda: False,
-        spares: SpareServers | None = None,
+        pool: CodexPool | None = None,
+        *,
+        retry: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
         self.session_id = session_id
         self.user_message_id = user_message_id
         self.interrupt_requested = interrupt_requested
-        self.spares = spares
+        self.pool = pool
+        self.retry = retry
         self.writer: ReplyWriter | None = None
 
     async def run(self) -> str:
@@ -126,7 +135,7 @@ class ChatTurn:
         if self.settings.chat_command:
             await self._run_command(reply, user.content)
         else:
-            await self._run_codex(reply, user.content, earlier, previous)
+            await self._run_codex(reply, user, earlier, previous, existing)
         return await self._finish(reply)
 
     async def _finish(self, reply: Reply) -> str:
@@ -147,7 +156,12 @@ class ChatTurn:
     # -- Codex ------------------------------------------------------------------------------------
 
     async def _run_codex(
-        self, reply: Reply, text: str, earlier: list[ChatMessage], previous: ChatMessage | None
+        self,
+        reply: Reply,
+        user: ChatMessage,
+        earlier: list[ChatMessage],
+        previous: ChatMessage | None,
+        existing: ChatMessage | None,
     ) -> None:
         assert self.writer is not None
         workdir = self.settings.chat_workdir
@@ -159,20 +173,41 @@ class ChatTurn:
             model=self.settings.chat_model,
             overrides=tuple(self.settings.codex_config),
         )
+        # A retry continues the thread an earlier attempt used: the session's, or the one it started.
+        retrying = self.retry or existing is not None
+        thread = _text(existing, "threadId") if retrying else None
+        thread = thread or reply.previous_thread_id
         try:
-            server = await (self.spares.take(options) if self.spares else CodexAppServer.start(options))
+            if self.pool is None:
+                server = await CodexAppServer.start(options)
+            else:
+                last_turn = None if retrying else _text(previous, "turnId")
+                server = await self.pool.take(options, thread_id=thread, last_turn_id=last_turn)
         except CodexError as exc:
             reply.status = "failed"
             reply.add_error(str(exc))
             return
+        keep = False
         try:
-            try:
-                ready = await server.open_thread(reply.previous_thread_id)
-            except ThreadNotFound:
-                ready = await server.open_thread(None)
+            if server.thread_id is not None:  # kept loaded since the session's previous turn
+                ready = ThreadReady(threadId=server.thread_id, resumed=True)
+            else:
+                try:
+                    ready = await server.open_thread(thread, with_turns=retrying)
+                except ThreadNotFound:
+                    ready = await server.open_thread(None)
             reply.apply(ready)
-            prompt = text if ready.resumed else _seeded(text, earlier)
-            async for event in server.run_turn(prompt):
+            prompt = user.content if ready.resumed else _seeded(user.content, earlier)
+            earlier_attempt = _turn_for(server.turns, user.id)
+            if earlier_attempt is not None and earlier_attempt.get("status") == "completed":
+                reply.recover(earlier_attempt)
+                server.last_turn_id = reply.turn_id
+                self.writer.changed()
+                keep = True
+                return
+            if earlier_attempt is not None:
+                prompt = RETRY_NOTE  # the thread has the message already
+            async for event in server.run_turn(prompt, client_id=user.id):
                 reply.apply(event)
                 if isinstance(event, (TextDelta, ReasoningDelta)) or (
                     isinstance(event, ItemCompleted) and event.item.get("type") != "userMessage"
@@ -180,6 +215,7 @@ class ChatTurn:
                     self.writer.changed()
                 if isinstance(event, TurnEnded):
                     break
+            keep = reply.status != "failed"
         except CodexError as exc:
             reply.status = "failed"
             reply.add_error(str(exc))
@@ -188,8 +224,12 @@ class ChatTurn:
                 raise
             _absorb_cancel()
             await self._interrupt_codex(server, reply)
+            keep = True  # the pool keeps it only if codex confirmed the turn's end
         finally:
-            await server.close()
+            if keep and self.pool is not None:
+                self.pool.keep(server)
+            else:
+                await server.close()
 
     async def _interrupt_codex(self, server: CodexAppServer, reply: Reply) -> None:
         """Ask codex to stop; what arrives until it confirms is kept. The reply ends `interrupted`."""
@@ -284,6 +324,22 @@ def _absorb_cancel() -> None:
 
 def _meta(message: ChatMessage | None) -> dict[str, object]:
     return message.metadata if message is not None and isinstance(message.metadata, dict) else {}
+
+
+def _text(message: ChatMessage | None, key: str) -> str | None:
+    value = _meta(message).get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _turn_for(turns: list[dict[str, Any]], user_message_id: str) -> dict[str, Any] | None:
+    """The thread's turn that was given `user_message_id` (by an earlier attempt), if any."""
+    for turn in reversed(turns):
+        items = turn.get("items")
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("type") == "userMessage" and item.get("clientId") == user_message_id:
+                found: dict[str, Any] = turn
+                return found
+    return None
 
 
 def _seeded(text: str, earlier_newest_first: list[ChatMessage]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from jangar_tui.agents.codex_app_server import SpareServers
+from jangar_tui.agents.codex_pool import CodexPool
 from jangar_tui.chat.turn import ChatTurn, abandon_turn
 from jangar_tui.config import Settings
 from jangar_tui.models import ErrorCode, JangarError
@@ -29,18 +29,26 @@ class ChatActivities:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.spares = SpareServers()
+        self.codex = CodexPool()
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.run_chat_turn, self.settle_chat_turn]
 
     async def close(self) -> None:
-        """Stop the codex processes kept ready for the next turn."""
-        await self.spares.close()
+        """Stop the codex processes kept for the next turns."""
+        await self.codex.close()
 
     @activity.defn(name=RUN_CHAT_TURN)
     async def run_chat_turn(self, req: ChatTurnRequest) -> str:
-        turn = ChatTurn(self.settings, self.store, req.sessionId, req.userMessageId, _interrupt_requested, self.spares)
+        turn = ChatTurn(
+            self.settings,
+            self.store,
+            req.sessionId,
+            req.userMessageId,
+            _interrupt_requested,
+            self.codex,
+            retry=activity.info().attempt > 1,
+        )
         heartbeats = asyncio.create_task(_heartbeat_forever())
         try:
             return await turn.run()
