@@ -117,6 +117,11 @@ class JangarService:
         return self.store.watch_sessions(self.user_id, limit)
 
     # -- messages ---------------------------------------------------------------------------
+    @property
+    def answers_chat(self) -> bool:
+        """Whether an agent answers the chat's user messages (the launcher runs chat turns)."""
+        return isinstance(self.launcher, ChatRunner)
+
     async def send_message(self, session_id: str, content: str) -> ChatMessage:
         """Store the message, then have the agent answer it (queued behind a reply in progress).
 

@@ -249,3 +249,12 @@ def usage_of(message: ChatMessage, part: str) -> TokenCounts | None:
         return TokenCounts.model_validate(usage[part])
     except ValueError:
         return None
+
+
+def session_total(messages_newest_last: list[ChatMessage]) -> TokenCounts | None:
+    """The session's tokens so far: the newest reply's running session total."""
+    for message in reversed(messages_newest_last):
+        total = usage_of(message, "session")
+        if total is not None:
+            return total
+    return None

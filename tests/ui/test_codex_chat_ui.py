@@ -62,12 +62,73 @@ async def test_a_reply_streams_into_the_transcript_and_settles(
                 assert "**first**" not in text and "first part" in text  # Markdown once settled
                 # The turn's tokens in its header: two model calls (the tool call, then the answer).
                 assert "200↑ 31↓ tok" in text
+                # The session's total in the chat's title row too, beside the session's title.
+                title_row = next(line for line in text.splitlines() if "session 231 tok" in line and "◆" not in line)
+                assert "Codex" in title_row
                 # Selecting the reply expands what the agent ran, with its output.
                 app.screen.query_one(Transcript).focus()
                 await pilot.press("up")
                 await until(pilot, lambda: "$ /bin/bash -lc" in screen_text(pilot), "the command expanded")
                 assert "listing-files" in screen_text(pilot) and "→ exit 0" in screen_text(pilot)
     finally:
+        await store.close()
+
+
+async def test_a_pending_line_shows_until_the_reply_starts_and_a_message_sent_meanwhile_is_queued(
+    temporal_server: DevServer,
+    tmp_path: Path,
+    standin: StandIn,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    first_gate, second_gate = threading.Event(), threading.Event()
+    # Each reply is held before its first word: the time between Enter and the first token.
+    standin.script(
+        Reply(text="The first answer.", deltas=2, gate=first_gate, gate_after=0),
+        Reply(text="The second answer.", deltas=2, gate=second_gate, gate_after=0),
+    )
+    settings = make_settings(tmp_path, temporal_server.address, "true")
+    store = LocalStore(settings)
+    try:
+        service = JangarService(store, settings.user, TemporalLauncher(settings, store))
+        await service.new_session("Waiting")
+        async with running_worker(settings, store):
+            app = JangarApp(service)
+            async with app.run_test(size=(120, 36)) as pilot:
+                transcript = app.screen.query_one(Transcript)
+                await until(pilot, lambda: transcript.messages == [], "the empty session")
+                app.screen.query_one(ComposerInput).focus()
+                await pilot.press(*"first question", "enter")
+                await until(pilot, lambda: "◆ assistant  thinking… " in screen_text(pilot), "the pending line")
+                assert "queued" not in screen_text(pilot)
+
+                composer = app.screen.query_one(ComposerInput)
+                await until(pilot, lambda: composer.text == "", "the first message sent", **SLOW)
+                await pilot.press(*"second question", "enter")
+                await until(pilot, lambda: "queued" in screen_text(pilot), "the second message queued")
+                lines = screen_text(pilot).splitlines()
+                queued = next(line for line in lines if "queued" in line)
+                assert "▌you" in queued, "the queued mark is in the second message's header"
+                assert transcript.waiting.thinking is not None
+                assert transcript.waiting.thinking.content == "first question"
+                assert "thinking…" in screen_text(pilot), "the first is still being thought about"
+
+                first_gate.set()
+                await until(pilot, lambda: "The first answer." in screen_text(pilot), "the first reply", **SLOW)
+                # The second message's turn starts: no longer queued, its reply pending.
+                await until(pilot, lambda: "queued" not in screen_text(pilot), "the queued mark gone", **SLOW)
+                await until(pilot, lambda: "thinking…" in screen_text(pilot), "the second pending line", **SLOW)
+                assert transcript.waiting.thinking is not None
+                assert transcript.waiting.thinking.content == "second question"
+
+                second_gate.set()
+                await until(pilot, lambda: "The second answer." in screen_text(pilot), "the second reply", **SLOW)
+                await until(pilot, lambda: "thinking…" not in screen_text(pilot), "nothing pending", **SLOW)
+                assert "queued" not in screen_text(pilot)
+    finally:
+        first_gate.set()
+        second_gate.set()
         await store.close()
 
 

@@ -32,11 +32,11 @@ from jangar_tui.models import (
 )
 from jangar_tui.ui.clock import Clock
 from jangar_tui.ui.keymap import bindings
-from jangar_tui.ui.safe_text import line_text
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.validation import first_line_title
 from jangar_tui.ui.widgets.chat.composer import Composer, ComposerInput
+from jangar_tui.ui.widgets.chat.reply_view import chat_title
 from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
@@ -234,7 +234,9 @@ class MainScreen(WorkOrderActions):
         if self.session is None or message.session_id != self.session.id or message.limit != self._message_limit:
             return  # from a watch that was already replaced
         has_more = len(message.messages) >= message.limit and message.limit < MESSAGE_LIMIT_MAX
+        self.transcript.answering = self.service.answers_chat
         self.transcript.set_messages(message.messages, has_more=has_more)
+        self._show_chat_title(message.messages)
         if not message.messages:
             self.transcript.clear_messages("No messages yet: write below, enter sends.")
         if self._first_page_pending:
@@ -254,8 +256,10 @@ class MainScreen(WorkOrderActions):
     def _session_chosen(self, event: SessionList.SessionChosen) -> None:
         previous = self.session
         self.session = event.session
-        self.query_one("#chat-title", Static).update(line_text(event.session.title) if event.session else "No session")
-        if previous is not None and event.session is not None and previous.id == event.session.id:
+        same = previous is not None and event.session is not None and previous.id == event.session.id
+        # Another session's tokens come with its messages; until then the title stands alone.
+        self._show_chat_title(self.transcript.messages if same else [])
+        if same:
             return  # only the title changed
         # Holding ↓ through a long list must not subscribe to every session on the way: within a
         # burst of changes each one waits a moment; a single change opens at once.
@@ -268,6 +272,11 @@ class MainScreen(WorkOrderActions):
             self._open_timer = self.set_timer(SESSION_OPEN_DELAY_S, self._open_session)
         else:
             self._open_session()
+
+    def _show_chat_title(self, messages: list[ChatMessage]) -> None:
+        """The chosen session's title, with its tokens so far from `messages` (its own)."""
+        title = self.query_one("#chat-title", Static)
+        title.update(chat_title(self.session.title, messages) if self.session is not None else "No session")
 
     def _open_session(self) -> None:
         self._open_timer = None

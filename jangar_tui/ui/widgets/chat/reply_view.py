@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
 
-from jangar_tui.chat.reply import REPLY_KIND, STREAMING
+from jangar_tui.chat.reply import REPLY_KIND, STREAMING, session_total
 from jangar_tui.models import ChatMessage
 from jangar_tui.text_safety import visible
+from jangar_tui.ui.safe_text import line_text
 
 _STATUS_NOTES = {STREAMING: "writing…", "interrupted": "interrupted", "failed": "failed"}
 _EXPANDED_OUTPUT_LINES = 6
@@ -95,3 +98,15 @@ def activity(message: ChatMessage, *, expanded: bool) -> Text | None:
     for error in meta.get("errors") or []:
         lines.append(Text("  error: " + visible(str(error)), style="red"))
     return Text("\n").join(lines)
+
+
+def chat_title(title: str, messages: list[ChatMessage]) -> RenderableType:
+    """The chat pane's title: the session's title (cut to fit), then its tokens so far, which stay whole."""
+    total = session_total(messages)
+    if total is None:
+        return line_text(title)
+    grid = Table.grid(expand=True)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_row(line_text(title), Text(f"  session {tokens(total.totalTokens)} tok", style="dim"))
+    return grid

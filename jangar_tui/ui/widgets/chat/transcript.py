@@ -10,6 +10,11 @@ keeping the view anchored on the message that was at the top.
 
 Roles differ by a label and glyph, not by colour alone: "▌you", "◆ assistant", "! system". A
 selected message (for copying or turning into a work order) carries a "┃" bar down its left edge.
+
+While an agent answers the chat (`answering`), the messages waiting for their reply show it
+(`jangar_tui.chat.pending`): below the last message a pending assistant line says the reply is
+being thought about, with the time since the message was sent, until the reply's first words
+arrive; a message sent while another is answered says "queued" in its header until its turn.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
+from jangar_tui.chat.pending import Waiting, waiting
 from jangar_tui.models import ChatMessage, Role
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
@@ -46,6 +53,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
 CACHE_SIZE = 1_000  # rendered message bodies kept beyond the ones loaded (reopening is instant)
 UNREADABLE = "⚠ This message could not be drawn."
 RENDER_SLICE_S = 0.015  # rendering older messages after the view is filled: this long per step
+THINKING_TICK_S = 1.0  # the pending line's elapsed time, redrawn this often
 
 
 class Transcript(ScrollView, can_focus=True):
@@ -74,11 +82,15 @@ class Transcript(ScrollView, can_focus=True):
         self._body_width = 0
         self._render_pending = False
         self._starts: list[int] = []  # first line of each message
+        self._pending_line: int | None = None  # the line of "thinking…", below the last message
         self._placeholder_lines: list[Strip] = []
         self.placeholder = "Loading…"
         self.has_more = False  # older messages exist beyond the loaded ones
         self.loading_older = False
         self._follow = True  # at the bottom: stay there as messages arrive and the size changes
+        self.answering = False  # an agent answers user messages: show which wait for their reply
+        self._waiting = Waiting()
+        self._thinking_timer: Timer | None = None
 
     # -- data ---------------------------------------------------------------------------------
     @property
@@ -91,8 +103,32 @@ class Transcript(ScrollView, can_focus=True):
             return None
         return self._messages[self.selected]
 
+    @property
+    def waiting(self) -> Waiting:
+        return self._waiting
+
+    def on_mount(self) -> None:
+        self._thinking_timer = self.set_interval(THINKING_TICK_S, self._tick, pause=True)
+
+    def _update_waiting(self) -> None:
+        self._waiting = waiting(self._messages, self._clock()) if self.answering else Waiting()
+        if self._thinking_timer is None:
+            return  # not mounted yet
+        if self._waiting.thinking is not None:
+            self._thinking_timer.resume()
+        else:
+            self._thinking_timer.pause()
+
+    def _tick(self) -> None:
+        thinking = self._waiting.thinking
+        self._update_waiting()
+        if thinking is not None and self._waiting.thinking is None:
+            self._apply_heights()  # it aged out: the pending line goes
+        self.refresh()
+
     def clear_messages(self, placeholder: str) -> None:
         self._messages = []
+        self._update_waiting()
         self.placeholder = placeholder
         self.selected = None
         self.has_more = False
@@ -107,6 +143,7 @@ class Transcript(ScrollView, can_focus=True):
         self._messages = messages
         self.has_more = has_more
         self.loading_older = False
+        self._update_waiting()
         self._relayout()
         index_of = {m.id: i for i, m in enumerate(messages)}
         self.selected = index_of.get(selected_id) if selected_id else None
@@ -161,7 +198,8 @@ class Transcript(ScrollView, can_focus=True):
             starts.append(line)
             line += 1 + (len(body) if body is not None else self._estimate(message)) + 1  # header, body, blank
         self._starts = starts
-        lines = line if self._messages else len(self._placeholder_lines)
+        self._pending_line = line if self._waiting.thinking is not None else None
+        lines = line + (1 if self._pending_line is not None else 0) if self._messages else len(self._placeholder_lines)
         self.virtual_size = Size(self.scrollable_content_region.width, lines)
         if self._follow:
             # Now, not after the next refresh: the first frame of a snapshot is its bottom. (Forced:
@@ -248,6 +286,10 @@ class Transcript(ScrollView, can_focus=True):
                 return Strip.blank(width, style)
             placeholder = Strip.join([Strip.blank(GUTTER), self._placeholder_lines[line]])
             return placeholder.crop_extend(0, width, style).apply_style(style)
+        if line == self._pending_line:
+            return (
+                Strip.join([Strip.blank(GUTTER), self._thinking_line()]).crop_extend(0, width, style).apply_style(style)
+            )
         index = bisect_right(self._starts, line) - 1
         if index < 0:
             return Strip.blank(width, style)
@@ -266,6 +308,18 @@ class Transcript(ScrollView, can_focus=True):
             return Strip.blank(width, style)
         return Strip.join([gutter, content]).crop_extend(0, width, style).apply_style(style)
 
+    def _thinking_line(self) -> Strip:
+        """The pending assistant line: a reply is coming, and how long the message has waited."""
+        thinking = self._waiting.thinking
+        waited = elapsed(self._clock() - thinking.createdAt) if thinking is not None else ""
+        label, label_style = ROLE_LABELS[Role.ASSISTANT]
+        return Strip(
+            [
+                Segment(label, Style.parse(label_style)),
+                Segment(f"  thinking… {waited}", Style(dim=True, italic=True)),
+            ]
+        )
+
     def _header(self, message: ChatMessage, selected: bool) -> Strip:
         label, label_style = ROLE_LABELS[message.role]
         segments = [
@@ -274,7 +328,8 @@ class Transcript(ScrollView, can_focus=True):
         ]
         used = sum(segment.cell_length for segment in segments)
         note = ""
-        for part in header_notes(message):
+        notes = ["queued"] if message.id in self._waiting.queued else header_notes(message)
+        for part in notes:
             candidate = f"{note} · {part}" if note else f"  {part}"
             if used + cell_len(candidate) > self._body_width:
                 break  # a token count cut at the border would read as another number
@@ -343,3 +398,9 @@ class Transcript(ScrollView, can_focus=True):
 
     def action_page_down(self) -> None:
         self.scroll_page_down(animate=False)
+
+
+def elapsed(ms: int) -> str:
+    """A short wait: "0s", "42s", "3m 05s"."""
+    seconds = max(0, ms) // 1000
+    return f"{seconds}s" if seconds < 60 else f"{seconds // 60}m {seconds % 60:02d}s"

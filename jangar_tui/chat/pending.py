@@ -1,0 +1,44 @@
+"""Which user messages still wait for their reply: the one being answered, and those queued.
+
+The chat workflow answers a session's user messages one at a time, in order (`ChatWorkflow`). A
+user message is answered once a reply (`chatReply`) or a failure note (`chatError`) names it in
+`replyTo`. Of the messages not answered yet, the oldest is being thought about unless a reply is
+streaming (then it waits too); the others are queued. Messages older than `WAITING_AT_MOST_MS`
+are left out: a conversation from before any agent answered is history, not a queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jangar_tui.chat.reply import ERROR_KIND, REPLY_KIND, STREAMING
+from jangar_tui.models import ChatMessage, Role
+
+WAITING_AT_MOST_MS = 30 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class Waiting:
+    thinking: ChatMessage | None = None  # the message whose reply has not started yet
+    queued: frozenset[str] = field(default_factory=frozenset)  # ids of the messages behind it
+
+
+def waiting(messages: list[ChatMessage], now_ms: int) -> Waiting:
+    """The waiting user messages among `messages` (oldest first, as the transcript holds them)."""
+    answered: set[str] = set()
+    streaming = False
+    for message in messages:
+        meta = message.metadata if isinstance(message.metadata, dict) else {}
+        if meta.get("kind") in (REPLY_KIND, ERROR_KIND) and isinstance(meta.get("replyTo"), str):
+            answered.add(meta["replyTo"])
+            streaming = streaming or (meta.get("kind") == REPLY_KIND and meta.get("status") == STREAMING)
+    unanswered = [
+        m
+        for m in messages
+        if m.role == Role.USER and m.id not in answered and now_ms - m.createdAt <= WAITING_AT_MOST_MS
+    ]
+    if not unanswered:
+        return Waiting()
+    if streaming:
+        return Waiting(queued=frozenset(m.id for m in unanswered))
+    return Waiting(thinking=unanswered[0], queued=frozenset(m.id for m in unanswered[1:]))
