@@ -1,9 +1,13 @@
 """Chat turns on the real Codex CLI, measured side by side in one run (figures: bench/README.md).
 
-1. Enter → the first token on screen, over 30 turns: the app under Textual's Pilot (headless, its
-   compositor's output is what "on screen" means here), a real Temporal dev server, a warm
-   in-process worker (as in the embedded default), the real codex binary, the stand-in model
-   server (tests/codex_standin.py) answering at once.
+1. Enter → the first token on screen, over 30 turns: the app under Textual's Pilot (headless), a
+   real Temporal dev server, a warm in-process worker (as in the embedded default), the real codex
+   binary, the stand-in model server (tests/codex_standin.py) answering at once. "On screen" is
+   the moment the app hands the terminal the frame that holds the token (`App._display`, which a
+   real terminal's driver writes out at once), driven by the app's own refresh timer. Beside it,
+   the time a polling loop (`pilot.pause` + reading the compositor, the method of earlier runs)
+   sees the token: that loop's own cost (each pause waits for every widget's queue to drain) is
+   part of that figure, not of the app's.
 2. Beside it, the same prompt through `codex exec --json` directly: process start → its first
    event, and → the agent_message event (exec mode has no token deltas), 30 runs; the ratio.
 3. While a 2,000-delta reply (20 KB) streams at 200 deltas/s: key → its echo on screen in the
@@ -79,12 +83,43 @@ def screen(app: Any) -> str:
 
 
 async def wait_screen(pilot: Any, app: Any, needle: str, timeout_s: float = 30.0) -> float:
+    """When a polling loop sees `needle` on the screen (each round lets the app settle first)."""
     start = time.perf_counter()
     while needle not in screen(app):
         if time.perf_counter() - start > timeout_s:
             raise TimeoutError(f"{needle!r} never appeared")
         await pilot.pause(0.002)
     return time.perf_counter()
+
+
+class Frames:
+    """Records when the app hands the terminal a frame holding a text it was asked to watch for."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.needle: str | None = None
+        self.shown_at: float | None = None
+        self.shown = asyncio.Event()
+        display = app._display
+
+        def watching_display(screen_: Any, renderable: Any) -> None:
+            display(screen_, renderable)
+            if self.needle is not None and renderable is not None and self.shown_at is None:
+                at = time.perf_counter()
+                if self.needle in screen(app):
+                    self.shown_at = at
+                    self.shown.set()
+
+        app._display = watching_display
+
+    def watch(self, needle: str) -> None:
+        self.needle, self.shown_at = needle, None
+        self.shown.clear()
+
+    async def wait(self, timeout_s: float = 30.0) -> float:
+        await asyncio.wait_for(self.shown.wait(), timeout_s)
+        assert self.shown_at is not None
+        return self.shown_at
 
 
 async def wait_reply(store: LocalStore, session_id: str, message_id: str, status: str) -> ChatMessage:
@@ -129,21 +164,27 @@ async def ui_bench(turns: int, work: Path, base_url: str, standin: Any) -> dict[
             standin.script(Reply(text="W000 warm-up reply.", deltas=2))
             await pilot.press(*"warm up", "enter")
             await wait_screen(pilot, app, "W000")
+            frames = Frames(app)
             first_token: list[float] = []
+            first_token_polled: list[float] = []
             in_store: list[float] = []
             for n in range(1, turns + 1):
                 mark = f"T{n:03d}"
                 standin.script(Reply(text=f"{mark} and the rest of this reply.", deltas=2))
                 await pilot.press(*f"question {n}")
+                frames.watch(mark)
                 start = time.perf_counter()
                 await pilot.press("enter")
+                shown = await frames.wait()
+                first_token.append((shown - start) * 1000)
                 seen = await wait_screen(pilot, app, mark)
-                first_token.append((seen - start) * 1000)
+                first_token_polled.append((seen - start) * 1000)
                 user = next(m for m in (await store.list_messages(session.id, 5)).page if m.role == Role.USER)
                 reply = await wait_reply(store, session.id, user.id, "completed")
                 # The worker's share: the user message stored → the reply's first write.
                 in_store.append(float(reply.createdAt - user.createdAt))
             result["first_token_ms"] = first_token
+            result["first_token_polled_ms"] = first_token_polled
             result["store_first_write_ms"] = in_store
             print(
                 f"enter -> first token: p50 {pct(first_token, 0.5):.0f} ms, p95 {pct(first_token, 0.95):.0f} ms",
@@ -261,8 +302,10 @@ def main() -> int:
             standin.close()
     ft = ui_result["first_token_ms"]
     fe, fm = exec_result["first_event_ms"], exec_result["agent_message_ms"]
+    fp = ui_result["first_token_polled_ms"]
     summary = {
         "enter_to_first_token_ms": {"p50": pct(ft, 0.5), "p95": pct(ft, 0.95)},
+        "enter_to_first_token_polled_ms": {"p50": pct(fp, 0.5), "p95": pct(fp, 0.95)},
         "codex_exec_first_event_ms": {"p50": pct(fe, 0.5), "p95": pct(fe, 0.95)},
         "codex_exec_agent_message_ms": {"p50": pct(fm, 0.5), "p95": pct(fm, 0.95)},
         "user_message_to_first_write_ms": {
@@ -290,6 +333,9 @@ def main() -> int:
     print("| --- | --- | --- | --- |")
     print(
         f"| Enter → first token on screen ({len(ft)} turns) | {pct(ft, 0.5):.0f} ms | {pct(ft, 0.95):.0f} ms | p95 ≤ 300 ms |"
+    )
+    print(
+        f"| the same, seen by a polling loop (earlier runs' method) | {pct(fp, 0.5):.0f} ms | {pct(fp, 0.95):.0f} ms | |"
     )
     sw = ui_result["store_first_write_ms"]
     print(
