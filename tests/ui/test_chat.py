@@ -198,3 +198,26 @@ async def test_the_runtime_starts_after_the_newest_sessions_messages_are_shown(
             assert runtime.messages_shown_at_start == 3
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(("width", "shown"), [(50, True), (40, False)])
+def test_the_chat_title_shows_the_session_tokens_only_beside_the_whole_title(width: int, shown: bool) -> None:
+    from rich.console import Console
+
+    from jangar_tui.ui.widgets.chat.reply_view import chat_title
+
+    usage = {"turn": {"totalTokens": 5}, "thread": {"totalTokens": 5}, "session": {"totalTokens": 1234}}
+    reply = ChatMessage(
+        _id="m",
+        sessionId="s",
+        role=Role.ASSISTANT,
+        content="hi",
+        metadata={"kind": "chatReply", "replyTo": "u", "status": "completed", "usage": usage},
+        createdAt=1,
+        updatedAt=1,
+    )
+    console = Console(width=width, record=True, color_system=None)
+    console.print(chat_title("Dark mode for the dashboard", [reply]))
+    text = console.export_text()
+    assert "Dark mode for the dashboard" in text, "the title is never cut for the tokens"
+    assert ("session 1.2k tok" in text) == shown

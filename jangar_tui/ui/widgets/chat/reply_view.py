@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import RenderableType
-from rich.table import Table
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
 from jangar_tui.chat.reply import REPLY_KIND, STREAMING, session_total
@@ -101,12 +100,21 @@ def activity(message: ChatMessage, *, expanded: bool) -> Text | None:
 
 
 def chat_title(title: str, messages: list[ChatMessage]) -> RenderableType:
-    """The chat pane's title: the session's title (cut to fit), then its tokens so far, which stay whole."""
+    """The chat pane's title: the session's title, then its tokens so far when both fit whole
+    (a narrow pane shows the title alone: it names the session, the tokens are in each reply)."""
     total = session_total(messages)
     if total is None:
         return line_text(title)
-    grid = Table.grid(expand=True)
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_column(no_wrap=True, justify="right")
-    grid.add_row(line_text(title), Text(f"  session {tokens(total.totalTokens)} tok", style="dim"))
-    return grid
+    return _TitleWithTokens(line_text(title), Text(f"session {tokens(total.totalTokens)} tok", style="dim"))
+
+
+class _TitleWithTokens:
+    def __init__(self, title: Text, note: Text) -> None:
+        self.title, self.note = title, note
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        gap = options.max_width - self.title.cell_len - self.note.cell_len
+        if gap < 2:
+            yield self.title
+            return
+        yield Text.assemble(self.title, " " * gap, self.note, no_wrap=True)
