@@ -7,10 +7,11 @@ on Temporal's next attempt.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,63 @@ async def test_a_retry_before_codex_saw_the_message_sends_it_once(
     [reply] = await replies(store, second.sessionId, second)
     assert reply.content == "Green is growth." and isinstance(reply.metadata, dict)
     assert reply.metadata["threadId"] == thread
+
+
+@pytest.mark.temporal
+@pytest.mark.slow
+async def test_quitting_mid_reply_with_the_embedded_default_answers_again_at_the_next_start(
+    tmp_path: Path, codex_home: Path, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the README says of the embedded default: the turn stops with the in-process worker,
+    the reply keeps 'writing…' with its text so far, and the next start answers the message again
+    (Codex asked to answer again, not sent the message twice)."""
+    from jangar_tui.orchestration.devserver import free_port
+    from jangar_tui.orchestration.runtime import JangarRuntime
+    from jangar_tui.service import JangarService
+
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    settings = load_settings(
+        {
+            "JANGAR_DATA_DIR": str(tmp_path / "data"),
+            "JANGAR_EMBEDDED_TEMPORAL_PORT": str(free_port()),
+            "JANGAR_USER": "tester",
+            "JANGAR_BACKEND": "local",
+        }
+    )
+    gate = threading.Event()
+    standin.script(Reply(text="one two three four five six", deltas=6, gate=gate, gate_after=2))
+    standin.script(Reply(text="The whole answer, again."))
+    store = LocalStore(settings)
+    try:
+        async with JangarRuntime(settings, store) as runtime:
+            service = JangarService(store, "tester", runtime.launcher)
+            session = await service.new_session("Quit")
+            sent = await service.send_message(session.id, "count")
+            partial = await _reply_when(store, sent, lambda m: m.content.startswith("one two"))
+        # Quit: the runtime (and its worker) stopped mid-reply.
+        gate.set()
+        [left] = await replies(store, session.id, sent)
+        assert isinstance(left.metadata, dict) and left.metadata["status"] == "streaming"
+        assert left.content == partial.content, "the text so far stays"
+
+        async with JangarRuntime(settings, store):
+            done = await _reply_when(
+                store, sent, lambda m: isinstance(m.metadata, dict) and m.metadata["status"] == "completed"
+            )
+    finally:
+        gate.set()
+        await store.close()
+    assert done.id == partial.id and done.content == "The whole answer, again."
+    retried = standin.user_texts(len(standin.requests) - 1)
+    assert retried.count("count") == 1 and retried[-1] == RETRY_NOTE
+
+
+async def _reply_when(store: LocalStore, user: ChatMessage, check: Callable[[ChatMessage], bool]) -> ChatMessage:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while True:
+        found = [m for m in await replies(store, user.sessionId, user) if check(m)]
+        if found:
+            return found[0]
+        assert loop.time() < deadline, f"never: {await replies(store, user.sessionId, user)}"
+        await asyncio.sleep(0.05)

@@ -132,10 +132,14 @@ class ChatTurn:
         self.writer = ReplyWriter(
             self.store, self.session_id, lambda: (reply.content(), reply.metadata()), message=existing
         )
-        if self.settings.chat_command:
-            await self._run_command(reply, user.content)
-        else:
-            await self._run_codex(reply, user, earlier, previous, existing)
+        try:
+            if self.settings.chat_command:
+                await self._run_command(reply, user.content)
+            else:
+                await self._run_codex(reply, user, earlier, previous, existing)
+        except BaseException:
+            await self.writer.abandon()  # the worker is going away: the retry rewrites the reply
+            raise
         return await self._finish(reply)
 
     async def _finish(self, reply: Reply) -> str:

@@ -82,12 +82,16 @@ class ReplyWriter:
         self.writes += 1
         self.bytes_written += len(content.encode()) + len(json.dumps(metadata, separators=(",", ":")).encode())
 
-    async def finish(self) -> ChatMessage | None:
-        """Stop batching and write the final state."""
+    async def abandon(self) -> None:
+        """Stop batching without a last write (a write in flight completes)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def finish(self) -> ChatMessage | None:
+        """Stop batching and write the final state."""
+        await self.abandon()
         await self._write()
         return self.message
