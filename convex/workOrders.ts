@@ -3,7 +3,7 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
-import { mutation, query } from "./_generated/server";
+import { mutation, query, type QueryCtx } from "./_generated/server";
 import { callerIdentity, requireUser } from "./lib/auth";
 import {
   checkPageSize,
@@ -20,7 +20,7 @@ import { fail } from "./lib/errors";
 import { checkCursor, emptyPage, pageValidator, paginateList } from "./lib/pagination";
 import { loadLiveSession } from "./lib/sessions";
 import { loadLiveWorkOrder, loadWorkOrder, requireOwner } from "./lib/workOrders";
-import { LAUNCHED_STATUSES, checkTransition } from "./lib/statusMachine";
+import { LAUNCHED_STATUSES, TERMINAL_STATUSES, checkTransition } from "./lib/statusMachine";
 import { initialStatusValidator, statusValidator, workOrderDoc } from "./lib/validators";
 
 export const create = mutation({
@@ -34,6 +34,7 @@ export const create = mutation({
     targetRepo: v.optional(v.string()),
     targetBranch: v.optional(v.string()),
     status: v.optional(initialStatusValidator),
+    followUpOf: v.optional(v.id("work_orders")),
   },
   returns: workOrderDoc,
   handler: async (ctx, args) => {
@@ -58,6 +59,7 @@ export const create = mutation({
     if (existing !== null) {
       fail("CONFLICT", `The workflow id ${args.workflowId} is already used by another work order; pick a new one.`);
     }
+    if (args.followUpOf !== undefined) await checkFollowedUp(ctx, args.followUpOf, session._id);
     const now = Date.now();
     // Unset optional fields are undefined, which Convex leaves out of the document.
     const id = await ctx.db.insert("work_orders", {
@@ -70,6 +72,7 @@ export const create = mutation({
       requestedBy: args.requestedBy ?? caller ?? undefined,
       targetRepo: args.targetRepo,
       targetBranch: args.targetBranch,
+      followUpOf: args.followUpOf,
       status: args.status ?? "draft",
       createdAt: now,
       updatedAt: now,
@@ -205,3 +208,18 @@ export const restore = mutation({
     return (await ctx.db.get(workOrder._id))!;
   },
 });
+
+// A follow-up continues an ended work order of the same session (terminal states are final, so the
+// note becomes a new work order linked to the first).
+async function checkFollowedUp(ctx: QueryCtx, followUpOf: Id<"work_orders">, sessionId: Id<"chat_sessions">) {
+  const original = await loadLiveWorkOrder(ctx, followUpOf);
+  if (original.sessionId !== sessionId) {
+    fail("INVALID_ARGUMENT", `A follow-up belongs to the session of the work order it follows (${original.workflowId}).`);
+  }
+  if (!TERMINAL_STATUSES.includes(original.status)) {
+    fail(
+      "INVALID_TRANSITION",
+      `Only an ended work order can be followed up; ${original.workflowId} is ${original.status}.`,
+    );
+  }
+}

@@ -197,6 +197,8 @@ class WorkOrder(_Record):
     targetRepo: str | None = None
     targetBranch: str | None = None
     prUrl: str | None = None
+    # A follow-up: the ended work order whose branch, workspace and Codex thread this one continues.
+    followUpOf: str | None = None
 
 
 class WorkOrderEvent(_Record):

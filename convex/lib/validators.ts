@@ -56,6 +56,8 @@ export const workOrderFields = {
   targetRepo: v.optional(v.string()),
   targetBranch: v.optional(v.string()),
   prUrl: v.optional(v.string()),
+  // A follow-up: the ended work order whose branch, workspace and Codex thread this one continues.
+  followUpOf: v.optional(v.id("work_orders")),
   createdAt: v.number(),
   updatedAt: v.number(),
   deletedAt: v.optional(v.number()),

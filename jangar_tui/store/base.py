@@ -85,6 +85,7 @@ class Store(Protocol):
         requestedBy: str | None = None,
         targetRepo: str | None = None,
         targetBranch: str | None = None,
+        followUpOf: str | None = None,
         status: WorkOrderStatus | str = WorkOrderStatus.DRAFT,
     ) -> WorkOrder: ...
 

@@ -226,6 +226,7 @@ class ConvexStore:
         requestedBy: str | None = None,
         targetRepo: str | None = None,
         targetBranch: str | None = None,
+        followUpOf: str | None = None,
         status: WorkOrderStatus | str = WorkOrderStatus.DRAFT,
     ) -> WorkOrder:
         args = _present(
@@ -237,6 +238,7 @@ class ConvexStore:
             requestedBy=requestedBy,
             targetRepo=targetRepo,
             targetBranch=targetBranch,
+            followUpOf=followUpOf,
             status=_value(status),
         )
         return _work_order(await self._run("mutation", "workOrders:create", args))

@@ -126,7 +126,7 @@ _COLUMNS = {
     "chat_messages": "_seq, _id, sessionId, role, content, metadata, createdAt, updatedAt, deletedAt",
     "work_orders": (
         "_seq, _id, sessionId, workflowId, githubIssueUrl, prompt, title, status, requestedBy, "
-        "targetRepo, targetBranch, prUrl, createdAt, updatedAt, deletedAt"
+        "targetRepo, targetBranch, prUrl, followUpOf, createdAt, updatedAt, deletedAt"
     ),
     "work_order_events": "_seq, _id, workOrderId, seq, kind, text, metadata, createdAt, updatedAt, deletedAt",
 }
@@ -457,6 +457,7 @@ class SqliteDb:
         requestedBy: Any = None,
         targetRepo: Any = None,
         targetBranch: Any = None,
+        followUpOf: Any = None,
         status: Any = WorkOrderStatus.DRAFT,
     ) -> WorkOrder:
         session_id = check_id("chat_sessions", sessionId)
@@ -473,6 +474,7 @@ class SqliteDb:
             if value is not None:
                 v.string(name, value)
         initial = v.create_status(status)
+        follows = None if followUpOf is None else check_id("work_orders", followUpOf)
         row_id = new_id("work_orders")
         with self._tx() as conn:
             self._live(conn, "chat_sessions", session_id)
@@ -489,15 +491,31 @@ class SqliteDb:
             taken = conn.execute("SELECT 1 FROM work_orders WHERE workflowId = ?", (fields["workflowId"],)).fetchone()
             if taken is not None:
                 raise JangarError(ErrorCode.CONFLICT, "A work order with this workflowId already exists.")
+            if follows is not None:
+                self._check_followed_up(conn, follows, session_id)
             now = now_ms()
             conn.execute(
                 "INSERT INTO work_orders (_id, sessionId, workflowId, githubIssueUrl, prompt, title, status, "
-                "requestedBy, targetRepo, targetBranch, createdAt, updatedAt) "
+                "requestedBy, targetRepo, targetBranch, followUpOf, createdAt, updatedAt) "
                 "VALUES (:_id, :sessionId, :workflowId, :githubIssueUrl, :prompt, :title, :status, "
-                ":requestedBy, :targetRepo, :targetBranch, :now, :now)",
-                {"_id": row_id, "sessionId": session_id, "now": now, **fields},
+                ":requestedBy, :targetRepo, :targetBranch, :followUpOf, :now, :now)",
+                {"_id": row_id, "sessionId": session_id, "now": now, "followUpOf": follows, **fields},
             )
             return _work_order(self._any(conn, "work_orders", row_id))
+
+    def _check_followed_up(self, conn: sqlite3.Connection, original_id: str, session_id: str) -> None:
+        """A follow-up continues an ended work order of the same session (terminal states are final)."""
+        original = self._live(conn, "work_orders", original_id)
+        if original["sessionId"] != session_id:
+            raise JangarError(
+                ErrorCode.INVALID_ARGUMENT,
+                f"A follow-up belongs to the session of the work order it follows ({original['workflowId']}).",
+            )
+        if not WorkOrderStatus(original["status"]).is_terminal:
+            raise JangarError(
+                ErrorCode.INVALID_TRANSITION,
+                f"Only an ended work order can be followed up; {original['workflowId']} is {original['status']}.",
+            )
 
     def update_work_order_status(self, workOrderId: Any, status: Any, expectedStatus: Any = None) -> WorkOrder:
         row_id = check_id("work_orders", workOrderId)

@@ -91,7 +91,10 @@ _V3 = [
     "CREATE UNIQUE INDEX work_order_events_by_seq ON work_order_events(workOrderId, seq)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+# v4: a follow-up names the ended work order it continues.
+_V4 = ["ALTER TABLE work_orders ADD COLUMN followUpOf TEXT REFERENCES work_orders(_id)"]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -216,6 +216,7 @@ class LocalStore:
         requestedBy: str | None = None,
         targetRepo: str | None = None,
         targetBranch: str | None = None,
+        followUpOf: str | None = None,
         status: WorkOrderStatus | str = WorkOrderStatus.DRAFT,
     ) -> WorkOrder:
         return await self._write(
@@ -229,6 +230,7 @@ class LocalStore:
             requestedBy=requestedBy,
             targetRepo=targetRepo,
             targetBranch=targetBranch,
+            followUpOf=followUpOf,
             status=status,
         )
 
