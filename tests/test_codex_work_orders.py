@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from codex_standin import Reply, StandIn
+from codex_standin import Reply, StandIn, write_codex_home
 from git_support import seeded_bare_remote
 from github_standin import GitHubStandIn, start_github_standin
 from temporal_fixtures import WAIT_S, completion_messages, make_settings, running_worker, wait_for_status
@@ -20,7 +20,7 @@ from jangar_tui.models import EventKind, WorkOrderEvent, WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer
 from jangar_tui.orchestration.diff_review import diff_from_event
 from jangar_tui.orchestration.launcher import TemporalLauncher
-from jangar_tui.orchestration.workspace import work_branch
+from jangar_tui.orchestration.workspace import remove_workspace, work_branch
 from jangar_tui.service import JangarService
 from jangar_tui.store.base import Store
 from jangar_tui.store.sqlite.store import LocalStore
@@ -236,3 +236,96 @@ def _sleepers() -> list[int]:
         if cmdline[:1] == ["sleep"] and cmdline[1:] in (["7271"], ["7272"]) and proc.info["status"] != "zombie":
             found.append(proc.pid)
     return found
+
+
+FOLLOW_PATCH = "*** Begin Patch\n*** Update File: README.md\n@@\n hello, patched\n+followed up\n*** End Patch"
+THIRD_PATCH = "*** Begin Patch\n*** Update File: README.md\n@@\n followed up\n+third\n*** End Patch"
+
+
+async def test_a_follow_up_continues_the_thread_on_the_same_branch_and_pull_request(
+    temporal_server: DevServer,
+    store: LocalStore,
+    tmp_path: Path,
+    remote: Path,
+    standin: StandIn,
+    github: GitHubStandIn,
+    codex_bin: Path,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
+    settings = make_settings(
+        tmp_path / "data",
+        temporal_server.address,
+        shlex.join([str(codex_bin), "exec"]),
+        GITHUB_TOKEN="ghp_e2e-token",
+        JANGAR_GITHUB_API_URL=github.url,
+        JANGAR_ALLOW_LOCAL_REPOS="true",
+    )
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    session = await service.new_session("Work")
+    first = await service.create_work_order(
+        session.id, title="Patch the README", prompt="Patch the README", target_repo="acme/app"
+    )
+    branch = work_branch(None, first.id)
+    async with running_worker(settings, store):
+        standin.script(Reply(patch=PATCH), Reply(text="Patched README.md."))
+        await service.launch_work_order(first.id)
+        first = await wait_for_status(store, first.id, TERMINAL, timeout_s=WAIT_S * 2)
+        assert first.status == S.SUCCEEDED and first.prUrl == "https://github.com/acme/app/pull/1"
+        requests_before = len(standin.requests)
+
+        # The review note continues the same thread, in the same worktree, on the same branch.
+        standin.script(Reply(patch=FOLLOW_PATCH), Reply(text="Followed up."))
+        second = await service.follow_up_work_order(first.id, "Add a line saying it was followed up")
+        assert second.followUpOf == first.id and second.targetBranch == branch and second.status != S.DRAFT
+        second = await wait_for_status(store, second.id, TERMINAL, timeout_s=WAIT_S * 2)
+        events = await all_events(store, second.id)
+        summary = [(e.kind.value, e.text.splitlines()[0] if e.text else "") for e in events]
+        assert second.status == S.SUCCEEDED, summary
+        # What the model received: the first run's turn (its prompt and its answer), then the note.
+        users = standin.user_texts(requests_before)
+        assistants = standin.assistant_texts(requests_before)
+        assert any("Patch the README" in text for text in users), users
+        assert users[-1] == "Add a line saying it was followed up"
+        assert "Patched README.md." in assistants
+        first_thread = next(
+            e.metadata["threadId"] for e in await all_events(store, first.id) if e.kind == EventKind.SETUP
+        )
+        assert any(
+            e.kind == EventKind.SETUP and (e.metadata or {}).get("threadId") == first_thread and "continued" in e.text
+            for e in events
+        ), summary
+        # Same worktree: the file Codex changed is in the first run's directory.
+        changes = [e for e in events if e.kind == EventKind.FILE_CHANGE]
+        first_changes = [e for e in await all_events(store, first.id) if e.kind == EventKind.FILE_CHANGE]
+        assert changes[0].metadata["files"][0]["path"] == first_changes[0].metadata["files"][0]["path"]
+        # The commit lands on the same branch, and the PR is the same one: no second was opened.
+        assert _git("show", f"{branch}:README.md", cwd=remote) == "hello, patched\nfollowed up\n"
+        assert _git("rev-list", "--count", f"main..{branch}", cwd=remote) == "2\n"
+        assert second.prUrl == first.prUrl and len(github.created) == 1
+
+        # The worktree removed and codex's home lost: the worktree is made again from the pushed
+        # branch, and a new thread starts with the previous run's prompt and result, as the log says.
+        data = settings.data_dir
+        [worktree] = [p for p in (data / "workspaces").iterdir() if p.is_dir()]
+        assert await remove_workspace(data, "acme/app", first.id)
+        assert not worktree.exists()
+        monkeypatch.setenv("CODEX_HOME", str(write_codex_home(tmp_path / "other-home", standin.base_url)))
+        requests_before = len(standin.requests)
+        standin.script(Reply(patch=THIRD_PATCH), Reply(text="Third."))
+        third = await service.follow_up_work_order(second.id, "And a third line")
+        third = await wait_for_status(store, third.id, TERMINAL, timeout_s=WAIT_S * 2)
+        events = await all_events(store, third.id)
+        summary = [(e.kind.value, e.text.splitlines()[0] if e.text else "") for e in events]
+        assert third.status == S.SUCCEEDED, summary
+        assert any("no longer has thread" in e.text for e in events if e.kind == EventKind.SETUP), summary
+        seeded = standin.user_texts(requests_before)[-1]
+        assert "Add a line saying it was followed up" in seeded and "Followed up." in seeded
+        assert seeded.rstrip().endswith("And a third line")
+        assert worktree.exists()
+        assert _git("show", f"{branch}:README.md", cwd=remote) == "hello, patched\nfollowed up\nthird\n"
+        assert third.prUrl == first.prUrl and len(github.created) == 1

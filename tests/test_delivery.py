@@ -158,3 +158,19 @@ def test_github_repositories_are_recognized_and_bodies_bounded(tmp_path: Path) -
     assert github_repo(str(tmp_path)) is None
     body = pr_body("x" * 5000, None)
     assert len(body) < 2000 and "Closes" not in body
+
+
+async def test_a_follow_up_pushes_to_the_existing_pr_or_says_it_changed_nothing(
+    workspace: Path, remote: Path, github: GitHubStandIn, log: tuple[LocalStore, str, EventLogWriter]
+) -> None:
+    existing = "https://github.com/acme/app/pull/9"
+    (workspace / "README.md").write_text("first\n")
+    await deliver(workspace, spec(github, token=None), None, log[2])
+    # Nothing new since the branch was pushed: no push, the PR kept.
+    unchanged = await deliver(workspace, spec(github), None, log[2], existing_pr_url=existing)
+    assert (unchanged.prUrl, unchanged.pushed) == (existing, False) and "made no changes" in unchanged.note
+    (workspace / "README.md").write_text("second\n")
+    pushed = await deliver(workspace, spec(github), None, log[2], existing_pr_url=existing)
+    assert (pushed.prUrl, pushed.pushed) == (existing, True)
+    assert _git("show", "jangar/abc123:README.md", cwd=remote) == "second"
+    assert github.created == []

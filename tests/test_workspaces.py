@@ -5,8 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from jangar_tui.models import WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.workspace import (
+    WorkspaceBusy,
     cache_dir,
     disk_usage,
     prepare_workspace,
@@ -83,3 +86,38 @@ async def test_retention_removes_ended_worktrees_and_never_a_running_one(tmp_pat
     assert not await remove_workspace(data, str(origin), "wo_new_ended")
     assert await sweep_workspaces(data, 24 * 3600, get, now_ms=now) == []
     assert paths["wo_old_running"].exists()
+
+
+async def test_a_follow_up_works_in_the_first_ones_worktree_and_never_beside_a_running_one(tmp_path: Path) -> None:
+    origin = _origin(tmp_path)
+    data = tmp_path / "data"
+    now = 100 * HOUR_MS
+    orders = {
+        "wo_first": _work_order("wo_first", S.SUCCEEDED, now - 48 * HOUR_MS),
+        "wo_second": _work_order("wo_second", S.RUNNING, now - 48 * HOUR_MS),
+    }
+
+    async def running(wo_id: str) -> bool:
+        return not orders[wo_id].status.is_terminal
+
+    async def get(wo_id: str) -> WorkOrder | None:
+        return orders.get(wo_id)
+
+    branch = work_branch(None, "wo_first")
+    first = await prepare_workspace(data, str(origin), None, "wo_first", allow_local=True, in_use=running)
+    (first / "kept.txt").write_text("left by the first run\n")
+    second = await prepare_workspace(
+        data, str(origin), branch, "wo_second", allow_local=True, workspace_of="wo_first", in_use=running
+    )
+    assert second == first and (second / "kept.txt").exists()
+    assert _git("branch", "--show-current", cwd=second) == branch
+    # A third while the second runs is refused, and the worktree is never swept from under it.
+    with pytest.raises(WorkspaceBusy, match="wo_second"):
+        await prepare_workspace(
+            data, str(origin), branch, "wo_third", allow_local=True, workspace_of="wo_first", in_use=running
+        )
+    assert await sweep_workspaces(data, 24 * 3600, get, now_ms=now) == []
+    assert first.exists()
+    orders["wo_second"] = _work_order("wo_second", S.FAILED, now - 48 * HOUR_MS)
+    assert await sweep_workspaces(data, 24 * 3600, get, now_ms=now) == ["wo_second"]
+    assert not first.exists()

@@ -15,6 +15,7 @@ import functools
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -35,6 +36,7 @@ from jangar_tui.orchestration.agent_records import (
 from jangar_tui.orchestration.codex_run import codex_binary, run_codex
 from jangar_tui.orchestration.delivery import DeliveryFailed, PullRequestSpec, deliver
 from jangar_tui.orchestration.event_log import EventLogWriter
+from jangar_tui.orchestration.follow_up import pull_request_of, seeded_prompt, thread_of, workspace_owner
 from jangar_tui.orchestration.payloads import (
     DELIVER,
     DELIVERY_FAILED,
@@ -50,7 +52,7 @@ from jangar_tui.orchestration.payloads import (
     WorkOrderInput,
 )
 from jangar_tui.orchestration.procs import ProcessId, stop_processes
-from jangar_tui.orchestration.workspace import GitError, prepare_workspace, sweep_workspaces
+from jangar_tui.orchestration.workspace import GitError, WorkspaceBusy, prepare_workspace, sweep_workspaces
 from jangar_tui.outcome import COMPLETION_KIND, find_completion_message
 from jangar_tui.store.base import Store
 
@@ -111,6 +113,7 @@ class WorkOrderActivities:
     async def prepare_workspace(self, inp: WorkOrderInput) -> str | None:
         if not inp.targetRepo:
             return None
+        owner = await workspace_owner(await self._get(inp.workOrderId), self.store.get_work_order)
         try:
             path = await prepare_workspace(
                 self.settings.data_dir,
@@ -118,10 +121,19 @@ class WorkOrderActivities:
                 inp.targetBranch,
                 inp.workOrderId,
                 allow_local=self.settings.allow_local_repos,
+                workspace_of=owner.id,
+                in_use=self._running,
             )
+        except WorkspaceBusy as exc:
+            raise ApplicationError(str(exc), type=WORKSPACE_FAILED, non_retryable=True) from None
         except GitError as exc:
             raise ApplicationError(str(exc), type=WORKSPACE_FAILED) from exc
         return str(path)
+
+    async def _running(self, work_order_id: str) -> bool:
+        """The work order exists and has not ended."""
+        work_order = await self.store.get_work_order(work_order_id)
+        return work_order is not None and not work_order.status.is_terminal
 
     @activity.defn(name=RUN_AGENT)
     @_store_errors
@@ -157,9 +169,12 @@ class WorkOrderActivities:
         records.write(record)
         log = EventLogWriter(self.store, req.workOrderId)
         try:
+            continued = await self._continued(work_order, req.prompt)
             binary = codex_binary(self.settings.agent_command)
             if binary is not None:
-                return await self._run_codex(binary, req, work_order, env, log, records, record)
+                return await self._run_codex(binary, req, work_order, continued, env, log, records, record)
+            if continued.seeded_prompt is not None:  # another agent has no thread: it reads the story so far
+                req = req.model_copy(update={"prompt": continued.seeded_prompt})
             return await self._run_command(req, work_order, env, log, records, record)
         except BaseException:
             if record.leader is None:  # nothing was started: nothing to find later
@@ -167,6 +182,16 @@ class WorkOrderActivities:
             raise
         finally:
             await log.close()
+
+    async def _continued(self, work_order: WorkOrder, note: str) -> _Continued:
+        """What a follow-up continues (nothing for a work order that follows none)."""
+        owner = await workspace_owner(work_order, self.store.get_work_order)
+        previous = await self.store.get_work_order(work_order.followUpOf) if work_order.followUpOf else None
+        if previous is None:
+            return _Continued(owner.id, None, None)
+        return _Continued(
+            owner.id, await thread_of(self.store, previous.id), await seeded_prompt(self.store, previous, note)
+        )
 
     async def _run_command(
         self,
@@ -220,6 +245,7 @@ class WorkOrderActivities:
         binary: list[str],
         req: AgentRequest,
         work_order: WorkOrder,
+        continued: _Continued,
         env: dict[str, str],
         log: EventLogWriter,
         records: AgentRecords,
@@ -230,7 +256,7 @@ class WorkOrderActivities:
             cwd = Path(req.workspace)
         else:
             # No target repository: a scratch directory of its own, never the worker's own cwd.
-            cwd = self.settings.data_dir / "workspaces" / f"scratch-{req.workOrderId}"
+            cwd = self.settings.data_dir / "workspaces" / f"scratch-{continued.workspace_of}"
             cwd.mkdir(parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as tracking:
 
@@ -239,7 +265,9 @@ class WorkOrderActivities:
                 await self._mark_running(work_order)
 
             try:
-                return await run_codex(binary, req.prompt, cwd, env, log, started)
+                return await run_codex(
+                    binary, req.prompt, cwd, env, log, started, continued.thread_id, continued.seeded_prompt
+                )
             except asyncio.CancelledError:
                 # run_codex closed codex and its process group on the way out.
                 if not _cancel_requested():
@@ -270,9 +298,11 @@ class WorkOrderActivities:
             api_url=settings.github_api_url,
             token=settings.github_token.get_secret_value() if settings.github_token else None,
         )
+        work_order = await self._get(req.workOrderId)
+        existing = await pull_request_of(work_order, self.store.get_work_order) if work_order.followUpOf else None
         log = EventLogWriter(self.store, req.workOrderId)
         try:
-            delivery = await deliver(Path(req.workspace), spec, req.agentPrUrl, log)
+            delivery = await deliver(Path(req.workspace), spec, req.agentPrUrl, log, existing_pr_url=existing)
         except DeliveryFailed as exc:
             raise ApplicationError(str(exc), type=DELIVERY_FAILED, non_retryable=True) from None
         except GitError as exc:
@@ -338,6 +368,15 @@ class WorkOrderActivities:
             if exc.code != ErrorCode.CONFLICT:
                 raise
         return await self._get(work_order.id)
+
+
+@dataclass(frozen=True)
+class _Continued:
+    """A run's worktree owner and, for a follow-up, the Codex thread and the seeded prompt."""
+
+    workspace_of: str
+    thread_id: str | None
+    seeded_prompt: str | None
 
 
 @contextlib.asynccontextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
-from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, CodexOptions
+from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, CodexOptions, ThreadNotFound
 from jangar_tui.agents.codex_events import ItemCompleted, TurnEnded
 from jangar_tui.agents.codex_log import log_events
 from jangar_tui.models import EventKind
@@ -38,9 +38,12 @@ async def run_codex(
     log: EventLogWriter,
     started: Callable[[CodexAppServer], Awaitable[None]],
     thread_id: str | None = None,
+    seeded_prompt: str | None = None,
 ) -> AgentResult:
     """Run one turn to its end. `started` is awaited once codex runs (mark `running`, heartbeat).
 
+    A follow-up passes the thread to continue (`thread_id`) and the prompt a new thread gets when
+    codex no longer has it, or there is none (`seeded_prompt`); the log says which happened.
     Cancelling the task closes codex and its process group (the caller's `finally` need not).
     """
     try:
@@ -52,9 +55,27 @@ async def run_codex(
     ended: TurnEnded | None = None
     try:
         await started(server)
-        ready = await server.open_thread(thread_id)
-        log.add(EventKind.SETUP, f"Codex thread {ready.threadId}", {"threadId": ready.threadId})
-        async for event in server.run_turn(prompt):
+        try:
+            ready = await server.open_thread(thread_id)
+        except ThreadNotFound:
+            log.add(
+                EventKind.SETUP,
+                f"Codex no longer has thread {thread_id}: a new thread starts with the earlier run's prompt "
+                "and result before the follow-up.",
+            )
+            ready = await server.open_thread(None)
+        if ready.resumed:
+            log.add(EventKind.SETUP, f"Codex thread {ready.threadId} (continued)", {"threadId": ready.threadId})
+        else:
+            if thread_id is None and seeded_prompt is not None:
+                log.add(
+                    EventKind.SETUP,
+                    "The earlier run left no Codex thread: the new one starts with its prompt and result "
+                    "before the follow-up.",
+                )
+            log.add(EventKind.SETUP, f"Codex thread {ready.threadId}", {"threadId": ready.threadId})
+        turn_prompt = prompt if ready.resumed or seeded_prompt is None else seeded_prompt
+        async for event in server.run_turn(turn_prompt):
             for entry in log_events(event):
                 log.add_event(entry)
             if isinstance(event, ItemCompleted) and event.item.get("type") == "agentMessage":

@@ -8,7 +8,9 @@ base URL settable for GitHub Enterprise). The outcomes an operator sees:
   open the PR;
 - no changes → nothing is pushed, and the note says so;
 - the PR exists already (422) → the existing PR's URL;
-- a refused push → `DeliveryFailed` with git's own reason.
+- a refused push → `DeliveryFailed` with git's own reason;
+- a follow-up → pushed to the branch of the PR the run it continues has, which it keeps (no
+  second PR); no new changes → nothing pushed.
 Every step is also an event in the work order's log (`git`, `pr`). The token is sent in a header
 only and never written to the log, a message or an exception.
 """
@@ -85,12 +87,21 @@ def pr_body(prompt: str | None, github_issue_url: str | None) -> str:
     return "\n\n".join(parts)
 
 
-async def deliver(workspace: Path, spec: PullRequestSpec, agent_pr_url: str | None, log: EventLogWriter) -> Delivery:
+async def deliver(
+    workspace: Path,
+    spec: PullRequestSpec,
+    agent_pr_url: str | None,
+    log: EventLogWriter,
+    *,
+    existing_pr_url: str | None = None,
+) -> Delivery:
+    """`existing_pr_url`: a follow-up's, the PR of the run it continues; its branch is pushed to it."""
     branch = await git_output("branch", "--show-current", cwd=workspace)
     if not branch:
         raise DeliveryFailed("The workspace is not on a branch, so there is nothing to push.")
     base = await default_branch(workspace)
-    if await _has_uncommitted(workspace):
+    committed = await _has_uncommitted(workspace)
+    if committed:
         await run_git("add", "-A", cwd=workspace)
         await run_git(
             "-c",
@@ -106,6 +117,10 @@ async def deliver(workspace: Path, spec: PullRequestSpec, agent_pr_url: str | No
         sha = await git_output("rev-parse", "--short", "HEAD", cwd=workspace)
         log.add(EventKind.GIT, f"Committed the agent's changes as {sha}.", {"commit": sha})
     ahead = int(await git_output("rev-list", "--count", f"origin/{base}..HEAD", cwd=workspace) or "0")
+    if existing_pr_url and not committed and await _remote_branch_is_head(workspace, branch):
+        note = f"The follow-up made no changes: nothing was pushed, and {existing_pr_url} stays as it was."
+        log.add(EventKind.GIT, note)
+        return Delivery(prUrl=existing_pr_url, note=note, pushed=False)
     if ahead == 0 and not await _remote_branch_differs(workspace, branch):
         note = "The agent made no changes: nothing was committed or pushed, and no pull request was opened."
         log.add(EventKind.GIT, note)
@@ -118,6 +133,10 @@ async def deliver(workspace: Path, spec: PullRequestSpec, agent_pr_url: str | No
         log.add(EventKind.ERROR, reason)
         raise DeliveryFailed(reason) from None
     log.add(EventKind.GIT, f"Pushed {branch} ({ahead} commit{'s' if ahead != 1 else ''} ahead of {base}).")
+    if existing_pr_url:
+        note = f"Pushed to {branch}: {existing_pr_url} has the new commits (no second pull request)."
+        log.add(EventKind.PR, note, {"url": existing_pr_url})
+        return Delivery(prUrl=existing_pr_url, note=note, pushed=True)
     if agent_pr_url:
         note = f"The agent opened {agent_pr_url}; Jangar kept it and opened no other."
         log.add(EventKind.PR, note, {"url": agent_pr_url})
@@ -194,6 +213,13 @@ async def _remote_branch_differs(workspace: Path, branch: str) -> bool:
     )
     head = await git_output("rev-parse", "HEAD", cwd=workspace)
     return bool(remote) and remote != head
+
+
+async def _remote_branch_is_head(workspace: Path, branch: str) -> bool:
+    remote = await git_output(
+        "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}", cwd=workspace, check=False
+    )
+    return bool(remote) and remote == await git_output("rev-parse", "HEAD", cwd=workspace)
 
 
 def _how_to_open(repo: tuple[str, str] | None, branch: str, base: str, *, token_missing: bool) -> str:

@@ -43,6 +43,10 @@ class GitError(Exception):
     """A git command failed; the message carries the end of its output."""
 
 
+class WorkspaceBusy(Exception):
+    """The worktree a follow-up would use is in use by a work order that has not ended."""
+
+
 def repo_url(target_repo: str, allow_local: bool = False) -> str:
     """The URL (or, when `allow_local`, local path) to fetch, if the contract's rule accepts it.
     `owner/repo` means a GitHub repository, never a directory that happens to have that name."""
@@ -82,16 +86,36 @@ def work_branch(target_branch: str | None, work_order_id: str) -> str:
 
 
 async def prepare_workspace(
-    data_dir: Path, target_repo: str, target_branch: str | None, work_order_id: str, allow_local: bool = False
+    data_dir: Path,
+    target_repo: str,
+    target_branch: str | None,
+    work_order_id: str,
+    allow_local: bool = False,
+    *,
+    workspace_of: str | None = None,
+    in_use: Callable[[str], Awaitable[bool]] | None = None,
 ) -> Path:
-    """Fetch `target_repo` into its cache and give the work order its worktree on its branch."""
+    """Fetch `target_repo` into its cache and give the work order its worktree on its branch.
+
+    A follow-up works in the worktree of the work order it continues (`workspace_of`, the first of
+    its chain), made again on the branch when it was removed. The record beside the worktree names
+    the work order using it last; while `in_use` says that one has not ended, another is refused
+    (`WorkspaceBusy`), so two runs never share a tree.
+    """
     url = repo_url(target_repo, allow_local)
-    path = workspace_dir(data_dir, target_repo, work_order_id)
+    owner = workspace_of or work_order_id
+    path = workspace_dir(data_dir, target_repo, owner)
     branch = work_branch(target_branch, work_order_id)
     validation.target_branch(branch)
     await _check_branch_name(branch)
     cache = cache_dir(data_dir, target_repo)
     async with _locked(cache):
+        user = _recorded_user(path)
+        if user is not None and user != work_order_id and in_use is not None and await in_use(user):
+            raise WorkspaceBusy(
+                f"The worktree of this work order is in use by work order {user}, which has not ended; "
+                "follow up once it has."
+            )
         await _fetch(cache, url, "https:ssh:file" if allow_local else "https:ssh")
         if not (path / ".git").exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +123,9 @@ async def prepare_workspace(
                 await _remove_tree(path)
             await _git("worktree", "prune", cwd=cache)
             await _git("worktree", "add", "--detach", str(path), await _default_ref(cache), cwd=cache)
-            _record_path(path).write_text(json.dumps({"workOrderId": work_order_id, "targetRepo": target_repo}))
+        _record_path(path).write_text(
+            json.dumps({"workOrderId": work_order_id, "workspaceOf": owner, "targetRepo": target_repo})
+        )
     await _checkout(path, branch)
     return path
 
@@ -128,22 +154,24 @@ async def sweep_workspaces(
     get_work_order: Callable[[str], Awaitable[WorkOrder | None]],
     now_ms: int | None = None,
 ) -> list[str]:
-    """Remove the worktrees of work orders that ended more than `retention_s` ago (or were
-    deleted); never one of a work order that has not ended. Returns the work order ids removed."""
+    """Remove the worktrees whose last user (see `prepare_workspace`) ended more than `retention_s`
+    ago (or was deleted); never one a work order that has not ended uses. Returns the ids of those
+    last users."""
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     removed: list[str] = []
     for record in sorted((data_dir / "workspaces").glob(f"*{_RECORD_SUFFIX}")):
         try:
             info = json.loads(record.read_text())
             work_order_id, target_repo = str(info["workOrderId"]), str(info["targetRepo"])
-        except (OSError, ValueError, KeyError, TypeError):
+            owner = str(info.get("workspaceOf") or work_order_id)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         work_order = await get_work_order(work_order_id)
         if work_order is not None and not work_order.status.is_terminal:
             continue
         if work_order is not None and now - work_order.updatedAt < retention_s * 1000:
             continue
-        if await remove_workspace(data_dir, target_repo, work_order_id):
+        if await remove_workspace(data_dir, target_repo, owner):
             removed.append(work_order_id)
     return removed
 
@@ -156,6 +184,18 @@ def disk_usage(path: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(root, name)).st_blocks * 512
     return total
+
+
+def recorded_user(data_dir: Path, target_repo: str, workspace_of: str) -> str | None:
+    """The work order that used `workspace_of`'s worktree last (None: there is no record)."""
+    return _recorded_user(workspace_dir(data_dir, target_repo, workspace_of))
+
+
+def _recorded_user(path: Path) -> str | None:
+    try:
+        return str(json.loads(_record_path(path).read_text())["workOrderId"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _record_path(path: Path) -> Path:
@@ -197,6 +237,10 @@ async def _default_ref(cache: Path) -> str:
 async def _checkout(path: Path, branch: str) -> None:
     if await _git_ok("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", cwd=path):
         await _git("checkout", branch, "--", cwd=path)
+        # What was pushed since (review fixes, a follow-up elsewhere) is where the work goes on;
+        # a branch that went another way stays as it is.
+        if await _git_ok("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}", cwd=path):
+            await _git_ok("merge", "--ff-only", "--quiet", f"origin/{branch}", cwd=path)
     elif await _git_ok("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}", cwd=path):
         await _git("checkout", "-b", branch, "--track", f"origin/{branch}", cwd=path)
     else:
