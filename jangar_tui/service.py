@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from jangar_tui.conversation import PREFILL_MAX_BYTES, conversation_prompt
 from jangar_tui.models import (
     PAGE_SIZE_MAX,
+    TITLE_MAX_CHARS,
     ChatMessage,
     ChatSession,
     ConnectionState,
@@ -31,9 +32,11 @@ from jangar_tui.models import (
     new_workflow_id,
 )
 from jangar_tui.orchestration.diff_review import Diff, diff_from_event, work_order_diff
-from jangar_tui.orchestration.workspace import GitError
+from jangar_tui.orchestration.workspace import GitError, work_branch
 from jangar_tui.outcome import find_completion_message
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
+
+FOLLOW_UP_PREFIX = "Follow-up: "
 
 
 class Launcher(Protocol):
@@ -237,6 +240,44 @@ class JangarService:
     async def retry_work_order(self, work_order_id: str) -> WorkOrder:
         return await self._require_launcher().retry(await self.get_work_order(work_order_id))
 
+    async def follow_up_work_order(self, work_order_id: str, note: str, *, launch: bool = True) -> WorkOrder:
+        """A new work order continuing an ended one (terminal states are final): `note` is its
+        prompt; it works on the same repository and branch, in the same worktree, continues the
+        same Codex thread and pushes to the same pull request (`orchestration.follow_up`).
+
+        Launched at once unless `launch` is False; when Temporal cannot be reached it stays a
+        draft (JangarError UNAVAILABLE says why) and launching it later works.
+        """
+        original = await self.get_work_order(work_order_id)
+        if not original.status.is_terminal:
+            raise JangarError(
+                ErrorCode.INVALID_TRANSITION,
+                f"Only an ended work order can be followed up; this one is {original.status.value}.",
+            )
+        if not note.strip():
+            raise JangarError(ErrorCode.INVALID_ARGUMENT, "A follow-up needs a note for the agent.")
+        follow_up = await self.store.create_work_order(
+            original.sessionId,
+            new_workflow_id(),
+            title=_follow_up_title(original),
+            prompt=note,
+            githubIssueUrl=original.githubIssueUrl,
+            requestedBy=self.user_id,
+            targetRepo=original.targetRepo,
+            targetBranch=work_branch(original.targetBranch, original.id) if original.targetRepo else None,
+            followUpOf=original.id,
+        )
+        if not launch:
+            return follow_up
+        try:
+            return await self._require_launcher().launch(follow_up)
+        except JangarError as exc:
+            if exc.code != ErrorCode.UNAVAILABLE:
+                raise
+            raise JangarError(
+                ErrorCode.UNAVAILABLE, f"The follow-up {follow_up.id} was saved as a draft, not launched: {exc.message}"
+            ) from None
+
     async def work_order_result(self, work_order: WorkOrder) -> ChatMessage | None:
         """The message its run ended with (see `jangar_tui.outcome`); None before it has ended."""
         if not work_order.status.is_terminal:
@@ -315,3 +356,11 @@ class JangarService:
         if self.launcher is None:
             raise JangarError(ErrorCode.UNAVAILABLE, "Temporal is not configured, so work orders cannot run.")
         return self.launcher
+
+
+def _follow_up_title(original: WorkOrder) -> str:
+    """`Follow-up: <the first one's title>`, within the title limit."""
+    base = original.title or (original.prompt or "work order").strip().split("\n", 1)[0]
+    base = base.removeprefix(FOLLOW_UP_PREFIX)
+    title = FOLLOW_UP_PREFIX + base
+    return title if len(title) <= TITLE_MAX_CHARS else title[: TITLE_MAX_CHARS - 1].rstrip() + "…"

@@ -170,3 +170,23 @@ async def test_logs_print_the_event_log_in_order_and_safely(cli: Cli) -> None:
     text = (await cli.text("wo", "logs", work_order["_id"])).text
     assert "\x1b" not in text
     assert "#2 output  line ␛[31mred\n    second" in text
+
+
+async def test_a_follow_up_of_an_ended_work_order_keeps_its_repo_and_branch(cli: Cli) -> None:
+    session = (await cli.json("session", "new", "Work")).document
+    first = (
+        await cli.json("wo", "new", session["_id"], "--title", "Fix it", "--prompt", "go", "--repo", "acme/widgets")
+    ).document
+    early = await cli.json("wo", "follow-up", first["_id"], "more", "--draft")
+    assert (early.code, early.document["error"]["code"]) == (5, "INVALID_TRANSITION")
+    await cli.json("wo", "cancel", first["_id"])
+    empty = await cli.json("wo", "follow-up", first["_id"], "  ", "--draft")
+    assert (empty.code, empty.document["error"]["code"]) == (INVALID_ARGUMENT, "INVALID_ARGUMENT")
+    assert len((await cli.json("wo", "list", "--session", session["_id"])).document["page"]) == 1
+
+    follow = (await cli.json("wo", "follow-up", first["_id"], "-", "--draft", stdin="Also the docs")).document
+    assert (follow["status"], follow["followUpOf"], follow["prompt"]) == ("draft", first["_id"], "Also the docs")
+    assert (follow["title"], follow["targetRepo"]) == ("Follow-up: Fix it", "acme/widgets")
+    assert follow["targetBranch"] == f"jangar/{first['_id'][-8:].lower()}"
+    shown = await cli.text("wo", "show", follow["_id"])
+    assert f"follow-up of: {first['_id']}" in shown.text

@@ -89,6 +89,7 @@ def work_order_fields(work_order: WorkOrder) -> list[str]:
         ("branch", work_order.targetBranch),
         ("issue", work_order.githubIssueUrl),
         ("pr", work_order.prUrl),
+        ("follow-up of", work_order.followUpOf),
         ("requested by", work_order.requestedBy),
         ("created", timestamp(work_order.createdAt)),
         ("updated", timestamp(work_order.updatedAt)),

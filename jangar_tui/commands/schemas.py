@@ -37,6 +37,7 @@ WORK_ORDER = _row(
     targetRepo=_OPTIONAL_TEXT,
     targetBranch=_OPTIONAL_TEXT,
     prUrl=_OPTIONAL_TEXT,
+    followUpOf=_OPTIONAL_TEXT,
 )
 EVENT = _row(
     workOrderId=_TEXT, seq={"type": "integer"}, kind={"enum": [k.value for k in EventKind]}, text=_TEXT, metadata={}
@@ -79,6 +80,7 @@ COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "wo launch": WORK_ORDER,
     "wo cancel": WORK_ORDER,
     "wo retry": WORK_ORDER,
+    "wo follow-up": WORK_ORDER,
     "wo logs": LOG_LINE,
     "config": _object(
         configFile=_TEXT,

@@ -1,4 +1,4 @@
-"""`jangar wo list|show|new|launch|cancel|retry|logs`."""
+"""`jangar wo list|show|new|launch|cancel|retry|follow-up|logs`."""
 
 from __future__ import annotations
 
@@ -59,6 +59,17 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         verb = leaf(verbs, name, common, handler, help)
         verb.add_argument("work_order_id", metavar="WORK_ORDER")
 
+    follow_up = leaf(
+        verbs,
+        "follow-up",
+        common,
+        _follow_up,
+        "a new work order continuing an ended one: same branch, worktree, Codex thread and PR; launched at once",
+    )
+    follow_up.add_argument("work_order_id", metavar="WORK_ORDER")
+    follow_up.add_argument("note", metavar="NOTE", help="what the agent is asked next; - reads it from standard input")
+    follow_up.add_argument("--draft", action="store_true", help="save it as a draft instead (wo launch starts it)")
+
     logs = leaf(verbs, "logs", common, _logs, "its status, its event log (what the agent did) and its result")
     logs.add_argument("work_order_id", metavar="WORK_ORDER")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing until it has ended")
@@ -116,6 +127,14 @@ async def _cancel(args: argparse.Namespace, ctx: Context) -> None:
 async def _retry(args: argparse.Namespace, ctx: Context) -> None:
     await ctx.use_temporal()
     work_order = await ctx.service.retry_work_order(args.work_order_id)
+    ctx.printer.emit(record(work_order), [work_order_line(work_order)])
+
+
+async def _follow_up(args: argparse.Namespace, ctx: Context) -> None:
+    note = text_argument(args.note, ctx.stdin)
+    if not args.draft:
+        await ctx.use_temporal()
+    work_order = await ctx.service.follow_up_work_order(args.work_order_id, note, launch=not args.draft)
     ctx.printer.emit(record(work_order), [work_order_line(work_order)])
 
 

@@ -45,6 +45,7 @@ SCOPES: dict[str, str] = {
     "run_log": "Run log (in the detail)",
     "diff": "Diff (in the detail)",
     "form": "Work-order form",
+    "follow_up": "Follow-up note",
     "confirm": "A question (delete, cancel)",
     "board": "Board (work orders across sessions)",
 }
@@ -102,6 +103,12 @@ KEYMAP: dict[str, list[Key]] = {
         Key("l", "screen.launch_work_order", "Launch", "Launch the draft on Temporal"),
         Key("c", "screen.cancel_work_order", "Cancel", "Cancel the work order (asks first)"),
         Key("t", "screen.retry_work_order", "Retry", "Retry a failed or canceled work order"),
+        Key(
+            "u",
+            "screen.follow_up_work_order",
+            "Follow up",
+            "Follow up an ended work order with a note (same branch, Codex thread and PR)",
+        ),
         Key("y", "screen.copy_pr_url", "Copy PR", "Copy the PR URL", show=False),
         Key("i", "screen.copy_workflow_id", "Copy id", "Copy the workflow id", show=False),
     ],
@@ -110,6 +117,12 @@ KEYMAP: dict[str, list[Key]] = {
         Key("l", "launch", "Launch", "Launch the draft on Temporal"),
         Key("c", "cancel_work_order", "Cancel", "Cancel the work order (asks first)"),
         Key("t", "retry", "Retry", "Retry a failed or canceled work order"),
+        Key(
+            "u",
+            "follow_up",
+            "Follow up",
+            "Follow up an ended work order with a note (same branch, Codex thread and PR)",
+        ),
         Key("y", "copy_pr_url", "Copy PR", "Copy the PR URL"),
         Key("i", "copy_workflow_id", "Copy id", "Copy the workflow id"),
         Key("v", "toggle_log", "Log/History", "Show the run log or Temporal's event history"),
@@ -143,6 +156,12 @@ KEYMAP: dict[str, list[Key]] = {
         Key("l", "launch_work_order", "Launch", "Launch the draft on Temporal"),
         Key("c", "cancel_work_order", "Cancel", "Cancel the work order (asks first)"),
         Key("t", "retry_work_order", "Retry", "Retry a failed or canceled work order"),
+        Key(
+            "u",
+            "follow_up_work_order",
+            "Follow up",
+            "Follow up an ended work order with a note (same branch, Codex thread and PR)",
+        ),
         Key("s", "open_session", "Session", "Go to the work order's session"),
         Key("escape,q,ctrl+g", "close", "Back", palette=False),
         Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
@@ -150,6 +169,12 @@ KEYMAP: dict[str, list[Key]] = {
     "form": [
         Key("ctrl+o", "save", "Save draft", palette=False, priority=True),
         Key("ctrl+l", "save_and_launch", "Save and launch", palette=False, priority=True),
+        Key("escape", "cancel", "Cancel", palette=False),
+    ],
+    "follow_up": [
+        Key(
+            "ctrl+l", "send", "Send", "Send the note: the follow-up is made and launched", palette=False, priority=True
+        ),
         Key("escape", "cancel", "Cancel", palette=False),
     ],
     "confirm": [

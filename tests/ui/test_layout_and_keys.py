@@ -13,6 +13,7 @@ from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.keymap import KEYMAP, SCOPES
 from jangar_tui.ui.screens.board import BoardScreen
 from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.screens.follow_up import FollowUpScreen
 from jangar_tui.ui.screens.help import HelpScreen, help_table
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.screens.rename import RenameScreen
@@ -38,6 +39,7 @@ _SCOPE_OWNER = {
     "run_log": EventLogView,
     "diff": DiffView,
     "form": WorkOrderFormScreen,
+    "follow_up": FollowUpScreen,
     "confirm": ConfirmScreen,
     "board": BoardScreen,
 }

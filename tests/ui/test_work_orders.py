@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import pytest
 from textual.pilot import Pilot
+from ui_doubles import SimulatedLauncher
 from ui_support import notified, screen_text, until
 
 from jangar_tui.config import load_settings
@@ -23,6 +24,7 @@ from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.screens.follow_up import FollowUpScreen
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
@@ -335,7 +337,7 @@ async def test_the_key_bar_offers_only_the_keys_that_apply_to_the_chosen_work_or
         for status in (S.SUBMITTED, S.FAILED):
             await store.update_work_order_status(work_order.id, status)
         await until(pilot, lambda: "✗ failed" in screen_text(pilot), "the failure, live")
-        await until(pilot, lambda: key_bar(pilot).startswith("⏎ Detail  t Retry  ^o"), "only retry applies now")
+        await until(pilot, lambda: key_bar(pilot).startswith("⏎ Detail  t Retry  u Follow up  ^o"), "retry, follow up")
         await pilot.press("l")  # not offered, and pressing it anyway says why
         await until(pilot, lambda: "Only a draft can be launched" in notified(pilot), "the reason")
 
@@ -376,3 +378,29 @@ async def test_detail_of_an_ended_work_order_without_a_result_message_says_so(
     async with app.run_test(size=(120, 40)) as pilot:
         await open_the_only_work_order(pilot, app)
         await until(pilot, lambda: "No result message was recorded" in screen_text(pilot), "the missing result")
+
+
+async def test_follow_up_an_ended_work_order_with_a_note(store: LocalStore) -> None:
+    service = JangarService(store, "alice", SimulatedLauncher(store))
+    session = await service.new_session("Follow")
+    first = await service.create_work_order(session.id, title="Fix the parser", prompt="p", target_repo="acme/api")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_the_only_work_order(pilot, app)
+        await pilot.press("u")  # still a draft: refused, and no note is asked for
+        await until(pilot, lambda: "Only an ended work order can be followed up" in notified(pilot), "the refusal")
+        assert not isinstance(app.screen, FollowUpScreen)
+        for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED):
+            await store.update_work_order_status(first.id, status)
+        await until(pilot, lambda: "u Follow up" in key_bar(pilot), "the key, once it has ended")
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpScreen), "the note")
+        await pilot.press("ctrl+l")  # an empty note is not sent
+        await until(pilot, lambda: "Write what the agent should do next" in screen_text(pilot), "what is missing")
+        await pilot.press(*"Handle tabs too")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "back on the detail")
+        await until(pilot, lambda: "Follow-up launched on jangar/" in notified(pilot), "said")
+    [follow, _] = await stored_orders(service, session.id)
+    assert (follow.followUpOf, follow.prompt, follow.status) == (first.id, "Handle tabs too", S.SUBMITTED)
+    assert (follow.targetRepo, follow.title) == ("acme/api", "Follow-up: Fix the parser")

@@ -294,6 +294,11 @@ class BoardScreen(WorkOrderActions):
         if work_order := self._chosen_or_say():
             await self.retry(work_order)
 
+    @work(group="board-action")
+    async def action_follow_up_work_order(self) -> None:
+        if work_order := self._chosen_or_say():
+            await self.follow_up(work_order)
+
     def action_open_session(self) -> None:
         if work_order := self._chosen_or_say():
             self.dismiss()

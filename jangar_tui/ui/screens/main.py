@@ -554,6 +554,13 @@ class MainScreen(WorkOrderActions):
             if draft is not None:
                 self.work_order_panel.work_order_list.choose(draft.id)
 
+    @work(group="work-order-action")
+    async def action_follow_up_work_order(self) -> None:
+        if work_order := self._chosen_work_order():
+            follow_up = await self.follow_up(work_order)
+            if follow_up is not None:
+                self.work_order_panel.work_order_list.choose(follow_up.id)
+
     def action_open_detail(self) -> None:
         if work_order := self._chosen_work_order():
             from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen

@@ -1,4 +1,4 @@
-"""Launch, cancel, retry and copy a work order: shared by the main screen and the detail screen.
+"""Launch, cancel, retry, follow up and copy a work order: shared by the main screen and the detail screen.
 
 Each call goes through the service; a refusal (`JangarError`) is reported where the operator looks
 (`report_error`), and nothing else changes: a draft that could not launch stays a draft.
@@ -10,8 +10,9 @@ from jangar_tui.models import JangarError, WorkOrder
 from jangar_tui.service import JangarService
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.screens.follow_up import FollowUpScreen
 from jangar_tui.ui.screens.watching import WatchingScreen
-from jangar_tui.ui.widgets.work_orders.applies import can_cancel, can_launch, can_retry, has_pr
+from jangar_tui.ui.widgets.work_orders.applies import can_cancel, can_follow_up, can_launch, can_retry, has_pr
 
 
 class WorkOrderActions(WatchingScreen):
@@ -69,6 +70,22 @@ class WorkOrderActions(WatchingScreen):
             return None
         self.report_done("A new draft copies it: press l to launch it.")
         return draft
+
+    async def follow_up(self, work_order: WorkOrder) -> WorkOrder | None:
+        """Ask for a note, then make and launch the follow-up (a draft when Temporal is down)."""
+        if not can_follow_up(work_order):
+            self.report_error(f"Only an ended work order can be followed up; this one is {work_order.status.value}.")
+            return None
+        note = await self.app.push_screen_wait(FollowUpScreen(work_order.title or work_order.workflowId))
+        if note is None:
+            return None
+        try:
+            follow_up = await self.service.follow_up_work_order(work_order.id, note)
+        except JangarError as error:
+            self.report_work_order_error(f"Not followed up: {error.message}")
+            return None
+        self.report_done(f"Follow-up launched on {follow_up.targetBranch or 'its own workspace'}.")
+        return follow_up
 
     def copy_pr_url(self, work_order: WorkOrder) -> None:
         url = work_order.prUrl

@@ -472,6 +472,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
     async def action_retry(self) -> None:
         await self.retry(self.work_order)
 
+    @work(group="detail-action")
+    async def action_follow_up(self) -> None:
+        await self.follow_up(self.work_order)
+
     def action_copy_pr_url(self) -> None:
         self.copy_pr_url(self.work_order)
 

@@ -23,6 +23,10 @@ def can_retry(work_order: WorkOrder) -> bool:
     return work_order.status in RETRYABLE_STATUSES
 
 
+def can_follow_up(work_order: WorkOrder) -> bool:
+    return work_order.status.is_terminal
+
+
 def has_pr(work_order: WorkOrder) -> bool:
     return bool(work_order.prUrl)
 
@@ -36,6 +40,8 @@ _APPLIES: dict[str, Callable[[WorkOrder], bool]] = {
     "cancel_work_order": can_cancel,
     "retry_work_order": can_retry,
     "retry": can_retry,
+    "follow_up_work_order": can_follow_up,
+    "follow_up": can_follow_up,
     "copy_pr_url": has_pr,
 }
 
