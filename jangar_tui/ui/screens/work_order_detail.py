@@ -67,6 +67,8 @@ def fields_table(work_order: WorkOrder) -> Table:
     table.add_row("Target", data_text(target))
     table.add_row("Issue", data_text(work_order.githubIssueUrl or "—"))
     table.add_row("PR", data_text(work_order.prUrl or "—"))
+    if work_order.followUpOf:
+        table.add_row("Follows up", data_text(work_order.followUpOf))
     table.add_row("Requested by", data_text(work_order.requestedBy or "—"))
     table.add_row("Created", clock_time(work_order.createdAt))
     table.add_row("Updated", clock_time(work_order.updatedAt))
