@@ -141,6 +141,8 @@ async def _run_tui(settings: Settings) -> int:
             in_tmux=settings.in_tmux,
             theme=settings.theme or remembered_theme(settings.data_dir),
             remember_theme=lambda name: remember_theme(settings.data_dir, name),
+            key_overrides=settings.key_overrides,
+            keys_source=str(settings.config_file or "config.toml"),
         )
     except BaseException:
         await store.close()

@@ -41,6 +41,8 @@ _OSC9_PROGRAMS = frozenset({"iterm.app", "iterm2", "wezterm", "ghostty"})
 
 
 CONFIG_FILE_NAME = "config.toml"
+# The table of config.toml that rebinds keys: action id -> key(s) (jangar_tui.ui.keymap checks them).
+KEYS_TABLE = "keys"
 # Every variable the settings are read from: the keys config.toml may set (the environment wins).
 SETTING_VARIABLES = (
     "JANGAR_BACKEND",
@@ -133,6 +135,9 @@ class Settings(BaseModel):
     # Development only: work orders of the embedded store may target a repository on this machine
     # (a path or file://), which any work order could then clone (tests/contract/README.md).
     allow_local_repos: bool = False
+    # config.toml's [keys]: (action id, keys) in the file's order, and the file, named in errors.
+    key_overrides: tuple[tuple[str, str], ...] = ()
+    config_file: Path | None = None
 
     @property
     def db_path(self) -> Path:
@@ -151,20 +156,26 @@ def config_file_path(environ: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_config_dir("jangar")) / CONFIG_FILE_NAME
 
 
-def read_config_file(path: Path) -> dict[str, str]:
-    """The variables config.toml sets (top-level keys named like them); {} when there is no file.
-
-    A key that is no setting, or a value that is not a string, number or boolean, is refused with
-    the file and the key named, rather than silently ignored.
-    """
+def _read_toml(path: Path) -> dict[str, object]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path} cannot be read: {exc}") from None
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    """The variables config.toml sets (top-level keys named like them); {} when there is no file.
+
+    A key that is no setting, or a value that is not a string, number or boolean, is refused with
+    the file and the key named, rather than silently ignored. The [keys] table is
+    `read_key_overrides`'.
+    """
     values: dict[str, str] = {}
-    for key, value in data.items():
+    for key, value in _read_toml(path).items():
+        if key == KEYS_TABLE:
+            continue
         if key not in SETTING_VARIABLES:
             raise ConfigError(f"{path}: {key!r} is not a setting (keys are the variables' names, e.g. JANGAR_BACKEND).")
         if isinstance(value, bool):
@@ -176,6 +187,35 @@ def read_config_file(path: Path) -> dict[str, str]:
     return values
 
 
+def read_key_overrides(path: Path) -> tuple[tuple[str, str], ...]:
+    """config.toml's [keys]: `board = "ctrl+b"`, `detail.launch = ["L", "f5"]` (a dotted key is a
+    scope and an action). Values are keys joined by commas; whether the ids and keys exist is for
+    the key table to say (jangar_tui.ui.keymap.apply_overrides)."""
+    table = _read_toml(path).get(KEYS_TABLE, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f'{path}: {KEYS_TABLE} must be a table ([keys] then lines like board = "ctrl+b").')
+    overrides: list[tuple[str, str]] = []
+    for name, value in table.items():
+        entries = value.items() if isinstance(value, dict) else [("", value)]
+        for action, keys in entries:
+            entry = f"{name}.{action}" if action else name
+            overrides.append((entry, _key_list(path, entry, keys)))
+    return tuple(overrides)
+
+
+def _key_list(path: Path, entry: str, value: object) -> str:
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        items = value
+    else:
+        raise ConfigError(f'{path}: [keys] {entry} must be a key or a list of keys ("ctrl+b" or ["ctrl+b", "f5"]).')
+    keys = [item.strip() for item in items]
+    if not keys or not all(keys):
+        raise ConfigError(f"{path}: [keys] {entry} has an empty key.")
+    return ",".join(keys)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path | None = None) -> Settings:
     """Resolve the settings from `environ` (default: the process environment) over `config_file`'s.
 
@@ -185,8 +225,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
     if environ is None:
         environ = os.environ
         config_file = config_file or config_file_path(environ)
+    key_overrides: tuple[tuple[str, str], ...] = ()
     if config_file is not None:
         environ = {**read_config_file(config_file), **environ}
+        key_overrides = read_key_overrides(config_file)
     env = _Env(environ)
 
     any_convex = any(env.get(name) is not None for name in _CONVEX_URL_VARS)
@@ -251,6 +293,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         chat_command=_command("JANGAR_CHAT_COMMAND", env.get("JANGAR_CHAT_COMMAND")),
         chat_turn_timeout_s=env.seconds("JANGAR_CHAT_TIMEOUT", 1800.0),
         allow_local_repos=env.flag("JANGAR_ALLOW_LOCAL_REPOS", False),
+        key_overrides=key_overrides,
+        config_file=config_file,
     )
 
 

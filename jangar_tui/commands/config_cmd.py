@@ -32,8 +32,9 @@ def show_config(args: argparse.Namespace, settings: Settings, printer: Printer) 
         if value is not None and name in SECRET_VARIABLES:
             value = MASK
         variables[name] = {"value": value, "source": source or "default"}
+    keys = dict(settings.key_overrides)
     resolved: dict[str, Any] = {}
-    for field, value in settings.model_dump(mode="json").items():
+    for field, value in settings.model_dump(mode="json", exclude={"key_overrides"}).items():
         secret = field in ("convex_admin_key", "convex_auth_token", "github_token")
         resolved[field] = (MASK if value else None) if secret else value
     lines = [f"config file: {one_line(str(path))}" + ("" if path.exists() else " (none)"), ""]
@@ -41,8 +42,11 @@ def show_config(args: argparse.Namespace, settings: Settings, printer: Printer) 
     for name, entry in variables.items():
         shown = "-" if entry["value"] is None else one_line(str(entry["value"]))
         lines.append(f"{name:<{width}}  {shown}  ({entry['source']})")
+    lines += ["", "keys (config file's [keys]; the rest as in the help, f1):" if keys else "keys: the defaults (f1)"]
+    lines += [f"  {one_line(entry)} = {one_line(value)}" for entry, value in keys.items()]
     lines += ["", "resolved:"]
     lines += [f"  {field} = {one_line(str(value))}" for field, value in resolved.items()]
     printer.emit(
-        {"configFile": str(path), "exists": path.exists(), "variables": variables, "settings": resolved}, lines
+        {"configFile": str(path), "exists": path.exists(), "variables": variables, "settings": resolved, "keys": keys},
+        lines,
     )

@@ -28,7 +28,7 @@ from jangar_tui.text_safety import one_line, visible
 from jangar_tui.ui import paste_parser, resume_guard
 from jangar_tui.ui.alerts import WorkOrderAlerts
 from jangar_tui.ui.clock import Clock, system_clock
-from jangar_tui.ui.keymap import KEYMAP, bindings, display_keys
+from jangar_tui.ui.keymap import KeyTable, apply_overrides, bindings, display_keys, textual_keymap
 from jangar_tui.ui.screens.main import MainScreen
 
 # The runtime starts (and the garbage collector, paused by the `jangar` command, resumes) once
@@ -81,8 +81,14 @@ class JangarApp(App[None]):
         in_tmux: bool = False,
         theme: str | None = None,
         remember_theme: Callable[[str], None] | None = None,
+        key_overrides: Iterable[tuple[str, str]] = (),
+        keys_source: str = "config.toml",
     ) -> None:
         super().__init__()
+        # Checked whole before the app is anything (a ConfigError naming the entry otherwise); the
+        # table is what the help screen, the palette and keys read by widgets show and use.
+        self.key_table: KeyTable = apply_overrides(key_overrides, keys_source)
+        self.set_keymap(textual_keymap(self.key_table))
         paste_parser.install()
         self.service = service
         self._runtime = runtime
@@ -211,7 +217,7 @@ class JangarApp(App[None]):
         for screen_type, scopes in _palette_scopes().items():
             if isinstance(screen, screen_type):
                 for scope in scopes:
-                    for key in KEYMAP[scope]:
+                    for key in self.key_table[scope]:
                         if key.palette:
                             action = key.action.removeprefix("screen.")
                             shortcut = display_keys(key.keys)

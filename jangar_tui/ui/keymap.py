@@ -12,9 +12,14 @@ so the help screen and the footer can never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from textual.binding import Binding, BindingType
+from textual.keys import REPLACED_KEYS, Keys, _character_to_key, key_to_character
+
+from jangar_tui.config import ConfigError
 
 
 @dataclass(frozen=True)
@@ -27,10 +32,17 @@ class Key:
     palette: bool = True  # in the command palette (runs the action on the main screen)
     priority: bool = False
     group: str = ""  # keys of one row-group share one footer entry ("↑↓ Select")
+    # What config.toml's [keys] calls the row (default: the action's method, namespace dropped);
+    # given where the action takes arguments.
+    id: str = ""
 
     @property
     def title(self) -> str:
         return self.help or self.description
+
+    @property
+    def name(self) -> str:
+        return self.id or self.action.rpartition(".")[2]
 
 
 # Scope titles, in the order the help screen lists them.
@@ -146,12 +158,26 @@ KEYMAP: dict[str, list[Key]] = {
         ),
     ],
     "board": [
-        Key("1", "show_view('attention')", "Attention", "Work orders that ended since you last looked", group="View"),
-        Key("2", "show_view('running')", "Running", "Submitted, accepted and running work orders", group="View"),
-        Key("3", "show_view('drafts')", "Drafts", "Draft work orders", group="View"),
-        Key("4", "show_view('done')", "Done", "Ended work orders", group="View"),
-        Key("right", "next_view(1)", "Next view", show=False, palette=False),
-        Key("left", "next_view(-1)", "Previous view", show=False, palette=False),
+        Key(
+            "1",
+            "show_view('attention')",
+            "Attention",
+            "Work orders that ended since you last looked",
+            group="View",
+            id="view_attention",
+        ),
+        Key(
+            "2",
+            "show_view('running')",
+            "Running",
+            "Submitted, accepted and running work orders",
+            group="View",
+            id="view_running",
+        ),
+        Key("3", "show_view('drafts')", "Drafts", "Draft work orders", group="View", id="view_drafts"),
+        Key("4", "show_view('done')", "Done", "Ended work orders", group="View", id="view_done"),
+        Key("right", "next_view(1)", "Next view", show=False, palette=False, id="next_view"),
+        Key("left", "next_view(-1)", "Previous view", show=False, palette=False, id="previous_view"),
         Key("enter", "open_detail", "Detail", "Work-order detail (Temporal state and history)", palette=False),
         Key("l", "launch_work_order", "Launch", "Launch the draft on Temporal"),
         Key("c", "cancel_work_order", "Cancel", "Cancel the work order (asks first)"),
@@ -179,11 +205,31 @@ KEYMAP: dict[str, list[Key]] = {
     ],
     "confirm": [
         # No letter says yes: the question often comes up in the middle of a typed word.
-        Key("ctrl+y", "answer(True)", "Yes", "Yes (or tab to the yes button, enter)", palette=False),
-        Key("n,escape", "answer(False)", "No", "No (enter too: No is the default)", palette=False),
+        Key("ctrl+y", "answer(True)", "Yes", "Yes (or tab to the yes button, enter)", palette=False, id="yes"),
+        Key("n,escape", "answer(False)", "No", "No (enter too: No is the default)", palette=False, id="no"),
         Key("left,right", "app.focus_next", "Move", "Move between the buttons", show=False, palette=False),
     ],
 }
+
+
+KeyTable = Mapping[str, list[Key]]
+
+# Where a scope's keys are also heard: a pane's keys compete with its screen's, and the app's
+# (f1, priority) with everyone's. Used to refuse an override that would shadow another key.
+_PARENT_SCOPE = {
+    "sessions": "main",
+    "transcript": "main",
+    "composer": "main",
+    "work_orders": "main",
+    "run_log": "detail",
+}
+_MODIFIERS = ("ctrl", "alt", "meta", "super", "hyper", "shift")
+_NAMED_KEYS = frozenset(key.value for key in Keys if "+" not in key.value and not key.value.startswith("<"))
+
+
+def binding_id(scope: str, key: Key) -> str:
+    """The id config.toml's [keys] and Textual's keymap know a row by: "main.board"."""
+    return f"{scope}.{key.name}"
 
 
 def bindings(scope: str) -> list[BindingType]:
@@ -197,14 +243,144 @@ def bindings(scope: str) -> list[BindingType]:
             priority=key.priority,
             tooltip=key.title,
             group=groups.get(key.group),
+            id=binding_id(scope, key),
         )
         for key in KEYMAP[scope]
     ]
 
 
-def keys_of(scope: str, action: str) -> tuple[str, ...]:
+def keys_of(scope: str, action: str, table: KeyTable = KEYMAP) -> tuple[str, ...]:
     """The keys bound to `action` in `scope`, for a widget that handles them itself."""
-    return tuple(part for key in KEYMAP[scope] if key.action == action for part in key.keys.split(","))
+    return tuple(part for key in table[scope] if key.action == action for part in key.keys.split(","))
+
+
+def active_keys(app: object) -> KeyTable:
+    """The key table the running app uses (the app's overrides applied), for widgets that show or
+    read keys themselves."""
+    table: KeyTable = getattr(app, "key_table", KEYMAP)
+    return table
+
+
+def apply_overrides(overrides: Iterable[tuple[str, str]], source: str) -> dict[str, list[Key]]:
+    """The key table with config.toml's [keys] applied: ("board", "ctrl+b") or ("detail.launch", "L").
+
+    Everything is checked before anything is applied: an unknown id, a key Textual cannot name, or
+    a key already heard where the row is (its scope, the screen around it, the app) raises one
+    ConfigError naming `source` and the entry.
+    """
+    table = {scope: list(keys) for scope, keys in KEYMAP.items()}
+    changed: set[tuple[str, int]] = set()
+    for entry, value in overrides:
+        scope, index = _find_row(entry, source)
+        keys = _parse_keys(value, f"{source}: [keys] {entry}")
+        table[scope][index] = replace(table[scope][index], keys=keys)
+        changed.add((scope, index))
+    for scope, index in sorted(changed):
+        _refuse_collisions(table, scope, index, source)
+    return table
+
+
+def textual_keymap(table: KeyTable) -> dict[str, str]:
+    """Textual's keymap (binding id -> keys) for the rows of `table` that differ from KEYMAP."""
+    return {
+        binding_id(scope, key): key.keys
+        for scope, keys in table.items()
+        for key, default in zip(keys, KEYMAP[scope], strict=True)
+        if key.keys != default.keys
+    }
+
+
+def _find_row(entry: str, source: str) -> tuple[str, int]:
+    scope, dot, name = entry.rpartition(".")
+    rows = [
+        (row_scope, index)
+        for row_scope, keys in KEYMAP.items()
+        if not dot or row_scope == scope
+        for index, key in enumerate(keys)
+        if key.name == name
+    ]
+    if len(rows) == 1:
+        return rows[0]
+    if rows:
+        choices = ", ".join(f"{row_scope}.{name}" for row_scope, _ in rows)
+        raise ConfigError(f"{source}: [keys] {entry} names an action of several places; write one of {choices}.")
+    if dot and scope in KEYMAP:
+        hint = f"; {scope}'s are {', '.join(key.name for key in KEYMAP[scope])}"
+    else:
+        known = [binding_id(s, key) for s, keys in KEYMAP.items() for key in keys]
+        known += [key.name for keys in KEYMAP.values() for key in keys]
+        close = difflib.get_close_matches(entry, known, n=3)
+        hint = (
+            f" (did you mean {', '.join(close)}?)"
+            if close
+            else f"; write SCOPE.ACTION, SCOPE one of {', '.join(KEYMAP)}"
+        )
+    raise ConfigError(f"{source}: [keys] {entry} is not an action{hint}.")
+
+
+def _parse_keys(value: str, where: str) -> str:
+    """'ctrl+b, ?' -> 'ctrl+b,question_mark': Textual's names, or a ConfigError saying what is wrong."""
+    names: list[str] = []
+    for part in value.split(","):
+        spec = part.strip()
+        *written, base = spec.split("+") if spec != "+" else ["+"]
+        modifiers = [modifier.lower() for modifier in written]
+        name = _key_name(base)
+        if not spec or name is None:
+            raise ConfigError(
+                f"{where}: {spec!r} is not a key (a character, or a name like enter, escape, f5, "
+                "question_mark, with modifiers like ctrl+ or alt+)."
+            )
+        if any(modifier not in _MODIFIERS for modifier in modifiers) or len(set(modifiers)) != len(modifiers):
+            raise ConfigError(
+                f"{where}: {spec!r} has an unknown or repeated modifier (known: {', '.join(_MODIFIERS)})."
+            )
+        ordered = [modifier for modifier in _MODIFIERS if modifier in modifiers]
+        # Textual names ctrl+b (and alt+b) in lower case, whatever was held with it.
+        names.append("+".join([*ordered, name.lower() if ordered else name]))
+    return ",".join(names)
+
+
+def _key_name(base: str) -> str | None:
+    """Textual's name of one key ('?' -> 'question_mark'), None when it names none."""
+    if not base:
+        return None
+    if len(base) == 1:
+        return _character_to_key(base) if base.isprintable() and base != " " else None
+    lowered = base.lower()
+    if lowered in _NAMED_KEYS:
+        return lowered
+    if key_to_character(REPLACED_KEYS.get(lowered, lowered)) is not None:
+        return lowered
+    return None
+
+
+def _heard_with(scope: str) -> set[str]:
+    """The scopes whose keys compete with `scope`'s: itself, its screen, the app, and its panes."""
+    around = {scope, "app"}
+    parent = _PARENT_SCOPE.get(scope)
+    if parent is not None:
+        around.add(parent)
+    around |= {child for child, parent in _PARENT_SCOPE.items() if parent == scope}
+    if scope == "app":
+        around |= set(KEYMAP)
+    return around
+
+
+def _refuse_collisions(table: KeyTable, scope: str, index: int, source: str) -> None:
+    row = table[scope][index]
+    mine = set(row.keys.split(","))
+    for other_scope in sorted(_heard_with(scope)):
+        for other_index, other in enumerate(table[other_scope]):
+            if (other_scope, other_index) == (scope, index) or other.name == row.name:
+                continue  # the same action, bound at two levels (the screen's / and the list's)
+            clash = mine & set(other.keys.split(","))
+            if clash:
+                raise ConfigError(
+                    f"{source}: [keys] {binding_id(scope, row)} = {row.keys!r}: {', '.join(sorted(clash))} is "
+                    f"already {binding_id(other_scope, other)} ({other.title}); give that one another key too, "
+                    "or choose a free one."
+                )
 
 
 def display_keys(keys: str) -> str:

@@ -13,11 +13,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from jangar_tui.ui.keymap import KEYMAP, SCOPES, display_keys
+from jangar_tui.ui.keymap import KEYMAP, SCOPES, KeyTable, active_keys, display_keys
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
-def _scope_table(scopes: list[str]) -> Group:
+def _scope_table(scopes: list[str], key_table: KeyTable) -> Group:
     tables: list[RenderableType] = []
     for scope in scopes:
         table = Table(
@@ -31,21 +31,21 @@ def _scope_table(scopes: list[str]) -> Group:
         )
         table.add_column(style="bold", no_wrap=True, min_width=KEY_COLUMN)
         table.add_column()
-        for key in KEYMAP[scope]:
+        for key in key_table[scope]:
             table.add_row(display_keys(key.keys), key.title)
         tables.extend([table, Text("")])
     return Group(*tables)
 
 
-def help_table(columns: int) -> Table:
+def help_table(columns: int, key_table: KeyTable = KEYMAP) -> Table:
     """The scopes in one or two columns (two halve the height), then a note on the palette."""
     scopes = list(SCOPES)
     half = (len(scopes) + 1) // 2
     outer = Table.grid(padding=(0, 4))
     if columns == 2:
-        outer.add_row(_scope_table(scopes[:half]), _scope_table(scopes[half:]))
+        outer.add_row(_scope_table(scopes[:half], key_table), _scope_table(scopes[half:], key_table))
     else:
-        outer.add_row(_scope_table(scopes))
+        outer.add_row(_scope_table(scopes, key_table))
     outer.add_row(Text("Everything is also in the command palette (ctrl+p).", style="dim"))
     return outer
 
@@ -64,7 +64,8 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog help"):
             yield Static("Keys", classes="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(help_table(2 if self.app.size.width >= TWO_COLUMNS_FROM else 1), id="help-table")
+                columns = 2 if self.app.size.width >= TWO_COLUMNS_FROM else 1
+                yield Static(help_table(columns, active_keys(self.app)), id="help-table")
             yield Static("esc close · ↑↓ scroll", classes="hint")
         yield KeyBar()  # this dialog's keys, not the main screen's
 

@@ -11,11 +11,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
-from jangar_tui.ui.keymap import bindings, keys_of
+from jangar_tui.ui.keymap import active_keys, bindings, display_keys, keys_of
 from jangar_tui.ui.safe_text import content
-
-SEND_KEYS = keys_of("composer", "send")
-NEWLINE_KEYS = keys_of("composer", "newline")
 
 
 class ComposerInput(TextArea):
@@ -31,10 +28,12 @@ class ComposerInput(TextArea):
         # their bindings: a binding runs only after the key has bubbled up to the app, by which
         # time the letters typed after it (a burst from tmux or ssh) are already in the text.
         # (TextArea inserts a newline on Enter itself; Enter sends here, so it is caught first.)
-        if event.key in SEND_KEYS or event.key in NEWLINE_KEYS:
+        table = active_keys(self.app)
+        send_keys, newline_keys = keys_of("composer", "send", table), keys_of("composer", "newline", table)
+        if event.key in send_keys or event.key in newline_keys:
             event.stop()
             event.prevent_default()
-            if event.key in SEND_KEYS:
+            if event.key in send_keys:
                 self.action_send()
             else:
                 self.action_newline()
@@ -53,7 +52,9 @@ class Composer(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="send-error", classes="error-line")
         yield ComposerInput(id="composer-input", soft_wrap=True, show_line_numbers=False, compact=True)
-        yield Static("enter send · ctrl+j new line", id="composer-hint", classes="hint")
+        table = active_keys(self.app)
+        send, newline = (display_keys(keys_of("composer", action, table)[0]) for action in ("send", "newline"))
+        yield Static(f"{send} send · {newline} new line", id="composer-hint", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#send-error").display = False

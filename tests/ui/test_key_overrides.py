@@ -1,0 +1,214 @@
+"""config.toml's [keys]: action ids rebound to other keys, checked whole at start, shown everywhere."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from rich.console import Console
+from textual.widgets import Static
+from ui_support import screen_text, until
+
+from jangar_tui.commands.schemas import COMMAND_SCHEMAS
+from jangar_tui.config import ConfigError, load_settings
+from jangar_tui.service import JangarService
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.keymap import KEYMAP, SCOPES, apply_overrides, binding_id, textual_keymap
+from jangar_tui.ui.screens.board import BoardScreen
+from jangar_tui.ui.screens.help import HelpScreen
+from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.widgets.chat.composer import ComposerInput
+from jangar_tui.ui.widgets.key_bar import KeyBar
+from jangar_tui.ui.widgets.sessions.session_list import SessionList
+
+JANGAR = Path(sys.executable).with_name("jangar")
+SOURCE = "/home/op/.config/jangar/config.toml"
+
+
+def _settings(tmp_path: Path, text: str, **environ: str) -> tuple[tuple[str, str], ...]:
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    settings = load_settings({"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_USER": "u", **environ}, config_file=config)
+    assert settings.config_file == config
+    return settings.key_overrides
+
+
+def test_every_row_has_an_id_unique_in_its_scope() -> None:
+    for scope, keys in KEYMAP.items():
+        names = [key.name for key in keys]
+        assert len(names) == len(set(names)), scope
+        assert all(name.isidentifier() for name in names), (scope, names)
+
+
+def test_the_defaults_collide_nowhere_an_override_is_checked() -> None:
+    """Re-binding every row to its own keys passes the collision check: the check is not stricter
+    than the table it guards."""
+    every_row = [(binding_id(scope, key), key.keys) for scope, keys in KEYMAP.items() for key in keys]
+    table = apply_overrides(every_row, SOURCE)
+    assert table == {scope: list(keys) for scope, keys in KEYMAP.items()}
+    assert textual_keymap(table) == {}
+
+
+def test_the_file_form_bare_dotted_nested_and_lists(tmp_path: Path) -> None:
+    overrides = _settings(
+        tmp_path,
+        'JANGAR_USER = "file-user"\n'
+        "[keys]\n"
+        'board = "ctrl+b"\n'
+        'detail.launch = ["L", "f5"]\n'
+        "[keys.confirm]\n"
+        'yes = "ctrl+y, f12"\n',
+    )
+    assert overrides == (("board", "ctrl+b"), ("detail.launch", "L,f5"), ("confirm.yes", "ctrl+y,f12"))
+    table = apply_overrides(overrides, SOURCE)
+    assert textual_keymap(table) == {"main.board": "ctrl+b", "detail.launch": "L,f5", "confirm.yes": "ctrl+y,f12"}
+    # The environment still wins for the settings beside it; no file, no overrides.
+    config = tmp_path / "config.toml"
+    assert load_settings({"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_USER": "env"}, config_file=config).user == "env"
+    assert load_settings({"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_USER": "env"}).key_overrides == ()
+
+
+def test_keys_are_normalised_to_textual_names() -> None:
+    table = apply_overrides([("sessions.rename_session", "!"), ("main.toggle_work_orders", "Ctrl+T, F6")], SOURCE)
+    assert textual_keymap(table) == {
+        "sessions.rename_session": "exclamation_mark",
+        "main.toggle_work_orders": "ctrl+t,f6",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[keys]\nbaord = "ctrl+b"\n', r"\[keys\] baord is not an action \(did you mean board"),
+        ('[keys]\ndetail.lanch = "L"\n', r"\[keys\] detail.lanch is not an action; detail's are close, launch, "),
+        ('[keys]\nzzz = "L"\n', r"\[keys\] zzz is not an action; write SCOPE.ACTION, SCOPE one of app, main, "),
+        (
+            '[keys]\nhelp = "f12"\n',
+            r"\[keys\] help names an action of several places; write one of app.help, main.help",
+        ),
+        ('[keys]\nboard = "ctrl+"\n', r"\[keys\] board: 'ctrl\+' is not a key"),
+        ('[keys]\nboard = "hyperdrive+b"\n', r"'hyperdrive\+b' has an unknown or repeated modifier"),
+        ('[keys]\nboard = "enterr"\n', r"'enterr' is not a key"),
+        ("[keys]\nboard = 7\n", r"\[keys\] board must be a key or a list of keys"),
+        ('[keys]\nboard = ""\n', r"\[keys\] board has an empty key"),
+        ('keys = "ctrl+b"\n', r"keys must be a table"),
+        # Same scope: ctrl+n is the main screen's new session.
+        ('[keys]\nboard = "ctrl+n"\n', r"main.board = 'ctrl\+n': ctrl\+n is already main.new_session"),
+        # The screen around a pane: ctrl+q quits from anywhere on the main screen.
+        (
+            '[keys]\nsessions.rename_session = "ctrl+q"\n',
+            r"sessions.rename_session = 'ctrl\+q': ctrl\+q is already main.quit",
+        ),
+        # A pane inside the screen: enter writes a message from the session list.
+        ('[keys]\nboard = "enter"\n', r"main.board = 'enter': enter is already composer.send"),
+        # The app's f1 is heard on every screen.
+        ('[keys]\nboard.close = "f1"\n', r"board.close = 'f1': f1 is already app.help"),
+    ],
+)
+def test_a_bad_entry_is_refused_naming_the_file_and_the_entry(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as refused:
+        apply_overrides(_settings(tmp_path, text), str(tmp_path / "config.toml"))
+    assert str(tmp_path / "config.toml") in str(refused.value)
+
+
+def test_a_refusal_changes_nothing() -> None:
+    before = {scope: list(keys) for scope, keys in KEYMAP.items()}
+    with pytest.raises(ConfigError):
+        # The first entry is good, the second collides: neither is applied anywhere.
+        apply_overrides([("board", "ctrl+b"), ("main.toggle_work_orders", "ctrl+n")], SOURCE)
+    assert before == KEYMAP
+    with pytest.raises(ConfigError, match="ctrl\\+n is already main.new_session"):
+        JangarApp(JangarService.__new__(JangarService), key_overrides=[("main.toggle_work_orders", "ctrl+n")])
+
+
+def test_moving_a_key_away_frees_it_for_another() -> None:
+    """ctrl+g goes to the board's own close only; the main screen's board moves to ctrl+b."""
+    table = apply_overrides([("board", "ctrl+b"), ("main.toggle_work_orders", "ctrl+g")], SOURCE)
+    assert textual_keymap(table) == {"main.board": "ctrl+b", "main.toggle_work_orders": "ctrl+g"}
+    with pytest.raises(ConfigError, match="ctrl\\+g is already main.board"):
+        apply_overrides([("main.toggle_work_orders", "ctrl+g")], SOURCE)
+
+
+async def test_an_override_works_and_shows_in_the_key_bar_the_help_and_the_palette(service: JangarService) -> None:
+    await service.new_session("Keys")
+    overrides = [("board", "ctrl+b"), ("main.toggle_work_orders", "f6"), ("composer.newline", "f7,ctrl+j")]
+    app = JangarApp(service, key_overrides=overrides)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(SessionList).option_count == 1, "loaded")
+        bar = app.screen.query_one(KeyBar)
+        app.screen.query_one(SessionList).focus()
+        await pilot.pause()
+        assert "f6 Orders" in "".join(segment.text for segment in bar.render_line(0))
+        assert "^t Orders" not in screen_text(pilot)
+        await pilot.press("ctrl+g")  # the old key does nothing now
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("ctrl+b")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), "ctrl+b opens the board")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+        # A key the composer reads itself: f7 breaks the line like ctrl+j.
+        composer = app.screen.query_one(ComposerInput)
+        composer.focus()
+        await pilot.press("a", "f7", "b")
+        assert composer.text == "a\nb"
+        assert str(app.screen.query_one("#composer-hint", Static).render()) == "enter send · f7 new line"
+        palette = {command.title: command.help for command in app.get_system_commands(app.screen)}
+        assert palette["The board: work orders across all sessions"] == "ctrl+b"
+        await pilot.resize_terminal(120, 60)  # the whole help at once
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.pause()
+        help_text = screen_text(pilot)
+        assert "ctrl+b" in help_text and "f6" in help_text and "f7 / ctrl+j" in help_text
+
+
+def test_help_table_lists_the_overridden_keys() -> None:
+    from jangar_tui.ui.screens.help import help_table
+
+    table = apply_overrides([("board", "ctrl+b")], SOURCE)
+    console = Console(file=io.StringIO(), width=200, record=True)
+    console.print(help_table(1, table))
+    lines = console.export_text().splitlines()
+    board_line = next(line for line in lines if "The board: work orders across all sessions" in line)
+    assert board_line.split()[0] == "ctrl+b"
+    assert SCOPES["main"] in "\n".join(lines)
+
+
+def _jangar(*argv: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CONVEX_", "JANGAR_", "TEMPORAL_", "GH_", "GITHUB_"))
+    }
+    env.update(environ)
+    return subprocess.run(
+        [str(JANGAR), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_jangar_refuses_to_start_on_a_colliding_key_and_jangar_config_prints_them(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    env = {"JANGAR_CONFIG": str(config), "JANGAR_DATA_DIR": str(tmp_path / "data"), "JANGAR_USER": "op"}
+    config.write_text('[keys]\nboard = "ctrl+b"\ntoggle_work_orders = "ctrl+n"\n')
+    started = _jangar(**env)
+    assert started.returncode == 2
+    assert started.stderr.startswith(f"jangar: {config}: [keys] main.toggle_work_orders = 'ctrl+n'")
+    assert "\x1b" not in started.stdout  # refused before the app drew anything
+    shown = _jangar("config", "--json", **env)
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    jsonschema.validate(document, COMMAND_SCHEMAS["config"])
+    assert document["keys"] == {"board": "ctrl+b", "toggle_work_orders": "ctrl+n"}
+    as_text = _jangar("config", **env)
+    assert "  board = ctrl+b" in as_text.stdout
