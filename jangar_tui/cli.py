@@ -31,7 +31,7 @@ EXIT_CONFIG = 2
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] in (["worker"], ["deploy"]) or (args and args[0] in COMMAND_NAMES):
+    if args[:1] in (["worker"], ["deploy"], ["serve"]) or (args and args[0] in COMMAND_NAMES):
         gc_policy.release()  # only the UI is worth tuning the collector for
     if args[:1] == ["worker"]:
         from jangar_tui.orchestration.worker import worker_main
@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from jangar_tui.deploy import deploy_main
 
         return deploy_main(args[1:])
+    if args[:1] == ["serve"]:
+        from jangar_tui.ui.serve import serve_main
+
+        return serve_main(args[1:], settings_from)
     if args and args[0] in COMMAND_NAMES:
         from jangar_tui.commands.main import commands_main
 
@@ -54,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Terminal control plane for Codex background workers. "
         "Subcommands: `jangar worker` (a Temporal worker), `jangar deploy` (deploy the Convex functions), "
         "`jangar session|message|wo` (scripting: see `jangar wo --help`), "
-        "`jangar config` (the resolved settings and where each comes from, secrets masked).",
+        "`jangar config` (the resolved settings and where each comes from, secrets masked), "
+        "`jangar serve` (the app in a browser).",
     )
     parser.add_argument("--backend", choices=("local", "convex"), help="where the data lives (JANGAR_BACKEND)")
     parser.add_argument("--data-dir", metavar="DIR", help="embedded data directory (JANGAR_DATA_DIR)")

@@ -80,9 +80,17 @@ SETTING_VARIABLES = (
     "JANGAR_CHAT_COMMAND",
     "JANGAR_CHAT_TIMEOUT",
     "JANGAR_ALLOW_LOCAL_REPOS",
+    "JANGAR_SERVE_TOKEN",
 )
 SECRET_VARIABLES = frozenset(
-    {"CONVEX_ADMIN_KEY", "CONVEX_DEPLOY_KEY", "JANGAR_CONVEX_AUTH_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"}
+    {
+        "CONVEX_ADMIN_KEY",
+        "CONVEX_DEPLOY_KEY",
+        "JANGAR_CONVEX_AUTH_TOKEN",
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "JANGAR_SERVE_TOKEN",
+    }
 )
 
 
@@ -135,6 +143,8 @@ class Settings(BaseModel):
     # Development only: work orders of the embedded store may target a repository on this machine
     # (a path or file://), which any work order could then clone (tests/contract/README.md).
     allow_local_repos: bool = False
+    # `jangar serve`: the token a browser must present (None: one is generated where one is needed).
+    serve_token: SecretStr | None = Field(default=None, repr=False)
     # config.toml's [keys]: (action id, keys) in the file's order, and the file, named in errors.
     key_overrides: tuple[tuple[str, str], ...] = ()
     config_file: Path | None = None
@@ -245,6 +255,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
     admin_key = env.get("CONVEX_ADMIN_KEY") or env.get("CONVEX_DEPLOY_KEY")
     auth_token = env.get("JANGAR_CONVEX_AUTH_TOKEN")
     github_token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    serve_token = env.get("JANGAR_SERVE_TOKEN")
 
     temporal_address = env.get("TEMPORAL_ADDRESS")
     if temporal_address is not None:
@@ -293,6 +304,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         chat_command=_command("JANGAR_CHAT_COMMAND", env.get("JANGAR_CHAT_COMMAND")),
         chat_turn_timeout_s=env.seconds("JANGAR_CHAT_TIMEOUT", 1800.0),
         allow_local_repos=env.flag("JANGAR_ALLOW_LOCAL_REPOS", False),
+        serve_token=SecretStr(serve_token) if serve_token else None,
         key_overrides=key_overrides,
         config_file=config_file,
     )

@@ -35,7 +35,7 @@ def show_config(args: argparse.Namespace, settings: Settings, printer: Printer) 
     keys = dict(settings.key_overrides)
     resolved: dict[str, Any] = {}
     for field, value in settings.model_dump(mode="json", exclude={"key_overrides"}).items():
-        secret = field in ("convex_admin_key", "convex_auth_token", "github_token")
+        secret = field in ("convex_admin_key", "convex_auth_token", "github_token", "serve_token")
         resolved[field] = (MASK if value else None) if secret else value
     lines = [f"config file: {one_line(str(path))}" + ("" if path.exists() else " (none)"), ""]
     width = max(len(name) for name in SETTING_VARIABLES)

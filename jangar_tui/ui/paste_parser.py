@@ -101,3 +101,7 @@ def install() -> None:
     from textual.drivers import linux_driver
 
     linux_driver.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
+    # In a browser (`jangar serve`) xterm.js brackets pastes too; the app chose that driver already.
+    web_driver = sys.modules.get("textual.drivers.web_driver")
+    if web_driver is not None:
+        web_driver.XTermParser = PasteSafeParser  # type: ignore[attr-defined]
