@@ -20,6 +20,7 @@ SCRIPTS = (
     "bench_ui.py",
     "bench_board.py",
     "bench_cli.py",
+    "bench_serve.py",
     "bench_runtime.py",
     "bench_work_orders.py",
     "bench_run_log.py",
