@@ -61,6 +61,14 @@ def test_the_app_installs_the_parser_in_the_terminal_driver() -> None:
     assert linux_driver.XTermParser is PasteSafeParser
 
 
+def test_in_a_browser_the_web_driver_reads_pastes_the_same_way() -> None:
+    """`jangar serve`: the app runs on textual's web driver (loaded before the app installs)."""
+    from textual.drivers import web_driver
+
+    paste_parser.install()
+    assert web_driver.XTermParser is PasteSafeParser
+
+
 def test_the_escape_key_still_arrives_after_one_escape_delay() -> None:
     parser = PasteSafeParser()
     assert feed_all(parser, "\x1b") == []
