@@ -222,6 +222,7 @@ _PARENT_SCOPE = {
     "composer": "main",
     "work_orders": "main",
     "run_log": "detail",
+    "diff": "detail",
 }
 _MODIFIERS = ("ctrl", "alt", "meta", "super", "hyper", "shift")
 _NAMED_KEYS = frozenset(key.value for key in Keys if "+" not in key.value and not key.value.startswith("<"))
