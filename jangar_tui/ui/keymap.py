@@ -337,6 +337,8 @@ def _parse_keys(value: str, where: str) -> str:
                 f"{where}: {spec!r} has an unknown or repeated modifier (known: {', '.join(_MODIFIERS)})."
             )
         ordered = [modifier for modifier in _MODIFIERS if modifier in modifiers]
+        if ordered == ["shift"] and len(name) == 1 and name.isalpha():
+            ordered, name = [], name.upper()  # a terminal sends shift+g as "G", which Textual names so
         # Textual names ctrl+b (and alt+b) in lower case, whatever was held with it.
         names.append("+".join([*ordered, name.lower() if ordered else name]))
     return ",".join(names)

@@ -75,10 +75,14 @@ def test_the_file_form_bare_dotted_nested_and_lists(tmp_path: Path) -> None:
 
 
 def test_keys_are_normalised_to_textual_names() -> None:
-    table = apply_overrides([("sessions.rename_session", "!"), ("main.toggle_work_orders", "Ctrl+T, F6")], SOURCE)
+    table = apply_overrides(
+        [("sessions.rename_session", "!"), ("main.toggle_work_orders", "Ctrl+T, F6"), ("detail.launch", "shift+l")],
+        SOURCE,
+    )
     assert textual_keymap(table) == {
         "sessions.rename_session": "exclamation_mark",
         "main.toggle_work_orders": "ctrl+t,f6",
+        "detail.launch": "L",
     }
 
 
