@@ -50,9 +50,22 @@ def test_a_failure_note_answers_a_message_and_old_unanswered_ones_are_history() 
         message("u1", Role.USER, 5000),
         message("n1", Role.SYSTEM, 4000, {"kind": "chatError", "replyTo": "u1"}),
         message("u2", Role.USER, 3000),
-        message("a", Role.ASSISTANT, 2000, {"kind": "workOrderResult", "replyTo": "u2"}),  # not a reply
+        message("u3", Role.USER, 2500),
     ]
     now = waiting(rows, NOW)
     assert now.thinking is not None and now.thinking.id == "u2"
-    assert now.queued == frozenset()
+    assert now.queued == {"u3"}
     assert waiting([*rows[:3], reply("r2", "u2", "interrupted", 1000)], NOW).thinking is None
+
+
+def test_an_assistant_message_that_names_no_message_answers_those_before_it() -> None:
+    rows = [
+        message("u1", Role.USER, 9000),
+        message("a1", Role.ASSISTANT, 8000),  # written before replies named their message
+        message("u2", Role.USER, 7000),
+        message("w", Role.ASSISTANT, 6000, {"kind": "workOrderResult"}),
+        message("u3", Role.USER, 1000),
+    ]
+    now = waiting(rows, NOW)
+    assert now.thinking is not None and now.thinking.id == "u3"
+    assert now.queued == frozenset()

@@ -2,7 +2,8 @@
 
 The chat workflow answers a session's user messages one at a time, in order (`ChatWorkflow`). A
 user message is answered once a reply (`chatReply`) or a failure note (`chatError`) names it in
-`replyTo`. Of the messages not answered yet, the oldest is being thought about unless a reply is
+`replyTo`, or when an assistant message that names none follows it (older data, another
+client). Of the messages not answered yet, the oldest is being thought about unless a reply is
 streaming (then it waits too); the others are queued. Messages older than `WAITING_AT_MOST_MS`
 are left out: a conversation from before any agent answered is history, not a queue.
 """
@@ -27,16 +28,18 @@ def waiting(messages: list[ChatMessage], now_ms: int) -> Waiting:
     """The waiting user messages among `messages` (oldest first, as the transcript holds them)."""
     answered: set[str] = set()
     streaming = False
+    unanswered: list[ChatMessage] = []
     for message in messages:
         meta = message.metadata if isinstance(message.metadata, dict) else {}
-        if meta.get("kind") in (REPLY_KIND, ERROR_KIND) and isinstance(meta.get("replyTo"), str):
-            answered.add(meta["replyTo"])
+        reply_to = meta.get("replyTo") if meta.get("kind") in (REPLY_KIND, ERROR_KIND) else None
+        if isinstance(reply_to, str):
+            answered.add(reply_to)
             streaming = streaming or (meta.get("kind") == REPLY_KIND and meta.get("status") == STREAMING)
-    unanswered = [
-        m
-        for m in messages
-        if m.role == Role.USER and m.id not in answered and now_ms - m.createdAt <= WAITING_AT_MOST_MS
-    ]
+        elif message.role == Role.ASSISTANT:
+            unanswered = []  # an answer that names no message (older data, another client) answers all before it
+        elif message.role == Role.USER and now_ms - message.createdAt <= WAITING_AT_MOST_MS:
+            unanswered.append(message)
+    unanswered = [m for m in unanswered if m.id not in answered]
     if not unanswered:
         return Waiting()
     if streaming:
