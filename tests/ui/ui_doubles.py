@@ -114,3 +114,19 @@ class SimulatedLauncher:
             address=self.address, embedded=True, up=self.up, detail=None if self.up else "connection refused"
         )
         await asyncio.Event().wait()
+
+
+class ChattingLauncher(SimulatedLauncher):
+    """A launcher whose agent answers the chat (a `ChatRunner`), for scenes of replies to come;
+    the messages it is given stay unanswered."""
+
+    def __init__(self, store: LocalStore, **kwargs: Any) -> None:
+        super().__init__(store, **kwargs)
+        self.sent: list[str] = []
+
+    async def send_chat(self, session_id: str, message_id: str) -> None:
+        self._require_up()
+        self.sent.append(message_id)
+
+    async def interrupt_chat(self, session_id: str) -> None:
+        self._require_up()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.pilot import Pilot
-from ui_doubles import FlakyStore, SimulatedLauncher
+from ui_doubles import ChattingLauncher, FlakyStore, SimulatedLauncher
 from ui_support import BASE_MS, DAY, HOUR, MINUTE, FakeTime, screen_text, until
 
 from jangar_tui.models import Role, WorkOrderStatus
@@ -37,7 +37,7 @@ from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 S = WorkOrderStatus
-SCENES = ("main", "empty", "form", "detail", "diff", "help", "offline", "board")
+SCENES = ("main", "empty", "form", "detail", "diff", "help", "offline", "board", "waiting")
 NOW_MS = BASE_MS + 5 * DAY + 2 * HOUR  # what the UI's clock says in every scene
 # Workers that finish on their own (watchers never do; an action waits on its open dialog).
 SETTLING_GROUPS = frozenset({"send", "detail-temporal", "detail-diff"})
@@ -157,6 +157,28 @@ def _seed_worktree(data_dir: Path, work_order_id: str) -> None:
     (tree / "src/moon.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
 
 
+async def _seed_waiting(store: LocalStore, clock: FakeTime, session_id: str) -> None:
+    """Codex answered the last message; two more wait: one being thought about, one queued."""
+    messages = (await store.list_messages(session_id, 10)).page
+    answered = next(m for m in messages if m.role == Role.USER)  # the newest
+    usage = {
+        "turn": {"inputTokens": 1200, "outputTokens": 86, "totalTokens": 1286},
+        "thread": {"inputTokens": 2300, "outputTokens": 150, "totalTokens": 2450},
+        "session": {"inputTokens": 2300, "outputTokens": 150, "totalTokens": 2450},
+    }
+    clock.set(NOW_MS - 9 * MINUTE)
+    await store.append_message(
+        session_id,
+        Role.ASSISTANT,
+        "Noted: **acme/dashboard**, branch `feature/dark-mode`.",
+        {"kind": "chatReply", "replyTo": answered.id, "status": "completed", "agent": "codex", "usage": usage},
+    )
+    clock.set(NOW_MS - 40_000)
+    await store.append_message(session_id, Role.USER, "Also make the charts follow the theme.")
+    clock.set(NOW_MS - 10_000)
+    await store.append_message(session_id, Role.USER, "And update the docs.")
+
+
 @contextlib.contextmanager
 def scenes_locked() -> Iterator[None]:
     """Hold while a scene is built and shown.
@@ -177,10 +199,13 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
     db_path = data_dir / "jangar.sqlite3"
     store: LocalStore = FlakyStore(db_path) if name == "offline" else LocalStore(db_path)
     # Temporal as a double (fixed run ids and event times); "down" in the offline scene.
-    launcher = SimulatedLauncher(store, up=name != "offline")
+    # "waiting": an agent answers the chat, and two messages wait for their replies.
+    launcher = ChattingLauncher(store) if name == "waiting" else SimulatedLauncher(store, up=name != "offline")
     service = JangarService(store, "alice", launcher, data_dir=data_dir)
     if name != "empty":
-        asyncio.run(_seed_sessions(service, store, clock))
+        session_id = asyncio.run(_seed_sessions(service, store, clock))
+        if name == "waiting":
+            asyncio.run(_seed_waiting(store, clock, session_id))
     if name == "diff":
         running = asyncio.run(store.list_work_orders_by_status(S.RUNNING)).page[0]
         _seed_worktree(data_dir, running.id)
@@ -193,7 +218,7 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
         lists = screen.query(SessionList)  # empty until the screen has composed
         if not isinstance(screen, MainScreen) or not lists or not lists.first().loaded:
             return False
-        return name == "empty" or len(screen.query_one(Transcript).messages) == 4
+        return name == "empty" or len(screen.query_one(Transcript).messages) == (7 if name == "waiting" else 4)
 
     async def prepare(pilot: Pilot[object]) -> None:
         try:
@@ -205,7 +230,7 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
     async def navigate(pilot: Pilot[object]) -> None:
         await until(pilot, main_screen_ready, f"{name}: the main screen with its data")
         await until(pilot, lambda: "Temporal" in screen_text(pilot), "the status line")
-        if name in ("main", "offline", "form", "detail", "help", "board"):
+        if name in ("main", "offline", "form", "detail", "help", "board", "waiting"):
             await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 4, "work orders")
         if name == "form":
             app.screen.query_one(Transcript).focus()
@@ -237,6 +262,9 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
             await until(pilot, lambda: "Not sent" in screen_text(pilot), "the send error")
         elif name == "main":
             app.screen.query_one(Transcript).focus()
+        elif name == "waiting":
+            app.screen.query_one(ComposerInput).focus()
+            await until(pilot, lambda: "queued" in screen_text(pilot), "the queued message")
         elif name == "board":
             await pilot.press("ctrl+g")
             await until(pilot, lambda: isinstance(app.screen, BoardScreen), "the board")
