@@ -9,6 +9,7 @@ the app). Chromium (Debian's, /usr/bin/chromium) is driven over CDP by tests/e2e
 - open: N tabs one after another, each from Page.navigate until the page has received the session
   list's title ("Sessions (100)"): page, textual.js, websocket, a `jangar` process started for the
   tab, its first frame. Each tab is closed before the next.
+- memory: with that one tab open, the RSS of the serve and of the tab's `jangar`.
 - echo: in one tab, with the message input focused, K characters typed one at a time, each timed
   from Input.dispatchKeyEvent until the page has received the text typed so far (the input
   redrawn with it). What the browser's user waits for, minus xterm.js's drawing of it.
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
+import psutil
 from browser import Tab, chromium, chromium_available
 from stats import percentile
 
@@ -87,9 +89,17 @@ async def until_received(tab: Tab, needle: bytes, since: int, timeout_s: float =
         await asyncio.sleep(0.002)
 
 
-async def measure(url: str, profile: Path, tabs: int, keys: int) -> dict[str, list[float]]:
+def tab_rss_mb(serve_pid: int) -> tuple[float, float]:
+    """RSS of the serve itself and of the tabs' `jangar` processes (its children), in MB."""
+    serve = psutil.Process(serve_pid)
+    tabs = sum(child.memory_info().rss for child in serve.children(recursive=True))
+    return serve.memory_info().rss / 1e6, tabs / 1e6
+
+
+async def measure(url: str, profile: Path, tabs: int, keys: int, serve_pid: int) -> dict[str, list[float]]:
     opens: list[float] = []
     echoes: list[float] = []
+    memory: list[float] = []
     async with chromium(profile) as browser:
         for _ in range(tabs):
             tab = await browser.new_tab()
@@ -103,6 +113,7 @@ async def measure(url: str, profile: Path, tabs: int, keys: int) -> dict[str, li
         await tab.navigate(url)
         await until_received(tab, f"Sessions ({SESSIONS})".encode(), 0)
         await asyncio.sleep(1.0)  # the app settles (its first snapshots)
+        memory.extend(tab_rss_mb(serve_pid))
         await tab.focus_terminal()
         await tab.press("enter")  # from the session list to the message input
         await asyncio.sleep(0.5)
@@ -117,7 +128,7 @@ async def measure(url: str, profile: Path, tabs: int, keys: int) -> dict[str, li
             echoes.append((time.perf_counter() - started) * 1000)
             await asyncio.sleep(0.05)  # a fast typist, not a paste
         await tab.close()
-    return {"open_ms": opens, "echo_ms": echoes}
+    return {"open_ms": opens, "echo_ms": echoes, "rss_mb": memory}
 
 
 def main() -> int:
@@ -134,7 +145,7 @@ def main() -> int:
         asyncio.run(seed(work / "data"))
         process, url = start_serve(work)
         try:
-            figures = asyncio.run(measure(url, work / "chromium", args.tabs, args.keys))
+            figures = asyncio.run(measure(url, work / "chromium", args.tabs, args.keys, process.pid))
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=60)
@@ -148,6 +159,8 @@ def main() -> int:
             f"| {name} | {statistics.median(samples):.0f} ms | {percentile(samples, 95):.0f} ms "
             f"| {max(samples):.0f} ms | {len(samples)} |"
         )
+    serve_mb, tab_mb = figures["rss_mb"]
+    print(f"\nRSS with one tab open: the serve {serve_mb:.0f} MB, the tab's jangar {tab_mb:.0f} MB.")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "serve.json").write_text(json.dumps({"load": load, **figures}, indent=1))
     return 0
