@@ -212,7 +212,14 @@ async def _has(data_dir: Path, title: str) -> bool:
 async def test_bound_elsewhere_a_token_is_required(tmp_path: Path, served: list[Served]) -> None:
     # No runtime needed here: a configured Temporal that does not answer keeps the app light.
     env = _env(tmp_path, TEMPORAL_ADDRESS="127.0.0.1:9")
-    server = Served(tmp_path, env, "--host", "0.0.0.0")
+    # --data-dir reaches each tab's jangar (over the environment's JANGAR_DATA_DIR, as in a terminal).
+    flagged = tmp_path / "flagged"
+    store = LocalStore(flagged / "jangar.sqlite3")
+    try:
+        await JangarService(store, "op").new_session("From the flag's data dir")
+    finally:
+        await store.close()
+    server = Served(tmp_path, env, "--host", "0.0.0.0", "--data-dir", str(flagged))
     served.append(server)
     assert "not only this machine" in server.err()
     token = re.search(r"\?token=(\S+)", server.url)
@@ -240,7 +247,7 @@ async def test_bound_elsewhere_a_token_is_required(tmp_path: Path, served: list[
     async with chromium(tmp_path / "chromium") as browser:
         tab = await browser.new_tab()
         await tab.navigate(f"{base}/?token={token.group(1)}")
-        await tab.wait_for("Sessions (0)", timeout_s=START_S)
+        await tab.wait_for("Sessions (1)", "From the flag's data dir", timeout_s=START_S)
         assert await tab.evaluate("location.search") == ""  # the token left the address bar
         await tab.close()
     assert server.stop() == 0
