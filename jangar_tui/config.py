@@ -13,6 +13,7 @@ import os
 import pwd
 import re
 import shlex
+import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +40,10 @@ NOTIFY_SETTINGS = ("auto", "off", "bell", "osc9", "osc777")
 # TERM_PROGRAM (or LC_TERMINAL, which iTerm2 passes over ssh) of terminals that show OSC 9.
 _OSC9_PROGRAMS = frozenset({"iterm.app", "iterm2", "wezterm", "ghostty"})
 
+
+# `jangar worker` on SIGTERM: how long running agents may finish before they are handed back.
+DEFAULT_DRAIN_TIMEOUT_S = 300.0
+WORKER_NAME_MAX_CHARS = 100
 
 CONFIG_FILE_NAME = "config.toml"
 # The table of config.toml that rebinds keys: action id -> key(s) (jangar_tui.ui.keymap checks them).
@@ -81,6 +86,9 @@ SETTING_VARIABLES = (
     "JANGAR_CHAT_TIMEOUT",
     "JANGAR_ALLOW_LOCAL_REPOS",
     "JANGAR_SERVE_TOKEN",
+    "JANGAR_MAX_AGENTS",
+    "JANGAR_WORKER_NAME",
+    "JANGAR_DRAIN_TIMEOUT",
 )
 SECRET_VARIABLES = frozenset(
     {
@@ -148,6 +156,11 @@ class Settings(BaseModel):
     # config.toml's [keys]: (action id, keys) in the file's order, and the file, named in errors.
     key_overrides: tuple[tuple[str, str], ...] = ()
     config_file: Path | None = None
+    # Many workers (worker.py): agents this worker runs at once, its name in the run log and in
+    # Temporal, and how long `jangar worker` lets running agents finish after SIGTERM.
+    max_agents: int = Field(default_factory=lambda: default_max_agents(), ge=1)
+    worker_name: str = Field(default_factory=lambda: default_worker_name())
+    drain_timeout_s: float = DEFAULT_DRAIN_TIMEOUT_S
 
     @property
     def db_path(self) -> Path:
@@ -307,6 +320,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         serve_token=SecretStr(serve_token) if serve_token else None,
         key_overrides=key_overrides,
         config_file=config_file,
+        max_agents=env.count("JANGAR_MAX_AGENTS", default_max_agents()),
+        worker_name=_worker_name(env.get("JANGAR_WORKER_NAME")),
+        drain_timeout_s=env.seconds("JANGAR_DRAIN_TIMEOUT", DEFAULT_DRAIN_TIMEOUT_S),
     )
 
 
@@ -342,6 +358,18 @@ class _Env:
             raise ConfigError(f"{name} must be a positive number of seconds (got {value!r}).")
         return number
 
+    def count(self, name: str, default: int) -> int:
+        value = self.get(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number of at least 1 (got {value!r}).") from None
+        if number < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1 (got {value!r}).")
+        return number
+
     def optional_port(self, name: str) -> int | None:
         value = self.get(name)
         if value is None:
@@ -357,6 +385,26 @@ class _Env:
         if value.lower() in _FALSE:
             return False
         raise ConfigError(f"{name} must be true or false (got {value!r}).")
+
+
+def default_max_agents() -> int:
+    """Two agents per core: an agent mostly waits for its model, but the commands it runs
+    (builds, tests) use the CPU."""
+    return max(2, 2 * (os.cpu_count() or 1))
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_name(value: str | None) -> str:
+    if value is None:
+        return default_worker_name()
+    if len(value) > WORKER_NAME_MAX_CHARS or not value.isprintable():
+        raise ConfigError(
+            f"JANGAR_WORKER_NAME must be at most {WORKER_NAME_MAX_CHARS} printable characters (got {value!r})."
+        )
+    return value
 
 
 def _default_task_queue(data_dir: Path, external_temporal: bool) -> str:

@@ -316,6 +316,21 @@ class JangarService:
             cursor = page.continueCursor
         return None
 
+    async def work_order_worker(self, work_order: WorkOrder, result: ChatMessage | None = None) -> str | None:
+        """The name of the worker that ran (or runs) its agent: from the result once it has ended,
+        else from the newest "Running on worker" event among the log's newest page."""
+        if result is not None and isinstance(result.metadata, dict):
+            worker = result.metadata.get("worker")
+            if isinstance(worker, str):
+                return worker
+        page = await self.store.list_work_order_events(work_order.id, PAGE_SIZE_MAX)
+        for event in page.page:  # newest first
+            if event.kind == EventKind.SETUP and isinstance(event.metadata, dict):
+                worker = event.metadata.get("worker")
+                if isinstance(worker, str):
+                    return worker
+        return None
+
     async def describe_work_order(self, work_order_id: str) -> WorkflowDescription | None:
         return await self._require_launcher().describe(await self.get_work_order(work_order_id))
 

@@ -188,6 +188,7 @@ async def test_another_agents_output_lines_become_plain_events(
     assert done.status == S.SUCCEEDED
     events = await all_events(store, wo.id)
     assert {(e.kind, e.text, (e.metadata or {}).get("stream")) for e in events} == {
+        (EventKind.SETUP, f"Running on worker {settings.worker_name} (attempt 1).", None),
         (EventKind.OUTPUT, "first line", None),
         (EventKind.OUTPUT, "to stderr", "stderr"),
         (EventKind.OUTPUT, "no newline at the end", None),

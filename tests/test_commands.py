@@ -107,7 +107,7 @@ async def test_work_orders_new_list_show_and_cancel_a_draft(cli: Cli) -> None:
     assert (await cli.json("wo", "list", "--status", "running")).document["page"] == []
 
     shown = (await cli.json("wo", "show", created["_id"])).document
-    assert shown == {"workOrder": created, "result": None}
+    assert shown == {"workOrder": created, "result": None, "worker": None}  # no agent has run
 
     canceled = (await cli.json("wo", "cancel", created["_id"])).document  # a draft needs no Temporal
     assert canceled["status"] == "canceled"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import socket
 from pathlib import Path
 
 import platformdirs
@@ -122,6 +123,9 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "JANGAR_AGENT_COMMAND": "my-agent --flag 'two words'",
             "JANGAR_AGENT_PROMPT_VIA": "stdin",
             "JANGAR_AGENT_TIMEOUT": "60",
+            "JANGAR_MAX_AGENTS": "3",
+            "JANGAR_WORKER_NAME": "build-7 (eu-west)",
+            "JANGAR_DRAIN_TIMEOUT": "90",
         }
     )
     assert s.convex_site_origin == "https://a.convex.site"
@@ -138,6 +142,17 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert s.agent_command == ["my-agent", "--flag", "two words"]
     assert s.agent_prompt_via == "stdin"
     assert s.agent_timeout_s == 60
+    assert s.max_agents == 3
+    assert s.worker_name == "build-7 (eu-west)"
+    assert s.drain_timeout_s == 90
+
+
+def test_worker_defaults_fit_the_box() -> None:
+    """Two agents per core (at least 2), named host:pid, five minutes to drain."""
+    s = load_settings({})
+    assert s.max_agents == max(2, 2 * (os.cpu_count() or 1))
+    assert s.worker_name == f"{socket.gethostname()}:{os.getpid()}"
+    assert s.drain_timeout_s == 300
 
 
 @pytest.mark.parametrize(
@@ -161,6 +176,15 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         ("JANGAR_EMBEDDED_WORKER", "maybe"),
         ("JANGAR_AGENT_COMMAND", "codex 'unbalanced"),
         ("JANGAR_AGENT_PROMPT_VIA", "pipe"),
+        ("JANGAR_MAX_AGENTS", "0"),
+        ("JANGAR_MAX_AGENTS", "-2"),
+        ("JANGAR_MAX_AGENTS", "two"),
+        ("JANGAR_MAX_AGENTS", "1.5"),
+        ("JANGAR_DRAIN_TIMEOUT", "soon"),
+        ("JANGAR_DRAIN_TIMEOUT", "0"),
+        ("JANGAR_WORKER_NAME", "w1\x1b]0;owned\x07"),
+        ("JANGAR_WORKER_NAME", "w\u202e1"),
+        ("JANGAR_WORKER_NAME", "w" * 101),
     ],
 )
 def test_malformed_values_name_the_variable(name: str, value: str) -> None:

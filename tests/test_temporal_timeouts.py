@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from jangar_tui.models import Role, WorkOrderStatus
 from jangar_tui.orchestration.launcher import TemporalLauncher
-from jangar_tui.orchestration.worker import build_worker
+from jangar_tui.orchestration.worker import JangarWorker
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 
@@ -92,7 +92,7 @@ async def test_agent_timeout_fails_the_work_order_and_kills_the_agent(env, store
     )
     launcher = TemporalLauncher(settings, store, client=env.client, heartbeat_timeout_s=None)
     service, wo = await new_work_order(store, launcher)
-    async with build_worker(settings, store, env.client):
+    async with JangarWorker(settings, store, env.client):
         await service.launch_work_order(wo.id)
         await wait_for_status(store, wo.id, {S.RUNNING})
         await wait_for_file(pids)

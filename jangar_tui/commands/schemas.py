@@ -75,7 +75,8 @@ COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "message list": _page(MESSAGE),
     "message send": MESSAGE,
     "wo list": _page(WORK_ORDER),
-    "wo show": _object(workOrder=WORK_ORDER, result=_MAYBE_MESSAGE),
+    # worker: the name of the worker that ran its agent (JANGAR_WORKER_NAME), when known.
+    "wo show": _object(workOrder=WORK_ORDER, result=_MAYBE_MESSAGE, worker=_OPTIONAL_TEXT),
     "wo new": WORK_ORDER,
     "wo launch": WORK_ORDER,
     "wo cancel": WORK_ORDER,

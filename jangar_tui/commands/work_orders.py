@@ -86,9 +86,14 @@ async def _list(args: argparse.Namespace, ctx: Context) -> None:
 async def _show(args: argparse.Namespace, ctx: Context) -> None:
     work_order = await ctx.service.get_work_order(args.work_order_id)
     result = await ctx.service.work_order_result(work_order)
+    worker = await ctx.service.work_order_worker(work_order, result)
     ctx.printer.emit(
-        {"workOrder": record(work_order), "result": record(result) if result else None},
-        [*work_order_fields(work_order), *_result_lines(result)],
+        {"workOrder": record(work_order), "result": record(result) if result else None, "worker": worker},
+        [
+            *work_order_fields(work_order),
+            *([f"{'worker:':<14}{one_line(worker)}"] if worker else []),
+            *_result_lines(result),
+        ],
     )
 
 

@@ -17,7 +17,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -40,6 +40,7 @@ from jangar_tui.orchestration.follow_up import pull_request_of, seeded_prompt, t
 from jangar_tui.orchestration.payloads import (
     DELIVER,
     DELIVERY_FAILED,
+    HANDED_BACK,
     MARK_ACCEPTED,
     PREPARE_WORKSPACE,
     RECORD_OUTCOME,
@@ -83,12 +84,56 @@ def _store_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+class HandBack:
+    """Set by a worker that stops: its running agents are stopped, and their attempts fail with a
+    retryable `HANDED_BACK` error, which Temporal runs again on a worker that polls.
+
+    (A cancel from the SDK's own graceful-shutdown timeout would not do: Temporal ignores a
+    cancellation it did not ask for, so the attempt would only move on at its heartbeat timeout.)
+    """
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    async def unless_set(self, work: Awaitable[R]) -> R:
+        """`work`'s result; if the hand-back comes first, `work` is cancelled (and awaited, so its
+        own cleanup runs) and `HandedBackError` is raised."""
+        task = asyncio.ensure_future(work)
+        waiter = asyncio.create_task(self._event.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise
+        finally:
+            waiter.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise HandedBackError()
+
+
+class HandedBackError(Exception):
+    """The worker is stopping and stopped the agent: see `HandBack`."""
+
+
 class WorkOrderActivities:
     """Holds the store and settings the activities work with; register `all()` on a worker."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, hand_back: HandBack | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.hand_back = hand_back or HandBack()
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.mark_accepted, self.prepare_workspace, self.run_agent, self.deliver, self.record_outcome]
@@ -168,14 +213,26 @@ class WorkOrderActivities:
         )
         records.write(record)
         log = EventLogWriter(self.store, req.workOrderId)
+        worker = self.settings.worker_name
+        log.add(
+            EventKind.SETUP,
+            f"Running on worker {worker} (attempt {info.attempt}).",
+            {"worker": worker, "attempt": info.attempt},
+        )
         try:
             continued = await self._continued(work_order, req.prompt)
             binary = codex_binary(self.settings.agent_command)
             if binary is not None:
-                return await self._run_codex(binary, req, work_order, continued, env, log, records, record)
-            if continued.seeded_prompt is not None:  # another agent has no thread: it reads the story so far
-                req = req.model_copy(update={"prompt": continued.seeded_prompt})
-            return await self._run_command(req, work_order, env, log, records, record)
+                result = await self._run_codex(binary, req, work_order, continued, env, log, records, record)
+            else:
+                if continued.seeded_prompt is not None:  # another agent has no thread: it reads the story so far
+                    req = req.model_copy(update={"prompt": continued.seeded_prompt})
+                result = await self._run_command(req, work_order, env, log, records, record)
+            return result.model_copy(update={"worker": worker})
+        except HandedBackError:
+            if record.leader is None:
+                records.remove(record)
+            self._handed_back(log)
         except BaseException:
             if record.leader is None:  # nothing was started: nothing to find later
                 records.remove(record)
@@ -222,7 +279,10 @@ class WorkOrderActivities:
         async with _tracked(records, record, agent.pid):
             try:
                 await self._mark_running(work_order)
-                return await agent.wait()
+                return await self.hand_back.unless_set(agent.wait())
+            except HandedBackError:
+                await agent.stop()
+                raise
             except asyncio.CancelledError:
                 # Cancel, timeout, worker shutdown, or the workflow went away: stop the whole group.
                 await agent.stop()
@@ -265,8 +325,9 @@ class WorkOrderActivities:
                 await self._mark_running(work_order)
 
             try:
-                return await run_codex(
-                    binary, req.prompt, cwd, env, log, started, continued.thread_id, continued.seeded_prompt
+                # A hand-back cancels run_codex, which closes codex and its process group.
+                return await self.hand_back.unless_set(
+                    run_codex(binary, req.prompt, cwd, env, log, started, continued.thread_id, continued.seeded_prompt)
                 )
             except asyncio.CancelledError:
                 # run_codex closed codex and its process group on the way out.
@@ -274,6 +335,14 @@ class WorkOrderActivities:
                     raise
                 log.add(EventKind.ERROR, "Canceled: Codex and the commands it started were stopped.")
                 return AgentResult(exitCode=-1, errorOutput="Canceled.", canceled=True)
+
+    def _handed_back(self, log: EventLogWriter) -> NoReturn:
+        message = (
+            f"Worker {self.settings.worker_name} is shutting down: the agent was stopped and handed back "
+            "to run again on another worker."
+        )
+        log.add(EventKind.ERROR, message)
+        raise ApplicationError(message, type=HANDED_BACK)
 
     async def _mark_running(self, work_order: WorkOrder) -> None:
         current = await self._move(work_order, S.RUNNING)
@@ -338,6 +407,8 @@ class WorkOrderActivities:
                 metadata["prUrl"] = outcome.prUrl
             if outcome.exitCode is not None:
                 metadata["exitCode"] = outcome.exitCode
+            if outcome.worker:
+                metadata["worker"] = outcome.worker
             role = Role.ASSISTANT if outcome.status == S.SUCCEEDED else Role.SYSTEM
             await self.store.append_message(work_order.sessionId, role, outcome.message, metadata)
         if not work_order.status.is_terminal:

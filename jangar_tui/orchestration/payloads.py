@@ -24,6 +24,16 @@ DELIVER = "jangar.deliver"
 # ApplicationError.type of a delivery step that failed for good (a refused push).
 DELIVERY_FAILED = "DeliveryFailed"
 
+# ApplicationError.type of an agent its worker stopped while shutting down (retried elsewhere).
+HANDED_BACK = "HandedBack"
+
+
+def agent_task_queue(task_queue: str) -> str:
+    """The queue of the agent runs of workflows on `task_queue`: a queue of their own, so that a
+    worker's cap on concurrent agents (JANGAR_MAX_AGENTS) counts agents and nothing else."""
+    return f"{task_queue}-agents"
+
+
 DEFAULT_HEARTBEAT_TIMEOUT_S = 30.0
 # How much of the agent's output the worker keeps (and puts in the completion message).
 OUTPUT_TAIL_CHARS = 16 * 1024
@@ -66,6 +76,7 @@ class AgentResult(BaseModel):
     errorOutput: str = ""  # tail of stderr
     prUrl: str | None = None
     canceled: bool = False  # stopped because the workflow was canceled
+    worker: str | None = None  # JANGAR_WORKER_NAME of the worker that ran it
 
 
 class DeliverRequest(BaseModel):
@@ -103,6 +114,7 @@ class Outcome(BaseModel):
     # The agent's process mark from the last heartbeat of an attempt whose worker stopped
     # responding: recording the outcome stops that agent if it still runs on the recording host.
     abandonedAgent: dict[str, Any] | None = None
+    worker: str | None = None  # the worker that ran the agent (in the completion message's metadata)
 
 
 # -- chat turns -------------------------------------------------------------------------------------

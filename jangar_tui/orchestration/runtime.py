@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from types import TracebackType
 from typing import Self
 
@@ -29,7 +30,7 @@ from jangar_tui.orchestration.embedded import EmbeddedTemporal, EmbeddedTemporal
 from jangar_tui.orchestration.launcher import STATE_POLL_S, TemporalLauncher
 from jangar_tui.orchestration.payloads import DEFAULT_HEARTBEAT_TIMEOUT_S
 from jangar_tui.orchestration.reconciler import RECONCILE_EVERY_S, Reconciler
-from jangar_tui.orchestration.worker import run_worker
+from jangar_tui.orchestration.worker import GRACEFUL_SHUTDOWN, HAND_BACK_MARGIN, run_worker
 from jangar_tui.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class JangarRuntime:
         start_timeout_s: float = 30.0,
         connect_timeout_s: float = 2.0,
         worker: bool | None = None,
+        drain: timedelta = GRACEFUL_SHUTDOWN,
+        now: asyncio.Event | None = None,
         on_note: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -81,6 +84,9 @@ class JangarRuntime:
         self._reconcile_interval_s = reconcile_interval_s
         self._worker = (embedded and settings.embedded_worker) if worker is None else worker
         self._on_note = on_note
+        # On close, the worker's running agents get `drain` to finish (cut short by `now`).
+        self._drain = drain
+        self._now = now
         self._stop = asyncio.Event()
         self._restart_worker = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -126,8 +132,9 @@ class JangarRuntime:
         for task in tasks:
             if task.get_name() != _WORKER_TASK or not self._worker_running:
                 task.cancel()
+        stop_timeout = _STOP_TIMEOUT_S + (self._drain + HAND_BACK_MARGIN).total_seconds()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), _STOP_TIMEOUT_S)
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), stop_timeout)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -191,7 +198,13 @@ class JangarRuntime:
                 client = await self.launcher.client()
                 self._worker_running = True
                 await run_worker(
-                    self.settings, self.store, client=client, stop=self._stop, restart=self._restart_worker
+                    self.settings,
+                    self.store,
+                    client=client,
+                    stop=self._stop,
+                    restart=self._restart_worker,
+                    drain=self._drain,
+                    now=self._now,
                 )
             except JangarError as exc:
                 log.info("worker waiting for Temporal: %s", exc.message)

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from jangar_tui.models import WorkOrderStatus
     from jangar_tui.orchestration.payloads import (
         DELIVER,
+        HANDED_BACK,
         MARK_ACCEPTED,
         OUTPUT_TAIL_CHARS,
         PREPARE_WORKSPACE,
@@ -38,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         DeliverResult,
         Outcome,
         WorkOrderInput,
+        agent_task_queue,
     )
 
 S = WorkOrderStatus
@@ -51,6 +53,10 @@ _DELIVER_PATCH = "deliver-after-run"
 # One more attempt when the worker running the agent dies (heartbeat timeout); the agent's own
 # failures are results, not errors, so they are never retried.
 _AGENT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
+# The version marker of RUN_AGENT on the agents' own task queue (payloads.agent_task_queue).
+_AGENT_QUEUE_PATCH = "agents-queue"
+# An agent whose retries were all handed back by draining workers is scheduled again this often.
+_MAX_HAND_BACKS = 3
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -87,17 +93,30 @@ class WorkOrderWorkflow:
                 return _failed(inp, "The work order has no prompt, title or GitHub issue to give the agent.")
             agent_timeout = timedelta(seconds=inp.agentTimeoutS)
             heartbeat = timedelta(seconds=inp.heartbeatTimeoutS) if inp.heartbeatTimeoutS is not None else None
-            result: AgentResult = await workflow.execute_activity(
-                RUN_AGENT,
-                AgentRequest(workOrderId=inp.workOrderId, prompt=prompt, workspace=workspace),
-                result_type=AgentResult,
-                start_to_close_timeout=agent_timeout,
-                # The whole budget, retries included: a timed-out agent is not started again.
-                schedule_to_close_timeout=agent_timeout,
-                heartbeat_timeout=heartbeat,
-                retry_policy=_AGENT_RETRY,
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            )
+            # Workflows started before agents had a queue of their own run them on the workflow's.
+            agent_queue = agent_task_queue(workflow.info().task_queue) if workflow.patched(_AGENT_QUEUE_PATCH) else None
+            hand_backs = 0
+            while True:
+                try:
+                    result: AgentResult = await workflow.execute_activity(
+                        RUN_AGENT,
+                        AgentRequest(workOrderId=inp.workOrderId, prompt=prompt, workspace=workspace),
+                        result_type=AgentResult,
+                        task_queue=agent_queue,
+                        start_to_close_timeout=agent_timeout,
+                        # The whole budget, retries included: a timed-out agent is not started again.
+                        schedule_to_close_timeout=agent_timeout,
+                        heartbeat_timeout=heartbeat,
+                        retry_policy=_AGENT_RETRY,
+                        cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                    )
+                    break
+                except ActivityError as exc:
+                    # Workers draining one after another (a rolling restart) each handed the agent
+                    # back, using up the retries: that is no failure of the work order.
+                    if not _handed_back(exc) or hand_backs >= _MAX_HAND_BACKS:
+                        raise
+                    hand_backs += 1
             delivery: DeliverResult | None = None
             deliverable = workspace is not None and inp.targetRepo and result.exitCode == 0 and not result.canceled
             # Workflows started before Jangar opened PRs itself end without this step.
@@ -138,9 +157,11 @@ class WorkOrderWorkflow:
                 message=message if delivery is None else f"{message}\n\n{delivery.note}",
                 prUrl=result.prUrl if delivery is None else delivery.prUrl,
                 exitCode=0,
+                worker=result.worker,
             )
         reason = f"The agent exited with code {result.exitCode}."
-        return _failed(inp, f"{reason}\n\n{tail[-OUTPUT_TAIL_CHARS:]}" if tail else reason, result.exitCode)
+        failed = _failed(inp, f"{reason}\n\n{tail[-OUTPUT_TAIL_CHARS:]}" if tail else reason, result.exitCode)
+        return failed.model_copy(update={"worker": result.worker})
 
     async def _record(self, outcome: Outcome) -> None:
         await workflow.execute_activity(
@@ -174,6 +195,10 @@ def _canceled(inp: WorkOrderInput, tail: str) -> Outcome:
     if tail:
         message += f"\n\nLast output:\n{tail[-OUTPUT_TAIL_CHARS:]}"
     return Outcome(workOrderId=inp.workOrderId, sessionId=inp.sessionId, status=S.CANCELED, message=message)
+
+
+def _handed_back(exc: ActivityError) -> bool:
+    return isinstance(exc.cause, ApplicationError) and exc.cause.type == HANDED_BACK
 
 
 def _activity_failure(inp: WorkOrderInput, exc: ActivityError) -> str:

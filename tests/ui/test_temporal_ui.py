@@ -37,7 +37,12 @@ async def test_launch_watch_inspect_and_cancel_a_running_work_order(
     tmp_path: Path,
 ) -> None:
     pid_file = tmp_path / "agent.pids"
-    settings = make_settings(tmp_path, temporal_server.address, agent_command("sleep_agent.py", str(pid_file)))
+    settings = make_settings(
+        tmp_path,
+        temporal_server.address,
+        agent_command("sleep_agent.py", str(pid_file)),
+        JANGAR_WORKER_NAME="[b]rack-7[/b]",  # markup in a name is shown as text
+    )
     store = LocalStore(settings)
     try:
         service = JangarService(store, settings.user, TemporalLauncher(settings, store))
@@ -58,7 +63,8 @@ async def test_launch_watch_inspect_and_cancel_a_running_work_order(
                 await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
                 # The agent's output, live in the run log; v shows Temporal's history instead.
                 await until(pilot, lambda: "working..." in screen_text(pilot), "the agent's output in the log")
-                assert "Run log · 1 event · following" in screen_text(pilot)
+                assert "Run log · 2 events · following" in screen_text(pilot)
+                assert "Running on worker [b]rack-7[/b] (attempt 1)." in screen_text(pilot)  # which worker
                 await pilot.press("v")
                 await until(pilot, lambda: "WorkflowExecutionStarted" in screen_text(pilot), "the history")
                 text = screen_text(pilot)
