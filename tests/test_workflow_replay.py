@@ -43,9 +43,14 @@ RECORDED = {
     "retry": ("COMPLETED", [MARK_ACCEPTED, PREPARE_WORKSPACE, RUN_AGENT, RECORD_OUTCOME]),
     "timeout": ("COMPLETED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
     "deliver": ("COMPLETED", [MARK_ACCEPTED, PREPARE_WORKSPACE, RUN_AGENT, DELIVER, RECORD_OUTCOME]),
+    "handback": ("COMPLETED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
 }
+# Paths with an activity that ran a second attempt.
+RETRIED = {"retry", "handback"}
 # Recorded before the deliver step existed: they replay through `workflow.patched`'s old branch.
 BEFORE_DELIVERY = {"success", "failure", "cancel", "retry", "timeout"}
+# Recorded since agents have a task queue of their own (the others replay its old branch).
+AGENTS_QUEUE = {"handback"}
 
 
 def _history(name: str) -> WorkflowHistory:
@@ -77,9 +82,17 @@ def test_history_is_the_path_it_is_named_after(name: str) -> None:
         for e in events
         if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_STARTED"
     ]
-    assert (max(attempts) > 1) == (name == "retry")  # only the retry history has a second attempt
+    assert (max(attempts) > 1) == (name in RETRIED)
     markers = [e for e in events if e["eventType"] == "EVENT_TYPE_MARKER_RECORDED"]
     assert (not markers) == (name in BEFORE_DELIVERY)
+    # Since the agents-queue patch, the agent runs on the agents' own queue.
+    agent_queues = {
+        e["activityTaskScheduledEventAttributes"]["taskQueue"]["name"].endswith("-agents")
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+        and e["activityTaskScheduledEventAttributes"]["activityType"]["name"] == RUN_AGENT
+    }
+    assert agent_queues == {name in AGENTS_QUEUE}
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from temporal_fixtures import WAIT_S, agent_command, make_settings, running_worker, wait_for_status
+from temporal_fixtures import WAIT_S, agent_command, make_settings, running_worker, wait_for_file, wait_for_status
 from temporalio.client import Client, WorkflowFailureError
 
 from jangar_tui.config import Settings
@@ -137,6 +137,21 @@ async def timeout(run: Run, _: Path) -> WorkOrder:
     return done
 
 
+async def handback(run: Run, tmp: Path) -> WorkOrder:
+    """Its worker stops while the agent runs: the agent is handed back, and the next worker runs
+    it to success (a second attempt). The scenario runs its own workers, one after the other."""
+    work_order = await run.new_work_order()
+    async with running_worker(run.settings, run.store):
+        await run.service.launch_work_order(work_order.id)
+        await wait_for_status(run.store, work_order.id, {S.RUNNING})
+        await wait_for_file(tmp / "pids")
+    async with running_worker(run.settings, run.store):
+        done = await wait_for_status(run.store, work_order.id, TERMINAL_STATUSES)
+        assert done.status == S.SUCCEEDED, done
+        await _ended(run, done)
+    return done
+
+
 def _git(*args: str) -> str:
     return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
 
@@ -150,7 +165,10 @@ SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...], dict[str, str]]] = {
     "retry": (retry, ("pr_agent.py",), {}),
     "timeout": (timeout, ("sleep_agent.py", "{tmp}/pids"), {"JANGAR_AGENT_TIMEOUT": "2"}),
     "deliver": (deliver, ("edit_agent.py",), {}),
+    "handback": (handback, ("crash_agent.py", "{tmp}/pids"), {}),
 }
+# Scenarios that start and stop their workers themselves.
+OWN_WORKERS = {"handback"}
 
 
 def _scrub(value: Any) -> Any:
@@ -170,9 +188,12 @@ async def record(name: str, server: DevServer) -> Path:
         tmp = Path(tmp_dir)
         run = Run(server, tmp, agent_command(agent[0], *(a.format(tmp=tmp) for a in agent[1:])), **env)
         try:
-            async with running_worker(run.settings, run.store):
+            if name in OWN_WORKERS:
                 done = await scenario(run, tmp)
-                await _ended(run, done)
+            else:
+                async with running_worker(run.settings, run.store):
+                    done = await scenario(run, tmp)
+                    await _ended(run, done)
             history = await (await run.client()).get_workflow_handle(done.workflowId).fetch_history()
         finally:
             await run.close()
