@@ -25,6 +25,7 @@ SCRIPTS = (
     "bench_work_orders.py",
     "bench_run_log.py",
     "bench_chat.py",
+    "bench_workers.py",
 )
 
 
