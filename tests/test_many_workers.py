@@ -157,9 +157,10 @@ def agents_left(work_orders: list[WorkOrder]) -> list[int]:
     return left
 
 
-async def setup(tmp_path: Path, server: DevServer, store: LocalStore, seconds: float):
+async def setup(tmp_path: Path, server: DevServer, store: LocalStore, seconds: float, *extra: str):
     out = tmp_path / "runs"
-    settings = make_settings(tmp_path, server.address, agent_command("interval_agent.py", str(out), str(seconds)))
+    agent = agent_command("interval_agent.py", str(out), str(seconds), *extra)
+    settings = make_settings(tmp_path, server.address, agent)
     launcher = TemporalLauncher(settings, store, heartbeat_timeout_s=30)
     service = JangarService(store, "tester", launcher)
     session = await service.new_session("Many workers")
@@ -239,7 +240,8 @@ async def test_sigterm_lets_the_running_agent_finish_then_exits_0(temporal_serve
 async def test_an_agent_past_the_drain_timeout_is_handed_back_and_finished_elsewhere(
     temporal_server: DevServer, store, tmp_path
 ):
-    out, settings, launcher, service, session = await setup(tmp_path, temporal_server, store, seconds=4)
+    # The first run would take ten minutes: it is certainly still running when its worker leaves.
+    out, settings, launcher, service, session = await setup(tmp_path, temporal_server, store, 1, "--first=600")
     workers = Workers(settings, tmp_path)
     client = await launcher.client()
     try:

@@ -2,7 +2,8 @@
 "<worker> <start time>" as it starts, works for SECONDS, then OUT_DIR/<pid>.end with its end time.
 
 The worker is JANGAR_WORKER_NAME, which the agent inherits from `jangar worker`'s environment.
-Usage: interval_agent.py OUT_DIR SECONDS [PROMPT]
+With --first=S, the first start (no earlier one in OUT_DIR) works for S seconds instead.
+Usage: interval_agent.py OUT_DIR SECONDS [--first=S] [PROMPT]
 """
 
 import os
@@ -12,6 +13,9 @@ from pathlib import Path
 
 out, seconds = Path(sys.argv[1]), float(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
+first = [float(arg.removeprefix("--first=")) for arg in sys.argv[3:] if arg.startswith("--first=")]
+if first and not any(out.glob("*.start")):
+    seconds = first[0]
 
 
 def write(name: str, text: str) -> None:
