@@ -58,7 +58,8 @@ async def test_the_log_follows_new_events_and_pages_back_to_the_first(
         log = await _open_detail(pilot, app)
         await until(pilot, lambda: log.last_seq == 450, "the newest events")
         assert log.first_seq == 251 and log.has_older  # one page, the rest on demand
-        assert "line 449" in screen_text(pilot) and "450 events" in screen_text(pilot)
+        await until(pilot, lambda: "line 449" in screen_text(pilot), "the newest event painted")
+        assert "450 events" in screen_text(pilot)
         # New events arrive while following: the newest stays in view.
         await _append_lines(store, wo, 450, 30)
         await until(pilot, lambda: log.last_seq == 480, "the new events")

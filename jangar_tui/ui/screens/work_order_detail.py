@@ -13,6 +13,8 @@ message its run ended with (the agent's answer, or why it failed) is shown as it
 
 from __future__ import annotations
 
+import time
+
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +22,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from jangar_tui.models import (
@@ -50,6 +53,9 @@ ACTIVE_REFRESH_S = 3.0
 # store's 50 ms poll), and small, since every snapshot re-reads it; a burst past it is fetched
 # by the gap fill.
 EVENTS_WATCH_LIMIT = 100
+# While the log streams, new lines are painted at most this often: each paint redraws every row
+# (following scrolls them all) and the scrollbar, and a snapshot arrives every 50 ms at 500 events/s.
+PAINT_EVENTS_EVERY_S = 0.1
 NARROW_BELOW = 120
 DETAILS_MIN_WIDTH = 16
 
@@ -115,6 +121,9 @@ def no_diff_note(work_order: WorkOrder) -> str:
 
 class WorkOrderDetailScreen(WorkOrderActions):
     BINDINGS = bindings("detail")
+    # on_mount focuses the view it shows; an automatic focus first (the scrolling summary at the
+    # top) would restyle that whole part twice as it gains and loses the focus.
+    AUTO_FOCUS = ""
 
     class WorkOrderChanged(Message):
         def __init__(self, work_order: WorkOrder | None) -> None:
@@ -164,6 +173,9 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self._tokens: int | None = None
         self._log_error: str | None = None
         self._view_chosen = False  # the operator pressed v: the automatic switch to the log is off
+        self._unpainted: list[WorkOrderEvent] = []  # arrived, waiting for the next paint
+        self._paint_timer: Timer | None = None
+        self._painted_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="detail-title", classes="pane-title")
@@ -195,9 +207,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
         rest = self.app.size.width - sum(width for _, width in fixed) - 2 * (len(fixed) + 1) - 2
         for label, width in (*fixed, ("details", max(DETAILS_MIN_WIDTH, rest))):
             table.add_column(label, width=width)
-        # Temporal's history until the run log has something to show (then the log, once).
-        self._show_log(False)
-        self.query_one("#detail-result-box").display = False
+        # The run log first: a work order that ran has one, and painting the screen once with it
+        # costs less than painting it with the history and then again with the log. An empty
+        # first page switches to Temporal's history (a draft, an agent that has said nothing).
+        self._show_log(True)
         self._update_log_title()
         self._watch_events()
         self._watch_work_order()
@@ -284,11 +297,25 @@ class WorkOrderDetailScreen(WorkOrderActions):
 
     def on_work_order_detail_screen_events_arrived(self, message: EventsArrived) -> None:
         log = self.query_one(EventLogView)
+        last = self._unpainted[-1].seq if self._unpainted else log.last_seq
         events = message.events
-        if events and log.first_seq is not None and events[0].seq > log.last_seq + 1:
-            self._fill_gap(log.last_seq)
+        if events and log.first_seq is not None and events[0].seq > last + 1:
+            self._fill_gap(last)
             return
-        log.append(events)
+        self._unpainted.extend(event for event in events if event.seq > last)
+        if not self._unpainted or self._paint_timer is not None:
+            return
+        wait = self._painted_at + PAINT_EVENTS_EVERY_S - time.monotonic()
+        if wait <= 0:
+            self._paint_events()  # the first after a pause shows at once
+        else:
+            self._paint_timer = self.set_timer(wait, self._paint_events)
+
+    def _paint_events(self) -> None:
+        self._paint_timer = None
+        self._painted_at = time.monotonic()
+        events, self._unpainted = self._unpainted, []
+        self.query_one(EventLogView).append(events)
         self._note_usage(events)
         self._log_has_events()
 
@@ -298,6 +325,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
         if log.first_seq is None:
             log.has_older = message.more
             log.append(message.events)
+            if not message.events and not self._view_chosen and log.display:
+                self._show_log(False)  # nothing logged yet: the history says more
         else:
             log.prepend(message.events, more=message.more)
         self._note_usage(message.events)
@@ -309,6 +338,12 @@ class WorkOrderDetailScreen(WorkOrderActions):
 
     def on_work_order_detail_screen_events_failed(self, message: EventsFailed) -> None:
         self._log_error = message.error
+        if (
+            self.query_one(EventLogView).first_seq is None
+            and not self._view_chosen
+            and self.query_one(EventLogView).display
+        ):
+            self._show_log(False)
         self.query_one(EventLogView).loading_older = False
         self._update_log_title()
 
@@ -337,7 +372,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
             parts.append(f"✗ {self._log_error}")
         elif log.last_seq:
             parts.append("following" if log.following else "paused (end follows)")
-        set_text(self.query_one("#detail-log-title", Static), " · ".join(parts))
+        # One row, the screen's width: its text never changes its size (it streams with the log).
+        set_text(self.query_one("#detail-log-title", Static), " · ".join(parts), layout=False)
 
     def _show_log(self, log: bool) -> None:
         self._show_diff(False)

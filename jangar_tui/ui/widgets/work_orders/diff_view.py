@@ -10,15 +10,12 @@ before it is coloured by its first character, and painted as plain segments, nev
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 
 from jangar_tui.orchestration.diff_review import MAX_PATCH_BYTES, MAX_PATCH_LINES, ChangedFile, Diff, DiffSource
 from jangar_tui.text_safety import one_line, visible
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.widgets.line_view import Line, LineView
 
 MAX_LINE_CHARS = 1000  # wider lines (minified files) are cut; the rest of the line is not drawn
 
@@ -80,9 +77,9 @@ def truncation_note(source: DiffSource) -> str:
     )
 
 
-def diff_lines(diff: Diff) -> tuple[list[tuple[str, Style]], list[int]]:
+def diff_lines(diff: Diff) -> tuple[list[Line], list[int]]:
     """The lines to draw and where each file's diff starts (line indexes)."""
-    lines: list[tuple[str, Style]] = [(visible(diff.summary()), Style(bold=True))]
+    lines: list[Line] = [(visible(diff.summary()), Style(bold=True))]
     lines.extend((file_row(f), _STATUS.get(f.status, Style())) for f in diff.files)
     lines.append(("", Style()))
     starts: list[int] = []
@@ -96,46 +93,25 @@ def diff_lines(diff: Diff) -> tuple[list[tuple[str, Style]], list[int]]:
     return lines, starts
 
 
-class DiffView(ScrollView, can_focus=True):
+class DiffView(LineView):
     BINDINGS = bindings("diff")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._lines: list[tuple[str, Style]] = []
         self._file_starts: list[int] = []
         self.diff: Diff | None = None
-
-    @property
-    def line_count(self) -> int:
-        return len(self._lines)
 
     def show_diff(self, diff: Diff) -> None:
         """Draw `diff`, keeping the scroll position when it is the same work order's newer state."""
         self.diff = diff
-        self._lines, self._file_starts = diff_lines(diff)
-        self._resize()
+        lines, self._file_starts = diff_lines(diff)
+        self.set_lines(lines)
 
     def show_note(self, note: str, style: Style | None = None) -> None:
         """A message instead of a diff (loading, nothing to show, an error): data made visible."""
         self.diff = None
-        self._lines = [(line, style or Style(dim=True)) for line in visible(note).split("\n")]
         self._file_starts = []
-        self._resize()
-
-    def _resize(self) -> None:
-        width = max((len(text) for text, _ in self._lines), default=0)
-        self.virtual_size = Size(width, len(self._lines))
-        self.refresh()
-
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        width = self.size.width
-        if index >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
-        text, style = self._lines[index]
-        strip = Strip([Segment(text, self.rich_style + style)])
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        self.set_lines([(line, style or Style(dim=True)) for line in visible(note).split("\n")])
 
     # -- files ----------------------------------------------------------------------------------
     def action_next_file(self) -> None:

@@ -1,7 +1,7 @@
 """A work order's run log as lines: virtualized, following, loading older pages on demand.
 
-One widget draws the whole log (`render_line` paints only the rows on screen), never a widget per
-event, so 10,000 events cost a list of tuples. Each event becomes one or more lines (a command:
+One widget draws the whole log (`LineView`: only the rows on screen are painted), never a widget
+per event, so 10,000 events cost a list of tuples. Each event becomes one or more lines (a command:
 its command line, then its output indented). Follow mode keeps the newest line in view as events
 arrive; scrolling up stops following, `end` (or `f`) starts again. Reaching the top asks the
 screen for the page before (`OlderWanted`).
@@ -12,19 +12,16 @@ painted as plain segments, never parsed as markup.
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 
 from jangar_tui.models import EventKind, WorkOrderEvent
 from jangar_tui.orchestration.diff_review import DIFF_METADATA_KEY
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.widgets.line_view import Line, LineView
 
 MAX_LINE_CHARS = 400
 
@@ -59,7 +56,7 @@ def event_lines(event: WorkOrderEvent) -> list[tuple[str, Style]]:
     return shown
 
 
-class EventLogView(ScrollView, can_focus=True):
+class EventLogView(LineView):
     BINDINGS = bindings("run_log")
 
     following: reactive[bool] = reactive(True)
@@ -74,10 +71,8 @@ class EventLogView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._lines: list[tuple[str, Style]] = []
         self._first_seq: int | None = None
         self._last_seq = 0
-        self._width = 0
         self.has_older = False
         self.loading_older = False
         self._to_oldest = False  # `home` was pressed: keep loading pages until the first event
@@ -90,26 +85,25 @@ class EventLogView(ScrollView, can_focus=True):
     def last_seq(self) -> int:
         return self._last_seq
 
-    @property
-    def line_count(self) -> int:
-        return len(self._lines)
-
     # -- content ------------------------------------------------------------------------------
     def append(self, events: list[WorkOrderEvent]) -> int:
         """Add the events newer than the last one shown (oldest first); returns how many."""
         added = 0
+        lines: list[Line] = []
         for event in events:
             if event.seq <= self._last_seq:
                 continue
-            self._add_lines(len(self._lines), event_lines(event))
+            lines.extend(event_lines(event))
             self._last_seq = event.seq
             if self._first_seq is None:
                 self._first_seq = event.seq
             added += 1
         if added:
-            self._resize()
+            self.insert_lines(self.line_count, lines)
             if self.following:
-                # After the refresh, once the scroll range includes the new lines.
+                # At once (one paint, already at the end), and again after the refresh, when a
+                # first layout may have changed the height (then a no-op).
+                self._to_end()
                 self.call_after_refresh(self._to_end)
         return added
 
@@ -118,39 +112,19 @@ class EventLogView(ScrollView, can_focus=True):
         self.loading_older = False
         self.has_older = more
         older = [e for e in events if self._first_seq is None or e.seq < self._first_seq]
-        lines: list[tuple[str, Style]] = []
+        lines: list[Line] = []
         for event in older:
             lines.extend(event_lines(event))
         if not older:
             return
-        self._add_lines(0, lines)
+        self.insert_lines(0, lines)
         self._first_seq = older[0].seq
         self._last_seq = max(self._last_seq, older[-1].seq)
-        self._resize()
         if self._to_oldest:
             self._want_older()
         else:
             # The lines on screen stay on screen: the new ones are above them.
             self.call_after_refresh(self.scroll_to, y=self.scroll_y + len(lines), animate=False, immediate=True)
-
-    def _add_lines(self, at: int, lines: list[tuple[str, Style]]) -> None:
-        self._lines[at:at] = lines
-        self._width = max(self._width, *(len(text) for text, _ in lines))
-
-    def _resize(self) -> None:
-        self.virtual_size = Size(self._width, len(self._lines))
-        self.refresh()
-
-    # -- painting -------------------------------------------------------------------------------
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        width = self.size.width
-        if index >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
-        text, style = self._lines[index]
-        strip = Strip([Segment(text, self.rich_style + style)])
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
     # -- following and paging -----------------------------------------------------------------------
     def _to_end(self) -> None:
