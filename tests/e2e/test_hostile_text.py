@@ -189,8 +189,10 @@ def _drive(app: PtyApp) -> None:
     _step(app, b"l", "Launched")
     app.wait_for("✗ failed", WORKFLOW_S)
     app.wait_for("ZQstderr ZQ", STEP_S)  # the agent's output, in the chat as the run's last message
-    # Its detail: fields, Temporal's state and event history, the result (the agent's output).
-    _step(app, KEY["enter"], "Event history", "ZQlaunch", "Result", "ZQstderr ZQ")
+    # Its detail: fields, Temporal's state, the run log and the result (the agent's output), then
+    # Temporal's event history (v).
+    _step(app, KEY["enter"], "Run log", "ZQlaunch", "Result", "ZQstderr ZQ")
+    _step(app, b"v", "Event history")
     _step(app, KEY["escape"], "Work orders")
     # The other work order: every field hostile; its detail, then the cancel question (declined).
     _step(app, KEY["down"] + KEY["enter"], "ZQfields", "acme/zq")
