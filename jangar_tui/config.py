@@ -45,6 +45,11 @@ _OSC9_PROGRAMS = frozenset({"iterm.app", "iterm2", "wezterm", "ghostty"})
 DEFAULT_DRAIN_TIMEOUT_S = 300.0
 WORKER_NAME_MAX_CHARS = 100
 
+# The Codex CLI that package-lock.json pins, as `npm ci` installs it.
+_REPO = Path(__file__).resolve().parents[1]
+_VENDORED_CODEX = _REPO / "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
+_NODE_CODEX = _REPO / "node_modules/.bin/codex"
+
 CONFIG_FILE_NAME = "config.toml"
 # The table of config.toml that rebinds keys: action id -> key(s) (jangar_tui.ui.keymap checks them).
 KEYS_TABLE = "keys"
@@ -124,7 +129,8 @@ class Settings(BaseModel):
     embedded_worker: bool = True
     user: str
     data_dir: Path
-    agent_command: list[str] = Field(default_factory=lambda: ["codex", "exec"])
+    # Another agent work orders run instead of Codex (None: Codex, `codex_bin`).
+    agent_command: list[str] | None = None
     agent_prompt_via: Literal["arg", "stdin"] = "arg"
     agent_timeout_s: float = 3600.0
     notify: Literal["off", "bell", "osc9", "osc777"] = "bell"
@@ -138,10 +144,10 @@ class Settings(BaseModel):
     git_author_email: str = "jangar@localhost"
     # Worktrees of ended work orders are removed this long after they ended.
     workspace_retention_s: float = 7 * 24 * 3600.0
-    # Chat turns (jangar_tui.chat): Codex's binary (None: the one `npm ci` installed, else `codex`
-    # on PATH), model (None: codex's own config), sandbox, working directory (None: data_dir/chat),
-    # extra `-c key=value` overrides; or another agent whose stdout is the reply.
-    codex_bin: list[str] | None = None
+    # The Codex binary work orders and chat turns run (`codex_command`).
+    codex_bin: list[str] = Field(default_factory=lambda: ["codex"])
+    # Chat turns (jangar_tui.chat): model (None: codex's own config), sandbox, working directory
+    # (None: data_dir/chat), extra `-c key=value` overrides; or another agent whose stdout is the reply.
     chat_model: str | None = None
     chat_sandbox: Literal["read-only", "workspace-write", "danger-full-access"] = "read-only"
     chat_dir: Path | None = None
@@ -278,6 +284,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
     data_dir = (
         Path(data_dir_value).expanduser().absolute() if data_dir_value else Path(platformdirs.user_data_dir("jangar"))
     )
+    agent_command = _agent_command(env.get("JANGAR_AGENT_COMMAND"))
+    codex_bin = _command("JANGAR_CODEX_BIN", env.get("JANGAR_CODEX_BIN"))
+    if agent_command is not None and names_codex(agent_command):
+        # An older setting: Codex named as the work orders' agent. It still means Codex, whose
+        # binary JANGAR_CODEX_BIN now sets for work orders and chat alike.
+        codex_bin = _legacy_codex(agent_command, codex_bin)
+        agent_command = None
     # Every value was checked above, by the name of its variable: `model_construct` skips checking
     # them again, which would build Settings' validator (~35 ms of start-up, see models.py).
     # tests/test_config.py holds the result equal to a validated Settings.
@@ -296,7 +309,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         embedded_worker=env.flag("JANGAR_EMBEDDED_WORKER", True),
         user=env.get("JANGAR_USER") or _login_name(env),
         data_dir=data_dir,
-        agent_command=_agent_command(env.get("JANGAR_AGENT_COMMAND")),
+        agent_command=agent_command,
         agent_prompt_via=env.choice("JANGAR_AGENT_PROMPT_VIA", ("arg", "stdin"), "arg"),  # type: ignore[arg-type]
         agent_timeout_s=env.seconds("JANGAR_AGENT_TIMEOUT", 3600.0),
         notify=_notify_mode(env),  # type: ignore[arg-type]
@@ -307,7 +320,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         git_author_name=env.get("JANGAR_GIT_AUTHOR_NAME") or "Jangar",
         git_author_email=env.get("JANGAR_GIT_AUTHOR_EMAIL") or "jangar@localhost",
         workspace_retention_s=env.seconds("JANGAR_WORKSPACE_RETENTION", 7 * 24 * 3600.0),
-        codex_bin=_command("JANGAR_CODEX_BIN", env.get("JANGAR_CODEX_BIN")),
+        codex_bin=codex_bin or default_codex_bin(),
         chat_model=env.get("JANGAR_CHAT_MODEL"),
         chat_sandbox=env.choice(  # type: ignore[arg-type]
             "JANGAR_CHAT_SANDBOX", ("read-only", "workspace-write", "danger-full-access"), "read-only"
@@ -480,9 +493,37 @@ def _port_number(name: str, value: str) -> int:
     return port
 
 
-def _agent_command(value: str | None) -> list[str]:
+def names_codex(argv: list[str]) -> bool:
+    """An agent command whose program is codex (`codex exec`, `/opt/bin/codex ...`)."""
+    return bool(argv) and Path(argv[0]).name == "codex"
+
+
+def default_codex_bin() -> list[str]:
+    """The binary `npm ci` installed (called directly: 0.01 s to start against the node wrapper's
+    0.5 s), else its node wrapper, else `codex` on PATH."""
+    for candidate in (_VENDORED_CODEX, _NODE_CODEX):
+        if os.access(candidate, os.X_OK):
+            return [str(candidate)]
+    return ["codex"]
+
+
+def _legacy_codex(agent_command: list[str], codex_bin: list[str] | None) -> list[str] | None:
+    """The Codex binary when JANGAR_AGENT_COMMAND names codex: a bare `codex` names none (the
+    default is meant); a path is the binary, unless JANGAR_CODEX_BIN names another one."""
+    program = agent_command[0]
+    if program == "codex":
+        return codex_bin
+    if codex_bin is not None and codex_bin[0] != program:
+        raise ConfigError(
+            f"JANGAR_AGENT_COMMAND names Codex ({program}) and JANGAR_CODEX_BIN another ({codex_bin[0]}): "
+            "set the Codex binary in JANGAR_CODEX_BIN only, and leave JANGAR_AGENT_COMMAND for another agent."
+        )
+    return codex_bin or [program]
+
+
+def _agent_command(value: str | None) -> list[str] | None:
     if value is None:
-        return ["codex", "exec"]
+        return None
     try:
         argv = shlex.split(value)
     except ValueError as exc:

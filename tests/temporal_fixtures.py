@@ -50,7 +50,11 @@ def settings_env(settings: Settings) -> Mapping[str, str]:
         "JANGAR_DATA_DIR": str(settings.data_dir),
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "JANGAR_TASK_QUEUE": settings.task_queue,
-        "JANGAR_AGENT_COMMAND": shlex.join(settings.agent_command),
+        **(
+            {"JANGAR_AGENT_COMMAND": shlex.join(settings.agent_command)}
+            if settings.agent_command is not None
+            else {"JANGAR_CODEX_BIN": shlex.join(settings.codex_bin)}
+        ),
         "JANGAR_USER": settings.user,
         "JANGAR_BACKEND": "local",
     }

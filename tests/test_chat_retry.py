@@ -20,7 +20,7 @@ from codex_standin import Reply, StandIn
 from jangar_tui.agents.codex_app_server import CodexAppServer, CodexOptions
 from jangar_tui.agents.codex_events import TextDelta
 from jangar_tui.chat.reply import REPLY_KIND
-from jangar_tui.chat.turn import RETRY_NOTE, ChatTurn, codex_binary
+from jangar_tui.chat.turn import RETRY_NOTE, ChatTurn
 from jangar_tui.config import Settings, load_settings
 from jangar_tui.models import ChatMessage, Role
 from jangar_tui.store.sqlite.store import LocalStore
@@ -41,7 +41,7 @@ def settings(tmp_path: Path, codex_home: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def codex_options(settings: Settings) -> CodexOptions:
     settings.chat_workdir.mkdir(parents=True, exist_ok=True)
-    return CodexOptions(binary=codex_binary(settings), cwd=settings.chat_workdir, sandbox=settings.chat_sandbox)
+    return CodexOptions(binary=settings.codex_bin, cwd=settings.chat_workdir, sandbox=settings.chat_sandbox)
 
 
 async def replies(store: LocalStore, session_id: str, user: ChatMessage) -> list[ChatMessage]:

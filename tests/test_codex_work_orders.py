@@ -156,7 +156,9 @@ async def test_a_failed_codex_turn_fails_with_codexs_own_error(
 ) -> None:
     monkeypatch.setenv("CODEX_HOME", str(codex_home))
     standin.script(Reply(fail="the model is overloaded right now"))
-    settings = make_settings(tmp_path / "data", temporal_server.address, shlex.join([str(codex_bin), "exec"]))
+    # No agent command: work orders run Codex, the binary JANGAR_CODEX_BIN names (as chat turns do).
+    settings = make_settings(tmp_path / "data", temporal_server.address, "", JANGAR_CODEX_BIN=str(codex_bin))
+    assert settings.agent_command is None
     launcher = TemporalLauncher(settings, store)
     service = JangarService(store, "tester", launcher)
     session = await service.new_session("Work")

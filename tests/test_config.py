@@ -12,7 +12,7 @@ import platformdirs
 import pytest
 from pydantic import ValidationError
 
-from jangar_tui.config import ConfigError, Settings, load_settings
+from jangar_tui.config import ConfigError, Settings, default_codex_bin, load_settings
 
 
 def test_defaults_with_an_empty_environment() -> None:
@@ -32,7 +32,8 @@ def test_defaults_with_an_empty_environment() -> None:
     assert s.user == pwd.getpwuid(os.getuid()).pw_name  # no LOGNAME/USER in this environment
     assert s.data_dir == Path(platformdirs.user_data_dir("jangar"))
     assert s.db_path == s.data_dir / "jangar.sqlite3"
-    assert s.agent_command == ["codex", "exec"]
+    assert s.agent_command is None  # work orders run Codex...
+    assert s.codex_bin == default_codex_bin()  # ...the binary chat turns run too
     assert s.agent_prompt_via == "arg"
     assert s.agent_timeout_s == 3600
 
@@ -246,3 +247,21 @@ def test_loaded_settings_equal_a_validated_model(env: dict[str, str]) -> None:
     validated = Settings.model_validate({name: getattr(settings, name) for name in Settings.model_fields})
     assert settings == validated
     assert settings.model_dump() == validated.model_dump()
+
+
+def test_one_codex_binary_for_work_orders_and_chat() -> None:
+    vendored = load_settings({}).codex_bin
+    assert vendored[0].endswith("/bin/codex") and Path(vendored[0]).is_file(), "npm ci installed the pinned codex"
+    mine = load_settings({"JANGAR_CODEX_BIN": "/opt/codex --flag"})
+    assert (mine.codex_bin, mine.agent_command) == (["/opt/codex", "--flag"], None)
+    other = load_settings({"JANGAR_AGENT_COMMAND": "my-agent --go", "JANGAR_CODEX_BIN": "/opt/codex"})
+    assert (other.agent_command, other.codex_bin) == (["my-agent", "--go"], ["/opt/codex"])
+    # Older configurations named Codex as the work orders' agent: they still mean Codex.
+    assert load_settings({"JANGAR_AGENT_COMMAND": "codex exec"}).agent_command is None
+    assert load_settings({"JANGAR_AGENT_COMMAND": "codex exec"}).codex_bin == vendored
+    old = load_settings({"JANGAR_AGENT_COMMAND": "/usr/local/bin/codex exec --model o3"})
+    assert (old.agent_command, old.codex_bin) == (None, ["/usr/local/bin/codex"])
+    same = load_settings({"JANGAR_AGENT_COMMAND": "/opt/codex exec", "JANGAR_CODEX_BIN": "/opt/codex"})
+    assert (same.agent_command, same.codex_bin) == (None, ["/opt/codex"])
+    with pytest.raises(ConfigError, match="JANGAR_AGENT_COMMAND names Codex .* JANGAR_CODEX_BIN"):
+        load_settings({"JANGAR_AGENT_COMMAND": "/usr/local/bin/codex exec", "JANGAR_CODEX_BIN": "/opt/codex"})

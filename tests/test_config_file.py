@@ -79,9 +79,17 @@ def test_jangar_config_shows_sources_and_masks_secrets(tmp_path: Path) -> None:
     assert document["variables"]["TEMPORAL_ADDRESS"] == {"value": None, "source": "default"}
     assert document["variables"]["GH_TOKEN"]["source"] == "config file"
     assert document["settings"]["backend"] == "convex" and document["settings"]["temporal_namespace"] == "from-file"
+    codex = " ".join(load_settings({}).codex_bin)
+    assert document["agents"] == [
+        f"work orders: Codex: {codex} (JANGAR_CODEX_BIN)",
+        f"chat: Codex: {codex} (JANGAR_CODEX_BIN)",
+    ]
     as_text = _jangar("config", **env)
     assert as_text.returncode == 0
     assert "TEMPORAL_NAMESPACE" in as_text.stdout and "(config file)" in as_text.stdout
+    legacy = _jangar("config", **env, JANGAR_AGENT_COMMAND="codex exec", JANGAR_CHAT_COMMAND="my-chat")
+    assert "JANGAR_AGENT_COMMAND names codex, which still works: set JANGAR_CODEX_BIN instead" in legacy.stdout
+    assert "chat: another agent: my-chat (JANGAR_CHAT_COMMAND)" in legacy.stdout
     for output in (as_json.stdout + as_json.stderr, as_text.stdout + as_text.stderr):
         assert "ghp_secret_in_file" not in output and "admin-key-in-env" not in output
 

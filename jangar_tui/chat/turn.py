@@ -28,7 +28,6 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, CodexOptions, ThreadNotFound
@@ -41,9 +40,6 @@ from jangar_tui.conversation import conversation_prompt
 from jangar_tui.models import PAGE_SIZE_MAX, ChatMessage, Role
 from jangar_tui.store.base import Store
 
-_REPO = Path(__file__).resolve().parents[2]
-_VENDORED = _REPO / "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
-_NODE_WRAPPER = _REPO / "node_modules/.bin/codex"
 INTERRUPT_DRAIN_S = 3.0
 SEED_NOTE = (
     "(This conversation continues from Jangar's history; the earlier turns are below. "
@@ -52,17 +48,6 @@ SEED_NOTE = (
 RETRY_NOTE = (
     "(Your answer to my last message was cut off: the process running it stopped. Answer that message again, in full.)"
 )
-
-
-def codex_binary(settings: Settings) -> list[str]:
-    """JANGAR_CODEX_BIN, else the binary `npm ci` installed (called directly: 0.01 s against the
-    node wrapper's 0.5 s), else `codex` on PATH."""
-    if settings.codex_bin:
-        return list(settings.codex_bin)
-    for candidate in (_VENDORED, _NODE_WRAPPER):
-        if os.access(candidate, os.X_OK):
-            return [str(candidate)]
-    return ["codex"]
 
 
 def failure_hint(error: str) -> str:
@@ -171,7 +156,7 @@ class ChatTurn:
         workdir = self.settings.chat_workdir
         workdir.mkdir(parents=True, exist_ok=True)
         options = CodexOptions(
-            binary=codex_binary(self.settings),
+            binary=self.settings.codex_bin,
             cwd=workdir,
             sandbox=self.settings.chat_sandbox,
             model=self.settings.chat_model,
@@ -354,4 +339,4 @@ def _seeded(text: str, earlier_newest_first: list[ChatMessage]) -> str:
     return f"{SEED_NOTE}\n\n{conversation_prompt(turns)}\n\nNew message:\n{text}"
 
 
-__all__ = ["REPLY_KIND", "ChatTurn", "codex_binary", "failure_hint"]
+__all__ = ["REPLY_KIND", "ChatTurn", "failure_hint"]

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from typing import Any
 
 from jangar_tui.commands.output import Printer
-from jangar_tui.config import SECRET_VARIABLES, SETTING_VARIABLES, Settings, config_file_path, read_config_file
+from jangar_tui.config import (
+    SECRET_VARIABLES,
+    SETTING_VARIABLES,
+    Settings,
+    config_file_path,
+    names_codex,
+    read_config_file,
+)
 from jangar_tui.text_safety import one_line
 
 MASK = "********"
@@ -42,11 +50,37 @@ def show_config(args: argparse.Namespace, settings: Settings, printer: Printer) 
     for name, entry in variables.items():
         shown = "-" if entry["value"] is None else one_line(str(entry["value"]))
         lines.append(f"{name:<{width}}  {shown}  ({entry['source']})")
+    agents = _agents(settings, variables)
+    lines += ["", "agents:", *(f"  {line}" for line in agents)]
     lines += ["", "keys (config file's [keys]; the rest as in the help, f1):" if keys else "keys: the defaults (f1)"]
     lines += [f"  {one_line(entry)} = {one_line(value)}" for entry, value in keys.items()]
     lines += ["", "resolved:"]
     lines += [f"  {field} = {one_line(str(value))}" for field, value in resolved.items()]
     printer.emit(
-        {"configFile": str(path), "exists": path.exists(), "variables": variables, "settings": resolved, "keys": keys},
+        {
+            "configFile": str(path),
+            "exists": path.exists(),
+            "variables": variables,
+            "settings": resolved,
+            "keys": keys,
+            "agents": agents,
+        },
         lines,
     )
+
+
+def _agents(settings: Settings, variables: dict[str, dict[str, Any]]) -> list[str]:
+    """Who answers: the program each of work orders and chat runs, and from which setting."""
+    codex = " ".join(settings.codex_bin)
+    legacy = variables["JANGAR_AGENT_COMMAND"]["value"]
+    if settings.agent_command is not None:
+        work_orders = f"another agent: {' '.join(settings.agent_command)} (JANGAR_AGENT_COMMAND)"
+    else:
+        work_orders = f"Codex: {codex} (JANGAR_CODEX_BIN)"
+        if legacy is not None and names_codex(shlex.split(legacy)):
+            work_orders += "; JANGAR_AGENT_COMMAND names codex, which still works: set JANGAR_CODEX_BIN instead"
+    if settings.chat_command is not None:
+        chat = f"another agent: {' '.join(settings.chat_command)} (JANGAR_CHAT_COMMAND)"
+    else:
+        chat = f"Codex: {codex} (JANGAR_CODEX_BIN)"
+    return [one_line(f"work orders: {work_orders}"), one_line(f"chat: {chat}")]

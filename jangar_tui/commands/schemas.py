@@ -95,5 +95,6 @@ COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
         settings={"type": "object"},
         # config.toml's [keys] as written (action id -> keys); the app checks them when it starts.
         keys={"type": "object", "additionalProperties": _TEXT},
+        agents={"type": "array", "items": _TEXT},
     ),
 }

@@ -33,7 +33,7 @@ from jangar_tui.orchestration.agent_records import (
     current_descendants,
     stop_earlier,
 )
-from jangar_tui.orchestration.codex_run import codex_binary, run_codex
+from jangar_tui.orchestration.codex_run import run_codex
 from jangar_tui.orchestration.delivery import DeliveryFailed, PullRequestSpec, deliver
 from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.orchestration.follow_up import pull_request_of, seeded_prompt, thread_of, workspace_owner
@@ -221,13 +221,13 @@ class WorkOrderActivities:
         )
         try:
             continued = await self._continued(work_order, req.prompt)
-            binary = codex_binary(self.settings.agent_command)
-            if binary is not None:
-                result = await self._run_codex(binary, req, work_order, continued, env, log, records, record)
+            command = self.settings.agent_command
+            if command is None:
+                result = await self._run_codex(req, work_order, continued, env, log, records, record)
             else:
                 if continued.seeded_prompt is not None:  # another agent has no thread: it reads the story so far
                     req = req.model_copy(update={"prompt": continued.seeded_prompt})
-                result = await self._run_command(req, work_order, env, log, records, record)
+                result = await self._run_command(command, req, work_order, env, log, records, record)
             return result.model_copy(update={"worker": worker})
         except HandedBackError:
             if record.leader is None:
@@ -252,6 +252,7 @@ class WorkOrderActivities:
 
     async def _run_command(
         self,
+        command: list[str],
         req: AgentRequest,
         work_order: WorkOrder,
         env: dict[str, str],
@@ -266,7 +267,7 @@ class WorkOrderActivities:
 
         try:
             agent = await AgentProcess.start(
-                self.settings.agent_command,
+                command,
                 req.prompt,
                 prompt_via=self.settings.agent_prompt_via,
                 cwd=req.workspace,
@@ -302,7 +303,6 @@ class WorkOrderActivities:
 
     async def _run_codex(
         self,
-        binary: list[str],
         req: AgentRequest,
         work_order: WorkOrder,
         continued: _Continued,
@@ -327,7 +327,16 @@ class WorkOrderActivities:
             try:
                 # A hand-back cancels run_codex, which closes codex and its process group.
                 return await self.hand_back.unless_set(
-                    run_codex(binary, req.prompt, cwd, env, log, started, continued.thread_id, continued.seeded_prompt)
+                    run_codex(
+                        self.settings.codex_bin,
+                        req.prompt,
+                        cwd,
+                        env,
+                        log,
+                        started,
+                        continued.thread_id,
+                        continued.seeded_prompt,
+                    )
                 )
             except asyncio.CancelledError:
                 # run_codex closed codex and its process group on the way out.

@@ -1,10 +1,10 @@
 """A work order's agent when it is Codex: one app-server turn in the workspace, logged as it goes.
 
-The configured agent command (`JANGAR_AGENT_COMMAND`, default `codex exec`) names Codex when its
-program is `codex` (a path to it included); Jangar then drives `codex app-server` through the
-shared driver rather than reading `exec`'s output: the turn runs with a sandbox that can write
-the workspace and no approvals, and every item it completes (commands, file changes, messages,
-reasoning, usage, the turn's error) goes to the work order's event log as it happens.
+Work orders run Codex unless `JANGAR_AGENT_COMMAND` names another agent; the binary is
+`JANGAR_CODEX_BIN`'s, as for chat turns (resolved in `config.py`). Jangar drives `codex app-server`
+through the shared driver: the turn runs with a sandbox that can write the workspace and no
+approvals, and every item it completes (commands, file changes, messages, reasoning, usage, the
+turn's error) goes to the work order's event log as it happens.
 """
 
 from __future__ import annotations
@@ -21,13 +21,6 @@ from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.orchestration.payloads import OUTPUT_TAIL_CHARS, AgentResult
 
 SANDBOX = "workspace-write"
-
-
-def codex_binary(agent_command: Sequence[str]) -> list[str] | None:
-    """The codex program when the agent command is Codex (`codex exec`, `/path/to/codex ...`), else None."""
-    if agent_command and Path(agent_command[0]).name == "codex":
-        return [agent_command[0]]
-    return None
 
 
 async def run_codex(
