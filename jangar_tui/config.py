@@ -8,6 +8,7 @@ operator knows what to fix. Keys and tokens are `SecretStr` and left out of the 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import pwd
@@ -82,6 +83,8 @@ SETTING_VARIABLES = (
     "JANGAR_GIT_AUTHOR_NAME",
     "JANGAR_GIT_AUTHOR_EMAIL",
     "JANGAR_WORKSPACE_RETENTION",
+    "JANGAR_SETUP_COMMANDS",
+    "JANGAR_SETUP_TIMEOUT",
     "JANGAR_CODEX_BIN",
     "JANGAR_CHAT_MODEL",
     "JANGAR_CHAT_SANDBOX",
@@ -95,6 +98,8 @@ SETTING_VARIABLES = (
     "JANGAR_WORKER_NAME",
     "JANGAR_DRAIN_TIMEOUT",
 )
+# Settings whose config.toml value is a table; in the environment, the same as a JSON object.
+TABLE_VARIABLES = frozenset({"JANGAR_SETUP_COMMANDS"})
 SECRET_VARIABLES = frozenset(
     {
         "CONVEX_ADMIN_KEY",
@@ -109,6 +114,16 @@ SECRET_VARIABLES = frozenset(
 
 class ConfigError(ValueError):
     """A configuration variable holds a value Jangar cannot use; the message names it."""
+
+
+class SetupCommand(BaseModel):
+    """A repository's setup command, run in each new worktree before the agent: `argv` without a
+    shell, or with `shell` one script run by /bin/sh -c."""
+
+    model_config = ConfigDict(frozen=True)
+
+    argv: list[str]
+    shell: bool = False
 
 
 class Settings(BaseModel):
@@ -144,6 +159,9 @@ class Settings(BaseModel):
     git_author_email: str = "jangar@localhost"
     # Worktrees of ended work orders are removed this long after they ended.
     workspace_retention_s: float = 7 * 24 * 3600.0
+    # Per repository (as work orders name it): the command run in a new worktree, and its time limit.
+    setup_commands: dict[str, SetupCommand] = Field(default_factory=dict)
+    setup_timeout_s: float = 900.0
     # The Codex binary work orders and chat turns run (`codex_command`).
     codex_bin: list[str] = Field(default_factory=lambda: ["codex"])
     # Chat turns (jangar_tui.chat): model (None: codex's own config), sandbox, working directory
@@ -207,7 +225,11 @@ def read_config_file(path: Path) -> dict[str, str]:
             continue
         if key not in SETTING_VARIABLES:
             raise ConfigError(f"{path}: {key!r} is not a setting (keys are the variables' names, e.g. JANGAR_BACKEND).")
-        if isinstance(value, bool):
+        if key in TABLE_VARIABLES:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: {key} must be a table ([{key}]).")
+            values[key] = json.dumps(value)
+        elif isinstance(value, bool):
             values[key] = "true" if value else "false"
         elif isinstance(value, (str, int, float)):
             values[key] = str(value)
@@ -320,6 +342,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_file: Path
         git_author_name=env.get("JANGAR_GIT_AUTHOR_NAME") or "Jangar",
         git_author_email=env.get("JANGAR_GIT_AUTHOR_EMAIL") or "jangar@localhost",
         workspace_retention_s=env.seconds("JANGAR_WORKSPACE_RETENTION", 7 * 24 * 3600.0),
+        setup_commands=_setup_commands(env.get("JANGAR_SETUP_COMMANDS")),
+        setup_timeout_s=env.seconds("JANGAR_SETUP_TIMEOUT", 900.0),
         codex_bin=codex_bin or default_codex_bin(),
         chat_model=env.get("JANGAR_CHAT_MODEL"),
         chat_sandbox=env.choice(  # type: ignore[arg-type]
@@ -541,6 +565,51 @@ def _command(name: str, value: str | None) -> list[str] | None:
     except ValueError as exc:
         raise ConfigError(f"{name} cannot be parsed as a command line: {exc}.") from None
     return argv or None
+
+
+def _setup_commands(value: str | None) -> dict[str, SetupCommand]:
+    """`{"owner/repo": ["make", "deps"], "git@host:x/y.git": "npm ci", "z/w": {"run": "a && b", "shell": true}}`:
+    an argv list, a command line split like a shell would (never run through one), or a table whose
+    `run` a shell runs only when `shell = true` says so."""
+    if value is None:
+        return {}
+    name = "JANGAR_SETUP_COMMANDS"
+    try:
+        table = json.loads(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a JSON object (a table in config.toml) of repository -> command.") from None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{name} must be a JSON object (a table in config.toml) of repository -> command.")
+    commands: dict[str, SetupCommand] = {}
+    for repo, entry in table.items():
+        if not repo.strip():
+            raise ConfigError(f"{name}: a repository name is empty.")
+        shell = False
+        run: object = entry
+        if isinstance(entry, dict):
+            unknown = set(entry) - {"run", "shell"}
+            if unknown or "run" not in entry:
+                raise ConfigError(f"{name}: {repo!r} takes run (and shell = true to run it through a shell).")
+            run, shell = entry["run"], entry.get("shell", False)
+            if not isinstance(shell, bool):
+                raise ConfigError(f"{name}: {repo!r}: shell must be true or false.")
+        if shell:
+            if not isinstance(run, str) or not run.strip():
+                raise ConfigError(f"{name}: {repo!r}: with shell = true, run is one command line.")
+            argv = [run]
+        elif isinstance(run, str):
+            try:
+                argv = shlex.split(run)
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {repo!r} cannot be parsed as a command line: {exc}.") from None
+        elif isinstance(run, list) and all(isinstance(arg, str) for arg in run):
+            argv = list(run)
+        else:
+            raise ConfigError(f"{name}: {repo!r} must be a command line, a list of arguments, or a table.")
+        if not argv or not argv[0]:
+            raise ConfigError(f"{name}: {repo!r} names no program.")
+        commands[repo.strip()] = SetupCommand(argv=argv, shell=shell)
+    return commands
 
 
 def _directory(value: str | None) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pwd
@@ -12,7 +13,7 @@ import platformdirs
 import pytest
 from pydantic import ValidationError
 
-from jangar_tui.config import ConfigError, Settings, default_codex_bin, load_settings
+from jangar_tui.config import ConfigError, Settings, SetupCommand, default_codex_bin, load_settings
 
 
 def test_defaults_with_an_empty_environment() -> None:
@@ -265,3 +266,38 @@ def test_one_codex_binary_for_work_orders_and_chat() -> None:
     assert (same.agent_command, same.codex_bin) == (None, ["/opt/codex"])
     with pytest.raises(ConfigError, match="JANGAR_AGENT_COMMAND names Codex .* JANGAR_CODEX_BIN"):
         load_settings({"JANGAR_AGENT_COMMAND": "/usr/local/bin/codex exec", "JANGAR_CODEX_BIN": "/opt/codex"})
+
+
+def test_setup_commands_per_repository() -> None:
+    table = {
+        "acme/app": ["make", "deps"],
+        "git@github.com:acme/api.git": "npm ci --ignore-scripts",
+        "acme/web": {"run": "pnpm i && pnpm build", "shell": True},
+    }
+    s = load_settings({"JANGAR_SETUP_COMMANDS": json.dumps(table), "JANGAR_SETUP_TIMEOUT": "120"})
+    assert s.setup_commands == {
+        "acme/app": SetupCommand(argv=["make", "deps"]),
+        "git@github.com:acme/api.git": SetupCommand(argv=["npm", "ci", "--ignore-scripts"]),
+        "acme/web": SetupCommand(argv=["pnpm i && pnpm build"], shell=True),
+    }
+    assert s.setup_timeout_s == 120
+    assert load_settings({}).setup_commands == {} and load_settings({}).setup_timeout_s == 900
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("make deps", "must be a JSON object"),
+        ('["make"]', "must be a JSON object"),
+        ('{"acme/app": 3}', "must be a command line, a list of arguments, or a table"),
+        ('{"acme/app": []}', "names no program"),
+        ('{"acme/app": "a \'b"}', "cannot be parsed"),
+        ('{"acme/app": {"run": ["a", "&&", "b"], "shell": true}}', "with shell = true, run is one command line"),
+        ('{"acme/app": {"command": "x"}}', "takes run"),
+        ('{"acme/app": {"run": "x", "shell": "yes"}}', "shell must be true or false"),
+    ],
+)
+def test_a_malformed_setup_command_names_the_setting(value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings({"JANGAR_SETUP_COMMANDS": value})
+    assert "JANGAR_SETUP_COMMANDS" in str(info.value)

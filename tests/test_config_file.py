@@ -38,9 +38,21 @@ def test_the_file_sets_what_the_environment_does_not(tmp_path: Path) -> None:
     assert load_settings({"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_USER": "u"}).temporal_namespace == "default"
 
 
+def test_setup_commands_are_a_table_in_the_file(tmp_path: Path) -> None:
+    config = _write(
+        tmp_path / "config.toml",
+        'JANGAR_SETUP_TIMEOUT = 300\n[JANGAR_SETUP_COMMANDS]\n"acme/app" = ["make", "deps"]\n'
+        '"acme/web" = { run = "pnpm i && pnpm build", shell = true }\n',
+    )
+    settings = load_settings({"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_USER": "u"}, config_file=config)
+    assert settings.setup_commands["acme/app"].argv == ["make", "deps"]
+    assert settings.setup_commands["acme/web"].shell is True and settings.setup_timeout_s == 300
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
+        ('JANGAR_SETUP_COMMANDS = "make"\n', "JANGAR_SETUP_COMMANDS must be a table"),
         ('JANGAR_BACKNED = "local"\n', "'JANGAR_BACKNED' is not a setting"),
         ("JANGAR_BACKEND = [1]\n", "JANGAR_BACKEND must be a string"),
         ("JANGAR_BACKEND = \n", "cannot be read"),

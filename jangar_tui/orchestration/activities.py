@@ -23,7 +23,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from jangar_tui.agents.codex_app_server import CodexAppServer
-from jangar_tui.config import Settings
+from jangar_tui.config import Settings, SetupCommand
 from jangar_tui.models import ErrorCode, EventKind, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.agent import AgentCannotStart, AgentProcess, kill_stale_group, mark_of
 from jangar_tui.orchestration.agent_records import (
@@ -53,7 +53,15 @@ from jangar_tui.orchestration.payloads import (
     WorkOrderInput,
 )
 from jangar_tui.orchestration.procs import ProcessId, stop_processes
-from jangar_tui.orchestration.workspace import GitError, WorkspaceBusy, prepare_workspace, sweep_workspaces
+from jangar_tui.orchestration.setup_command import SetupFailed, run_setup, setup_command_for
+from jangar_tui.orchestration.workspace import (
+    GitError,
+    WorkspaceBusy,
+    mark_setup_done,
+    prepare_workspace,
+    setup_done,
+    sweep_workspaces,
+)
 from jangar_tui.outcome import COMPLETION_KIND, find_completion_message
 from jangar_tui.store.base import Store
 
@@ -65,6 +73,7 @@ R = TypeVar("R")
 WORK_ORDER_GONE = "WorkOrderGone"
 AGENT_CANNOT_START = "AgentCannotStart"
 WORKSPACE_FAILED = "WorkspaceFailed"
+SETUP_FAILED = "SetupFailed"
 # How often the agent activity heartbeats (the worker throttles what reaches the server).
 HEARTBEAT_EVERY_S = 1.0
 
@@ -173,7 +182,22 @@ class WorkOrderActivities:
             raise ApplicationError(str(exc), type=WORKSPACE_FAILED, non_retryable=True) from None
         except GitError as exc:
             raise ApplicationError(str(exc), type=WORKSPACE_FAILED) from exc
+        setup = setup_command_for(self.settings.setup_commands, inp.targetRepo)
+        if setup is not None and not setup_done(path):
+            await self._set_up(setup, path, inp.workOrderId)
         return str(path)
+
+    async def _set_up(self, setup: SetupCommand, path: Path, work_order_id: str) -> None:
+        """The repository's setup command in a new worktree (once: a retry or a follow-up finds it done)."""
+        log = EventLogWriter(self.store, work_order_id)
+        env = {**os.environ, WORK_ORDER_ENV: work_order_id}
+        try:
+            await run_setup(setup, path, env, self.settings.setup_timeout_s, log, beat=activity.heartbeat)
+        except SetupFailed as exc:
+            raise ApplicationError(str(exc), type=SETUP_FAILED, non_retryable=True) from None
+        finally:
+            await log.close()
+        mark_setup_done(path)
 
     async def _running(self, work_order_id: str) -> bool:
         """The work order exists and has not ended."""

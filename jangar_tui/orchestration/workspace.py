@@ -60,6 +60,12 @@ def _normalized(target_repo: str) -> str:
     return target_repo
 
 
+def repo_key(target_repo: str) -> str:
+    """One spelling of a repository to compare by: `acme/app`, `https://github.com/acme/app.git` and
+    `https://github.com/acme/app/` are the same."""
+    return _normalized(target_repo.strip()).rstrip("/").removesuffix(".git").lower()
+
+
 def _repo_slug(url: str) -> str:
     name = url.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
     return _UNSAFE.sub("-", name).strip("-.") or "repo"
@@ -117,15 +123,16 @@ async def prepare_workspace(
                 "follow up once it has."
             )
         await _fetch(cache, url, "https:ssh:file" if allow_local else "https:ssh")
-        if not (path / ".git").exists():
+        record = {"workOrderId": work_order_id, "workspaceOf": owner, "targetRepo": target_repo, "setupDone": False}
+        if (path / ".git").exists():
+            record["setupDone"] = setup_done(path)
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():  # a half-made worktree of a crashed attempt
                 await _remove_tree(path)
             await _git("worktree", "prune", cwd=cache)
             await _git("worktree", "add", "--detach", str(path), await _default_ref(cache), cwd=cache)
-        _record_path(path).write_text(
-            json.dumps({"workOrderId": work_order_id, "workspaceOf": owner, "targetRepo": target_repo})
-        )
+        _record_path(path).write_text(json.dumps(record))
     await _checkout(path, branch)
     return path
 
@@ -186,16 +193,34 @@ def disk_usage(path: Path) -> int:
     return total
 
 
+def setup_done(path: Path) -> bool:
+    """Whether the repository's setup command ran to success in the worktree at `path`."""
+    return _record(path).get("setupDone") is True
+
+
+def mark_setup_done(path: Path) -> None:
+    """The setup command succeeded here: a retried attempt or a follow-up does not run it again."""
+    record = _record(path)
+    if record:
+        _record_path(path).write_text(json.dumps({**record, "setupDone": True}))
+
+
+def _record(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(_record_path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def recorded_user(data_dir: Path, target_repo: str, workspace_of: str) -> str | None:
     """The work order that used `workspace_of`'s worktree last (None: there is no record)."""
     return _recorded_user(workspace_dir(data_dir, target_repo, workspace_of))
 
 
 def _recorded_user(path: Path) -> str | None:
-    try:
-        return str(json.loads(_record_path(path).read_text())["workOrderId"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    user = _record(path).get("workOrderId")
+    return user if isinstance(user, str) else None
 
 
 def _record_path(path: Path) -> Path:

@@ -1,0 +1,159 @@
+"""A repository's setup command: real processes, real git, the real Temporal dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+from pathlib import Path
+
+import psutil
+import pytest
+from git_support import seeded_bare_remote
+from temporal_fixtures import WAIT_S, completion_messages, make_settings, running_worker, wait_for_status
+
+from jangar_tui.config import SetupCommand
+from jangar_tui.models import EventKind, WorkOrderEvent, WorkOrderStatus
+from jangar_tui.orchestration.devserver import DevServer
+from jangar_tui.orchestration.event_log import EventLogWriter
+from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.orchestration.setup_command import SetupFailed, run_setup, setup_command_for
+from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
+
+S = WorkOrderStatus
+TERMINAL = (S.SUCCEEDED, S.FAILED, S.CANCELED)
+
+
+async def _log(store: LocalStore) -> tuple[EventLogWriter, str]:
+    session = await store.create_session("alice", "s")
+    wo = await store.create_work_order(session.id, "jangar-wo-setup")
+    return EventLogWriter(store, wo.id), wo.id
+
+
+async def _events(store: LocalStore, work_order_id: str) -> list[WorkOrderEvent]:
+    return (await store.list_work_order_events(work_order_id, 200)).page[::-1]
+
+
+def test_a_command_is_found_however_the_repository_is_spelled() -> None:
+    commands = {
+        "acme/app": SetupCommand(argv=["make", "deps"]),
+        "https://git.example.com/x/y": SetupCommand(argv=["y"]),
+    }
+    assert setup_command_for(commands, "https://github.com/acme/app.git") == commands["acme/app"]
+    assert setup_command_for(commands, "https://github.com/Acme/App/") == commands["acme/app"]
+    assert setup_command_for(commands, "https://git.example.com/x/y.git") == commands["https://git.example.com/x/y"]
+    assert setup_command_for(commands, "acme/other") is None
+
+
+async def test_argv_runs_without_a_shell_and_its_lines_are_setup_events(
+    local_store: LocalStore, tmp_path: Path
+) -> None:
+    log, wo_id = await _log(local_store)
+    command = SetupCommand(argv=["sh", "-c", 'echo first; echo "$1" > made.txt; echo last', "setup", "$HOME; touch x"])
+    await run_setup(command, tmp_path, {"PATH": "/usr/bin:/bin"}, 30, log)
+    await log.close()
+    # The argument reached the program as written: nothing expanded it or ran the `touch`.
+    assert (tmp_path / "made.txt").read_text() == "$HOME; touch x\n" and not (tmp_path / "x").exists()
+    events = await _events(local_store, wo_id)
+    assert [e.kind for e in events] == [EventKind.SETUP] * 4
+    assert events[0].text.startswith("Setup: sh -c") and events[0].metadata["shell"] is False
+    assert [e.text for e in events[1:3]] == ["first", "last"]
+    assert events[3].text.startswith("Setup finished in ")
+
+
+async def test_a_shell_only_when_asked(local_store: LocalStore, tmp_path: Path) -> None:
+    log, _ = await _log(local_store)
+    await run_setup(SetupCommand(argv=["echo one > a.txt && echo two > b.txt"], shell=True), tmp_path, {}, 30, log)
+    await log.close()
+    assert (tmp_path / "a.txt").read_text() == "one\n" and (tmp_path / "b.txt").read_text() == "two\n"
+
+
+async def test_a_failure_says_why_with_the_end_of_its_output(local_store: LocalStore, tmp_path: Path) -> None:
+    log, wo_id = await _log(local_store)
+    failing = SetupCommand(argv=["sh", "-c", "echo resolving; echo 'E: no such package left-pad' >&2; exit 3"])
+    with pytest.raises(SetupFailed, match="exited with code 3") as info:
+        await run_setup(failing, tmp_path, {"PATH": "/usr/bin:/bin"}, 30, log)
+    assert "E: no such package left-pad" in str(info.value)
+    with pytest.raises(SetupFailed, match="'no-such-setup-program' was not found"):
+        await run_setup(SetupCommand(argv=["no-such-setup-program"]), tmp_path, {"PATH": "/usr/bin:/bin"}, 30, log)
+    await log.close()
+    errors = [e.text for e in await _events(local_store, wo_id) if e.kind == EventKind.ERROR]
+    assert len(errors) == 2 and "exited with code 3" in errors[0]
+
+
+async def test_past_its_time_it_is_stopped_with_what_it_started(local_store: LocalStore, tmp_path: Path) -> None:
+    log, _ = await _log(local_store)
+    slow = SetupCommand(argv=["sh", "-c", "sleep 7301 & sleep 7302"])
+    with pytest.raises(SetupFailed, match=r"did not finish within 0\.5 s \(JANGAR_SETUP_TIMEOUT\)"):
+        await run_setup(slow, tmp_path, {"PATH": "/usr/bin:/bin"}, 0.5, log)
+    await log.close()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while _sleepers() and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+    assert _sleepers() == []
+
+
+def _sleepers() -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmdline = proc.info["cmdline"] or []
+        if cmdline[:1] == ["sleep"] and cmdline[1:] in (["7301"], ["7302"]) and proc.info["status"] != "zombie":
+            found.append(proc.pid)
+    return found
+
+
+@pytest.mark.temporal
+async def test_a_work_order_sets_up_its_new_worktree_once_and_a_failed_setup_fails_it(
+    temporal_server: DevServer, local_store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = local_store
+    remote = seeded_bare_remote(tmp_path)
+    # git reaches "GitHub" at the bare repository: nothing leaves the machine.
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
+    count = tmp_path / "setup-runs"
+    agent = tmp_path / "agent.sh"
+    agent.write_text('#!/bin/sh\necho "the agent sees: $(cat .jangar-setup)"\n')
+    agent.chmod(0o755)
+    setup = {
+        "https://github.com/acme/app": ["sh", "-c", f"echo installing; echo ready > .jangar-setup; echo run >> {count}"]
+    }
+    settings = make_settings(
+        tmp_path / "data",
+        temporal_server.address,
+        shlex.join([str(agent)]),
+        JANGAR_ALLOW_LOCAL_REPOS="true",
+        JANGAR_SETUP_COMMANDS=json.dumps(setup),
+    )
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    session = await service.new_session("Setup")
+    first = await service.create_work_order(session.id, title="Set up", prompt="go", target_repo="acme/app")
+    async with running_worker(settings, store):
+        await service.launch_work_order(first.id)
+        first = await wait_for_status(store, first.id, TERMINAL, timeout_s=WAIT_S * 2)
+        events = await _events(store, first.id)
+        summary = [(e.kind.value, e.text) for e in events]
+        assert first.status == S.SUCCEEDED, summary
+        texts = [e.text for e in events]
+        assert texts.index("installing") < texts.index("the agent sees: ready"), summary
+        assert next(e for e in events if e.text == "installing").kind == EventKind.SETUP
+        # A follow-up works in the same worktree: its setup is done already.
+        second = await service.follow_up_work_order(first.id, "again")
+        second = await wait_for_status(store, second.id, TERMINAL, timeout_s=WAIT_S * 2)
+        assert second.status == S.SUCCEEDED
+        assert "the agent sees: ready" in [e.text for e in await _events(store, second.id)]
+        assert count.read_text() == "run\n"
+
+    failing = {"acme/app": ["sh", "-c", "echo 'npm ERR! missing script: deps' >&2; exit 7"]}
+    settings = settings.model_copy(update={"setup_commands": {k: SetupCommand(argv=v) for k, v in failing.items()}})
+    broken = await service.create_work_order(session.id, title="Broken", prompt="go", target_repo="acme/app")
+    async with running_worker(settings, store):
+        await service.launch_work_order(broken.id)
+        broken = await wait_for_status(store, broken.id, TERMINAL, timeout_s=WAIT_S * 2)
+    assert broken.status == S.FAILED
+    [result] = await completion_messages(store, session.id, broken.id)
+    assert "exited with code 7" in result.content and "npm ERR! missing script: deps" in result.content
+    assert not any(e.text.startswith("the agent sees") for e in await _events(store, broken.id)), "the agent never ran"
