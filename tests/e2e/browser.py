@@ -90,6 +90,15 @@ class Tab:
             "Input.dispatchKeyEvent", type="keyUp", key=name, code=code, windowsVirtualKeyCode=vk, modifiers=modifiers
         )
 
+    async def paste(self, text: str) -> None:
+        """What a paste from the clipboard does: a paste event on xterm.js's input, which brackets
+        the text when the app asked for bracketed pastes (Textual does)."""
+        await self.evaluate(
+            "(() => { const data = new DataTransfer(); data.setData('text/plain', "
+            f"{json.dumps(text)}); document.querySelector('.xterm-helper-textarea').dispatchEvent("
+            "new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); })()"
+        )
+
     async def type(self, text: str) -> None:
         for character in text:
             await self.press(character)

@@ -268,3 +268,27 @@ async def test_on_loopback_other_hosts_and_origins_are_refused(tmp_path: Path, s
             await http.ws_connect(server.url + "ws", headers={"Origin": "http://evil.example"})
         assert refused.value.status == 403
     assert server.stop() == 0
+
+
+async def test_a_paste_in_the_browser_stays_text(tmp_path: Path, served: list[Served]) -> None:
+    """A pasted coloured log with CRs, BEL (ctrl+g: the board) and DC1 (ctrl+q: quit) is text in the
+    message input: nothing is sent, nothing opens, the app keeps running."""
+    data_dir = tmp_path / "data"
+    server = Served(tmp_path, _env(tmp_path, TEMPORAL_ADDRESS="127.0.0.1:9"))
+    served.append(server)
+    async with chromium(tmp_path / "chromium") as browser:
+        tab = await browser.new_tab()
+        await tab.navigate(server.url)
+        await tab.wait_for("Sessions (0)", timeout_s=START_S)
+        await tab.focus_terminal()  # the message input has the focus: there is no session yet
+        since = len(tab.received)
+        await tab.paste("pasted \x1b[31mred\x1b[0m\r\nsecond line\x07\x11 tail")
+        await tab.wait_for("tail", timeout_s=30, since=since)
+        await asyncio.sleep(1.0)  # what a replayed CR, BEL or DC1 would have done, it would have by now
+        await tab.screenshot(tmp_path / "pasted.png")
+        assert await _sessions(data_dir) == [], "the paste sent a message"
+        assert "Board" not in tab.received[since:].decode("utf-8", "replace")
+        assert await tab.evaluate("document.body.classList.contains('-closed')") is False
+        assert len(_apps(data_dir, server.process.pid)) == 1, "the paste ended the app"
+        await tab.close()
+    assert server.stop() == 0
