@@ -3,13 +3,22 @@ import { defineSchema, defineTable } from "convex/server";
 import { chatMessageFields, chatSessionFields, workOrderEventFields, workOrderFields } from "./lib/validators";
 
 export default defineSchema({
-  chat_sessions: defineTable(chatSessionFields).index("by_user_lastMessageAt", ["userId", "lastMessageAt"]),
-  chat_messages: defineTable(chatMessageFields).index("by_session_createdAt", ["sessionId", "createdAt"]),
+  // Search (convex/search.ts): one search index per searched field; deleted rows filtered out by
+  // the index itself (deletedAt undefined), a session's owner by userId where the table has it.
+  chat_sessions: defineTable(chatSessionFields)
+    .index("by_user_lastMessageAt", ["userId", "lastMessageAt"])
+    .searchIndex("search_title", { searchField: "title", filterFields: ["userId", "deletedAt"] }),
+  chat_messages: defineTable(chatMessageFields)
+    .index("by_session_createdAt", ["sessionId", "createdAt"])
+    .searchIndex("search_content", { searchField: "content", filterFields: ["sessionId", "deletedAt"] }),
   work_orders: defineTable(workOrderFields)
     .index("by_session_createdAt", ["sessionId", "createdAt"])
     .index("by_status_updatedAt", ["status", "updatedAt"])
     // Refusing a duplicate workflowId without scanning the table needs it.
-    .index("by_workflowId", ["workflowId"]),
+    .index("by_workflowId", ["workflowId"])
+    .searchIndex("search_title", { searchField: "title", filterFields: ["deletedAt"] })
+    .searchIndex("search_prompt", { searchField: "prompt", filterFields: ["deletedAt"] })
+    .searchIndex("search_targetRepo", { searchField: "targetRepo", filterFields: ["deletedAt"] }),
   // The work-order event log: pages by sequence number.
   work_order_events: defineTable(workOrderEventFields).index("by_workOrder_seq", ["workOrderId", "seq"]),
 });

@@ -27,6 +27,12 @@ METADATA_MAX_DEPTH = 15
 METADATA_MAX_ARRAY_ITEMS = 8192
 METADATA_MAX_OBJECT_FIELDS = 1024
 METADATA_MAX_FIELD_NAME_CHARS = 1024
+SEARCH_TEXT_MAX_CHARS = 200
+SEARCH_TERMS_MAX = 16
+SEARCH_LIMIT_MAX = 50
+SEARCH_LIMIT_DEFAULT = 20
+SEARCH_CANDIDATES = 64
+SEARCH_EXCERPT_CHARS = 160
 WORKFLOW_ID_PREFIX = "jangar-wo-"
 
 
@@ -251,6 +257,48 @@ class Page(BaseModel, Generic[T]):
     page: list[T]
     isDone: bool
     continueCursor: str | None = None
+
+
+class SearchKind(str, enum.Enum):
+    SESSION = "session"
+    MESSAGE = "message"
+    WORK_ORDER = "workOrder"
+
+
+class SearchHit(BaseModel):
+    """One search result: where it is (its session, and the message or work order), which field
+    matched and an excerpt of it (tests/contract/README.md, "Search")."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    kind: SearchKind
+    sessionId: str
+    sessionTitle: str
+    messageId: str | None = None
+    workOrderId: str | None = None
+    field: str  # title, content, prompt or targetRepo
+    excerpt: str
+    at: int  # what the hits of a kind are sorted by: lastMessageAt, createdAt, updatedAt
+    role: Role | None = None
+    status: WorkOrderStatus | None = None
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _ms(cls, value: Any) -> Any:
+        return int(value) if isinstance(value, float) else value
+
+
+class SearchResults(BaseModel):
+    """Hits per kind, each list newest first and at most the search's limit long."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    sessions: list[SearchHit]
+    messages: list[SearchHit]
+    workOrders: list[SearchHit]
+
+    def all(self) -> list[SearchHit]:
+        return [*self.sessions, *self.messages, *self.workOrders]
 
 
 # --- Temporal views (what the detail view and status line show) ----------------------------

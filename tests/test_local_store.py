@@ -151,6 +151,11 @@ BAD_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("list_work_order_events", {"workOrderId": "$w", "afterSeq": True}),
     ("list_work_order_events", {"workOrderId": "$w", "cursor": "Y2hhdF9zZXNzaW9uczoxOjE"}),
     ("list_work_order_events", {"workOrderId": "$m"}),
+    ("search", {"userId": "alice", "text": "x", "limit": 0}),
+    ("search", {"userId": "alice", "text": "x" * 201}),
+    ("search", {"userId": "alice", "text": " ".join("w" * 17)}),
+    ("search", {"userId": "alice", "text": 7}),
+    ("search", {"userId": 7, "text": "x"}),
 ]
 
 

@@ -18,3 +18,13 @@ export const METADATA_MAX_DEPTH = 15;
 export const METADATA_MAX_ARRAY_ITEMS = 8192;
 export const METADATA_MAX_OBJECT_FIELDS = 1024;
 export const METADATA_MAX_FIELD_NAME_CHARS = 1024;
+
+// Search (tests/contract/README.md, "Search"): the query's length and words, hits per kind, how
+// many of an index's best matches are read before ownership and order are applied, and an
+// excerpt's length (code points).
+export const SEARCH_TEXT_MAX_CHARS = 200;
+export const SEARCH_TERMS_MAX = 16;
+export const SEARCH_LIMIT_MAX = 50;
+export const SEARCH_LIMIT_DEFAULT = 20;
+export const SEARCH_CANDIDATES = 64;
+export const SEARCH_EXCERPT_CHARS = 160;

@@ -4,6 +4,7 @@ import { makeFunctionReference } from "convex/server";
 import { describe, expect, test } from "vitest";
 import * as chatMessages from "../chatMessages";
 import * as chatSessions from "../chatSessions";
+import * as search from "../search";
 import * as workOrderEvents from "../workOrderEvents";
 import * as workOrders from "../workOrders";
 import { contractCode, dump, newBackend, type Backend } from "../test.setup";
@@ -20,7 +21,13 @@ type Scenario = { name: string; description: string; steps: Step[] };
 
 const scenarios = import.meta.glob<Scenario>("../../tests/contract/*.json", { eager: true, import: "default" });
 
-const exported: Record<string, Record<string, unknown>> = { chatSessions, chatMessages, workOrders, workOrderEvents };
+const exported: Record<string, Record<string, unknown>> = {
+  chatSessions,
+  chatMessages,
+  workOrders,
+  workOrderEvents,
+  search,
+};
 
 // Whether a contract function is a query or a mutation, from the registered function itself.
 function kindOf(name: string): "query" | "mutation" {
@@ -177,7 +184,8 @@ describe("contract scenarios", () => {
         .filter(([, fn]) => (fn as { isPublic?: boolean }).isPublic)
         .map(([name]) => `${module}:${name}`),
     );
-    expect(defined).toHaveLength(22); // the seed's 19, workOrderEvents:append and :list, chatMessages:update
+    // the seed's 19, workOrderEvents:append and :list, chatMessages:update, search:all
+    expect(defined).toHaveLength(23);
     expect([...called].sort()).toEqual(defined.sort());
   });
 

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol, runtime_checkable
 
 from jangar_tui.models import (
+    SEARCH_LIMIT_DEFAULT,
     ChatMessage,
     ChatSession,
     ConnectionState,
@@ -24,6 +25,7 @@ from jangar_tui.models import (
     NewEvent,
     Page,
     Role,
+    SearchResults,
     WorkOrder,
     WorkOrderEvent,
     WorkOrderStatus,
@@ -129,6 +131,13 @@ class Store(Protocol):
         """A page of events by seq, newest first; only those after `afterSeq` when given."""
         ...
 
+    # -- search (tests/contract/README.md, "Search") -----------------------------------------
+    async def search(self, userId: str, text: str, limit: int = SEARCH_LIMIT_DEFAULT) -> SearchResults:
+        """The user's sessions (by title), messages (by text) and work orders (by title, prompt or
+        repo) that hold every word of `text`, the last as a prefix: at most `limit` (1..50) of
+        each kind, newest first, deleted rows and rows of deleted sessions left out."""
+        ...
+
     # -- live -----------------------------------------------------------------------------
     def watch_sessions(self, userId: str, limit: int = 200) -> AsyncIterator[list[ChatSession]]:
         """Newest-first sessions of a user (at most `limit`)."""
@@ -193,4 +202,5 @@ CONTRACT_FUNCTIONS: dict[str, str] = {
     "workOrders:restore": "restore_work_order",
     "workOrderEvents:append": "append_work_order_events",
     "workOrderEvents:list": "list_work_order_events",
+    "search:all": "search",
 }

@@ -26,6 +26,7 @@ from jangar_tui.models import (
     METADATA_MAX_OBJECT_FIELDS,
     PAGE_SIZE_MAX,
     PROMPT_MAX_BYTES,
+    SEARCH_LIMIT_MAX,
     TITLE_MAX_CHARS,
     ErrorCode,
     EventKind,
@@ -331,6 +332,14 @@ def page_size(value: Any) -> int:
         value = int(value)  # JSON clients may send 50.0
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= PAGE_SIZE_MAX:
         raise invalid(f"numItems must be a whole number from 1 to {PAGE_SIZE_MAX}.")
+    return value
+
+
+def search_limit(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= SEARCH_LIMIT_MAX:
+        raise invalid(f"limit must be a whole number from 1 to {SEARCH_LIMIT_MAX}.")
     return value
 
 

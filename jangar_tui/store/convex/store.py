@@ -30,6 +30,7 @@ from pydantic import BaseModel
 
 from jangar_tui.config import Settings
 from jangar_tui.models import (
+    SEARCH_LIMIT_DEFAULT,
     ChatMessage,
     ChatSession,
     ConnectionState,
@@ -39,6 +40,7 @@ from jangar_tui.models import (
     NewEvent,
     Page,
     Role,
+    SearchResults,
     WorkOrder,
     WorkOrderEvent,
     WorkOrderStatus,
@@ -303,6 +305,10 @@ class ConvexStore:
     ) -> Page[WorkOrderEvent]:
         args = _present(workOrderId=workOrderId, paginationOpts=_pagination(numItems, cursor), afterSeq=afterSeq)
         return _page(WorkOrderEvent)(await self._run("query", "workOrderEvents:list", args))
+
+    # -- search ----------------------------------------------------------------------------------
+    async def search(self, userId: str, text: str, limit: int = SEARCH_LIMIT_DEFAULT) -> SearchResults:
+        return await self._query("search:all", SearchResults.model_validate, userId=userId, text=text, limit=limit)
 
     # -- live ------------------------------------------------------------------------------------
     # The limit is checked here, at the call, exactly as the embedded store checks it.

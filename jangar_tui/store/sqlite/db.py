@@ -36,6 +36,7 @@ from jangar_tui.models import (
     JangarError,
     Page,
     Role,
+    SearchResults,
     WorkOrder,
     WorkOrderEvent,
     WorkOrderStatus,
@@ -43,6 +44,7 @@ from jangar_tui.models import (
 )
 from jangar_tui.store import validation as v
 from jangar_tui.store.cursors import ListIdentity, encode_cursor, invalid_cursor, open_cursor
+from jangar_tui.store.sqlite import search as fts
 from jangar_tui.store.sqlite.schema import ensure_supported, migrate
 
 BUSY_TIMEOUT_S = 10.0
@@ -628,6 +630,11 @@ class SqliteDb:
             numItems,
             cursor,
         )
+
+    # -- search -----------------------------------------------------------------------------------
+
+    def search(self, userId: Any, text: Any, limit: Any) -> SearchResults:
+        return fts.search(self._r, userId, text, limit)
 
     # -- watcher snapshots (the newest `limit` rows; no cursor) ------------------------------------
 

@@ -94,7 +94,42 @@ _V3 = [
 # v4: a follow-up names the ended work order it continues.
 _V4 = ["ALTER TABLE work_orders ADD COLUMN followUpOf TEXT REFERENCES work_orders(_id)"]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
+
+def _fts(table: str, columns: list[str]) -> list[str]:
+    """An FTS5 index of `table`'s `columns`, kept current by triggers in the writing transaction
+    (inserts, edits of those columns incl. a growing reply's content, renames) and filled from the
+    rows already there. External content: the text is stored once, in the table itself. Soft
+    delete and restore change no indexed column; search hides deleted rows when it joins back."""
+    index = f"{table}_fts"
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns)
+    remove = f"INSERT INTO {index}({index}, rowid, {cols}) VALUES ('delete', old._seq, {old});"
+    add = f"INSERT INTO {index}(rowid, {cols}) VALUES (new._seq, {new});"
+    return [
+        # remove_diacritics 0: a word matches as written (case aside), as on Convex.
+        (
+            f"CREATE VIRTUAL TABLE {index} USING fts5({cols}, content='{table}', content_rowid='_seq', "
+            "tokenize='unicode61 remove_diacritics 0', prefix='2 3')"
+        ),
+        f"CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN {add} END",
+        f"CREATE TRIGGER {index}_update AFTER UPDATE OF {cols} ON {table} WHEN {changed} BEGIN {remove} {add} END",
+        f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {remove} END",
+        f"INSERT INTO {index}({index}) VALUES ('rebuild')",
+    ]
+
+
+# v5: search (FTS5) over session titles, message text and work orders' title, prompt and repo.
+_V5 = [
+    *_fts("chat_sessions", ["title"]),
+    *_fts("chat_messages", ["content"]),
+    *_fts("work_orders", ["title", "prompt", "targetRepo"]),
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+# The version that added search: files before it get their rows indexed when they migrate.
+SEARCH_SCHEMA_VERSION = 5
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

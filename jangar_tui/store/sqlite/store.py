@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from jangar_tui.config import Settings
 from jangar_tui.models import (
+    SEARCH_LIMIT_DEFAULT,
     ChatMessage,
     ChatSession,
     ConnectionState,
@@ -37,6 +38,7 @@ from jangar_tui.models import (
     NewEvent,
     Page,
     Role,
+    SearchResults,
     WorkOrder,
     WorkOrderEvent,
     WorkOrderStatus,
@@ -279,6 +281,11 @@ class LocalStore:
         afterSeq: int | None = None,
     ) -> Page[WorkOrderEvent]:
         return await self._run(self._db.list_work_order_events, workOrderId, numItems, cursor, afterSeq)
+
+    # -- search -----------------------------------------------------------------------------------
+
+    async def search(self, userId: str, text: str, limit: int = SEARCH_LIMIT_DEFAULT) -> SearchResults:
+        return await self._run(self._db.search, userId, text, limit)
 
     # -- live -------------------------------------------------------------------------------------
 

@@ -1,0 +1,143 @@
+"""`search:all` on the embedded store: the FTS5 indexes of schema v4, the contract's rules.
+
+The query never reaches FTS5 as written: `search_text.terms` keeps only its words, and each is
+quoted here (`"word"`, the last one `"word"*`), so quotes, `*`, `NEAR`, `-` or `col:` in what the
+operator typed are letters of nothing, never syntax. Each kind walks its index newest row first
+(`ORDER BY rowid DESC`, which FTS5 serves from its doclists without sorting) joined back to the
+table and its session, so deleted rows, deleted sessions and other users' rows are skipped and a
+common word stops after the first rows that qualify.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from jangar_tui import search_text
+from jangar_tui.models import (
+    SEARCH_CANDIDATES,
+    Role,
+    SearchHit,
+    SearchKind,
+    SearchResults,
+    WorkOrderStatus,
+)
+from jangar_tui.store import validation as v
+
+WORK_ORDER_FIELDS = ("title", "prompt", "targetRepo")
+
+
+def fts_query(query_terms: list[str], columns: tuple[str, ...] = ()) -> str:
+    """An FTS5 MATCH expression: every term, the last as a prefix; within one of `columns` if given.
+
+    Terms are words (letters and digits only), so quoting them is all the escaping they need.
+    """
+    *whole, last = query_terms
+    expression = " ".join([*(f'"{term}"' for term in whole), f'"{last}"*'])
+    if not columns:
+        return expression
+    return " OR ".join(f"{{{column}}} : ({expression})" for column in columns)
+
+
+def search(conn: sqlite3.Connection, userId: Any, text: Any, limit: Any) -> SearchResults:
+    user = v.string("userId", userId)
+    size = v.search_limit(limit)
+    query_terms = search_text.terms(text)
+    if not query_terms:
+        return SearchResults(sessions=[], messages=[], workOrders=[])
+    return SearchResults(
+        sessions=_sessions(conn, user, query_terms, size),
+        messages=_messages(conn, user, query_terms, size),
+        workOrders=_work_orders(conn, user, query_terms, size),
+    )
+
+
+def _newest(rows: list[sqlite3.Row], sort: str, size: int, hit: Callable[[sqlite3.Row], SearchHit]) -> list[SearchHit]:
+    """The contract's order: by `sort` desc, then creation order desc; at most `size`."""
+    ordered = sorted(rows, key=lambda row: (row[sort], row["_seq"]), reverse=True)
+    return [hit(row) for row in ordered[:size]]
+
+
+def _sessions(conn: sqlite3.Connection, user: str, query_terms: list[str], size: int) -> list[SearchHit]:
+    rows = conn.execute(
+        "SELECT s._seq, s._id, s.title, s.lastMessageAt FROM chat_sessions_fts f "
+        "JOIN chat_sessions s ON s._seq = f.rowid "
+        "WHERE chat_sessions_fts MATCH ? AND s.userId = ? AND s.deletedAt IS NULL "
+        "ORDER BY f.rowid DESC LIMIT ?",
+        (fts_query(query_terms), user, SEARCH_CANDIDATES),
+    ).fetchall()
+
+    def hit(row: sqlite3.Row) -> SearchHit:
+        return SearchHit(
+            kind=SearchKind.SESSION,
+            sessionId=row["_id"],
+            sessionTitle=row["title"],
+            field="title",
+            excerpt=search_text.excerpt(row["title"], query_terms),
+            at=row["lastMessageAt"],
+        )
+
+    return _newest(rows, "lastMessageAt", size, hit)
+
+
+def _messages(conn: sqlite3.Connection, user: str, query_terms: list[str], size: int) -> list[SearchHit]:
+    # Messages are appended in time order, so the newest rows are the newest messages: `size` of
+    # them are enough (no candidate window), which keeps a common word cheap over millions.
+    rows = conn.execute(
+        "SELECT m._seq, m._id, m.sessionId, m.role, m.content, m.createdAt, s.title FROM chat_messages_fts f "
+        "JOIN chat_messages m ON m._seq = f.rowid JOIN chat_sessions s ON s._id = m.sessionId "
+        "WHERE chat_messages_fts MATCH ? AND m.deletedAt IS NULL AND s.userId = ? AND s.deletedAt IS NULL "
+        "ORDER BY f.rowid DESC LIMIT ?",
+        (fts_query(query_terms), user, size),
+    ).fetchall()
+
+    def hit(row: sqlite3.Row) -> SearchHit:
+        return SearchHit(
+            kind=SearchKind.MESSAGE,
+            sessionId=row["sessionId"],
+            sessionTitle=row["title"],
+            messageId=row["_id"],
+            field="content",
+            excerpt=search_text.excerpt(row["content"], query_terms),
+            at=row["createdAt"],
+            role=Role(row["role"]),
+        )
+
+    return _newest(rows, "createdAt", size, hit)
+
+
+def _work_orders(conn: sqlite3.Connection, user: str, query_terms: list[str], size: int) -> list[SearchHit]:
+    rows = conn.execute(
+        "SELECT w._seq, w._id, w.sessionId, w.title, w.prompt, w.targetRepo, w.status, w.updatedAt, "
+        "s.title AS sessionTitle FROM work_orders_fts f "
+        "JOIN work_orders w ON w._seq = f.rowid JOIN chat_sessions s ON s._id = w.sessionId "
+        "WHERE work_orders_fts MATCH ? AND w.deletedAt IS NULL AND s.userId = ? AND s.deletedAt IS NULL "
+        "ORDER BY f.rowid DESC LIMIT ?",
+        (fts_query(query_terms, WORK_ORDER_FIELDS), user, SEARCH_CANDIDATES),
+    ).fetchall()
+
+    def hit(row: sqlite3.Row) -> SearchHit:
+        field = matched_field({name: row[name] for name in WORK_ORDER_FIELDS}, query_terms)
+        return SearchHit(
+            kind=SearchKind.WORK_ORDER,
+            sessionId=row["sessionId"],
+            sessionTitle=row["sessionTitle"],
+            workOrderId=row["_id"],
+            field=field,
+            excerpt=search_text.excerpt(row[field] or "", query_terms),
+            at=row["updatedAt"],
+            status=WorkOrderStatus(row["status"]),
+        )
+
+    return _newest(rows, "updatedAt", size, hit)
+
+
+def matched_field(fields: dict[str, str | None], query_terms: list[str]) -> str:
+    """The first field (title, prompt, targetRepo) holding every term: the one the hit shows."""
+    for name, value in fields.items():
+        if value is not None and search_text.matches(value, query_terms):
+            return name
+    # The index matched where the contract's reading of words does not (exotic case folding):
+    # show the first field there is.
+    return next((name for name, value in fields.items() if value is not None), "title")
