@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from jangar_tui.conversation import PREFILL_MAX_BYTES, conversation_prompt
 from jangar_tui.models import (
     PAGE_SIZE_MAX,
+    SEARCH_LIMIT_DEFAULT,
     TITLE_MAX_CHARS,
     ChatMessage,
     ChatSession,
@@ -24,6 +25,7 @@ from jangar_tui.models import (
     JangarError,
     Page,
     Role,
+    SearchResults,
     TemporalState,
     WorkflowDescription,
     WorkOrder,
@@ -115,6 +117,10 @@ class JangarService:
         if session is None:
             raise JangarError(ErrorCode.NOT_FOUND, "That session no longer exists.")
         return session
+
+    async def search(self, text: str, limit: int = SEARCH_LIMIT_DEFAULT) -> SearchResults:
+        """The operator's sessions, messages and work orders holding every word of `text`."""
+        return await self.store.search(self.user_id, text, limit)
 
     def watch_sessions(self, limit: int = 500) -> AsyncIterator[list[ChatSession]]:
         return self.store.watch_sessions(self.user_id, limit)

@@ -42,12 +42,14 @@ def _palette_scopes() -> dict[type[Screen[Any]], tuple[str, ...]]:
     """Scopes whose actions the command palette offers on each screen."""
     # Imported here: the dialogs are loaded when first opened, not before the first frame.
     from jangar_tui.ui.screens.board import BoardScreen
+    from jangar_tui.ui.screens.search import SearchScreen
     from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 
     return {
         MainScreen: ("main", "sessions", "transcript", "work_orders"),
         WorkOrderDetailScreen: ("detail",),
         BoardScreen: ("board",),
+        SearchScreen: ("search",),
     }
 
 

@@ -60,6 +60,7 @@ SCOPES: dict[str, str] = {
     "follow_up": "Follow-up note",
     "confirm": "A question (delete, cancel)",
     "board": "Board (work orders across sessions)",
+    "search": "Search (sessions, messages, work orders)",
 }
 
 KEYMAP: dict[str, list[Key]] = {
@@ -73,6 +74,14 @@ KEYMAP: dict[str, list[Key]] = {
         ),
         Key("ctrl+t", "toggle_work_orders", "Orders", "Show or hide the work-order panel"),
         Key("ctrl+g", "board", "Board", "The board: work orders across all sessions", show=False),
+        Key(
+            "ctrl+f",
+            "search",
+            "Search",
+            "Search session titles, messages and work orders (even while typing)",
+            show=False,
+            priority=True,
+        ),
         Key(
             "ctrl+r",
             "interrupt_reply",
@@ -191,6 +200,12 @@ KEYMAP: dict[str, list[Key]] = {
         Key("s", "open_session", "Session", "Go to the work order's session"),
         Key("escape,q,ctrl+g", "close", "Back", palette=False),
         Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
+    ],
+    "search": [
+        Key("enter", "open_hit", "Open", "Go to the hit: its session, its message, or the work order", palette=False),
+        Key("down", "move(1)", "Next", "The next hit", palette=False, group="Select"),
+        Key("up", "move(-1)", "Previous", "The previous hit", palette=False, group="Select"),
+        Key("escape,ctrl+f", "close", "Back", palette=False),
     ],
     "form": [
         Key("ctrl+o", "save", "Save draft", palette=False, priority=True),

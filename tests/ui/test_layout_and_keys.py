@@ -17,6 +17,7 @@ from jangar_tui.ui.screens.follow_up import FollowUpScreen
 from jangar_tui.ui.screens.help import HelpScreen, help_table
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.screens.rename import RenameScreen
+from jangar_tui.ui.screens.search import SearchScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
@@ -42,6 +43,7 @@ _SCOPE_OWNER = {
     "follow_up": FollowUpScreen,
     "confirm": ConfirmScreen,
     "board": BoardScreen,
+    "search": SearchScreen,
 }
 
 

@@ -29,6 +29,7 @@ from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.board import BoardScreen
 from jangar_tui.ui.screens.help import HelpScreen
 from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.search import SearchScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
@@ -37,7 +38,7 @@ from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 S = WorkOrderStatus
-SCENES = ("main", "empty", "form", "detail", "diff", "help", "offline", "board", "waiting")
+SCENES = ("main", "empty", "form", "detail", "diff", "help", "offline", "board", "waiting", "search")
 NOW_MS = BASE_MS + 5 * DAY + 2 * HOUR  # what the UI's clock says in every scene
 # Workers that finish on their own (watchers never do; an action waits on its open dialog).
 SETTLING_GROUPS = frozenset({"send", "detail-temporal", "detail-diff"})
@@ -270,6 +271,11 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
             await until(pilot, lambda: isinstance(app.screen, BoardScreen), "the board")
             await pilot.press("4")  # done: a canceled one and one with its PR
             await until(pilot, lambda: "#412" in screen_text(pilot), "the done view")
+        elif name == "search":
+            await pilot.press("ctrl+f")
+            await until(pilot, lambda: isinstance(app.screen, SearchScreen), "the search")
+            await pilot.press(*"dashb")
+            await until(pilot, lambda: "Messages 2" in screen_text(pilot), "the hits")
         # (An empty list would mean "all workers" to wait_for_complete.)
         if settling := [w for w in app.workers if w.group in SETTLING_GROUPS]:
             await app.workers.wait_for_complete(settling)

@@ -114,6 +114,7 @@ class MainScreen(WorkOrderActions):
         self._chosen_at = float("-inf")  # time.monotonic() of the last selection change
         self._first_page_pending = False  # sessions shown on start; the chosen one's page not yet
         self._board_seen_at = clock()  # the board's "attention": what ended after this
+        self._jump_to: tuple[str, str] | None = None  # (session, message) a search hit asked to show
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status-line")
@@ -242,6 +243,7 @@ class MainScreen(WorkOrderActions):
         if self._first_page_pending:
             self._first_page_pending = False
             self.call_after_refresh(self.post_message, self.FirstScreenShown())
+        self._jump_to_message()
 
     def on_main_screen_work_orders_changed(self, message: WorkOrdersChanged) -> None:
         if self.session is not None and message.session_id == self.session.id:
@@ -580,6 +582,37 @@ class MainScreen(WorkOrderActions):
         """Show a session (chosen elsewhere, e.g. on the board) in the list and the transcript."""
         self.sidebar.session_list.choose(session_id)
         self.sidebar.session_list.focus()
+
+    def action_search(self) -> None:
+        from jangar_tui.ui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(open_session=self.open_session, open_message=self.open_message))
+
+    def open_message(self, session_id: str, message_id: str) -> None:
+        """Show a session with one of its messages selected (a search hit), however old it is."""
+        self._jump_to = (session_id, message_id)
+        already_open = self.session is not None and self.session.id == session_id
+        self.open_session(session_id)
+        if already_open:
+            self._jump_to_message()
+
+    def _jump_to_message(self) -> None:
+        """Select the message a search hit asked for once the transcript holds it; until then load
+        older pages, four times as many each time, so even the oldest of 10,000 takes a few steps."""
+        if self._jump_to is None or self.session is None or self.session.id != self._jump_to[0]:
+            return
+        message_id = self._jump_to[1]
+        ids = [m.id for m in self.transcript.messages]
+        if message_id in ids:
+            self._jump_to = None
+            self.transcript.focus()
+            self.transcript.selected = ids.index(message_id)
+        elif self.transcript.has_more and self._message_limit < MESSAGE_LIMIT_MAX:
+            self._message_limit = min(MESSAGE_LIMIT_MAX, self._message_limit * 4)
+            self._watch_messages()
+        else:
+            self._jump_to = None
+            self.report_error("That message is no longer in the session (deleted since the search?).")
 
     def action_copy_pr_url(self) -> None:
         if work_order := self._chosen_work_order():

@@ -1,0 +1,172 @@
+"""Search (ctrl+f): results as you type, hostile text shown as text, stale answers dropped, and
+enter jumping to the hit (session, message however old, work order's detail)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from ui_support import screen_text, until
+
+from jangar_tui.models import SearchKind, SearchResults
+from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
+from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.search import SearchScreen, hit_text
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+
+
+def search_screen(app: JangarApp) -> SearchScreen:
+    screen = app.screen
+    assert isinstance(screen, SearchScreen), screen
+    return screen
+
+
+async def _open_search(app: JangarApp, pilot: object) -> None:
+    await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "main")  # type: ignore[arg-type]
+    await pilot.press("ctrl+f")  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(app.screen, SearchScreen), "the search")  # type: ignore[arg-type]
+
+
+def hit_kinds(app: JangarApp) -> list[tuple[SearchKind, str | None]]:
+    return [(h.kind, h.messageId or h.workOrderId or h.sessionId) for h in search_screen(app).hits]
+
+
+async def test_results_as_you_type_and_enter_opens_the_session(service: JangarService) -> None:
+    infra = await service.new_session("Infra rollout")
+    await service.new_session("Lunch")
+    app = JangarApp(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press(*"infr")
+        await until(pilot, lambda: hit_kinds(app) == [(SearchKind.SESSION, infra.id)], "the session by a prefix")
+        assert "Sessions 1" in screen_text(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "back on the main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await until(pilot, lambda: main.session is not None and main.session.id == infra.id, "the session chosen")
+
+
+async def test_a_message_hit_opens_its_session_with_the_message_selected_even_when_old(
+    service: JangarService, store: LocalStore
+) -> None:
+    old = await service.new_session("Archive")
+    target = await store.append_message(old.id, "user", "the needle is here")
+    for i in range(120):  # beyond the first page of 50 the transcript loads
+        await store.append_message(old.id, "assistant", f"filler {i}")
+    await service.new_session("Newest")  # the app starts on this one
+    app = JangarApp(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press(*"needle")
+        await until(pilot, lambda: hit_kinds(app) == [(SearchKind.MESSAGE, target.id)], "the message")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "back on the main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await until(
+            pilot,
+            lambda: main.transcript.selected_message is not None and main.transcript.selected_message.id == target.id,
+            "the old message selected",
+        )
+        assert main.session is not None and main.session.id == old.id
+        assert main.transcript.has_focus
+        await until(pilot, lambda: "the needle is here" in screen_text(pilot), "scrolled into view")
+
+
+async def test_a_work_order_hit_opens_its_detail(service: JangarService) -> None:
+    session = await service.new_session("Ops")
+    order = await service.create_work_order(
+        session.id, title="Rotate keys", prompt="rotate the signing keys", target_repo="acme/vault"
+    )
+    app = JangarApp(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press(*"vault")
+        await until(pilot, lambda: hit_kinds(app) == [(SearchKind.WORK_ORDER, order.id)], "the work order by repo")
+        assert "targetRepo" in screen_text(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "back on the main screen")
+
+
+async def test_hostile_stored_text_and_query_syntax_stay_text(service: JangarService, store: LocalStore) -> None:
+    session = await service.new_session("[bold red]x[/] \x1b]0;pwned\x07")
+    await store.append_message(session.id, "user", "[@click=app.quit]zebra[/] \x1b[2J\x9b31m zebra")
+    app = JangarApp(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press(*'"zebra*" NEAR(')  # FTS5 syntax typed: words only, no error
+        await until(
+            pilot, lambda: len(search_screen(app).hits) == 0 and "Nothing found" in screen_text(pilot), "no hit"
+        )
+        for _ in range(len('" NEAR(')):
+            await pilot.press("backspace")
+        await until(pilot, lambda: len(search_screen(app).hits) == 1, "the hostile message")
+        text = screen_text(pilot)
+        assert "[@click=app.quit]zebra[/]" in text and "␛[2J" in text and "[bold red]x[/]" in text
+        assert "\x1b" not in text and "\x9b" not in text
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "jumped, app still running")
+        assert app.is_running
+
+
+async def test_escape_closes_and_a_refusal_is_said(service: JangarService) -> None:
+    await service.new_session("One")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press(*" ".join("w" * 17))  # 17 words: more than a search takes
+        await until(pilot, lambda: "Cannot search" in screen_text(pilot), "the refusal")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "closed")
+
+
+async def test_an_answer_for_an_older_query_is_dropped(service: JangarService) -> None:
+    """The first query's answer arrives after the second was typed: only the second is shown."""
+    await service.new_session("alpha")
+    await service.new_session("beta")
+    gate = asyncio.Event()
+    original = service.search
+
+    async def slow_for_alpha(text: str, limit: int = 20) -> SearchResults:
+        if text == "alpha":
+            await gate.wait()
+        return await original(text, limit)
+
+    service.search = slow_for_alpha  # type: ignore[method-assign]
+    app = JangarApp(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open_search(app, pilot)
+        screen = search_screen(app)
+        screen.query_one("#search-input").value = "alpha"  # type: ignore[attr-defined]
+        await pilot.pause(0.3)  # the debounce passes: alpha is asked and held
+        screen.query_one("#search-input").value = "beta"  # type: ignore[attr-defined]
+        await until(pilot, lambda: [h.sessionTitle for h in screen.hits] == ["beta"], "beta's answer")
+        gate.set()
+        await pilot.pause(0.3)
+        assert [h.sessionTitle for h in screen.hits] == ["beta"]
+
+
+def test_highlights_apply_to_the_sanitized_text() -> None:
+    from jangar_tui.models import SearchHit
+
+    hit = SearchHit(
+        kind=SearchKind.MESSAGE,
+        sessionId="ses_1",
+        sessionTitle="s",
+        messageId="msg_1",
+        field="content",
+        excerpt="a \x1b[31m deploy \x1b[0m now",
+        at=1,
+        role="user",
+    )
+    text = hit_text(hit, ["deploy"])
+    assert isinstance(text, Text)
+    plain = text.plain
+    assert "\x1b" not in plain and "␛[31m deploy ␛[0m" in plain
+    start = plain.index("deploy")
+    assert any(span.start == start and span.end == start + len("deploy") for span in text.spans)
