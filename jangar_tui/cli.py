@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="jangar",
         description="Terminal control plane for Codex background workers. "
         "Subcommands: `jangar worker` (a Temporal worker), `jangar deploy` (deploy the Convex functions), "
-        "`jangar session|message|wo` (scripting: see `jangar wo --help`), "
+        "`jangar session|message|wo|search` (scripting: see `jangar wo --help`), "
         "`jangar config` (the resolved settings and where each comes from, secrets masked), "
         "`jangar serve` (the app in a browser).",
     )

@@ -43,7 +43,8 @@ class Cli:
         outcome = await self.text(*argv, "--json", stdin=stdin)
         assert outcome.text.isascii(), "JSON output must be ASCII (escaped), whatever the data"
         documents = [json.loads(line) for line in outcome.text.splitlines()]
-        schema = ERROR if outcome.code else COMMAND_SCHEMAS[f"{_NOUNS.get(argv[0], argv[0])} {argv[1]}"]
+        command = argv[0] if argv[0] in COMMAND_SCHEMAS else f"{_NOUNS.get(argv[0], argv[0])} {argv[1]}"
+        schema = ERROR if outcome.code else COMMAND_SCHEMAS[command]
         for document in documents:
             jsonschema.validate(document, schema)
         outcome.documents = documents

@@ -190,3 +190,33 @@ async def test_a_follow_up_of_an_ended_work_order_keeps_its_repo_and_branch(cli:
     assert follow["targetBranch"] == f"jangar/{first['_id'][-8:].lower()}"
     shown = await cli.text("wo", "show", follow["_id"])
     assert f"follow-up of: {first['_id']}" in shown.text
+
+
+async def test_search_finds_each_kind_as_json_and_as_safe_text(cli: Cli) -> None:
+    session = (await cli.json("session", "new", "Deploy notes")).document
+    message = (await cli.json("message", "send", session["_id"], "deploy \x1b[2J the worker")).document
+    work_order = (await cli.json("wo", "new", session["_id"], "--title", "Deploy it", "--prompt", "p")).document
+    other = await cli.store.create_session("someone-else", "Deploy elsewhere")
+    await cli.store.append_message(other.id, "user", "deploy")
+
+    found = (await cli.json("search", "deploy")).document
+    assert "error" not in found, found
+    assert [h["sessionId"] for h in found["sessions"]] == [session["_id"]]  # only the caller's
+    assert [(h["messageId"], h["role"], h["excerpt"]) for h in found["messages"]] == [
+        (message["_id"], "user", "deploy \x1b[2J the worker")
+    ]
+    assert [(h["workOrderId"], h["field"], h["status"]) for h in found["workOrders"]] == [
+        (work_order["_id"], "title", "draft")
+    ]
+    assert (await cli.json("search", "deploy", "--limit", "1")).document["messages"][0]["messageId"] == message["_id"]
+    nothing = await cli.json("search", '"NEAR(*" -:')
+    assert (nothing.code, nothing.document) == (0, {"sessions": [], "messages": [], "workOrders": []})
+
+    printed = (await cli.text("search", "worker")).text
+    assert message["_id"] in printed and "␛[2J" in printed and "\x1b" not in printed
+    assert (await cli.text("search", "zzz")).text == "(nothing found)\n"
+
+    refused = await cli.json("search", "deploy", "--limit", "0")
+    assert (refused.code, refused.document["error"]["code"]) == (INVALID_ARGUMENT, "INVALID_ARGUMENT")
+    too_long = await cli.json("search", "x" * 201)
+    assert too_long.code == INVALID_ARGUMENT

@@ -9,4 +9,6 @@ it to decide whether a command line is one of ours before anything heavy is impo
 from __future__ import annotations
 
 # The first word of a command line that selects this CLI (aliases included).
-COMMAND_NAMES = frozenset({"config", "session", "sessions", "message", "messages", "wo", "work-order", "work-orders"})
+COMMAND_NAMES = frozenset(
+    {"config", "search", "session", "sessions", "message", "messages", "wo", "work-order", "work-orders"}
+)

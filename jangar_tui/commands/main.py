@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-from jangar_tui.commands import config_cmd, exit_codes, messages, sessions, work_orders
+from jangar_tui.commands import config_cmd, exit_codes, messages, search, sessions, work_orders
 from jangar_tui.commands.context import Context
 from jangar_tui.commands.output import Printer
 from jangar_tui.commands.parsing import common_options
@@ -24,7 +24,7 @@ SettingsFrom = Callable[[argparse.Namespace, Mapping[str, str]], Settings]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jangar",
-        description="Jangar from a script: sessions, messages and work orders. "
+        description="Jangar from a script: sessions, messages, work orders and search. "
         "Every command takes --json; the exit status names the error (see the README, Scripting).",
     )
     commands = parser.add_subparsers(dest="noun", required=True, metavar="COMMAND")
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_parser(commands, common)
     messages.add_parser(commands, common)
     work_orders.add_parser(commands, common)
+    search.add_parser(commands, common)
     config_cmd.add_parser(commands, common)
     return parser
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jangar_tui.models import ErrorCode, EventKind, Role, WorkOrderStatus
+from jangar_tui.models import ErrorCode, EventKind, Role, SearchKind, WorkOrderStatus
 
 _MS = {"type": "integer"}
 _TEXT = {"type": "string"}
@@ -65,7 +65,37 @@ LOG_LINE = {
     ]
 }
 
-# "noun verb" -> the schema of each JSON line it prints.
+SEARCH_HIT = {
+    "type": "object",
+    "properties": {
+        "kind": {"enum": [k.value for k in SearchKind]},
+        "sessionId": _TEXT,
+        "sessionTitle": _TEXT,
+        "messageId": _OPTIONAL_TEXT,
+        "workOrderId": _OPTIONAL_TEXT,
+        "field": {"enum": ["title", "content", "prompt", "targetRepo"]},
+        "excerpt": _TEXT,
+        "at": _MS,
+        "role": {"enum": [*(r.value for r in Role), None]},
+        "status": {"enum": [*(s.value for s in WorkOrderStatus), None]},
+    },
+    "required": [
+        "kind",
+        "sessionId",
+        "sessionTitle",
+        "messageId",
+        "workOrderId",
+        "field",
+        "excerpt",
+        "at",
+        "role",
+        "status",
+    ],
+    "additionalProperties": False,
+}
+_HITS = {"type": "array", "items": SEARCH_HIT}
+
+# "noun verb" (or the one word of a command without verbs) -> the schema of each JSON line it prints.
 COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "session list": _page(SESSION),
     "session new": SESSION,
@@ -83,6 +113,7 @@ COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "wo retry": WORK_ORDER,
     "wo follow-up": WORK_ORDER,
     "wo logs": LOG_LINE,
+    "search": _object(sessions=_HITS, messages=_HITS, workOrders=_HITS),
     "config": _object(
         configFile=_TEXT,
         exists={"type": "boolean"},
