@@ -110,6 +110,7 @@ describe("auth required", () => {
       () => bob.query(api.workOrders.get, { workOrderId: w._id }),
       () => bob.mutation(api.workOrders.remove, { workOrderId: w._id }),
       () => bob.mutation(api.workOrders.restore, { workOrderId: w._id }),
+      () => bob.query(api.search.all, { userId: ALICE, text: "secret" }),
     ];
     for (const call of calls) await expectRefused(t, call, "FORBIDDEN");
     // Bob's own session cannot carry work orders requested in Alice's name.
@@ -117,6 +118,18 @@ describe("auth required", () => {
     await expectRefused(t, () => bob.mutation(api.workOrders.create, { sessionId: own._id, workflowId: "wf-b", requestedBy: ALICE }), "FORBIDDEN");
     // listByStatus shows only the caller's work orders.
     expect((await bob.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: page })).page).toEqual([]);
+  });
+
+  test("search finds only the caller's own rows, and needs a signed-in user", async () => {
+    const alice = as(t, "alice");
+    expect((await alice.query(api.search.all, { userId: ALICE, text: "secret" })).messages.map((h) => h.messageId)).toEqual([
+      ids.m._id,
+    ]);
+    const own = await as(t, "bob").mutation(api.chatSessions.create, { userId: BOB, title: "Bob's" });
+    await as(t, "bob").mutation(api.chatMessages.append, { sessionId: own._id, role: "user", content: "secret too" });
+    const ofBob = await as(t, "bob").query(api.search.all, { userId: BOB, text: "secret" });
+    expect(ofBob.messages.map((h) => h.sessionId)).toEqual([own._id]);
+    await expectCode(t.query(api.search.all, { userId: ALICE, text: "secret" }), "FORBIDDEN");
   });
 
   test("listByStatus goes by the session's owner, not by requestedBy", async () => {
