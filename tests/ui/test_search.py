@@ -170,3 +170,23 @@ def test_highlights_apply_to_the_sanitized_text() -> None:
     assert "\x1b" not in plain and "␛[31m deploy ␛[0m" in plain
     start = plain.index("deploy")
     assert any(span.start == start and span.end == start + len("deploy") for span in text.spans)
+
+
+async def test_a_hit_hidden_by_the_session_filter_is_shown(service: JangarService) -> None:
+    hidden = await service.new_session("Quarterly report")
+    await service.new_session("Infra")
+    app = JangarApp(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "main")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        main.sidebar.session_list.focus()
+        await pilot.press(*"infra")  # type-to-filter: only "Infra" is listed
+        await until(pilot, lambda: [s.title for s in main.sidebar.session_list.shown] == ["Infra"], "filtered")
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen), "the search")
+        await pilot.press(*"quarterly")
+        await until(pilot, lambda: hit_kinds(app) == [(SearchKind.SESSION, hidden.id)], "the hidden session")
+        await pilot.press("enter")
+        await until(pilot, lambda: main.session is not None and main.session.id == hidden.id, "chosen, filter cleared")
+        assert len(main.sidebar.session_list.shown) == 2

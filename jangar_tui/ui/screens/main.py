@@ -580,6 +580,8 @@ class MainScreen(WorkOrderActions):
 
     def open_session(self, session_id: str) -> None:
         """Show a session (chosen elsewhere, e.g. on the board) in the list and the transcript."""
+        if all(s.id != session_id for s in self.sidebar.session_list.shown):
+            self.sidebar.clear_filter()  # the filter may hide it
         self.sidebar.session_list.choose(session_id)
         self.sidebar.session_list.focus()
 

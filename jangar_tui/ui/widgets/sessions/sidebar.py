@@ -72,6 +72,14 @@ class SessionSidebar(Vertical):
         field.cursor_position = len(field.value)
         field.focus()
 
+    def clear_filter(self) -> None:
+        """Show every session again (one chosen elsewhere may be hidden by the filter)."""
+        for field in self.query(FilterInput):
+            field.value = ""
+            field.display = False
+        self.session_list.set_filter("")
+        self._update_title()
+
     @on(SessionList.FilterTyped)
     def _filter_typed(self, event: SessionList.FilterTyped) -> None:
         event.stop()
