@@ -221,6 +221,7 @@ def main() -> int:
             "mid-frequency word": data["mid"],
             "rare word (10 messages)": RARE,
             "word in no message": "zzzzqqqq",
+            "1 letter, as typed": common[:1],
             "prefix of 2 letters, as typed": common[:2],
             "prefix of 3 letters, as typed": data["mid"][:3],
             "common word + rare prefix": f"{common} {RARE[:5]}",

@@ -7,7 +7,8 @@ apply these rules, whatever their index does underneath (FTS5 here, Convex's sea
   else (quotes, `*`, `-`, `:`, parentheses, `NEAR`'s syntax) only separates words, so no query
   text is ever syntax to an index. A query with no word finds nothing.
 - A field **matches** when every term is one of its words, the last term also as the beginning of
-  one (results as you type: `depl` finds `deploy`).
+  one when it has at least `PREFIX_MIN_CHARS` characters (results as you type: `depl` finds
+  `deploy`; a single letter is only that word, since nearly every text has a word starting with it).
 - A hit's **excerpt** is the field's text around the first word that matched, at most
   `SEARCH_EXCERPT_CHARS` characters (code points), with `…` where it was cut.
 """
@@ -27,6 +28,8 @@ from jangar_tui.models import (
 
 # Letters and digits (str.isalnum's characters); the twin is /[\p{L}\p{N}]+/gu.
 WORD = re.compile(r"[^\W_]+")
+# The shortest last term that also matches as a prefix.
+PREFIX_MIN_CHARS = 2
 # How far before the first matched word an excerpt starts, when the text is cut.
 EXCERPT_LEAD_CHARS = 40
 ELLIPSIS = "…"
@@ -56,6 +59,11 @@ def _words(text: str) -> Iterator[re.Match[str]]:
     return WORD.finditer(text)
 
 
+def is_prefix(query_terms: list[str], index: int) -> bool:
+    """Whether term `index` also matches as a word's beginning: the last one, when long enough."""
+    return index == len(query_terms) - 1 and len(query_terms[index]) >= PREFIX_MIN_CHARS
+
+
 def _matches_term(word: str, term: str, prefix: bool) -> bool:
     return word.startswith(term) if prefix else word == term
 
@@ -66,15 +74,16 @@ def matches(text: str, query_terms: list[str]) -> bool:
         return False
     words = {match.group().lower() for match in _words(text)}
     *whole, last = query_terms
+    if not is_prefix(query_terms, len(query_terms) - 1):
+        return all(term in words for term in query_terms)
     return all(term in words for term in whole) and any(word.startswith(last) for word in words)
 
 
 def first_match(text: str, query_terms: list[str]) -> int | None:
     """Where (a code-point index) the first word that matches a term starts, or None."""
-    last = len(query_terms) - 1
     for match in _words(text):
         word = match.group().lower()
-        if any(_matches_term(word, term, i == last) for i, term in enumerate(query_terms)):
+        if any(_matches_term(word, term, is_prefix(query_terms, i)) for i, term in enumerate(query_terms)):
             return match.start()
     return None
 
@@ -91,14 +100,14 @@ def excerpt(text: str, query_terms: list[str]) -> str:
 
 def highlights(text: str, query_terms: list[str]) -> list[tuple[int, int]]:
     """The (start, end) spans of `text`'s words that match a term, for the UI to emphasise."""
-    last = len(query_terms) - 1
     spans = []
     for match in _words(text):
         word = match.group().lower()
         for i, term in enumerate(query_terms):
-            if _matches_term(word, term, i == last):
+            prefix = is_prefix(query_terms, i)
+            if _matches_term(word, term, prefix):
                 # A prefix marks the term's length (lowering may change a word's length: cap it).
-                end = min(match.start() + len(term), match.end()) if i == last else match.end()
+                end = min(match.start() + len(term), match.end()) if prefix else match.end()
                 spans.append((match.start(), end))
                 break
     return spans

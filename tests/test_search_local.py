@@ -78,7 +78,7 @@ async def test_updates_keep_the_index_current(local_store: LocalStore) -> None:
         conn.close()
 
 
-WORDS = ["deploy", "deployed", "worker", "work", "queue", "café", "CAFE", "x1", "ab", "a"]
+WORDS = ["deploy", "deployed", "deployment", "worker", "work", "queue", "café", "CAFE", "x1", "ab", "a", "abcd"]
 texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=6).map(" ".join)
 punctuation = st.sampled_from([" ", ", ", "-", ":", '"', "*", "/", "(", ")"])
 
@@ -86,7 +86,11 @@ punctuation = st.sampled_from([" ", ", ", "-", ":", '"', "*", "/", "(", ")"])
 @settings(max_examples=40, deadline=None)
 @given(
     messages=st.lists(texts, min_size=1, max_size=12),
-    query=st.lists(st.sampled_from([*WORDS, "dep", "wor", "q", "caf", "NEAR", "OR"]), min_size=1, max_size=3),
+    query=st.lists(
+        st.sampled_from([*WORDS, "dep", "depl", "deploye", "wor", "q", "caf", "abc", "NEAR", "OR"]),
+        min_size=1,
+        max_size=3,
+    ),
     glue=punctuation,
 )
 def test_hits_are_what_the_rules_say(messages: list[str], query: list[str], glue: str) -> None:
@@ -124,8 +128,10 @@ def test_no_query_text_is_fts5_syntax(query: str) -> None:
     conn = sqlite3.connect(":memory:")
     try:
         conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, b)")
-        conn.execute("INSERT INTO t VALUES ('near or and', 'x0')")
-        conn.execute("SELECT * FROM t WHERE t MATCH ?", (fts_query(terms),)).fetchall()
-        conn.execute("SELECT * FROM t WHERE t MATCH ?", (fts_query(terms, ("a", "b")),)).fetchall()
+        conn.execute("CREATE VIRTUAL TABLE t_vocab USING fts5vocab(t, row)")
+        conn.execute("INSERT INTO t VALUES ('near or and nearby', 'x0 andante')")
+        for columns in ((), ("a", "b")):
+            if (match := fts_query(conn, "t", terms, columns)) is not None:
+                conn.execute("SELECT * FROM t WHERE t MATCH ?", (match,)).fetchall()
     finally:
         conn.close()

@@ -4,12 +4,15 @@
 //
 // A query's terms are its words (runs of letters and digits, lowercased); everything else only
 // separates words, so no query text is ever syntax. A field matches when every term is one of its
-// words, the last term also as the beginning of one. An excerpt is the field's text around the
+// words, the last term also as the beginning of one when it has at least PREFIX_MIN_CHARS
+// characters (a single letter is only that word). An excerpt is the field's text around the
 // first matched word, at most SEARCH_EXCERPT_CHARS code points, with "…" where it was cut.
 import { fail } from "./errors";
 import { SEARCH_EXCERPT_CHARS, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_TERMS_MAX, SEARCH_TEXT_MAX_CHARS } from "./limits";
 
 const WORD = /[\p{L}\p{N}]+/gu;
+// The shortest last term that also matches as a prefix.
+const PREFIX_MIN_CHARS = 2;
 // How far before the first matched word an excerpt starts, when the text is cut.
 const EXCERPT_LEAD_CHARS = 40;
 const ELLIPSIS = "…";
@@ -40,6 +43,11 @@ export function checkSearchLimit(limit: number | undefined): number {
   return limit;
 }
 
+// Whether term `index` also matches as a word's beginning: the last one, when long enough.
+function isPrefix(terms: string[], index: number): boolean {
+  return index === terms.length - 1 && codePoints(terms[index]) >= PREFIX_MIN_CHARS;
+}
+
 function matchesTerm(word: string, term: string, prefix: boolean): boolean {
   return prefix ? word.startsWith(term) : word === term;
 }
@@ -47,16 +55,16 @@ function matchesTerm(word: string, term: string, prefix: boolean): boolean {
 export function matchesTerms(text: string, terms: string[]): boolean {
   if (terms.length === 0) return false;
   const words = new Set((text.match(WORD) ?? []).map((word) => word.toLowerCase()));
-  const last = terms[terms.length - 1];
-  return terms.slice(0, -1).every((term) => words.has(term)) && [...words].some((word) => word.startsWith(last));
+  const last = terms.length - 1;
+  if (!isPrefix(terms, last)) return terms.every((term) => words.has(term));
+  return terms.slice(0, -1).every((term) => words.has(term)) && [...words].some((word) => word.startsWith(terms[last]));
 }
 
 // Where (a UTF-16 index) the first word that matches a term starts, or null.
 function firstMatch(text: string, terms: string[]): number | null {
-  const last = terms.length - 1;
   for (const match of text.matchAll(WORD)) {
     const word = match[0].toLowerCase();
-    if (terms.some((term, i) => matchesTerm(word, term, i === last))) return match.index ?? 0;
+    if (terms.some((term, i) => matchesTerm(word, term, isPrefix(terms, i)))) return match.index ?? 0;
   }
   return null;
 }

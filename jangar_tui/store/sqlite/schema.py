@@ -117,6 +117,8 @@ def _fts(table: str, columns: list[str]) -> list[str]:
         f"CREATE TRIGGER {index}_update AFTER UPDATE OF {cols} ON {table} WHEN {changed} BEGIN {remove} {add} END",
         f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {remove} END",
         f"INSERT INTO {index}({index}) VALUES ('rebuild')",
+        # The index's words, so a typed prefix can be looked up as the words it begins.
+        f"CREATE VIRTUAL TABLE {index}_vocab USING fts5vocab({index}, row)",
     ]
 
 
