@@ -1,16 +1,16 @@
-"""Benchmark of search on the embedded store: 1,000,000 messages, FTS5 (schema v4).
+"""Benchmark of search on the embedded store: 1,000,000 messages, FTS5 (schema v5).
 
     .venv/bin/python bench/bench_search.py [--quick] [--messages N]
 
 1. Bulk-inserts 1,000 sessions and N messages (default 1,000,000; words drawn from a Zipf-like
    vocabulary of 20,000, 10-40 words each, plus a rare marker in 10 messages) into a file at schema
-   v3 (no search index), in one transaction with executemany; 5% of the sessions are another user's.
-2. Migrates it to v4 and times that: building the three FTS5 indexes from the rows already there.
+   v4 (no search index), in one transaction with executemany; 5% of the sessions are another user's.
+2. Migrates it to v5 and times that: building the three FTS5 indexes from the rows already there.
    Reports the file size before and after.
 3. Times `LocalStore.search` (the app's whole path: the FTS5 query, the joins that drop deleted
    rows and other users' rows, the excerpts) for a few query shapes, p50 / p95 over the repetitions.
 4. The cost the index adds to writing: `append_message` and the growing-reply `update_message` on
-   that 1M-message file, against a copy of the same rows at v3 (no index), interleaved.
+   that 1M-message file, against a copy of the same rows at v4 (no index), interleaved.
 
 Target: first results (one `search` call) <= 100 ms. Prints a markdown table, writes
 `bench/results/search.json`, exits non-zero when the target is missed.
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from stats import percentile
 
-from jangar_tui.store.sqlite.schema import MIGRATIONS, migrate
+from jangar_tui.store.sqlite.schema import MIGRATIONS, SEARCH_SCHEMA_VERSION, migrate
 from jangar_tui.store.sqlite.store import LocalStore
 
 RESULTS = ROOT / "bench" / "results"
@@ -60,14 +60,14 @@ def vocabulary(rnd: random.Random) -> tuple[list[str], list[float]]:
 
 
 def build(path: Path, messages: int) -> dict[str, Any]:
-    """A v3 file (no search index) holding the data set; returns what it holds."""
+    """A v4 file (no search index) holding the data set; returns what it holds."""
     rnd = random.Random(16)
     words, cumulative = vocabulary(rnd)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    migrate(conn, MIGRATIONS[:3])
+    migrate(conn, MIGRATIONS[: SEARCH_SCHEMA_VERSION - 1])
     started = time.perf_counter()
     conn.execute("BEGIN")
     sessions = [f"ses_{i:032x}" for i in range(SESSIONS)]
@@ -108,7 +108,7 @@ def size_mb(path: Path) -> float:
 
 
 def index_build(path: Path) -> float:
-    """Seconds to migrate v3 -> v4: the FTS5 indexes built from the existing rows."""
+    """Seconds to migrate v4 -> v5: the FTS5 indexes built from the existing rows."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         started = time.perf_counter()
@@ -200,7 +200,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     tag = secrets.token_hex(3)
     indexed = RESULTS / f"search-{messages}-{tag}.sqlite3"
-    plain = RESULTS / f"search-{messages}-{tag}-v3.sqlite3"
+    plain = RESULTS / f"search-{messages}-{tag}-unindexed.sqlite3"
     try:
         print(f"building {messages:,} messages…", file=sys.stderr, flush=True)
         data = build(indexed, messages)
@@ -211,7 +211,7 @@ def main() -> int:
         conn = sqlite3.connect(plain, isolation_level=None)
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
         conn.close()
-        print("building the FTS5 indexes (v3 -> v4)…", file=sys.stderr, flush=True)
+        print("building the FTS5 indexes (v4 -> v5)…", file=sys.stderr, flush=True)
         build_s = index_build(indexed)
         size_after = size_mb(indexed)
         common, second = data["common"]
@@ -251,7 +251,7 @@ def main() -> int:
     }
     (RESULTS / "search.json").write_text(json.dumps(report, indent=1))
     print(f"\n## Search, {messages:,} messages (load average {os.getloadavg()[0]:.1f})\n")
-    print(f"FTS5 index build (migration v3 -> v4): {build_s:.1f} s; file {size_before:.0f} MB -> {size_after:.0f} MB\n")
+    print(f"FTS5 index build (migration v4 -> v5): {build_s:.1f} s; file {size_before:.0f} MB -> {size_after:.0f} MB\n")
     print(f"first search after opening the store (cold cache, `{cold['query']}`): {cold['ms']} ms\n")
     print("| query | hits | p50 | p95 |\n| --- | --- | --- | --- |")
     for name, t in timings.items():

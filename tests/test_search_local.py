@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 
 from jangar_tui import search_text
 from jangar_tui.models import SEARCH_LIMIT_MAX, SearchKind
-from jangar_tui.store.sqlite.schema import MIGRATIONS, migrate
+from jangar_tui.store.sqlite.schema import MIGRATIONS, SEARCH_SCHEMA_VERSION, migrate
 from jangar_tui.store.sqlite.search import fts_query
 from jangar_tui.store.sqlite.store import LocalStore
 
 
-async def test_a_v3_file_gets_its_existing_rows_indexed(tmp_path: Path) -> None:
-    db = tmp_path / "v3.sqlite3"
+async def test_a_file_from_before_search_gets_its_existing_rows_indexed(tmp_path: Path) -> None:
+    db = tmp_path / "before-search.sqlite3"
     conn = sqlite3.connect(db, isolation_level=None)
-    migrate(conn, MIGRATIONS[:3])
+    migrate(conn, MIGRATIONS[: SEARCH_SCHEMA_VERSION - 1])
     session_id, message_id, order_id = "ses_" + "1" * 32, "msg_" + "2" * 32, "wo_" + "3" * 32
     conn.execute(
         "INSERT INTO chat_sessions (_id, userId, title, lastMessageAt, createdAt, updatedAt) VALUES (?,?,?,?,?,?)",

@@ -1,4 +1,4 @@
-"""`search:all` on the embedded store: the FTS5 indexes of schema v4, the contract's rules.
+"""`search:all` on the embedded store: the FTS5 indexes of schema v5, the contract's rules.
 
 The query never reaches FTS5 as written: `search_text.terms` keeps only its words, and each is
 quoted here, so quotes, `*`, `NEAR`, `-` or `col:` in what the operator typed are letters of
@@ -32,7 +32,7 @@ from jangar_tui.models import (
 from jangar_tui.store import validation as v
 
 WORK_ORDER_FIELDS = ("title", "prompt", "targetRepo")
-PREFIX_INDEXED_MAX = 3  # the longest prefix the FTS5 prefix index holds (schema v4: prefix='2 3')
+PREFIX_INDEXED_MAX = 3  # the longest prefix the FTS5 prefix index holds (schema v5: prefix='2 3')
 EXPAND_MAX = 64
 
 
