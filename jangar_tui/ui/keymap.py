@@ -203,8 +203,8 @@ KEYMAP: dict[str, list[Key]] = {
     ],
     "search": [
         Key("enter", "open_hit", "Open", "Go to the hit: its session, its message, or the work order", palette=False),
-        Key("down", "move(1)", "Next", "The next hit", palette=False, group="Select"),
-        Key("up", "move(-1)", "Previous", "The previous hit", palette=False, group="Select"),
+        Key("down", "move(1)", "Next", "The next hit", palette=False, group="Select", id="next_hit"),
+        Key("up", "move(-1)", "Previous", "The previous hit", palette=False, group="Select", id="previous_hit"),
         Key("escape,ctrl+f", "close", "Back", palette=False),
     ],
     "form": [
