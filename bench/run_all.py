@@ -19,6 +19,7 @@ SCRIPTS = (
     "bench_temporal.py",
     "bench_ui.py",
     "bench_board.py",
+    "bench_search.py",
     "bench_cli.py",
     "bench_serve.py",
     "bench_runtime.py",
