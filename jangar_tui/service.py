@@ -7,6 +7,7 @@ its `workflowId` here, so launching it twice can never start two workflows).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -34,7 +35,18 @@ from jangar_tui.models import (
     new_workflow_id,
 )
 from jangar_tui.orchestration.diff_review import Diff, diff_from_event, work_order_diff
-from jangar_tui.orchestration.workspace import GitError, work_branch
+from jangar_tui.orchestration.follow_up import workspace_owner
+from jangar_tui.orchestration.workspace import (
+    GitError,
+    WorkspaceBusy,
+    WorkspaceInfo,
+    cache_usage,
+    in_use_by,
+    list_workspaces,
+    remove_workspace,
+    work_branch,
+    workspace_info,
+)
 from jangar_tui.outcome import find_completion_message
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
 
@@ -290,6 +302,47 @@ class JangarService:
             return None
         return await find_completion_message(self.store, work_order)
 
+    # -- workspaces (the worktrees on this machine's data dir) ------------------------------------
+    async def work_order_workspace(self, work_order: WorkOrder) -> WorkspaceInfo | None:
+        """The worktree the work order works in (a follow-up's is the first one's) and its size;
+        None when it has no repository or no data dir is known here."""
+        if self.data_dir is None or not work_order.targetRepo:
+            return None
+        owner = await workspace_owner(work_order, self.store.get_work_order)
+        return await asyncio.to_thread(workspace_info, self.data_dir, work_order.targetRepo, owner.id)
+
+    async def list_workspaces(self) -> tuple[list[WorkspaceInfo], list[tuple[Path, int]]]:
+        """Every worktree on this data dir, and each repository cache with its size."""
+        data_dir = self._require_data_dir()
+        return await asyncio.to_thread(list_workspaces, data_dir), await asyncio.to_thread(cache_usage, data_dir)
+
+    async def remove_work_order_workspace(self, work_order_id: str) -> WorkspaceInfo | None:
+        """Remove an ended work order's worktree now (its branch and pushed commits stay); what
+        was there, or None when it had none. Refused (CONFLICT) while the work order, or a
+        follow-up working in the same worktree, has not ended."""
+        data_dir = self._require_data_dir()
+        work_order = await self.get_work_order(work_order_id)
+        if not work_order.status.is_terminal:
+            raise JangarError(
+                ErrorCode.CONFLICT,
+                f"The work order is {work_order.status.value}: its worktree is removed only once it has ended.",
+            )
+        info = await self.work_order_workspace(work_order)
+        if info is None:
+            return None
+        try:
+            removed = await remove_workspace(
+                data_dir, info.targetRepo, info.workspaceOf, in_use=in_use_by(self.store.get_work_order)
+            )
+        except WorkspaceBusy as exc:
+            raise JangarError(ErrorCode.CONFLICT, f"{exc} It is removed only once that one has ended.") from None
+        return info if removed else None
+
+    def _require_data_dir(self) -> Path:
+        if self.data_dir is None:
+            raise JangarError(ErrorCode.UNAVAILABLE, "No data dir is known here, so there are no worktrees to show.")
+        return self.data_dir
+
     async def work_order_diff(self, work_order: WorkOrder) -> Diff | None:
         """The change its agent made (`jangar_tui.orchestration.diff_review`): from git on this data
         dir (its worktree, else its branch in the cache), else the copy recorded when Jangar
@@ -297,9 +350,9 @@ class JangarService:
         failure: GitError | None = None
         if self.data_dir is not None:
             try:
-                diff = await work_order_diff(
-                    self.data_dir, work_order.targetRepo, work_order.targetBranch, work_order.id
-                )
+                # A follow-up works in the first work order's worktree, on its explicit branch.
+                owner = await workspace_owner(work_order, self.store.get_work_order)
+                diff = await work_order_diff(self.data_dir, work_order.targetRepo, work_order.targetBranch, owner.id)
             except GitError as exc:
                 failure = exc
             else:

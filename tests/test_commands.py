@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from cli_harness import Cli, backend_store
+from git_support import seeded_bare_remote
 
 from jangar_tui.commands import exit_codes
 from jangar_tui.config import load_settings
+from jangar_tui.models import WorkOrderStatus as S
+from jangar_tui.orchestration.workspace import prepare_workspace
 
 NOT_FOUND, INVALID_ARGUMENT = 3, 4
 
@@ -220,3 +223,47 @@ async def test_search_finds_each_kind_as_json_and_as_safe_text(cli: Cli) -> None
     assert (refused.code, refused.document["error"]["code"]) == (INVALID_ARGUMENT, "INVALID_ARGUMENT")
     too_long = await cli.json("search", "x" * 201)
     assert too_long.code == INVALID_ARGUMENT
+
+
+async def test_workspaces_are_listed_with_their_size_and_removed_only_once_ended(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = seeded_bare_remote(tmp_path)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
+    data = cli.settings.data_dir
+    session = (await cli.json("session", "new", "Disk")).document
+    first = (await cli.json("wo", "new", session["_id"], "--title", "Big", "--repo", "acme/app")).document
+    path = await prepare_workspace(data, "acme/app", None, first["_id"], allow_local=True)
+
+    listed = (await cli.json("workspace", "list")).document
+    [entry] = listed["workspaces"]
+    assert (entry["workOrderId"], entry["path"], entry["exists"]) == (first["_id"], str(path), True)
+    assert entry["bytes"] > 0 and len(listed["caches"]) == 1
+    assert listed["totalBytes"] == entry["bytes"] + listed["caches"][0]["bytes"]
+    assert "total" in (await cli.text("workspace", "list")).text
+
+    # Not while it runs (a draft has not ended either): refused, nothing removed.
+    refused = await cli.json("workspace", "rm", first["_id"])
+    assert (refused.code, refused.document["error"]["code"]) == (6, "CONFLICT")
+    assert "only once it has ended" in refused.document["error"]["message"] and path.exists()
+    await cli.json("wo", "cancel", first["_id"])
+
+    # A follow-up working in the same worktree holds it while it runs.
+    follow = (await cli.json("wo", "follow-up", first["_id"], "more", "--draft")).document
+    await prepare_workspace(
+        data, "acme/app", follow["targetBranch"], follow["_id"], allow_local=True, workspace_of=first["_id"]
+    )
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING):
+        await cli.store.update_work_order_status(follow["_id"], status)
+    busy = await cli.json("workspace", "rm", first["_id"])
+    assert busy.code == 6 and follow["_id"] in busy.document["error"]["message"] and path.exists()
+    await cli.store.update_work_order_status(follow["_id"], S.SUCCEEDED)
+
+    removed = (await cli.json("workspace", "rm", follow["_id"])).document
+    assert removed["removed"] is True and removed["path"] == str(path) and removed["freedBytes"] > 0
+    assert not path.exists()
+    assert (await cli.json("workspace", "list")).document["workspaces"] == []
+    again = await cli.json("workspace", "rm", first["_id"])
+    assert (again.code, again.document) == (0, {"workOrderId": first["_id"], "removed": False})

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-from jangar_tui.commands import config_cmd, exit_codes, messages, search, sessions, work_orders
+from jangar_tui.commands import config_cmd, exit_codes, messages, search, sessions, work_orders, workspaces
 from jangar_tui.commands.context import Context
 from jangar_tui.commands.output import Printer
 from jangar_tui.commands.parsing import common_options
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     messages.add_parser(commands, common)
     work_orders.add_parser(commands, common)
     search.add_parser(commands, common)
+    workspaces.add_parser(commands, common)
     config_cmd.add_parser(commands, common)
     return parser
 
@@ -81,7 +82,12 @@ async def run(
     args: argparse.Namespace, settings: Settings, store: Store, *, stdout: TextIO, stderr: TextIO, stdin: TextIO
 ) -> int:
     """Run the parsed command on `store` (left open); a refusal prints the error and gives its code."""
-    ctx = Context(JangarService(store, settings.user), settings, Printer(stdout, as_json=args.json), stdin)
+    ctx = Context(
+        JangarService(store, settings.user, data_dir=settings.data_dir),
+        settings,
+        Printer(stdout, as_json=args.json),
+        stdin,
+    )
     try:
         await args.handler(args, ctx)
     except JangarError as error:

@@ -95,6 +95,15 @@ SEARCH_HIT = {
 }
 _HITS = {"type": "array", "items": SEARCH_HIT}
 
+WORKSPACE = _object(
+    workOrderId=_TEXT,
+    lastUsedBy=_OPTIONAL_TEXT,
+    targetRepo=_TEXT,
+    path=_TEXT,
+    exists={"type": "boolean"},
+    bytes={"type": "integer"},
+)
+
 # "noun verb" (or the one word of a command without verbs) -> the schema of each JSON line it prints.
 COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "session list": _page(SESSION),
@@ -114,6 +123,17 @@ COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "wo follow-up": WORK_ORDER,
     "wo logs": LOG_LINE,
     "search": _object(sessions=_HITS, messages=_HITS, workOrders=_HITS),
+    "workspace list": _object(
+        workspaces={"type": "array", "items": WORKSPACE},
+        caches={"type": "array", "items": _object(path=_TEXT, bytes={"type": "integer"})},
+        totalBytes={"type": "integer"},
+    ),
+    "workspace rm": {
+        "oneOf": [
+            _object(workOrderId=_TEXT, removed={"const": False}),
+            _object(workOrderId=_TEXT, removed={"const": True}, path=_TEXT, freedBytes={"type": "integer"}),
+        ]
+    },
     "config": _object(
         configFile=_TEXT,
         exists={"type": "boolean"},

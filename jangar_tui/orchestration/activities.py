@@ -57,6 +57,7 @@ from jangar_tui.orchestration.setup_command import SetupFailed, run_setup, setup
 from jangar_tui.orchestration.workspace import (
     GitError,
     WorkspaceBusy,
+    in_use_by,
     mark_setup_done,
     prepare_workspace,
     setup_done,
@@ -176,7 +177,7 @@ class WorkOrderActivities:
                 inp.workOrderId,
                 allow_local=self.settings.allow_local_repos,
                 workspace_of=owner.id,
-                in_use=self._running,
+                in_use=in_use_by(self.store.get_work_order),
             )
         except WorkspaceBusy as exc:
             raise ApplicationError(str(exc), type=WORKSPACE_FAILED, non_retryable=True) from None
@@ -198,11 +199,6 @@ class WorkOrderActivities:
         finally:
             await log.close()
         mark_setup_done(path)
-
-    async def _running(self, work_order_id: str) -> bool:
-        """The work order exists and has not ended."""
-        work_order = await self.store.get_work_order(work_order_id)
-        return work_order is not None and not work_order.status.is_terminal
 
     @activity.defn(name=RUN_AGENT)
     @_store_errors

@@ -29,6 +29,7 @@ import re
 import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from jangar_tui.models import ErrorCode, JangarError, WorkOrder
@@ -137,14 +138,22 @@ async def prepare_workspace(
     return path
 
 
-async def remove_workspace(data_dir: Path, target_repo: str, work_order_id: str) -> bool:
-    """Remove the work order's worktree (its branch stays in the cache); False when it had none."""
+async def remove_workspace(
+    data_dir: Path, target_repo: str, work_order_id: str, in_use: Callable[[str], Awaitable[bool]] | None = None
+) -> bool:
+    """Remove the worktree of `work_order_id` (the first of its chain; its branch stays in the
+    cache); False when it had none. Refused (`WorkspaceBusy`) while `in_use` says the work order
+    that used it last has not ended, checked under the cache's lock, so a follow-up that has just
+    taken the worktree keeps it."""
     path = workspace_dir(data_dir, target_repo, work_order_id)
     record = _record_path(path)
     if not path.exists() and not record.exists():
         return False
     cache = cache_dir(data_dir, target_repo)
     async with _locked(cache):
+        user = _recorded_user(path)
+        if user is not None and in_use is not None and await in_use(user):
+            raise WorkspaceBusy(f"The worktree is in use by work order {user}, which has not ended.")
         if cache.exists():
             await _git_ok("worktree", "remove", "--force", str(path), cwd=cache)
         if path.exists():
@@ -153,6 +162,51 @@ async def remove_workspace(data_dir: Path, target_repo: str, work_order_id: str)
             await _git_ok("worktree", "prune", cwd=cache)
         record.unlink(missing_ok=True)
     return True
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """A worktree as the disk has it: whose it is, who used it last, where, and its size."""
+
+    workspaceOf: str  # the work order whose worktree it is (the first of a follow-up chain)
+    lastUsedBy: str | None
+    targetRepo: str
+    path: Path
+    exists: bool
+    bytes: int
+
+
+def workspace_info(data_dir: Path, target_repo: str, workspace_of: str) -> WorkspaceInfo:
+    """The worktree of `workspace_of` (blocking: it measures the tree)."""
+    path = workspace_dir(data_dir, target_repo, workspace_of)
+    exists = (path / ".git").exists()
+    return WorkspaceInfo(
+        workspaceOf=workspace_of,
+        lastUsedBy=_recorded_user(path),
+        targetRepo=target_repo,
+        path=path,
+        exists=exists,
+        bytes=disk_usage(path) if exists else 0,
+    )
+
+
+def list_workspaces(data_dir: Path) -> list[WorkspaceInfo]:
+    """Every worktree the data dir has a record of (blocking: it measures each)."""
+    found: list[WorkspaceInfo] = []
+    for record_path in sorted((data_dir / "workspaces").glob(f"*{_RECORD_SUFFIX}")):
+        record = _record(record_path.with_name(record_path.name.removesuffix(_RECORD_SUFFIX)))
+        owner, repo = record.get("workspaceOf") or record.get("workOrderId"), record.get("targetRepo")
+        if isinstance(owner, str) and isinstance(repo, str):
+            found.append(workspace_info(data_dir, repo, owner))
+    return found
+
+
+def cache_usage(data_dir: Path) -> list[tuple[Path, int]]:
+    """Each repository cache and the bytes it takes (blocking)."""
+    repos = data_dir / "repos"
+    if not repos.is_dir():
+        return []
+    return [(cache, disk_usage(cache)) for cache in sorted(repos.glob("*.git")) if cache.is_dir()]
 
 
 async def sweep_workspaces(
@@ -178,9 +232,32 @@ async def sweep_workspaces(
             continue
         if work_order is not None and now - work_order.updatedAt < retention_s * 1000:
             continue
-        if await remove_workspace(data_dir, target_repo, owner):
-            removed.append(work_order_id)
+        try:
+            if await remove_workspace(data_dir, target_repo, owner, in_use=in_use_by(get_work_order)):
+                removed.append(work_order_id)
+        except WorkspaceBusy:
+            continue  # a follow-up took it meanwhile
     return removed
+
+
+def in_use_by(get_work_order: Callable[[str], Awaitable[WorkOrder | None]]) -> Callable[[str], Awaitable[bool]]:
+    """The `in_use` check of a store: the work order exists and has not ended."""
+
+    async def running(work_order_id: str) -> bool:
+        work_order = await get_work_order(work_order_id)
+        return work_order is not None and not work_order.status.is_terminal
+
+    return running
+
+
+def human_bytes(count: int) -> str:
+    """`19.7 MiB`: a size for a person (binary units, as du -h)."""
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
 
 
 def disk_usage(path: Path) -> int:

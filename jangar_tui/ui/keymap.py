@@ -148,6 +148,7 @@ KEYMAP: dict[str, list[Key]] = {
         Key("i", "copy_workflow_id", "Copy id", "Copy the workflow id"),
         Key("v", "toggle_log", "Log/History", "Show the run log or Temporal's event history"),
         Key("d", "toggle_diff", "Diff", "Show the change the agent made (files and diff), or leave it"),
+        Key("x", "remove_workspace", "Rm worktree", "Remove the ended work order's worktree now (asks first)"),
         Key("question_mark", "app.help", "Help", "All the keys", show=False, palette=False),
     ],
     "run_log": [

@@ -7,10 +7,12 @@ in test_temporal_ui.py.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from git_support import seeded_bare_remote
 from textual.pilot import Pilot
 from ui_doubles import SimulatedLauncher
 from ui_support import notified, screen_text, until
@@ -19,6 +21,7 @@ from jangar_tui.config import load_settings
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.devserver import free_port
 from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.orchestration.workspace import prepare_workspace
 from jangar_tui.outcome import COMPLETION_KIND
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
@@ -409,3 +412,41 @@ async def test_follow_up_an_ended_work_order_with_a_note(store: LocalStore) -> N
         await until(pilot, lambda: f"Follows up    {first.id}" in screen_text(pilot), "the link in its detail")
     assert (follow.followUpOf, follow.prompt, follow.status) == (first.id, "Handle tabs too", S.SUBMITTED)
     assert (follow.targetRepo, follow.title) == ("acme/api", "Follow-up: Fix the parser")
+
+
+async def test_the_detail_shows_the_worktrees_disk_use_and_removes_it_only_once_ended(
+    store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = seeded_bare_remote(tmp_path)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
+    data = tmp_path / "data"
+    service = JangarService(store, "alice", SimulatedLauncher(store), data_dir=data)
+    session = await service.new_session("Disk")
+    work_order = await service.create_work_order(session.id, title="Big", prompt="p", target_repo="acme/app")
+    path = await prepare_workspace(data, "acme/app", None, work_order.id, allow_local=True)
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING):
+        await store.update_work_order_status(work_order.id, status)
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_the_only_work_order(pilot, app)
+        shown = re.compile(r"Worktree\s+\d+\.\d (KiB|MiB) · ")
+        await until(pilot, lambda: shown.search(screen_text(pilot)) is not None, "the worktree, its size and place")
+        assert "x Rm worktree" not in key_bar(pilot)
+        await pilot.press("x")  # running: refused with why, nothing asked, nothing removed
+        await until(pilot, lambda: "removed only once it has ended" in notified(pilot), "the refusal")
+        assert not isinstance(app.screen, ConfirmScreen) and path.exists()
+        await store.update_work_order_status(work_order.id, S.SUCCEEDED)
+        await until(pilot, lambda: "x Rm worktree" in key_bar(pilot), "the key, once ended")
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked first")
+        await pilot.press("n")  # no: kept
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "back")
+        assert path.exists()
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked again")
+        await pilot.press("ctrl+y")
+        await until(pilot, lambda: "Worktree removed (" in notified(pilot), "removed, with what it freed")
+        await until(pilot, lambda: "none here (removed" in screen_text(pilot), "the row says so")
+    assert not path.exists()

@@ -36,14 +36,16 @@ from jangar_tui.models import (
     WorkOrderEvent,
 )
 from jangar_tui.orchestration.diff_review import Diff
+from jangar_tui.orchestration.workspace import WorkspaceInfo, human_bytes
 from jangar_tui.outcome import excerpt
 from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings
 from jangar_tui.ui.safe_text import data_text, line_text
+from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.text import set_text
-from jangar_tui.ui.widgets.work_orders.applies import key_applies
+from jangar_tui.ui.widgets.work_orders.applies import can_remove_workspace, key_applies
 from jangar_tui.ui.widgets.work_orders.diff_view import DiffView
 from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
@@ -78,6 +80,22 @@ def fields_table(work_order: WorkOrder) -> Table:
     table.add_row("Requested by", data_text(work_order.requestedBy or "—"))
     table.add_row("Created", clock_time(work_order.createdAt))
     table.add_row("Updated", clock_time(work_order.updatedAt))
+    return table
+
+
+def workspace_table(info: WorkspaceInfo | None, error: str | None) -> Table:
+    """The worktree row(s) under the fields: its size and place, or that it was removed."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim", no_wrap=True, width=12)
+    table.add_column(overflow="fold")
+    if error is not None:
+        table.add_row("Worktree", data_text(f"✗ {error}", style="red"))
+    elif info is not None and info.exists:
+        table.add_row("Worktree", data_text(f"{human_bytes(info.bytes)} · {info.path}"))
+        if info.lastUsedBy and info.lastUsedBy != info.workspaceOf:
+            table.add_row("", data_text(f"shared with its follow-ups (last: {info.lastUsedBy})", style="dim"))
+    else:
+        table.add_row("Worktree", Text("none here (removed, or never made on this machine)", style="dim"))
     return table
 
 
@@ -161,6 +179,11 @@ class WorkOrderDetailScreen(WorkOrderActions):
             self.diff, self.error = diff, error
             super().__init__()
 
+    class WorkspaceFetched(Message):
+        def __init__(self, info: WorkspaceInfo | None, error: str | None) -> None:
+            self.info, self.error = info, error
+            super().__init__()
+
     class ResultFetched(Message):
         def __init__(self, message: ChatMessage | None, error: str | None) -> None:
             self.message, self.error = message, error
@@ -176,6 +199,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self._unpainted: list[WorkOrderEvent] = []  # arrived, waiting for the next paint
         self._paint_timer: Timer | None = None
         self._painted_at = 0.0
+        self._workspace: WorkspaceInfo | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="detail-title", classes="pane-title")
@@ -186,6 +210,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
                 with Vertical(id="detail-fields-box"):
                     yield Static("Work order", classes="section-title")
                     yield Static(fields_table(self.work_order), id="detail-fields")
+                    yield Static(id="detail-workspace")
                 with Vertical(id="detail-workflow-box"):
                     yield Static("Temporal workflow", classes="section-title")
                     yield Static(Text("Loading…", style="dim"), id="detail-workflow")
@@ -211,6 +236,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
         # costs less than painting it with the history and then again with the log. An empty
         # first page switches to Temporal's history (a draft, an agent that has said nothing).
         self._show_log(True)
+        self.query_one("#detail-workspace").display = False
+        self._fetch_workspace()
         self._update_log_title()
         self._watch_events()
         self._watch_work_order()
@@ -248,6 +275,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self.query_one("#detail-fields", Static).update(fields_table(self.work_order))
         self._refresh_temporal()
         self._fetch_result()
+        self._fetch_workspace()
         if self.query_one(DiffView).display:
             self._fetch_diff()
 
@@ -468,6 +496,23 @@ class WorkOrderDetailScreen(WorkOrderActions):
             error = exc.message
         self.post_message(self.ResultFetched(message, error))
 
+    @work(group="detail-workspace", exclusive=True)
+    async def _fetch_workspace(self) -> None:
+        info: WorkspaceInfo | None = None
+        error: str | None = None
+        try:
+            info = await self.service.work_order_workspace(self.work_order)
+        except (JangarError, OSError) as exc:  # the disk or the store: shown, never fatal
+            error = exc.message if isinstance(exc, JangarError) else str(exc)
+        if info is None and error is None:
+            return  # no repository, or no data dir here: nothing to show
+        self.post_message(self.WorkspaceFetched(info, error))
+
+    def on_work_order_detail_screen_workspace_fetched(self, message: WorkspaceFetched) -> None:
+        self._workspace = message.info
+        self.query_one("#detail-workspace", Static).update(workspace_table(message.info, message.error))
+        self.query_one("#detail-workspace").display = True
+
     def on_work_order_detail_screen_result_fetched(self, message: ResultFetched) -> None:
         self.query_one("#detail-result", Static).update(result_text(message.message, message.error))
         self.query_one("#detail-result-box").display = True
@@ -513,6 +558,31 @@ class WorkOrderDetailScreen(WorkOrderActions):
     @work(group="detail-action")
     async def action_follow_up(self) -> None:
         await self.follow_up(self.work_order)
+
+    @work(group="detail-action")
+    async def action_remove_workspace(self) -> None:
+        """Remove the ended work order's worktree now (asks first); never one that runs."""
+        if not can_remove_workspace(self.work_order):
+            self.report_error(
+                f"The work order is {self.work_order.status.value}: its worktree is removed only once it has ended."
+            )
+            return
+        info = self._workspace
+        if info is None or not info.exists:
+            self.report_error("This work order has no worktree on this machine.")
+            return
+        title = self.work_order.title or self.work_order.workflowId
+        question = f"Remove the worktree of “{title}” ({human_bytes(info.bytes)})? Its branch and pushed commits stay."
+        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Remove it", no="Keep it")):
+            return
+        try:
+            removed = await self.service.remove_work_order_workspace(self.work_order.id)
+        except JangarError as error:
+            self.report_error(f"Not removed: {error.message}")
+        else:
+            freed = f" ({human_bytes(removed.bytes)} freed)" if removed is not None else ""
+            self.report_done(f"Worktree removed{freed}.")
+        self._fetch_workspace()
 
     def action_copy_pr_url(self) -> None:
         self.copy_pr_url(self.work_order)

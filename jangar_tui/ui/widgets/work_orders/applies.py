@@ -27,6 +27,10 @@ def can_follow_up(work_order: WorkOrder) -> bool:
     return work_order.status.is_terminal
 
 
+def can_remove_workspace(work_order: WorkOrder) -> bool:
+    return work_order.status.is_terminal
+
+
 def has_pr(work_order: WorkOrder) -> bool:
     return bool(work_order.prUrl)
 
@@ -42,6 +46,7 @@ _APPLIES: dict[str, Callable[[WorkOrder], bool]] = {
     "retry": can_retry,
     "follow_up_work_order": can_follow_up,
     "follow_up": can_follow_up,
+    "remove_workspace": can_remove_workspace,
     "copy_pr_url": has_pr,
 }
 
