@@ -448,5 +448,5 @@ async def test_the_detail_shows_the_worktrees_disk_use_and_removes_it_only_once_
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked again")
         await pilot.press("ctrl+y")
         await until(pilot, lambda: "Worktree removed (" in notified(pilot), "removed, with what it freed")
-        await until(pilot, lambda: "none here (removed" in screen_text(pilot), "the row says so")
+        await until(pilot, lambda: "Worktree      none here (removed" in screen_text(pilot), "the row says so")
     assert not path.exists()

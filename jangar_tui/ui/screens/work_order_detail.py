@@ -95,7 +95,7 @@ def workspace_table(info: WorkspaceInfo | None, error: str | None) -> Table:
         if info.lastUsedBy and info.lastUsedBy != info.workspaceOf:
             table.add_row("", data_text(f"shared with its follow-ups (last: {info.lastUsedBy})", style="dim"))
     else:
-        table.add_row("Worktree", Text("none here (removed, or never made on this machine)", style="dim"))
+        table.add_row("Worktree", Text("none here (removed, or made on another machine)", style="dim"))
     return table
 
 
@@ -180,8 +180,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
             super().__init__()
 
     class WorkspaceFetched(Message):
-        def __init__(self, info: WorkspaceInfo | None, error: str | None) -> None:
-            self.info, self.error = info, error
+        def __init__(self, info: WorkspaceInfo | None, error: str | None, *, shown: bool = True) -> None:
+            self.info, self.error, self.shown = info, error, shown
             super().__init__()
 
     class ResultFetched(Message):
@@ -504,14 +504,17 @@ class WorkOrderDetailScreen(WorkOrderActions):
             info = await self.service.work_order_workspace(self.work_order)
         except (JangarError, OSError) as exc:  # the disk or the store: shown, never fatal
             error = exc.message if isinstance(exc, JangarError) else str(exc)
-        if info is None and error is None:
-            return  # no repository, or no data dir here: nothing to show
+        if error is None and (info is None or (not info.exists and not self.work_order.status.is_terminal)):
+            # No repository, no data dir here, or not made yet (or by a worker elsewhere): nothing to say.
+            self.post_message(self.WorkspaceFetched(None, None, shown=False))
+            return
         self.post_message(self.WorkspaceFetched(info, error))
 
     def on_work_order_detail_screen_workspace_fetched(self, message: WorkspaceFetched) -> None:
         self._workspace = message.info
-        self.query_one("#detail-workspace", Static).update(workspace_table(message.info, message.error))
-        self.query_one("#detail-workspace").display = True
+        if message.shown:
+            self.query_one("#detail-workspace", Static).update(workspace_table(message.info, message.error))
+        self.query_one("#detail-workspace").display = message.shown
 
     def on_work_order_detail_screen_result_fetched(self, message: ResultFetched) -> None:
         self.query_one("#detail-result", Static).update(result_text(message.message, message.error))
