@@ -24,6 +24,7 @@ SCRIPTS = (
     "bench_serve.py",
     "bench_runtime.py",
     "bench_work_orders.py",
+    "bench_workspaces.py",
     "bench_run_log.py",
     "bench_chat.py",
     "bench_workers.py",
