@@ -2,10 +2,12 @@
 
 Each repository is fetched into one bare cache under `data_dir/repos/` (one fetch per work order,
 never a full clone); each work order gets its own worktree under `data_dir/workspaces/` (agents
-edit, commit and push there, so two work orders never share a tree) on its branch: the target
-branch when the work order names one, else `jangar/<short id>`. A retried attempt finds its
-worktree and fetches. Worktrees of ended work orders are removed after a retention, or on demand,
-never while the work order runs (`remove_workspace`, `sweep_workspaces`).
+edit, commit and push there) on its branch: the target branch when the work order names one, else
+`jangar/<short id>`. A follow-up continues in the worktree of the first work order of its chain,
+one run at a time (the record beside a worktree names its last user). A retried attempt finds its
+worktree and fetches. Worktrees are removed after a retention, or on demand, never while the work
+order that used them last runs (`remove_workspace`, `sweep_workspaces`); their size is
+`workspace_info`'s.
 
 `git` runs without a shell, with `--` before every user-supplied value and terminal prompts
 disabled, so a repository that wants credentials fails instead of hanging. Processes sharing a
