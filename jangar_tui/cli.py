@@ -131,7 +131,7 @@ class DeferredRuntime:
 
 
 async def _run_tui(settings: Settings) -> int:
-    from jangar_tui.preferences import remember_theme, remembered_theme
+    from jangar_tui.preferences import remember_board_seen, remember_theme, remembered_board_seen, remembered_theme
     from jangar_tui.service import JangarService
     from jangar_tui.store.factory import open_store
     from jangar_tui.ui.app import JangarApp
@@ -148,6 +148,8 @@ async def _run_tui(settings: Settings) -> int:
             remember_theme=lambda name: remember_theme(settings.data_dir, name),
             key_overrides=settings.key_overrides,
             keys_source=str(settings.config_file or "config.toml"),
+            board_seen_at=remembered_board_seen(settings.data_dir, settings.user),
+            remember_board_seen=lambda at: remember_board_seen(settings.data_dir, settings.user, at),
         )
     except BaseException:
         await store.close()

@@ -26,7 +26,7 @@ from jangar_tui.alerts import NotifyMode
 from jangar_tui.service import JangarService
 from jangar_tui.text_safety import one_line, visible
 from jangar_tui.ui import paste_parser, resume_guard
-from jangar_tui.ui.alerts import WorkOrderAlerts
+from jangar_tui.ui.alerts import ReplyAlerts, WorkOrderAlerts
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KeyTable, apply_overrides, bindings, display_keys, textual_keymap
 from jangar_tui.ui.screens.main import MainScreen
@@ -85,6 +85,8 @@ class JangarApp(App[None]):
         remember_theme: Callable[[str], None] | None = None,
         key_overrides: Iterable[tuple[str, str]] = (),
         keys_source: str = "config.toml",
+        board_seen_at: int | None = None,
+        remember_board_seen: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__()
         # Checked whole before the app is anything (a ConfigError naming the entry otherwise); the
@@ -99,10 +101,19 @@ class JangarApp(App[None]):
         self._stop_runtime = asyncio.Event()
         self._startup_done_event = asyncio.Event()
         self.full_collections = gc_policy.FullCollections()
-        # Through a lambda: tests replace write_to_terminal to read the bytes.
         self._wanted_theme = theme
         self._remember_theme = remember_theme
-        self.alerts = WorkOrderAlerts(self, notify, in_tmux=in_tmux, write=lambda text: self.write_to_terminal(text))
+        self._board_seen_at = board_seen_at
+        self._remember_board_seen = remember_board_seen
+
+        def write(text: str) -> None:
+            self.write_to_terminal(text)  # looked up at each alert: tests replace it to read the bytes
+
+        self.alerts = WorkOrderAlerts(self, notify, in_tmux=in_tmux, write=write)
+        # Replies are told from now on, by the store's clock (the wall clock), not the display's.
+        self.reply_alerts = ReplyAlerts(
+            self, notify, in_tmux=in_tmux, write=write, since=system_clock(), looking_at=self.looking_at_session
+        )
 
     def get_default_screen(self) -> Screen[Any]:
         # The main screen is the first on the stack: no blank default screen to style and replace
@@ -111,7 +122,12 @@ class JangarApp(App[None]):
             note = "connecting…"  # "starting…" only once the runtime says it starts a server
         else:
             note = "ready" if self.service.launcher is not None else "not configured"
-        return MainScreen(clock=self._clock, temporal_note=note)
+        return MainScreen(
+            clock=self._clock,
+            temporal_note=note,
+            board_seen_at=self._board_seen_at,
+            remember_board_seen=self._remember_board_seen,
+        )
 
     def on_mount(self) -> None:
         resume_guard.install()  # the driver has set its signal handlers by now
@@ -148,6 +164,7 @@ class JangarApp(App[None]):
             return
         self._startup_done_event.set()
         self.alerts.start()
+        self.reply_alerts.start()
         gc_policy.startup_done()
         if gc_policy.managed():
             self.set_interval(FULL_COLLECTION_CHECK_S, self.full_collections.run_if_due)
@@ -202,6 +219,17 @@ class JangarApp(App[None]):
         """Bytes for the terminal itself (an alert), queued in order with the frames."""
         if not self.is_headless and self._driver is not None:
             self._driver.write(text)
+
+    def looking_at_session(self, session_id: str) -> bool:
+        """The operator sees this session's transcript now: it is the main screen's, and the
+        terminal has the focus (as far as it reports focus)."""
+        screen = self.screen
+        return (
+            self.app_focus
+            and isinstance(screen, MainScreen)
+            and screen.session is not None
+            and screen.session.id == session_id
+        )
 
     def _main_screen(self) -> MainScreen:
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))

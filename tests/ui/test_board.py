@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from ui_doubles import SimulatedLauncher
 from ui_support import screen_text, until
@@ -188,3 +190,24 @@ async def test_the_cursor_moves_scrolls_and_stays_on_its_work_order_as_rows_arri
         await pilot.press("home")
         assert board(app).chosen.title == "draft 40"  # type: ignore[union-attr]
         assert table.scroll_y == 0 and "draft 40" in screen_text(pilot)
+
+
+async def test_attention_is_what_ended_since_the_board_was_last_left_even_in_an_earlier_run(
+    service: JangarService, store: LocalStore
+) -> None:
+    session = await service.new_session("Ops")
+    before = await service.create_work_order(session.id, title="Seen before", prompt="p")
+    await store.update_work_order_status(before.id, S.CANCELED)
+    left_at = (await service.get_work_order(before.id)).updatedAt + 1  # the earlier run left the board here
+    await asyncio.sleep(0.01)  # the clock moves past left_at (timestamps are milliseconds)
+    after = await service.create_work_order(session.id, title="Ended since", prompt="p")
+    await store.update_work_order_status(after.id, S.CANCELED)
+    remembered: list[int] = []
+    app = JangarApp(service, board_seen_at=left_at, remember_board_seen=remembered.append)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _open_board(app, pilot)
+        await pilot.press("1")
+        await until(pilot, lambda: shown_titles(app) == ["Ended since"], "only what ended since")
+        await pilot.press("escape")
+        await until(pilot, lambda: remembered, "leaving the board is remembered")
+        assert remembered[0] >= left_at

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from textual import events, on, work
@@ -101,7 +101,17 @@ class MainScreen(WorkOrderActions):
         """The first screenful is drawn: the session list and, when a session is chosen on start, its
         newest messages. The app starts Temporal after it, so the two do not share the CPU."""
 
-    def __init__(self, *, clock: Clock, temporal_note: str = "not configured") -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        temporal_note: str = "not configured",
+        board_seen_at: int | None = None,
+        remember_board_seen: Callable[[int], None] | None = None,
+    ) -> None:
+        """`board_seen_at`: when the board was last left (remembered between runs by
+        `remember_board_seen`); the board's "attention" is what ended after it (without it: after
+        this start)."""
         super().__init__(id="main")
         self._clock = clock
         self._temporal_note = temporal_note
@@ -113,7 +123,8 @@ class MainScreen(WorkOrderActions):
         self._open_timer: Timer | None = None
         self._chosen_at = float("-inf")  # time.monotonic() of the last selection change
         self._first_page_pending = False  # sessions shown on start; the chosen one's page not yet
-        self._board_seen_at = clock()  # the board's "attention": what ended after this
+        self._board_seen_at = clock() if board_seen_at is None else board_seen_at
+        self._remember_board_seen = remember_board_seen
         self._jump_to: tuple[str, str] | None = None  # (session, message) a search hit asked to show
 
     def compose(self) -> ComposeResult:
@@ -577,6 +588,8 @@ class MainScreen(WorkOrderActions):
 
     def _board_closed(self, _: object) -> None:
         self._board_seen_at = self._clock()
+        if self._remember_board_seen is not None:
+            self._remember_board_seen(self._board_seen_at)
 
     def open_session(self, session_id: str) -> None:
         """Show a session (chosen elsewhere, e.g. on the board) in the list and the transcript."""

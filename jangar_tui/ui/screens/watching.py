@@ -1,7 +1,8 @@
-"""The one way a screen follows a watch stream: every snapshot posted as a message, every failure
-reported once and retried, nothing raised into the app.
+"""The one way the UI follows a watch stream: every snapshot handed on, every failure reported
+once and retried, nothing raised into the app. Screens use `WatchingScreen.watch_stream`; the
+app's alerts call `follow` directly.
 
-A watch ends only when the screen replaces it (same group, `exclusive`) or goes away. While the
+A watch ends only when its worker is replaced (same group, `exclusive`) or goes away. While the
 backend is unreachable (`UNAVAILABLE`) it subscribes again every WATCH_RETRY_S; a refusal
 (another `JangarError`) would be refused again, so it is reported and the watch stops; anything
 else (a snapshot that could not be read, a bug) is reported and retried, as the next snapshot may
@@ -23,6 +24,41 @@ from jangar_tui.text_safety import visible
 WATCH_RETRY_S = 2.0
 
 T = TypeVar("T")
+
+
+async def follow(
+    open_stream: Callable[[], AsyncIterator[T]],
+    on_snapshot: Callable[[T], object],
+    on_failure: Callable[[str], object],
+    *,
+    first: Callable[[T | None], None] = lambda _: None,
+) -> None:
+    """Call `on_snapshot` for every snapshot, subscribing again after a failure that may pass;
+    `on_failure` once per outage; `first` with the first snapshot, or None when it failed."""
+    announced = False  # say it once per outage, not on every retry
+    while True:
+        try:
+            async for snapshot in open_stream():
+                announced = False
+                on_snapshot(snapshot)
+                first(snapshot)
+            return
+        except asyncio.CancelledError:
+            raise
+        except JangarError as error:
+            first(None)
+            if not announced:
+                on_failure(error.message)
+                announced = True
+            if error.code != ErrorCode.UNAVAILABLE:
+                return  # a refusal will not change by asking again
+        except Exception as error:  # noqa: BLE001 - a bad snapshot or a bug: report it, keep the app
+            first(None)
+            if not announced:
+                on_failure(f"{type(error).__name__}: {error}")
+                announced = True
+        # Subscribe again once the backend may be back (or the data readable again).
+        await asyncio.sleep(WATCH_RETRY_S)
 
 
 class WatchingScreen(Screen[object]):
@@ -48,33 +84,17 @@ class WatchingScreen(Screen[object]):
             if answered is not None and not answered.done():
                 answered.set_result(snapshot)
 
-        async def consume() -> None:
-            announced = False  # say it once per outage, not on every retry
-            while True:
-                try:
-                    async for snapshot in open_stream():
-                        announced = False
-                        self.post_message(wrap(snapshot))
-                        first(snapshot)
-                    return
-                except asyncio.CancelledError:
-                    raise
-                except JangarError as error:
-                    first(None)
-                    if not announced:
-                        self.post_message(self.WatchFailed(what or group, error.message))
-                        announced = True
-                    if error.code != ErrorCode.UNAVAILABLE:
-                        return  # a refusal will not change by asking again
-                except Exception as error:  # noqa: BLE001 - a bad snapshot or a bug: report it, keep the app
-                    first(None)
-                    if not announced:
-                        self.post_message(self.WatchFailed(what or group, f"{type(error).__name__}: {error}"))
-                        announced = True
-                # Subscribe again once the backend may be back (or the data readable again).
-                await asyncio.sleep(WATCH_RETRY_S)
-
-        self.run_worker(consume(), group=group, exclusive=True, exit_on_error=False)
+        self.run_worker(
+            follow(
+                open_stream,
+                lambda snapshot: self.post_message(wrap(snapshot)),
+                lambda error: self.post_message(self.WatchFailed(what or group, error)),
+                first=first,
+            ),
+            group=group,
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def on_watching_screen_watch_failed(self, message: WatchFailed) -> None:
         self.notify(
