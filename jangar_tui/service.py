@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from jangar_tui.conversation import PREFILL_MAX_BYTES, conversation_prompt
 from jangar_tui.models import (
@@ -34,7 +34,6 @@ from jangar_tui.models import (
     WorkOrderStatus,
     new_workflow_id,
 )
-from jangar_tui.orchestration.diff_review import Diff, diff_from_event, work_order_diff
 from jangar_tui.orchestration.follow_up import workspace_owner
 from jangar_tui.orchestration.workspace import (
     GitError,
@@ -49,6 +48,9 @@ from jangar_tui.orchestration.workspace import (
 )
 from jangar_tui.outcome import find_completion_message
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
+
+if TYPE_CHECKING:
+    from jangar_tui.orchestration.diff_review import Diff
 
 FOLLOW_UP_PREFIX = "Follow-up: "
 
@@ -347,6 +349,9 @@ class JangarService:
         """The change its agent made (`jangar_tui.orchestration.diff_review`): from git on this data
         dir (its worktree, else its branch in the cache), else the copy recorded when Jangar
         committed; None when there is none."""
+        # Imported here: a script's `jangar wo list` should not pay for git's helpers at start.
+        from jangar_tui.orchestration.diff_review import work_order_diff
+
         failure: GitError | None = None
         if self.data_dir is not None:
             try:
@@ -364,6 +369,8 @@ class JangarService:
         return recorded
 
     async def _recorded_diff(self, work_order_id: str) -> Diff | None:
+        from jangar_tui.orchestration.diff_review import diff_from_event
+
         cursor: str | None = None
         for _ in range(RECORDED_DIFF_PAGES):
             page = await self.store.list_work_order_events(work_order_id, PAGE_SIZE_MAX, cursor)
