@@ -617,11 +617,9 @@ class MainScreen(WorkOrderActions):
         if self._jump_to is None or self.session is None or self.session.id != self._jump_to[0]:
             return
         message_id = self._jump_to[1]
-        ids = [m.id for m in self.transcript.messages]
-        if message_id in ids:
+        if self.transcript.show_message(message_id):
             self._jump_to = None
             self.transcript.focus()
-            self.transcript.selected = ids.index(message_id)
         elif self.transcript.has_more and self._message_limit < MESSAGE_LIMIT_MAX:
             self._message_limit = min(MESSAGE_LIMIT_MAX, self._message_limit * 4)
             self._watch_messages()

@@ -347,12 +347,29 @@ class Transcript(ScrollView, can_focus=True):
             self._expanded_id = expanded_id
             self._relayout()
         if selected is not None and selected < len(self._starts):
-            start = self._starts[selected]
-            end = self._starts[selected + 1] if selected + 1 < len(self._starts) else self.virtual_size.height
-            self.scroll_to_region(Region(0, start, 1, max(1, end - start)), animate=False, immediate=True)
+            self._scroll_to_selected()
             if selected == 0:
                 self._maybe_request_older()
         self.refresh()
+
+    def _scroll_to_selected(self) -> None:
+        selected = self.selected
+        if selected is None or selected >= len(self._starts):
+            return
+        start = self._starts[selected]
+        end = self._starts[selected + 1] if selected + 1 < len(self._starts) else self.virtual_size.height
+        self.scroll_to_region(Region(0, start, 1, max(1, end - start)), animate=False, immediate=True)
+
+    def show_message(self, message_id: str) -> bool:
+        """Select a loaded message by id and keep it in view (a search hit): no longer following
+        the newest, and scrolled to again once the new layout is on screen. False when not loaded."""
+        index = next((i for i, m in enumerate(self._messages) if m.id == message_id), None)
+        if index is None:
+            return False
+        self._follow = False
+        self.selected = index
+        self.call_after_refresh(self._scroll_to_selected)
+        return True
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
