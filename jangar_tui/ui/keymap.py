@@ -278,6 +278,15 @@ def active_keys(app: object) -> KeyTable:
     return table
 
 
+def key_label(app: object, scope: str, action: str) -> str:
+    """The first key the running app binds to `action` in `scope`, readable: for a hint or a
+    message that names the key to press (it follows config.toml's [keys])."""
+    keys = keys_of(scope, action, active_keys(app))
+    if not keys:
+        return action
+    return "esc" if keys[0] == "escape" else display_keys(keys[0])  # "esc", as the key bar says it
+
+
 def apply_overrides(overrides: Iterable[tuple[str, str]], source: str) -> dict[str, list[Key]]:
     """The key table with config.toml's [keys] applied: ("board", "ctrl+b") or ("detail.launch", "L").
 

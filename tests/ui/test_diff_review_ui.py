@@ -19,7 +19,7 @@ from jangar_tui.orchestration.workspace import prepare_workspace, remove_workspa
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
-from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen, diff_title
 from jangar_tui.ui.widgets.work_orders.diff_view import DiffView
 from jangar_tui.ui.widgets.work_orders.event_log import event_lines
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
@@ -204,3 +204,10 @@ def test_the_recorded_change_takes_one_line_in_the_run_log() -> None:
     assert [line for line, _ in event_lines(event)] == [
         "⎇ The change: 1 file changed, +1 −1 against origin/main.  (d shows the diff)"
     ]
+
+
+def test_the_diff_title_counts_one_file_as_one() -> None:
+    one = Diff((ChangedFile("A", "CHANGELOG.md", None, 1, 0),), "", False, "origin/main", DiffSource.WORKTREE)
+    two = Diff((*one.files, ChangedFile("M", "a.txt", None, 1, 1)), "", False, "origin/main", DiffSource.WORKTREE)
+    assert diff_title(one) == f"Diff · 1 file · from {DiffSource.WORKTREE.value}"
+    assert diff_title(two) == f"Diff · 2 files · from {DiffSource.WORKTREE.value}"

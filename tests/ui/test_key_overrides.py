@@ -13,19 +13,25 @@ import jsonschema
 import pytest
 from rich.console import Console
 from textual.widgets import Static
+from ui_doubles import SimulatedLauncher
 from ui_support import screen_text, until
 
 from jangar_tui.commands.schemas import COMMAND_SCHEMAS
 from jangar_tui.config import ConfigError, load_settings
+from jangar_tui.models import WorkOrderStatus as S
 from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.keymap import KEYMAP, SCOPES, apply_overrides, binding_id, textual_keymap
 from jangar_tui.ui.screens.board import BoardScreen
+from jangar_tui.ui.screens.follow_up import FollowUpScreen
 from jangar_tui.ui.screens.help import HelpScreen
 from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 JANGAR = Path(sys.executable).with_name("jangar")
 SOURCE = "/home/op/.config/jangar/config.toml"
@@ -216,3 +222,33 @@ def test_jangar_refuses_to_start_on_a_colliding_key_and_jangar_config_prints_the
     assert document["keys"] == {"board": "ctrl+b", "toggle_work_orders": "ctrl+n"}
     as_text = _jangar("config", **env)
     assert "  board = ctrl+b" in as_text.stdout
+
+
+async def test_hints_that_name_a_key_name_the_bound_one_and_fit_80_columns(store: LocalStore) -> None:
+    """A sentence telling the operator which key to press names the key they bound, and the
+    follow-up note's explanation is whole at 80 columns (it was cut at one line)."""
+    service = JangarService(store, "alice", SimulatedLauncher(store))
+    session = await service.new_session("Hints")
+    order = await service.create_work_order(session.id, title="Fix the parser", prompt="p", target_repo="acme/api")
+    overrides = [("detail.launch", "L"), ("follow_up.send", "f9")]
+    app = JangarApp(service, key_overrides=overrides)
+    async with app.run_test(size=(120, 30)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: len(main.query_one(WorkOrderList).work_orders) == 1, "listed")
+        main.query_one(WorkOrderList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+        workflow = app.screen.query_one("#detail-workflow", Static)
+        await until(pilot, lambda: "Press L to launch it." in str(workflow.render()), "the draft's hint names L")
+        for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED):
+            await store.update_work_order_status(order.id, status)
+        await until(pilot, lambda: "u Follow up" in screen_text(pilot).splitlines()[-1], "ended")
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpScreen), "the note")
+        await pilot.pause()
+        text = " ".join(screen_text(pilot).replace("█", " ").split())  # the hint wraps: its words, in order
+        assert "the note is what the agent is asked next." in text
+        assert "f9 send · esc cancel" in text and "ctrl+l send" not in text

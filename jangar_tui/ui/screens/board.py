@@ -60,6 +60,7 @@ def view_rows(by_status: dict[WorkOrderStatus, list[WorkOrder]], view: str, seen
 
 class BoardScreen(WorkOrderActions):
     BINDINGS = bindings("board")
+    LAUNCH_KEY = ("board", "launch_work_order")
 
     class StatusChanged(Message):
         def __init__(self, status: WorkOrderStatus, work_orders: list[WorkOrder]) -> None:

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from jangar_tui.text_safety import one_line
-from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.validation import prompt_error
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.text import set_text
@@ -35,7 +35,8 @@ class FollowUpScreen(ModalScreen[str | None]):
             )
             yield TextArea(id="note", soft_wrap=True, compact=True)
             yield Static("", id="note-error", classes="field-error")
-            yield Static("ctrl+l send · esc cancel", classes="hint")
+            send, cancel = (key_label(self.app, "follow_up", action) for action in ("send", "cancel"))
+            yield Static(f"{send} send · {cancel} cancel", classes="hint")
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -534,7 +534,7 @@ class MainScreen(WorkOrderActions):
         if draft.launch:
             await self.launch(work_order)
         else:
-            self.report_done("Draft saved: press l to launch it.")
+            self.report_done(f"Draft saved: {self.launch_hint()}.")
 
     def report_work_order_error(self, text: str) -> None:
         super().report_work_order_error(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from jangar_tui.models import JangarError, WorkOrder
 from jangar_tui.service import JangarService
 from jangar_tui.text_safety import visible
+from jangar_tui.ui.keymap import key_label
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.follow_up import FollowUpScreen
 from jangar_tui.ui.screens.watching import WatchingScreen
@@ -17,6 +18,13 @@ from jangar_tui.ui.widgets.work_orders.applies import can_cancel, can_follow_up,
 
 class WorkOrderActions(WatchingScreen):
     """Mixin for screens; subclasses say where errors go and which work order is meant."""
+
+    # The key that launches a retry's new draft where it is listed: (scope, action).
+    LAUNCH_KEY: tuple[str, str] = ("work_orders", "screen.launch_work_order")
+
+    def launch_hint(self) -> str:
+        """How the operator launches a new draft from here, with the key they bound."""
+        return f"press {key_label(self.app, *self.LAUNCH_KEY)} to launch it"
 
     @property
     def service(self) -> JangarService:
@@ -68,7 +76,7 @@ class WorkOrderActions(WatchingScreen):
         except JangarError as error:
             self.report_work_order_error(f"Not retried: {error.message}")
             return None
-        self.report_done("A new draft copies it: press l to launch it.")
+        self.report_done(f"A new draft copies it: {self.launch_hint()}.")
         return draft
 
     async def follow_up(self, work_order: WorkOrder) -> WorkOrder | None:

@@ -39,7 +39,7 @@ from jangar_tui.orchestration.diff_review import Diff
 from jangar_tui.orchestration.workspace import WorkspaceInfo, human_bytes
 from jangar_tui.outcome import excerpt
 from jangar_tui.ui.clock import clock_time
-from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.safe_text import data_text, line_text
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
@@ -99,11 +99,16 @@ def workspace_table(info: WorkspaceInfo | None, error: str | None) -> Table:
     return table
 
 
-def workflow_table(description: WorkflowDescription | None, error: str | None) -> Table | Text:
+def diff_title(diff: Diff) -> str:
+    count = len(diff.files)
+    return f"Diff · {count:,} file{'' if count == 1 else 's'} · from {diff.source.value}"
+
+
+def workflow_table(description: WorkflowDescription | None, error: str | None, launch_key: str) -> Table | Text:
     if error is not None:
         return data_text(f"✗ Temporal: {error}", style="red")
     if description is None:
-        return Text("Not started on Temporal yet (a draft). Press l to launch it.", style="dim")
+        return Text(f"Not started on Temporal yet (a draft). Press {launch_key} to launch it.", style="dim")
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
@@ -462,7 +467,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
             set_text(title, "Diff")
         else:
             view.show_diff(message.diff)
-            set_text(title, f"Diff · {len(message.diff.files):,} files · from {message.diff.source.value}")
+            set_text(title, diff_title(message.diff))
 
     def _tick(self) -> None:
         if not self.work_order.status.is_terminal:
@@ -521,7 +526,9 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self.query_one("#detail-result-box").display = True
 
     def on_work_order_detail_screen_temporal_fetched(self, message: TemporalFetched) -> None:
-        self.query_one("#detail-workflow", Static).update(workflow_table(message.description, message.error))
+        self.query_one("#detail-workflow", Static).update(
+            workflow_table(message.description, message.error, key_label(self.app, "detail", "launch"))
+        )
         self._show_history(message.history)
 
     def _show_history(self, history: list[HistoryEvent]) -> None:
@@ -553,6 +560,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
     @work(group="detail-action")
     async def action_cancel_work_order(self) -> None:
         await self.cancel(self.work_order)
+
+    def launch_hint(self) -> str:
+        # The retry's draft is not this screen's work order: it is launched from the list.
+        return f"back in the work-order list, {super().launch_hint()}"
 
     @work(group="detail-action")
     async def action_retry(self) -> None:
