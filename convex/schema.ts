@@ -1,6 +1,6 @@
 // The contract's tables (docs/architecture.md); every list is served from one of these indexes.
 import { defineSchema, defineTable } from "convex/server";
-import { chatMessageFields, chatSessionFields, workOrderEventFields, workOrderFields } from "./lib/validators";
+import { chatMessageFields, chatSessionFields, workOrderEventFields, workOrderStoredFields } from "./lib/validators";
 
 export default defineSchema({
   // Search (convex/search.ts): one search index per searched field; deleted rows filtered out by
@@ -11,9 +11,11 @@ export default defineSchema({
   chat_messages: defineTable(chatMessageFields)
     .index("by_session_createdAt", ["sessionId", "createdAt"])
     .searchIndex("search_content", { searchField: "content", filterFields: ["sessionId", "deletedAt"] }),
-  work_orders: defineTable(workOrderFields)
+  work_orders: defineTable(workOrderStoredFields)
     .index("by_session_createdAt", ["sessionId", "createdAt"])
     .index("by_status_updatedAt", ["status", "updatedAt"])
+    // One user's work orders in a status: listByStatus with a userId (or with auth on).
+    .index("by_owner_status_updatedAt", ["ownerId", "status", "updatedAt"])
     // Refusing a duplicate workflowId without scanning the table needs it.
     .index("by_workflowId", ["workflowId"])
     .searchIndex("search_title", { searchField: "title", filterFields: ["deletedAt"] })

@@ -3,7 +3,7 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
-import { mutation, query, type QueryCtx } from "./_generated/server";
+import { internalMutation, mutation, query, type QueryCtx } from "./_generated/server";
 import { callerIdentity, requireUser } from "./lib/auth";
 import {
   checkPageSize,
@@ -22,6 +22,18 @@ import { loadLiveSession } from "./lib/sessions";
 import { loadLiveWorkOrder, loadWorkOrder, requireOwner } from "./lib/workOrders";
 import { LAUNCHED_STATUSES, TERMINAL_STATUSES, checkTransition } from "./lib/statusMachine";
 import { initialStatusValidator, statusValidator, workOrderDoc } from "./lib/validators";
+
+type WorkOrder = Omit<Doc<"work_orders">, "ownerId">;
+
+// A work order as the contract shows it: `ownerId` is the index's key, not one of its columns.
+function shown(workOrder: Doc<"work_orders">): WorkOrder {
+  const { ownerId: _owner, ...columns } = workOrder;
+  return columns;
+}
+
+function shownPage<P extends { page: Doc<"work_orders">[] }>(result: P): Omit<P, "page"> & { page: WorkOrder[] } {
+  return { ...result, page: result.page.map(shown) };
+}
 
 export const create = mutation({
   args: {
@@ -64,6 +76,7 @@ export const create = mutation({
     // Unset optional fields are undefined, which Convex leaves out of the document.
     const id = await ctx.db.insert("work_orders", {
       sessionId: session._id,
+      ownerId: session.userId,
       workflowId: args.workflowId,
       title,
       prompt: args.prompt,
@@ -77,7 +90,7 @@ export const create = mutation({
       createdAt: now,
       updatedAt: now,
     });
-    return (await ctx.db.get(id))!;
+    return shown((await ctx.db.get(id))!);
   },
 });
 
@@ -96,10 +109,10 @@ export const updateStatus = mutation({
         `Work order ${workOrder.workflowId} is ${workOrder.status}, not ${args.expectedStatus}; reload and try again.`,
       );
     }
-    if (args.status === workOrder.status) return workOrder;
+    if (args.status === workOrder.status) return shown(workOrder);
     checkTransition(workOrder.status, args.status);
     await ctx.db.patch(workOrder._id, { status: args.status, updatedAt: Math.max(workOrder.updatedAt, Date.now()) });
-    return (await ctx.db.get(workOrder._id))!;
+    return shown((await ctx.db.get(workOrder._id))!);
   },
 });
 
@@ -111,7 +124,7 @@ export const updateResult = mutation({
     const workOrder = await loadLiveWorkOrder(ctx, args.workOrderId);
     checkUrl(args.prUrl, "prUrl");
     await ctx.db.patch(workOrder._id, { prUrl: args.prUrl, updatedAt: Math.max(workOrder.updatedAt, Date.now()) });
-    return (await ctx.db.get(workOrder._id))!;
+    return shown((await ctx.db.get(workOrder._id))!);
   },
 });
 
@@ -125,44 +138,68 @@ export const listBySession = query({
     const session = await ctx.db.get(args.sessionId);
     if (session !== null) await requireUser(ctx, session.userId, "this chat session");
     else await callerIdentity(ctx);
-    if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"work_orders">>(list);
-    return paginateList(list, args.paginationOpts, (opts) =>
-      ctx.db
-        .query("work_orders")
-        .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
-        .order("desc")
-        .filter((q) => q.eq(q.field("deletedAt"), undefined))
-        .paginate(opts),
+    if (session === null || session.deletedAt !== undefined) return emptyPage<WorkOrder>(list);
+    return shownPage(
+      await paginateList(list, args.paginationOpts, (opts) =>
+        ctx.db
+          .query("work_orders")
+          .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
+          .order("desc")
+          .filter((q) => q.eq(q.field("deletedAt"), undefined))
+          .paginate(opts),
+      ),
     );
   },
 });
 
 export const listByStatus = query({
-  args: { status: statusValidator, paginationOpts: paginationOptsValidator },
+  args: { status: statusValidator, userId: v.optional(v.string()), paginationOpts: paginationOptsValidator },
   returns: pageValidator(workOrderDoc),
   handler: async (ctx, args) => {
-    const list = { fn: "workOrders:listByStatus", key: args.status };
+    checkWellFormed(args);
+    if (args.userId !== undefined) {
+      checkUserId(args.userId, "userId");
+      await requireUser(ctx, args.userId, "another user's work orders");
+    }
+    // One user's (the one named, else with auth on the caller) come from the (owner, status,
+    // updatedAt) index range, so a page is full whenever more of theirs exist; without either,
+    // every user's (the reconciler's view) from (status, updatedAt).
+    const owner = args.userId ?? (await callerIdentity(ctx)) ?? undefined;
+    const list = { fn: "workOrders:listByStatus", key: owner === undefined ? args.status : `${args.status}:${owner}` };
     checkPageSize(args.paginationOpts.numItems);
     checkCursor(list, args.paginationOpts);
-    const caller = await callerIdentity(ctx);
-    const result = await paginateList(list, args.paginationOpts, (opts) =>
-      ctx.db
-        .query("work_orders")
-        .withIndex("by_status_updatedAt", (q) => q.eq("status", args.status))
-        .order("desc")
-        .filter((q) => q.eq(q.field("deletedAt"), undefined))
-        .paginate(opts),
+    return shownPage(
+      await paginateList(list, args.paginationOpts, (opts) =>
+        (owner === undefined
+          ? ctx.db.query("work_orders").withIndex("by_status_updatedAt", (q) => q.eq("status", args.status))
+          : ctx.db
+              .query("work_orders")
+              .withIndex("by_owner_status_updatedAt", (q) => q.eq("ownerId", owner).eq("status", args.status))
+        )
+          .order("desc")
+          .filter((q) => q.eq(q.field("deletedAt"), undefined))
+          .paginate(opts),
+      ),
     );
-    if (caller === null) return result;
-    // With auth on, only work orders on the caller's own sessions: ownership is the session's, as
-    // everywhere else (requestedBy is a free field). A page may come back short, as a filtered one can.
-    const owners = new Map<Id<"chat_sessions">, string | undefined>();
-    const mine: Doc<"work_orders">[] = [];
-    for (const workOrder of result.page) {
-      if (!owners.has(workOrder.sessionId)) owners.set(workOrder.sessionId, (await ctx.db.get(workOrder.sessionId))?.userId);
-      if (owners.get(workOrder.sessionId) === caller) mine.push(workOrder);
+  },
+});
+
+// Work orders written before `ownerId` existed get it from their session: run once after the
+// deploy that added it (`npx convex run workOrders:backfillOwners`), again while it says more.
+export const backfillOwners = internalMutation({
+  args: { cursor: v.optional(v.union(v.string(), v.null())) },
+  returns: v.object({ updated: v.number(), isDone: v.boolean(), continueCursor: v.string() }),
+  handler: async (ctx, args) => {
+    const page = await ctx.db.query("work_orders").paginate({ numItems: 200, cursor: args.cursor ?? null });
+    let updated = 0;
+    for (const workOrder of page.page) {
+      if (workOrder.ownerId !== undefined) continue;
+      const session = await ctx.db.get(workOrder.sessionId);
+      if (session === null) continue;
+      await ctx.db.patch(workOrder._id, { ownerId: session.userId });
+      updated += 1;
     }
-    return { ...result, page: mine };
+    return { updated, isDone: page.isDone, continueCursor: page.continueCursor };
   },
 });
 
@@ -176,7 +213,7 @@ export const get = query({
       return null;
     }
     await requireOwner(ctx, workOrder);
-    return workOrder.deletedAt === undefined ? workOrder : null;
+    return workOrder.deletedAt === undefined ? shown(workOrder) : null;
   },
 });
 
@@ -203,9 +240,9 @@ export const restore = mutation({
   returns: workOrderDoc,
   handler: async (ctx, args) => {
     const workOrder = await loadWorkOrder(ctx, args.workOrderId);
-    if (workOrder.deletedAt === undefined) return workOrder;
+    if (workOrder.deletedAt === undefined) return shown(workOrder);
     await ctx.db.patch(workOrder._id, { deletedAt: undefined, updatedAt: Math.max(workOrder.updatedAt, Date.now()) });
-    return (await ctx.db.get(workOrder._id))!;
+    return shown((await ctx.db.get(workOrder._id))!);
   },
 });
 

@@ -232,7 +232,7 @@ class JangarService:
     async def list_work_orders_by_status(
         self, status: WorkOrderStatus | str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[WorkOrder]:
-        return await self.store.list_work_orders_by_status(status, numItems, cursor)
+        return await self.store.list_work_orders_by_status(status, numItems, cursor, self.user_id)
 
     async def work_order_events_after(self, work_order_id: str, after_seq: int = 0) -> list[WorkOrderEvent]:
         """Every event of the work order's log after `after_seq`, oldest first (read a page at a time)."""
@@ -406,8 +406,9 @@ class JangarService:
     def watch_work_orders_by_status(
         self, status: WorkOrderStatus, limit: int = DEFAULT_PAGE_SIZE
     ) -> AsyncIterator[list[WorkOrder]]:
-        """Every session's work orders in a status, most recently updated first (board, alerts)."""
-        return self.store.watch_work_orders_by_status(status, limit)
+        """The user's work orders in a status, across their sessions, most recently updated first
+        (board, alerts)."""
+        return self.store.watch_work_orders_by_status(status, limit, self.user_id)
 
     def watch_work_orders(self, session_id: str) -> AsyncIterator[list[WorkOrder]]:
         return self.store.watch_work_orders(session_id)

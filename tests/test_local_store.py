@@ -403,6 +403,10 @@ async def test_a_v1_file_is_migrated_without_losing_data(tmp_path: Path) -> None
         with pytest.raises(JangarError) as info:
             await store.create_work_order(session_id, "jangar-wo-v1")
         assert info.value.code is ErrorCode.CONFLICT
+        # v4 gave the work order its session's owner: it lists among alice's, not bob's.
+        mine = await store.list_work_orders_by_status(WorkOrderStatus.SUCCEEDED, userId="alice")
+        assert [w.id for w in mine.page] == [order_id]
+        assert (await store.list_work_orders_by_status(WorkOrderStatus.SUCCEEDED, userId="bob")).page == []
     finally:
         await store.close()
     check = sqlite3.connect(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,34 @@ async def test_bad_arguments_are_refused_at_the_call(store: Store, status: str, 
     with pytest.raises(JangarError) as refused:
         store.watch_work_orders_by_status(status, limit)
     assert refused.value.code == ErrorCode.INVALID_ARGUMENT
+
+
+async def test_the_board_watch_of_one_user_is_an_index_range_of_their_own(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "owners.sqlite3")
+    try:
+        mine = await store.create_session("alice", "Mine")
+        theirs = await store.create_session("bob", "Theirs")
+        own = await store.create_work_order(mine.id, "jangar-wo-own")
+        for n in range(3):
+            await store.create_work_order(theirs.id, f"jangar-wo-theirs-{n}")
+        watch = store.watch_work_orders_by_status(WorkOrderStatus.DRAFT, 2, "alice")
+        assert [w.id for w in await anext(watch)] == [own.id]
+        later = await store.create_work_order(mine.id, "jangar-wo-own-2")
+        await store.create_work_order(theirs.id, "jangar-wo-theirs-3")
+        assert [w.id for w in await anext(watch)] == [later.id, own.id]
+        await watch.aclose()  # type: ignore[attr-defined]
+    finally:
+        await store.close()
+    conn = sqlite3.connect(tmp_path / "owners.sqlite3")
+    try:
+        plan = " ".join(
+            str(row)
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT * FROM work_orders WHERE ownerId = ? AND status = ? AND deletedAt IS NULL "
+                "ORDER BY updatedAt DESC, _seq DESC LIMIT 2",
+                ("alice", "draft"),
+            ).fetchall()
+        )
+        assert "work_orders_by_owner_status" in plan and "TEMP B-TREE" not in plan
+    finally:
+        conn.close()

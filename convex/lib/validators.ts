@@ -63,6 +63,10 @@ export const workOrderFields = {
   deletedAt: v.optional(v.number()),
 };
 
+// Stored beside the contract's columns, never shown: the session's owner, copied when the work
+// order is created (sessions never change owner), the key of listByStatus for one user.
+export const workOrderStoredFields = { ...workOrderFields, ownerId: v.optional(v.string()) };
+
 export const chatSessionDoc = v.object({
   _id: v.id("chat_sessions"),
   _creationTime: v.number(),

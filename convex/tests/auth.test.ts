@@ -1,7 +1,7 @@
 // JANGAR_REQUIRE_AUTH=true: every function needs a signed-in user and only touches their data.
 // `env` is process.env, which the functions read at call time.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { api } from "../_generated/api";
+import { api, internal } from "../_generated/api";
 import { env } from "../_generated/server";
 import { expectCode, expectRefused, firstPage, newBackend, type Backend } from "../test.setup";
 
@@ -163,5 +163,54 @@ describe("auth required", () => {
     await t.run((ctx) => ctx.db.delete(w._id));
     await expectCode(t.query(api.workOrders.get, { workOrderId: w._id }), "FORBIDDEN");
     expect(await as(t, "alice").query(api.workOrders.get, { workOrderId: w._id })).toBeNull();
+  });
+});
+
+describe("listByStatus for one user", () => {
+  beforeEach(() => {
+    delete env.JANGAR_REQUIRE_AUTH;
+  });
+  afterEach(restoreEnv);
+
+  test("with auth on, a page of the caller's is full however many newer ones others have", async () => {
+    const t = newBackend();
+    const mine = await t.mutation(api.chatSessions.create, { userId: ALICE, title: "Alice's" });
+    const theirs = await t.mutation(api.chatSessions.create, { userId: BOB, title: "Bob's" });
+    for (let i = 0; i < 3; i++) await t.mutation(api.workOrders.create, { sessionId: mine._id, workflowId: `wf-a-${i}` });
+    for (let i = 0; i < 6; i++) await t.mutation(api.workOrders.create, { sessionId: theirs._id, workflowId: `wf-b-${i}` });
+    env.JANGAR_REQUIRE_AUTH = "true";
+    const alice = as(t, "alice");
+    const first = await alice.query(api.workOrders.listByStatus, { status: "draft", paginationOpts: { numItems: 2, cursor: null } });
+    expect(first.page.map((w) => w.workflowId)).toEqual(["wf-a-2", "wf-a-1"]);
+    expect(first.isDone).toBe(false);
+    const next = await alice.query(api.workOrders.listByStatus, {
+      status: "draft",
+      paginationOpts: { numItems: 2, cursor: first.continueCursor },
+    });
+    expect(next.page.map((w) => w.workflowId)).toEqual(["wf-a-0"]);
+    expect(next.isDone).toBe(true);
+    // Naming oneself is the same list; naming another user is refused.
+    const named = await alice.query(api.workOrders.listByStatus, { status: "draft", userId: ALICE, paginationOpts: firstPage() });
+    expect(named.page).toHaveLength(3);
+    await expectCode(alice.query(api.workOrders.listByStatus, { status: "draft", userId: BOB, paginationOpts: firstPage() }), "FORBIDDEN");
+  });
+
+  test("work orders stored before ownerId existed get it from backfillOwners", async () => {
+    const t = newBackend();
+    const s = await t.mutation(api.chatSessions.create, { userId: ALICE, title: "Old data" });
+    await t.run(async (ctx) => {
+      const now = Date.now();
+      for (let i = 0; i < 3; i++) {
+        await ctx.db.insert("work_orders", { sessionId: s._id, workflowId: `wf-old-${i}`, status: "draft", createdAt: now, updatedAt: now });
+      }
+    });
+    const before = await t.query(api.workOrders.listByStatus, { status: "draft", userId: ALICE, paginationOpts: firstPage() });
+    expect(before.page).toEqual([]);
+    const result = await t.mutation(internal.workOrders.backfillOwners, {});
+    expect(result).toMatchObject({ updated: 3, isDone: true });
+    const after = await t.query(api.workOrders.listByStatus, { status: "draft", userId: ALICE, paginationOpts: firstPage() });
+    expect(after.page).toHaveLength(3);
+    expect(Object.keys(after.page[0])).not.toContain("ownerId");
+    expect((await t.mutation(internal.workOrders.backfillOwners, {})).updated).toBe(0);
   });
 });

@@ -105,8 +105,15 @@ class Store(Protocol):
     ) -> Page[WorkOrder]: ...
 
     async def list_work_orders_by_status(
-        self, status: WorkOrderStatus | str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
-    ) -> Page[WorkOrder]: ...
+        self,
+        status: WorkOrderStatus | str,
+        numItems: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        userId: str | None = None,
+    ) -> Page[WorkOrder]:
+        """Every user's work orders in a status (the reconciler's view), or with `userId` only
+        those on that user's sessions: one index range either way."""
+        ...
 
     async def get_work_order(self, workOrderId: str) -> WorkOrder | None: ...
 
@@ -156,10 +163,10 @@ class Store(Protocol):
         ...
 
     def watch_work_orders_by_status(
-        self, status: WorkOrderStatus | str, limit: int = 100
+        self, status: WorkOrderStatus | str, limit: int = 100, userId: str | None = None
     ) -> AsyncIterator[list[WorkOrder]]:
         """Work orders in a status, most recently updated first (at most `limit`), as
-        `workOrders:listByStatus` lists them: the board's view across sessions."""
+        `workOrders:listByStatus` lists them (with `userId`: that user's): the board's view."""
         ...
 
     def watch_connection(self) -> AsyncIterator[ConnectionState]:

@@ -8,7 +8,7 @@ import pytest
 from ui_doubles import SimulatedLauncher
 from ui_support import screen_text, until
 
-from jangar_tui.models import WorkOrderStatus
+from jangar_tui.models import WorkOrderStatus, new_workflow_id
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
@@ -211,3 +211,16 @@ async def test_attention_is_what_ended_since_the_board_was_last_left_even_in_an_
         await pilot.press("escape")
         await until(pilot, lambda: remembered, "leaving the board is remembered")
         assert remembered[0] >= left_at
+
+
+async def test_the_board_shows_only_the_operators_own_work_orders(service: JangarService, store: LocalStore) -> None:
+    mine = await service.new_session("Mine")
+    await service.create_work_order(mine.id, title="My draft", prompt="p")
+    others = await store.create_session("someone-else", "Not mine")
+    await store.create_work_order(others.id, new_workflow_id(), title="Their draft", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _open_board(app, pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: shown_titles(app) == ["My draft"], "only mine")
+        assert "3 Drafts 1" in screen_text(pilot)

@@ -269,12 +269,18 @@ class ConvexStore:
         )
 
     async def list_work_orders_by_status(
-        self, status: WorkOrderStatus | str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+        self,
+        status: WorkOrderStatus | str,
+        numItems: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        userId: str | None = None,
     ) -> Page[WorkOrder]:
+        user = {} if userId is None else {"userId": userId}
         return await self._query(
             "workOrders:listByStatus",
             _page(WorkOrder),
             status=_value(status),
+            **user,
             paginationOpts=_pagination(numItems, cursor),
         )
 
@@ -336,11 +342,12 @@ class ConvexStore:
         )
 
     def watch_work_orders_by_status(
-        self, status: WorkOrderStatus | str, limit: int = 100
+        self, status: WorkOrderStatus | str, limit: int = 100, userId: str | None = None
     ) -> AsyncIterator[list[WorkOrder]]:
-        return self._watch(
-            "workOrders:listByStatus", {"status": v.status(status).value}, v.watch_limit(limit), _rows(WorkOrder)
-        )
+        args: dict[str, Any] = {"status": v.status(status).value}
+        if userId is not None:
+            args["userId"] = v.user_id(userId)
+        return self._watch("workOrders:listByStatus", args, v.watch_limit(limit), _rows(WorkOrder))
 
     def watch_connection(self) -> AsyncIterator[ConnectionState]:
         return self._transport.watch_connection()

@@ -479,7 +479,7 @@ class SqliteDb:
         follows = None if followUpOf is None else check_id("work_orders", followUpOf)
         row_id = new_id("work_orders")
         with self._tx() as conn:
-            self._live(conn, "chat_sessions", session_id)
+            session = self._live(conn, "chat_sessions", session_id)
             fields = {
                 "requestedBy": None if requestedBy is None else v.requested_by(requestedBy),
                 "workflowId": v.workflow_id(workflowId),
@@ -497,11 +497,18 @@ class SqliteDb:
                 self._check_followed_up(conn, follows, session_id)
             now = now_ms()
             conn.execute(
-                "INSERT INTO work_orders (_id, sessionId, workflowId, githubIssueUrl, prompt, title, status, "
-                "requestedBy, targetRepo, targetBranch, followUpOf, createdAt, updatedAt) "
-                "VALUES (:_id, :sessionId, :workflowId, :githubIssueUrl, :prompt, :title, :status, "
+                "INSERT INTO work_orders (_id, sessionId, ownerId, workflowId, githubIssueUrl, prompt, title, "
+                "status, requestedBy, targetRepo, targetBranch, followUpOf, createdAt, updatedAt) "
+                "VALUES (:_id, :sessionId, :ownerId, :workflowId, :githubIssueUrl, :prompt, :title, :status, "
                 ":requestedBy, :targetRepo, :targetBranch, :followUpOf, :now, :now)",
-                {"_id": row_id, "sessionId": session_id, "now": now, "followUpOf": follows, **fields},
+                {
+                    "_id": row_id,
+                    "sessionId": session_id,
+                    "ownerId": session["userId"],
+                    "now": now,
+                    "followUpOf": follows,
+                    **fields,
+                },
             )
             return _work_order(self._any(conn, "work_orders", row_id))
 
@@ -560,12 +567,21 @@ class SqliteDb:
             "work_orders", list_, "sessionId = ?", (session_id,), "createdAt", _work_order, numItems, cursor
         )
 
-    def list_work_orders_by_status(self, status: Any, numItems: Any, cursor: Any) -> Page[WorkOrder]:
+    def list_work_orders_by_status(
+        self, status: Any, numItems: Any, cursor: Any, userId: Any = None
+    ) -> Page[WorkOrder]:
+        """Every user's, or with `userId` that user's: one range of the (ownerId, status,
+        updatedAt) index, so a page is full whenever more of theirs exist."""
         wanted = v.status(status)
-        list_ = ListIdentity("workOrders:listByStatus", wanted.value)
-        return self._page(
-            "work_orders", list_, "status = ?", (wanted.value,), "updatedAt", _work_order, numItems, cursor
-        )
+        params: tuple[str, ...]
+        if userId is None:
+            list_ = ListIdentity("workOrders:listByStatus", wanted.value)
+            where, params = "status = ?", (wanted.value,)
+        else:
+            user = v.user_id(userId)
+            list_ = ListIdentity("workOrders:listByStatus", f"{wanted.value}:{user}")
+            where, params = "ownerId = ? AND status = ?", (user, wanted.value)
+        return self._page("work_orders", list_, where, params, "updatedAt", _work_order, numItems, cursor)
 
     def get_work_order(self, workOrderId: Any) -> WorkOrder | None:
         return self._get("work_orders", workOrderId, _work_order)
@@ -681,12 +697,14 @@ class SqliteDb:
         ).fetchall()
         return [_event(r) for r in reversed(rows)]
 
-    def recent_work_orders_by_status(self, status: Any, limit: int) -> list[WorkOrder]:
-        """Most recently updated first: one range of the (status, updatedAt) index."""
+    def recent_work_orders_by_status(self, status: Any, limit: int, userId: Any = None) -> list[WorkOrder]:
+        """Most recently updated first: one range of the (status, updatedAt) index, or with
+        `userId` of the (ownerId, status, updatedAt) one."""
+        owner = "" if userId is None else "ownerId = ? AND "
         rows = self._r.execute(
-            f"SELECT {_COLUMNS['work_orders']} FROM work_orders WHERE status = ? AND deletedAt IS NULL "
+            f"SELECT {_COLUMNS['work_orders']} FROM work_orders WHERE {owner}status = ? AND deletedAt IS NULL "
             "ORDER BY updatedAt DESC, _seq DESC LIMIT ?",
-            (v.status(status).value, limit),
+            (*(() if userId is None else (v.user_id(userId),)), v.status(status).value, limit),
         ).fetchall()
         return [_work_order(r) for r in rows]
 

@@ -129,7 +129,15 @@ _V5 = [
     *_fts("work_orders", ["title", "prompt", "targetRepo"]),
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+# v6: the session's owner on each work order (sessions never change owner), so one user's work
+# orders in a status are one index range (listByStatus with a userId), not a filter after paging.
+_V6 = [
+    "ALTER TABLE work_orders ADD COLUMN ownerId TEXT",
+    "UPDATE work_orders SET ownerId = (SELECT userId FROM chat_sessions WHERE chat_sessions._id = work_orders.sessionId)",
+    "CREATE INDEX work_orders_by_owner_status ON work_orders(ownerId, status, updatedAt)",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
 # The version that added search: files before it get their rows indexed when they migrate.
 SEARCH_SCHEMA_VERSION = 5
 SCHEMA_VERSION = len(MIGRATIONS)

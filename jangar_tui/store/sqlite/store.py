@@ -253,9 +253,13 @@ class LocalStore:
         return await self._run(self._db.list_work_orders_by_session, sessionId, numItems, cursor)
 
     async def list_work_orders_by_status(
-        self, status: WorkOrderStatus | str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+        self,
+        status: WorkOrderStatus | str,
+        numItems: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        userId: str | None = None,
     ) -> Page[WorkOrder]:
-        return await self._run(self._db.list_work_orders_by_status, status, numItems, cursor)
+        return await self._run(self._db.list_work_orders_by_status, status, numItems, cursor, userId)
 
     async def get_work_order(self, workOrderId: str) -> WorkOrder | None:
         return await self._run(self._db.get_work_order, workOrderId)
@@ -308,10 +312,14 @@ class LocalStore:
         )
 
     def watch_work_orders_by_status(
-        self, status: WorkOrderStatus | str, limit: int = 100
+        self, status: WorkOrderStatus | str, limit: int = 100, userId: str | None = None
     ) -> AsyncIterator[list[WorkOrder]]:
         return self._watch(
-            Topic.WORK_ORDERS, self._db.recent_work_orders_by_status, v.status(status), v.watch_limit(limit)
+            Topic.WORK_ORDERS,
+            self._db.recent_work_orders_by_status,
+            v.status(status),
+            v.watch_limit(limit),
+            None if userId is None else v.user_id(userId),
         )
 
     async def watch_connection(self) -> AsyncIterator[ConnectionState]:
