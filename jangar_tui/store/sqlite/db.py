@@ -2,8 +2,8 @@
 
 One writer connection (every change in one `BEGIN IMMEDIATE` transaction, so concurrent
 processes serialize on the file lock and wait via busy_timeout instead of failing) and one
-read-only connection for lists, gets and `PRAGMA data_version` polling. Both belong to the thread
-that opened them.
+read-only connection for lists, gets and the table versions that say what changed. Both belong to
+the thread that opened them.
 
 Rules, limits and error codes are the Convex functions' (tests/contract/README.md); argument
 checks live in `validation`, the status machine in `jangar_tui.models`. Checks run in Convex's
@@ -174,6 +174,7 @@ class SqliteDb:
         self._w = writer
         self._r = reader
         self._allow_local_repos = allow_local_repos
+        self._versions: dict[str, int] = {}
 
     @classmethod
     def open(cls, path: Path, allow_local_repos: bool = False) -> SqliteDb:
@@ -191,22 +192,36 @@ class SqliteDb:
             writer.execute("PRAGMA wal_autocheckpoint = 0")
             migrate(writer)
             reader = _connect(path)
-            reader.execute("PRAGMA query_only = ON")
         except sqlite3.Error as exc:
             writer.close()
             raise unavailable(path, exc) from exc
         except BaseException:
             writer.close()
             raise
-        return cls(path, writer, reader, allow_local_repos)
+        db = cls(path, writer, reader, allow_local_repos)
+        try:
+            reader.execute("PRAGMA query_only = ON")
+            db.changed_tables()  # what is there now is no change
+        except sqlite3.Error as exc:
+            db.close()
+            raise unavailable(path, exc) from exc
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         self._r.close()
         self._w.close()
 
-    def data_version(self) -> int:
-        """Changes whenever another connection (ours or another process's) commits."""
-        return int(self._r.execute("PRAGMA data_version").fetchone()[0])
+    def changed_tables(self) -> set[str]:
+        """The `table_versions` rows (tables, and `<table>.deletedAt`) bumped since the last call
+        or the open, by this object's commits or any other process's. One read of a six-row table:
+        cheap enough for every write and every wake."""
+        current = {name: version for name, version in self._r.execute("SELECT name, version FROM table_versions")}
+        changed = {name for name, version in current.items() if self._versions.get(name) != version}
+        self._versions = current
+        return changed
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -137,9 +137,45 @@ _V6 = [
     "CREATE INDEX work_orders_by_owner_status ON work_orders(ownerId, status, updatedAt)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6]
+
+def _bump(name: str) -> str:
+    return f"UPDATE table_versions SET version = version + 1 WHERE name = '{name}';"
+
+
+def _versioned(table: str) -> list[str]:
+    """Triggers that count every row `table` gains, changes or loses, whoever writes it."""
+    return [
+        f"CREATE TRIGGER {table}_version_{event.lower()} AFTER {event} ON {table} BEGIN {_bump(table)} END"
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+
+
+# v7: a version per watched table, bumped in the writing transaction, so a process that hears of
+# another's commit re-reads only the watches of tables that changed (LocalStore's `Topic`s are these
+# names). `<table>.deletedAt` counts removals and restores alone: what a child's watch depends on
+# (a session's messages vanish with it) without waking it for every other change of its parent.
+_V7 = [
+    "CREATE TABLE table_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID",
+    (
+        "INSERT INTO table_versions (name, version) VALUES ('chat_sessions', 0), ('chat_sessions.deletedAt', 0), "
+        "('chat_messages', 0), ('work_orders', 0), ('work_orders.deletedAt', 0), ('work_order_events', 0)"
+    ),
+    *_versioned("chat_sessions"),
+    *_versioned("chat_messages"),
+    *_versioned("work_orders"),
+    *_versioned("work_order_events"),
+    *(
+        f"CREATE TRIGGER {table}_version_removal AFTER UPDATE OF deletedAt ON {table} "
+        f"WHEN old.deletedAt IS NOT new.deletedAt BEGIN {_bump(table + '.deletedAt')} END"
+        for table in ("chat_sessions", "work_orders")
+    ),
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 # The version that added search: files before it get their rows indexed when they migrate.
 SEARCH_SCHEMA_VERSION = 5
+# The version that added table versions (tests build the file just before it).
+VERSIONS_SCHEMA_VERSION = 7
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

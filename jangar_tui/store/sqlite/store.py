@@ -4,14 +4,15 @@ The rules live in `db.SqliteDb`; this module makes it async and live:
 
 - All SQLite work runs on one dedicated thread (sqlite3 releases the GIL while it works), so the
   event loop never blocks and the connections never change threads.
-- Watchers yield a full snapshot at once and again whenever it changes. A write through this
-  store wakes, at once, only the watchers of what it touched (`Topic`: a work-order write never
-  re-queries sessions or messages); a write by another process (a Temporal worker on the same
-  file) is seen by checking `PRAGMA data_version` while anyone is watching, which costs one tiny
-  query when nothing changed, and wakes every watcher. The check runs as soon as the file's WAL
-  is written (inotify, `wal_watch`), and at least every `FALLBACK_POLL_S`; without inotify it
-  runs every `POLL_INTERVAL_S`. Watchers re-query only after a change and yield only when their
-  snapshot differs from the last one they yielded.
+- Watchers yield a full snapshot at once and again whenever it changes. Each declares the
+  `Topic`s it reads: rows of the file's `table_versions`, which triggers bump in every writing
+  transaction, whichever process writes. Which rows moved is read after each write through this
+  store (its watchers wake at once) and, while anyone watches, whenever another process may have
+  committed: as soon as the file's WAL is written (inotify, `wal_watch`), and at least every
+  `FALLBACK_POLL_S`; without inotify every `POLL_INTERVAL_S`. One six-row read either way, and
+  only the watchers of a table that changed re-query: a worker streaming a run log wakes the run
+  log, not the sessions list or the transcript. Watchers yield only when their snapshot differs
+  from the last one they yielded.
 """
 
 from __future__ import annotations
@@ -57,21 +58,18 @@ Snapshot = TypeVar("Snapshot")
 
 
 class Topic(enum.Enum):
-    """What a write touched, so it wakes only the watchers that read it."""
+    """What a watcher reads: the names of `table_versions` rows (schema v7), whose triggers say
+    when a write touched it."""
 
-    SESSIONS = "sessions"  # any session row (titles, lastMessageAt, deletion)
-    SESSION_GONE = "session-gone"  # a session removed or restored: its messages and work orders appear or vanish
-    MESSAGES = "messages"
-    WORK_ORDERS = "work-orders"  # also a work order removed or restored: its events appear or vanish
-    EVENTS = "events"
+    SESSIONS = "chat_sessions"  # any session row (titles, lastMessageAt, deletion)
+    SESSION_GONE = "chat_sessions.deletedAt"  # a session removed or restored: its messages and work orders too
+    MESSAGES = "chat_messages"
+    WORK_ORDERS = "work_orders"
+    WORK_ORDER_GONE = "work_orders.deletedAt"  # a work order removed or restored: its events too
+    EVENTS = "work_order_events"
 
 
-_SESSIONS = (Topic.SESSIONS,)
-_SESSION_LIFE = (Topic.SESSIONS, Topic.SESSION_GONE)
-_MESSAGES = (Topic.MESSAGES,)
-_APPEND = (Topic.MESSAGES, Topic.SESSIONS)  # the message and its session's lastMessageAt
-_WORK_ORDERS = (Topic.WORK_ORDERS,)
-_EVENTS = (Topic.EVENTS,)
+_TOPICS = {topic.value: topic for topic in Topic}
 
 
 class LocalStore:
@@ -96,7 +94,6 @@ class LocalStore:
         self._closed = False
         # One event per topic, replaced on every change to it; watchers hold the old one.
         self._changed = {topic: asyncio.Event() for topic in Topic}
-        self._seen_version: int | None = None
         self._watchers = 0
         self._poller: asyncio.Task[None] | None = None
         self._closed_event = asyncio.Event()
@@ -124,20 +121,17 @@ class LocalStore:
         except sqlite3.OperationalError as exc:  # a read that stayed busy, an I/O error
             raise unavailable(self._path, exc) from exc
 
-    async def _write(self, topics: Iterable[Topic], fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Run a change, then wake the watchers of `topics` (only when it succeeded: a refused call
-        changes nothing)."""
+    async def _write(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run a change, then wake at once the watchers of the tables it changed (none when it was
+        refused: a refused call changes nothing). Changes by others read meanwhile wake theirs."""
 
-        def change_and_version() -> tuple[R, int]:
+        def change() -> tuple[R, set[str]]:
             result = fn(*args, **kwargs)
-            # Our own commit bumps the reader's data_version; record it so the poller does not
-            # wake everyone a second time for the same change.
-            return result, self._db.data_version()
+            return result, self._db.changed_tables()
 
-        result, version = await self._run(change_and_version)
+        result, changed = await self._run(change)
         self._checkpointer.committed()
-        self._seen_version = version
-        self._signal(topics)
+        self._signal(_TOPICS[name] for name in changed if name in _TOPICS)
         return result
 
     def _signal(self, topics: Iterable[Topic] = Topic) -> None:
@@ -164,7 +158,7 @@ class LocalStore:
     # -- chatSessions -----------------------------------------------------------------------------
 
     async def create_session(self, userId: str, title: str) -> ChatSession:
-        return await self._write(_SESSIONS, self._db.create_session, userId, title)
+        return await self._write(self._db.create_session, userId, title)
 
     async def list_sessions(
         self, userId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
@@ -175,24 +169,24 @@ class LocalStore:
         return await self._run(self._db.get_session, sessionId)
 
     async def update_last_message(self, sessionId: str) -> ChatSession:
-        return await self._write(_SESSIONS, self._db.update_last_message, sessionId)
+        return await self._write(self._db.update_last_message, sessionId)
 
     async def rename_session(self, sessionId: str, title: str) -> ChatSession:
-        return await self._write(_SESSIONS, self._db.rename_session, sessionId, title)
+        return await self._write(self._db.rename_session, sessionId, title)
 
     async def remove_session(self, sessionId: str) -> None:
-        await self._write(_SESSION_LIFE, self._db.remove_session, sessionId)
+        await self._write(self._db.remove_session, sessionId)
 
     async def restore_session(self, sessionId: str) -> ChatSession:
-        return await self._write(_SESSION_LIFE, self._db.restore_session, sessionId)
+        return await self._write(self._db.restore_session, sessionId)
 
     # -- chatMessages -----------------------------------------------------------------------------
 
     async def append_message(self, sessionId: str, role: Role | str, content: str, metadata: Any = None) -> ChatMessage:
-        return await self._write(_APPEND, self._db.append_message, sessionId, role, content, metadata)
+        return await self._write(self._db.append_message, sessionId, role, content, metadata)
 
     async def update_message(self, messageId: str, content: str | None = None, metadata: Any = None) -> ChatMessage:
-        return await self._write(_APPEND, self._db.update_message, messageId, content, metadata)
+        return await self._write(self._db.update_message, messageId, content, metadata)
 
     async def list_messages(
         self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
@@ -200,10 +194,10 @@ class LocalStore:
         return await self._run(self._db.list_messages, sessionId, numItems, cursor)
 
     async def remove_message(self, messageId: str) -> None:
-        await self._write(_MESSAGES, self._db.remove_message, messageId)
+        await self._write(self._db.remove_message, messageId)
 
     async def restore_message(self, messageId: str) -> ChatMessage:
-        return await self._write(_MESSAGES, self._db.restore_message, messageId)
+        return await self._write(self._db.restore_message, messageId)
 
     # -- workOrders -------------------------------------------------------------------------------
 
@@ -222,7 +216,6 @@ class LocalStore:
         status: WorkOrderStatus | str = WorkOrderStatus.DRAFT,
     ) -> WorkOrder:
         return await self._write(
-            _WORK_ORDERS,
             self._db.create_work_order,
             sessionId,
             workflowId,
@@ -242,10 +235,10 @@ class LocalStore:
         status: WorkOrderStatus | str,
         expectedStatus: WorkOrderStatus | str | None = None,
     ) -> WorkOrder:
-        return await self._write(_WORK_ORDERS, self._db.update_work_order_status, workOrderId, status, expectedStatus)
+        return await self._write(self._db.update_work_order_status, workOrderId, status, expectedStatus)
 
     async def update_work_order_result(self, workOrderId: str, prUrl: str | None) -> WorkOrder:
-        return await self._write(_WORK_ORDERS, self._db.update_work_order_result, workOrderId, prUrl)
+        return await self._write(self._db.update_work_order_result, workOrderId, prUrl)
 
     async def list_work_orders_by_session(
         self, sessionId: str, numItems: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
@@ -265,17 +258,17 @@ class LocalStore:
         return await self._run(self._db.get_work_order, workOrderId)
 
     async def remove_work_order(self, workOrderId: str) -> None:
-        await self._write(_WORK_ORDERS, self._db.remove_work_order, workOrderId)
+        await self._write(self._db.remove_work_order, workOrderId)
 
     async def restore_work_order(self, workOrderId: str) -> WorkOrder:
-        return await self._write(_WORK_ORDERS, self._db.restore_work_order, workOrderId)
+        return await self._write(self._db.restore_work_order, workOrderId)
 
     # -- workOrderEvents -------------------------------------------------------------------------
 
     async def append_work_order_events(
         self, workOrderId: str, events: list[NewEvent] | list[dict[str, Any]]
     ) -> EventsAppended:
-        return await self._write(_EVENTS, self._db.append_work_order_events, workOrderId, events)
+        return await self._write(self._db.append_work_order_events, workOrderId, events)
 
     async def list_work_order_events(
         self,
@@ -308,7 +301,7 @@ class LocalStore:
 
     def watch_work_order_events(self, workOrderId: str, limit: int = 200) -> AsyncIterator[list[WorkOrderEvent]]:
         return self._watch(
-            (Topic.EVENTS, Topic.WORK_ORDERS), self._db.recent_work_order_events, workOrderId, v.watch_limit(limit)
+            (Topic.EVENTS, Topic.WORK_ORDER_GONE), self._db.recent_work_order_events, workOrderId, v.watch_limit(limit)
         )
 
     def watch_work_orders_by_status(
@@ -376,12 +369,10 @@ class LocalStore:
                             await written.wait()
                     written.clear()
                 try:
-                    version = await self._run(self._db.data_version)
+                    changed = await self._run(self._db.changed_tables)
                 except JangarError:  # closed meanwhile
                     return
-                if version != self._seen_version:
-                    self._seen_version = version
-                    self._signal()
+                self._signal(_TOPICS[name] for name in changed if name in _TOPICS)
         finally:
             if wal is not None:
                 loop.remove_reader(wal.fileno())

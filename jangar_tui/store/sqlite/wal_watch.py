@@ -2,8 +2,9 @@
 
 In WAL mode every commit writes the `-wal` file. An inotify watch on the database's directory
 (the `-wal` file comes and goes with the last connection, so the file itself cannot be watched)
-reports each write of it at once; the store then checks `PRAGMA data_version` as it would after a
-poll, so our own commits and checkpoints wake nobody. Where inotify is missing (not Linux, no
+reports each write of it at once; the store then reads which tables' versions moved as it would
+after a poll, so our own commits and checkpoints wake nobody, and another's wake only the watchers
+of what it changed. Where inotify is missing (not Linux, no
 watches left) `WalWatch.open` returns None and the store polls.
 """
 
