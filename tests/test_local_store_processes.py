@@ -151,3 +151,38 @@ async def test_two_writer_processes_lose_nothing(local_store: LocalStore) -> Non
     # Interleaved for real: neither writer ran entirely before the other.
     tags = [c[0] for c, _ in rows]
     assert tags.index("b") < len(rows) - tags[::-1].index("a") - 1
+
+
+async def test_a_second_store_in_one_process_leaves_the_first_ones_file_locks(tmp_path: Path) -> None:
+    """Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+    too. Were opening a store to open and close the database file itself, a second store in the
+    process (tests, benchmarks) would leave the first one unlocked: another process closing its
+    store would then think itself the last, checkpoint and delete the WAL under the first, which
+    from then on reads a stale or malformed file."""
+    db = tmp_path / "data" / "jangar.sqlite3"
+    first = LocalStore(db)
+    try:
+        session = await first.create_session("alice", "Shared")
+        second = LocalStore(db)
+        try:
+            for k in range(2):  # each child opens, writes and closes its own store; then each of ours writes
+                child = Child(await _spawn(DRIVER, str(db)))
+                await child.do("append_message", sessionId=session.id, role="assistant", content=f"child {k}")
+                assert await child.finish() == 0
+                await second.append_message(session.id, "user", f"second {k}")
+                await first.append_message(session.id, "user", f"first {k}")
+            for store in (first, second):
+                page = await store.list_messages(session.id)  # newest first
+                assert [m.content for m in reversed(page.page)] == [
+                    f"{who} {k}" for k in range(2) for who in ("child", "second", "first")
+                ]
+        finally:
+            await second.close()
+    finally:
+        await first.close()
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM chat_messages").fetchone()[0] == 6
+    finally:
+        conn.close()

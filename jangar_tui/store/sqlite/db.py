@@ -754,7 +754,15 @@ def _prepare_file(path: Path) -> None:
     if not directory.exists():
         directory.mkdir(parents=True, mode=0o700, exist_ok=True)
         os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    # Create it if missing, but never open an existing one here: closing any descriptor of a file
+    # drops every POSIX lock this process holds on it, those of SQLite connections already open on
+    # it (another store in this process) too. Another process closing its store would then think
+    # itself the last one, checkpoint and delete the WAL under them: a stale, then malformed file.
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
     if stat.S_IMODE(os.stat(path).st_mode) != 0o600:
         os.chmod(path, 0o600)
