@@ -26,6 +26,7 @@ SCRIPTS = (
     "bench_work_orders.py",
     "bench_workspaces.py",
     "bench_run_log.py",
+    "bench_watch_wakes.py",
     "bench_chat.py",
     "bench_workers.py",
 )
