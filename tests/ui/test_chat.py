@@ -121,6 +121,34 @@ async def test_older_history_is_loaded_page_by_page_when_scrolling_up(
         assert view.messages[0].content == "message 000"
 
 
+def transcript_text(pilot, view: Transcript) -> str:  # type: ignore[no-untyped-def]
+    """The transcript's text as a person reads it: its rows left of the scrollbar, joined."""
+    region, width = view.content_region, view.scrollable_content_region.width
+    rows = screen_text(pilot).splitlines()[region.y : region.y + region.height]
+    return "".join(row[region.x : region.x + width].strip() for row in rows)
+
+
+async def test_a_message_is_wrapped_again_when_the_scrollbar_appears(service: JangarService, store: LocalStore) -> None:
+    """The message that makes the transcript scroll brings the scrollbar, one column narrower than
+    the text was wrapped for: without wrapping again, each line's last character was under it."""
+    session = await service.new_session("Wrap")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_session(pilot, app, 0)
+        view = transcript(app)
+        count = 0
+        while not view.show_vertical_scrollbar:
+            assert count < 10, "the transcript never scrolled"
+            count += 1
+            # An unbroken run folds at exactly the width: a hidden column loses characters.
+            await store.append_message(session.id, Role.USER, f"{count}:" + "".join(f"{i:03d}-" for i in range(40)))
+            await open_session(pilot, app, count)
+            await pilot.pause()
+        await until(
+            pilot, lambda: view.messages[-1].content in transcript_text(pilot, view), "the newest message whole"
+        )
+
+
 async def test_copy_the_selected_message(service: JangarService, store: LocalStore) -> None:
     session = await service.new_session("Copy")
     await store.append_message(session.id, Role.ASSISTANT, "the answer is 42")

@@ -170,6 +170,12 @@ class Transcript(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._relayout()
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        # The scrollbar takes a column without a resize: text wrapped for the width before would
+        # lose its last column under it (or, once it goes, leave one unused).
+        if self._body_width and self._body_width != max(10, self.scrollable_content_region.width - GUTTER):
+            self._relayout()
+
     def _relayout(self) -> None:
         width = self.scrollable_content_region.width
         if width <= 0:
