@@ -31,10 +31,17 @@ from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.work_orders.detail_summary import DetailSummary
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 JANGAR = Path(sys.executable).with_name("jangar")
 SOURCE = "/home/op/.config/jangar/config.toml"
+
+
+def wide_text(renderable: object) -> str:
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(renderable)
+    return console.export_text()
 
 
 def _settings(tmp_path: Path, text: str, **environ: str) -> tuple[tuple[str, str], ...]:
@@ -240,8 +247,9 @@ async def test_hints_that_name_a_key_name_the_bound_one_and_fit_80_columns(store
         main.query_one(WorkOrderList).focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
-        workflow = app.screen.query_one("#detail-workflow", Static)
-        await until(pilot, lambda: "Press L to launch it." in str(workflow.render()), "the draft's hint names L")
+        summary = app.screen.query_one(DetailSummary)
+        # Its column wraps the sentence at 120: read it at a width where it fits on one line.
+        await until(pilot, lambda: "Press L to launch it." in wide_text(summary.content), "the draft's hint names L")
         for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED):
             await store.update_work_order_status(order.id, status)
         await until(pilot, lambda: "u Follow up" in screen_text(pilot).splitlines()[-1], "ended")

@@ -16,11 +16,10 @@ from __future__ import annotations
 import time
 
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
@@ -30,25 +29,28 @@ from jangar_tui.models import (
     EventKind,
     HistoryEvent,
     JangarError,
-    Role,
     WorkflowDescription,
     WorkOrder,
     WorkOrderEvent,
 )
 from jangar_tui.orchestration.diff_review import Diff
 from jangar_tui.orchestration.workspace import WorkspaceInfo, human_bytes
-from jangar_tui.outcome import excerpt
 from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings, key_label
-from jangar_tui.ui.safe_text import data_text, line_text
+from jangar_tui.ui.safe_text import line_text
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.text import set_text
 from jangar_tui.ui.widgets.work_orders.applies import can_remove_workspace, key_applies
+from jangar_tui.ui.widgets.work_orders.detail_summary import (
+    DetailSummary,
+    result_text,
+    workflow_table,
+    workspace_table,
+)
 from jangar_tui.ui.widgets.work_orders.diff_view import DiffView
 from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
-from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
 ACTIVE_REFRESH_S = 3.0
 # The live part of the log: more than arrive between two snapshots at 500 events/s (~25 at the
@@ -62,72 +64,9 @@ NARROW_BELOW = 120
 DETAILS_MIN_WIDTH = 16
 
 
-def fields_table(work_order: WorkOrder) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column(overflow="fold")
-    target = work_order.targetRepo or "—"
-    if work_order.targetBranch:
-        target += f" @ {work_order.targetBranch}"
-    table.add_row("Status", status_text(work_order.status))
-    table.add_row("Title", data_text(work_order.title or "(untitled)"))
-    table.add_row("Workflow", data_text(work_order.workflowId))
-    table.add_row("Target", data_text(target))
-    table.add_row("Issue", data_text(work_order.githubIssueUrl or "—"))
-    table.add_row("PR", data_text(work_order.prUrl or "—"))
-    if work_order.followUpOf:
-        table.add_row("Follows up", data_text(work_order.followUpOf))
-    table.add_row("Requested by", data_text(work_order.requestedBy or "—"))
-    table.add_row("Created", clock_time(work_order.createdAt))
-    table.add_row("Updated", clock_time(work_order.updatedAt))
-    return table
-
-
-def workspace_table(info: WorkspaceInfo | None, error: str | None) -> Table:
-    """The worktree row(s) under the fields: its size and place, or that it was removed."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True, width=12)
-    table.add_column(overflow="fold")
-    if error is not None:
-        table.add_row("Worktree", data_text(f"✗ {error}", style="red"))
-    elif info is not None and info.exists:
-        table.add_row("Worktree", data_text(f"{human_bytes(info.bytes)} · {info.path}"))
-        if info.lastUsedBy and info.lastUsedBy != info.workspaceOf:
-            table.add_row("", data_text(f"shared with its follow-ups (last: {info.lastUsedBy})", style="dim"))
-    else:
-        table.add_row("Worktree", Text("none here (removed, or made on another machine)", style="dim"))
-    return table
-
-
 def diff_title(diff: Diff) -> str:
     count = len(diff.files)
     return f"Diff · {count:,} file{'' if count == 1 else 's'} · from {diff.source.value}"
-
-
-def workflow_table(description: WorkflowDescription | None, error: str | None, launch_key: str) -> Table | Text:
-    if error is not None:
-        return data_text(f"✗ Temporal: {error}", style="red")
-    if description is None:
-        return Text(f"Not started on Temporal yet (a draft). Press {launch_key} to launch it.", style="dim")
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column(overflow="fold")
-    table.add_row("Workflow status", data_text(description.status, style="bold"))
-    table.add_row("Run", data_text(description.runId or "—"))
-    table.add_row("Task queue", data_text(description.taskQueue or "—"))
-    table.add_row("Started", clock_time(description.startTime))
-    table.add_row("Closed", clock_time(description.closeTime))
-    table.add_row("Events", str(description.historyLength) if description.historyLength is not None else "—")
-    return table
-
-
-def result_text(message: ChatMessage | None, error: str | None) -> Text:
-    if error is not None:
-        return data_text(f"✗ The result could not be read: {error}", style="red")
-    if message is None:
-        return Text("No result message was recorded in the chat.", style="dim")
-    # A failure's reason is a system note; the agent's answer is the assistant's.
-    return data_text(excerpt(message.content), style="" if message.role == Role.ASSISTANT else "italic")
 
 
 def no_diff_note(work_order: WorkOrder) -> str:
@@ -205,45 +144,28 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self._paint_timer: Timer | None = None
         self._painted_at = 0.0
         self._workspace: WorkspaceInfo | None = None
+        self._view = "log"  # what the part under the summary shows: "log", "history" or "diff"
+        self._history: list[HistoryEvent] = []  # Temporal's, kept for the table made on first `v`
+        self._diff_title = "Diff"
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="detail-title", classes="pane-title")
-        # One scrolling area above the history (tab focuses it; the arrows scroll it on a small
-        # terminal): the work order and its workflow side by side, then the result.
+        # One scrolling area above the log (tab focuses it; the arrows scroll it on a small
+        # terminal), one widget inside it (`DetailSummary`).
         with VerticalScroll(id="detail-top"):
-            with Horizontal(id="detail-summary"):
-                with Vertical(id="detail-fields-box"):
-                    yield Static("Work order", classes="section-title")
-                    yield Static(fields_table(self.work_order), id="detail-fields")
-                    yield Static(id="detail-workspace")
-                with Vertical(id="detail-workflow-box"):
-                    yield Static("Temporal workflow", classes="section-title")
-                    yield Static(Text("Loading…", style="dim"), id="detail-workflow")
-            with Vertical(id="detail-result-box"):
-                yield Static("Result", classes="section-title")
-                yield Static(id="detail-result")
-        yield Static(id="detail-log-title", classes="section-title")
+            yield DetailSummary(self.work_order, id="detail-summary")
+        # One title for whichever view is shown below it. The history table and the diff view are
+        # made the first time they are shown: most openings show only the log.
+        yield Static(id="detail-view-title", classes="section-title")
         yield EventLogView(id="detail-log")
-        yield Static("Event history", id="detail-history-title", classes="section-title")
-        yield DataTable(id="detail-history", cursor_type="row", zebra_stripes=False)
-        yield Static(id="detail-diff-title", classes="section-title")
-        yield DiffView(id="detail-diff")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        # Fixed widths (the table never re-measures as events stream in); details take the rest.
-        fixed = (("#", 4), ("time (UTC)", 19), ("event", 30))
-        rest = self.app.size.width - sum(width for _, width in fixed) - 2 * (len(fixed) + 1) - 2
-        for label, width in (*fixed, ("details", max(DETAILS_MIN_WIDTH, rest))):
-            table.add_column(label, width=width)
         # The run log first: a work order that ran has one, and painting the screen once with it
         # costs less than painting it with the history and then again with the log. An empty
         # first page switches to Temporal's history (a draft, an agent that has said nothing).
-        self._show_log(True)
-        self.query_one("#detail-workspace").display = False
+        self._show_view("log")
         self._fetch_workspace()
-        self._update_log_title()
         self._watch_events()
         self._watch_work_order()
         self._refresh_temporal()
@@ -252,7 +174,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
 
     def on_resize(self, event: events.Resize) -> None:
         # Side by side needs room for a whole workflow id; below that, one above the other.
-        self.set_class(event.size.width < NARROW_BELOW, "-narrow")
+        self.query_one(DetailSummary).set_narrow(event.size.width < NARROW_BELOW)
 
     def _title(self, suffix: str = "") -> Text:
         return line_text(f"Work order · {self.work_order.title or self.work_order.workflowId}{suffix}")
@@ -277,11 +199,11 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self.work_order = message.work_order
         self.refresh_bindings()
         self.query_one("#detail-title", Static).update(self._title())
-        self.query_one("#detail-fields", Static).update(fields_table(self.work_order))
+        self.query_one(DetailSummary).set_work_order(self.work_order)
         self._refresh_temporal()
         self._fetch_result()
         self._fetch_workspace()
-        if self.query_one(DiffView).display:
+        if self._view == "diff":
             self._fetch_diff()
 
     # -- the run log ----------------------------------------------------------------------------
@@ -358,25 +280,21 @@ class WorkOrderDetailScreen(WorkOrderActions):
         if log.first_seq is None:
             log.has_older = message.more
             log.append(message.events)
-            if not message.events and not self._view_chosen and log.display:
-                self._show_log(False)  # nothing logged yet: the history says more
+            if not message.events and not self._view_chosen and self._view == "log":
+                self._show_view("history")  # nothing logged yet: the history says more
         else:
             log.prepend(message.events, more=message.more)
         self._note_usage(message.events)
         self._log_has_events()
 
     def _log_has_events(self) -> None:
-        if not self._view_chosen and self.query_one(EventLogView).last_seq and not self.query_one(EventLogView).display:
-            self._show_log(True)
+        if not self._view_chosen and self.query_one(EventLogView).last_seq and self._view != "log":
+            self._show_view("log")
 
     def on_work_order_detail_screen_events_failed(self, message: EventsFailed) -> None:
         self._log_error = message.error
-        if (
-            self.query_one(EventLogView).first_seq is None
-            and not self._view_chosen
-            and self.query_one(EventLogView).display
-        ):
-            self._show_log(False)
+        if self.query_one(EventLogView).first_seq is None and not self._view_chosen and self._view == "log":
+            self._show_view("history")
         self.query_one(EventLogView).loading_older = False
         self._update_log_title()
 
@@ -395,6 +313,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self._update_log_title()
 
     def _update_log_title(self) -> None:
+        if self._view == "log":
+            self._update_view_title()
+
+    def _log_title(self) -> str:
         log = self.query_one(EventLogView)
         parts = ["Run log"]
         if log.last_seq:
@@ -405,45 +327,72 @@ class WorkOrderDetailScreen(WorkOrderActions):
             parts.append(f"✗ {self._log_error}")
         elif log.last_seq:
             parts.append("following" if log.following else "paused (end follows)")
-        # One row, the screen's width: its text never changes its size (it streams with the log).
-        set_text(self.query_one("#detail-log-title", Static), " · ".join(parts), layout=False)
+        return " · ".join(parts)
 
-    def _show_log(self, log: bool) -> None:
-        self._show_diff(False)
-        self.query_one("#detail-log-title").display = log
-        self.query_one(EventLogView).display = log
-        self.query_one("#detail-history-title").display = not log
-        self.query_one(DataTable).display = not log
-        (self.query_one(EventLogView) if log else self.query_one(DataTable)).focus()
+    def _update_view_title(self) -> None:
+        if self._view == "log":
+            title = self._log_title()
+        else:
+            title = self._diff_title if self._view == "diff" else "Event history"
+        # One row, the screen's width: its text never changes its size (it streams with the log).
+        set_text(self.query_one("#detail-view-title", Static), title, layout=False)
+
+    # -- the views under the summary: the run log, Temporal's history, the diff -----------------
+    def _history_table(self) -> DataTable[Text | str]:
+        """Temporal's event history, made (and filled) the first time it is shown."""
+        tables = self.query(DataTable)
+        if tables:
+            return tables.first(DataTable)
+        table: DataTable[Text | str] = DataTable(id="detail-history", cursor_type="row", zebra_stripes=False)
+        # Fixed widths (the table never re-measures as events stream in); details take the rest.
+        fixed = (("#", 4), ("time (UTC)", 19), ("event", 30))
+        rest = self.app.size.width - sum(width for _, width in fixed) - 2 * (len(fixed) + 1) - 2
+        for label, width in (*fixed, ("details", max(DETAILS_MIN_WIDTH, rest))):
+            table.add_column(label, width=width)
+        self.mount(table, before=self.query_one(KeyBar))
+        self._fill_history(table)
+        return table
+
+    def _diff_view(self) -> DiffView:
+        """The change's view, made the first time it is shown."""
+        views = self.query(DiffView)
+        if views:
+            return views.first(DiffView)
+        view = DiffView(id="detail-diff")
+        self.mount(view, before=self.query_one(KeyBar))
+        return view
+
+    def _show_view(self, name: str) -> None:
+        self._view = name
+        # The diff takes the whole screen below the title: at 80×24 the fields would leave it a few rows.
+        self.set_class(name == "diff", "-diff")
+        shown: EventLogView | DataTable[Text | str] | DiffView
+        if name == "log":
+            shown = self.query_one(EventLogView)
+        else:
+            shown = self._history_table() if name == "history" else self._diff_view()
+        for widget in (*self.query(EventLogView), *self.query(DataTable), *self.query(DiffView)):
+            widget.display = widget is shown
+        self._update_view_title()
+        shown.focus()
         self.refresh_bindings()
 
     def action_toggle_log(self) -> None:
         self._view_chosen = True
-        self._show_log(not self.query_one(EventLogView).display)
-
-    # -- the diff -------------------------------------------------------------------------------
-    def _show_diff(self, diff: bool) -> None:
-        # The diff takes the whole screen below the title: at 80×24 the fields would leave it a few rows.
-        self.set_class(diff, "-diff")
-        self.query_one("#detail-diff-title").display = diff
-        self.query_one(DiffView).display = diff
+        self._show_view("history" if self._view == "log" else "log")
 
     def action_toggle_diff(self) -> None:
         self._view_chosen = True
-        if self.query_one(DiffView).display:
-            self._show_log(bool(self.query_one(EventLogView).last_seq))
+        if self._view == "diff":
+            self._show_view("log" if self.query_one(EventLogView).last_seq else "history")
             return
-        for widget in (self.query_one(EventLogView), self.query_one(DataTable)):
-            widget.display = False
-        self.query_one("#detail-log-title").display = self.query_one("#detail-history-title").display = False
-        self._show_diff(True)
-        view = self.query_one(DiffView)
+        self._show_view("diff")
+        view = self._diff_view()
         if view.diff is None:
             view.show_note("Reading the change…")
-            set_text(self.query_one("#detail-diff-title", Static), "Diff")
+            self._diff_title = "Diff"
+            self._update_view_title()
         view.scroll_home(animate=False, immediate=True)  # opened again: from the list of files
-        view.focus()
-        self.refresh_bindings()
         self._fetch_diff()
 
     @work(group="detail-diff", exclusive=True)
@@ -457,22 +406,22 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self.post_message(self.DiffFetched(diff, error))
 
     def on_work_order_detail_screen_diff_fetched(self, message: DiffFetched) -> None:
-        view = self.query_one(DiffView)
-        title = self.query_one("#detail-diff-title", Static)
+        view = self._diff_view()
         if message.error is not None:
             view.show_note(f"✗ {message.error}", Style(color="red"))
-            set_text(title, "Diff · ✗ the change could not be read")
+            self._diff_title = "Diff · ✗ the change could not be read"
         elif message.diff is None:
             view.show_note(no_diff_note(self.work_order))
-            set_text(title, "Diff")
+            self._diff_title = "Diff"
         else:
             view.show_diff(message.diff)
-            set_text(title, diff_title(message.diff))
+            self._diff_title = diff_title(message.diff)
+        self._update_view_title()
 
     def _tick(self) -> None:
         if not self.work_order.status.is_terminal:
             self._refresh_temporal()
-            if self.query_one(DiffView).display:
+            if self._view == "diff":
                 self._fetch_diff()  # the agent is still changing files
 
     @work(group="detail-temporal", exclusive=True)
@@ -517,23 +466,22 @@ class WorkOrderDetailScreen(WorkOrderActions):
 
     def on_work_order_detail_screen_workspace_fetched(self, message: WorkspaceFetched) -> None:
         self._workspace = message.info
-        if message.shown:
-            self.query_one("#detail-workspace", Static).update(workspace_table(message.info, message.error))
-        self.query_one("#detail-workspace").display = message.shown
+        summary = self.query_one(DetailSummary)
+        summary.set_workspace(workspace_table(message.info, message.error) if message.shown else None)
 
     def on_work_order_detail_screen_result_fetched(self, message: ResultFetched) -> None:
-        self.query_one("#detail-result", Static).update(result_text(message.message, message.error))
-        self.query_one("#detail-result-box").display = True
+        self.query_one(DetailSummary).set_result(result_text(message.message, message.error))
 
     def on_work_order_detail_screen_temporal_fetched(self, message: TemporalFetched) -> None:
-        self.query_one("#detail-workflow", Static).update(
+        self.query_one(DetailSummary).set_workflow(
             workflow_table(message.description, message.error, key_label(self.app, "detail", "launch"))
         )
-        self._show_history(message.history)
+        self._history = message.history
+        for table in self.query(DataTable):
+            self._fill_history(table)
 
-    def _show_history(self, history: list[HistoryEvent]) -> None:
-        table = self.query_one(DataTable)
-        shown = table.row_count
+    def _fill_history(self, table: DataTable[Text | str]) -> None:
+        history, shown = self._history, table.row_count
         if shown > len(history) or (shown and str(history[0].eventId) != str(table.get_row_at(0)[0])):
             table.clear()
             shown = 0
