@@ -36,11 +36,15 @@ from jangar_tui.ui.screens.main import MainScreen
 # this long at the latest.
 STARTUP_DONE_AFTER_S = 1.0
 FULL_COLLECTION_CHECK_S = 1.0  # see gc_policy
+# The screens opened later are imported this long after the first screenful, while the operator
+# reads it: importing the work-order detail (Textual's DataTable with it) on the first `enter`
+# took 20-55 ms of that opening.
+PRELOAD_SCREENS_AFTER_S = 0.3
 
 
 def _palette_scopes() -> dict[type[Screen[Any]], tuple[str, ...]]:
     """Scopes whose actions the command palette offers on each screen."""
-    # Imported here: the dialogs are loaded when first opened, not before the first frame.
+    # Imported here, not before the first frame: `_startup_done` loads them a moment after it.
     from jangar_tui.ui.screens.board import BoardScreen
     from jangar_tui.ui.screens.search import SearchScreen
     from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
@@ -165,6 +169,7 @@ class JangarApp(App[None]):
         self._startup_done_event.set()
         self.alerts.start()
         self.reply_alerts.start()
+        self.set_timer(PRELOAD_SCREENS_AFTER_S, _palette_scopes)
         gc_policy.startup_done()
         if gc_policy.managed():
             self.set_interval(FULL_COLLECTION_CHECK_S, self.full_collections.run_if_due)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.console import RenderableType
 from textual.pilot import Pilot
+from textual.screen import Screen
 from ui_support import screen_text, until
 
 from jangar_tui.config import load_settings
@@ -15,6 +17,7 @@ from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.screens import work_order_detail
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
@@ -76,6 +79,33 @@ async def test_the_log_follows_new_events_and_pages_back_to_the_first(
         await pilot.pause()
         assert log.following and "line 484" in screen_text(pilot)
         assert log.line_count == 485
+
+
+async def test_the_first_frame_of_the_detail_shows_the_newest_events_and_their_count(
+    down_service: JangarService, store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One frame, already complete: not an empty log first, nor the page's oldest lines first."""
+    # However slow the machine, the first frame waits for the first page (0.15 s in the app).
+    monkeypatch.setattr(work_order_detail, "FIRST_PAGE_WAIT_S", 30.0)
+    wo = await _work_order(down_service)
+    await _append_lines(store, wo, 0, 450)
+    app = JangarApp(down_service)
+    frames: list[str] = []
+    display = JangarApp._display
+
+    def recorded(self: JangarApp, screen: Screen[object], renderable: RenderableType | None) -> None:
+        if isinstance(screen, WorkOrderDetailScreen):
+            strips = screen._compositor.render_strips()
+            frames.append("\n".join("".join(segment.text for segment in strip) for strip in strips))
+        display(self, screen, renderable)
+
+    monkeypatch.setattr(JangarApp, "_display", recorded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = await _open_detail(pilot, app)
+        await until(pilot, lambda: bool(frames), "the detail drawn")
+        assert "line 449" in frames[0] and "450 events · following" in frames[0], frames[0]
+        assert "line 251" not in frames[0]  # the page's oldest line is above the view
+        assert log.following
 
 
 async def test_hostile_agent_text_is_shown_as_text(down_service: JangarService, store: LocalStore) -> None:

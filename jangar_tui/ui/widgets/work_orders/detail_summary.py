@@ -101,54 +101,60 @@ def section(title: str, *body: RenderableType) -> Padding:
 
 
 class DetailSummary(Static):
-    """The fields, worktree, workflow and result of one work order (see the module's docstring)."""
+    """The fields, worktree, workflow and result of one work order (see the module's docstring).
+
+    Each setter takes the data and draws again only when it differs from what is shown: the
+    fetches behind them repeat every few seconds while a work order runs, and every new drawing
+    lays the screen out again.
+    """
 
     def __init__(self, work_order: WorkOrder, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._fields: Table = fields_table(work_order)
-        self._workspace: Table | None = None
-        self._workflow: RenderableType = Text("Loading…", style="dim")
-        self._result: Text | None = None
+        self._work_order = work_order
+        self._workspace: tuple[WorkspaceInfo | None, str | None] | None = None  # None: not shown
+        self._workflow: tuple[WorkflowDescription | None, str | None, str] | None = None  # None: loading
+        self._result: tuple[ChatMessage | None, str | None] | None = None  # None: not ended
         self._narrow = False
 
     def on_mount(self) -> None:
         self._show()
 
     def set_work_order(self, work_order: WorkOrder) -> None:
-        self._fields = fields_table(work_order)
-        self._show()
+        self._set("_work_order", work_order)
 
-    def set_workspace(self, table: Table | None) -> None:
-        """The worktree's rows under the fields; None hides them."""
-        self._workspace = table
-        self._show()
+    def set_workspace(self, info: WorkspaceInfo | None, error: str | None, *, shown: bool = True) -> None:
+        """The worktree's rows under the fields (`shown=False` hides them)."""
+        self._set("_workspace", (info, error) if shown else None)
 
-    def set_workflow(self, workflow: RenderableType) -> None:
-        self._workflow = workflow
-        self._show()
+    def set_workflow(self, description: WorkflowDescription | None, error: str | None, launch_key: str) -> None:
+        self._set("_workflow", (description, error, launch_key))
 
-    def set_result(self, result: Text) -> None:
-        self._result = result
-        self._show()
+    def set_result(self, message: ChatMessage | None, error: str | None) -> None:
+        self._set("_result", (message, error))
 
     def set_narrow(self, narrow: bool) -> None:
         """Below the width of a whole workflow id beside a run id: one part above the other."""
-        if narrow != self._narrow:
-            self._narrow = narrow
+        self._set("_narrow", narrow)
+
+    def _set(self, part: str, value: object) -> None:
+        if getattr(self, part) != value:
+            setattr(self, part, value)
             self._show()
 
     def _show(self) -> None:
-        fields = section("Work order", self._fields, *([self._workspace] if self._workspace is not None else []))
-        workflow = section("Temporal workflow", self._workflow)
+        fields: list[RenderableType] = [fields_table(self._work_order)]
+        if self._workspace is not None:
+            fields.append(workspace_table(*self._workspace))
+        workflow = Text("Loading…", style="dim") if self._workflow is None else workflow_table(*self._workflow)
         parts: list[RenderableType]
         if self._narrow:
-            parts = [fields, workflow]
+            parts = [section("Work order", *fields), section("Temporal workflow", workflow)]
         else:
             beside = Table.grid(expand=True)
             beside.add_column(width=FIELDS_WIDTH)
             beside.add_column(ratio=1)
-            beside.add_row(fields, workflow)
+            beside.add_row(section("Work order", *fields), section("Temporal workflow", workflow))
             parts = [beside]
         if self._result is not None:
-            parts.append(section("Result", Padding(self._result, (0, 1))))
+            parts.append(section("Result", result_text(*self._result)))
         self.update(Group(*parts))

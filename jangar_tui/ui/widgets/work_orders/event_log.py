@@ -132,6 +132,9 @@ class EventLogView(LineView):
             self.scroll_end(animate=False, immediate=True)
 
     def watch_following(self, following: bool) -> None:
+        # Anchored, Textual's layout itself puts the end in view: the first frame of a log shows
+        # its newest lines, not its first ones and then the newest a frame later.
+        self.anchor(following)
         if following:
             self._to_end()
         self.post_message(self.FollowChanged(following))
