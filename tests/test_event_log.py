@@ -6,6 +6,8 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from jangar_tui.agents.codex_events import ItemCompleted, TextDelta, TokenCounts, TurnEnded, UsageUpdated
 from jangar_tui.agents.codex_log import log_events
 from jangar_tui.models import (
@@ -16,6 +18,7 @@ from jangar_tui.models import (
     EventsAppended,
     JangarError,
 )
+from jangar_tui.orchestration import event_log
 from jangar_tui.orchestration.agent import OutputLines
 from jangar_tui.orchestration.event_log import EventLogWriter, bounded_metadata, bounded_text
 from jangar_tui.store.sqlite.store import LocalStore
@@ -81,6 +84,36 @@ async def test_an_unreachable_store_keeps_the_events_for_the_next_flush(local_st
     down = False
     await writer.close()
     assert [e.text for e in (await local_store.list_work_order_events(wo.id, 10)).page] == ["kept"]
+
+
+async def test_events_dropped_while_the_queue_is_full_are_said_in_the_log_where_they_were_lost(
+    local_store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_log, "MAX_QUEUED", 5)
+    session = await local_store.create_session("alice", "s")
+    wo = await local_store.create_work_order(session.id, "jangar-wo-full")
+    append = local_store.append_work_order_events
+    down = True
+
+    async def away(work_order_id: str, events: Any) -> EventsAppended:
+        if down:
+            raise JangarError(ErrorCode.UNAVAILABLE, "away")
+        return await append(work_order_id, events)
+
+    local_store.append_work_order_events = away  # type: ignore[method-assign]
+    writer = EventLogWriter(local_store, wo.id, flush_every_s=0.01)
+    for i in range(8):
+        writer.add(EventKind.OUTPUT, f"line {i}")
+    await asyncio.sleep(0.05)  # flushes fail meanwhile: the queue stays full
+    writer.add(EventKind.OUTPUT, "line 8")
+    down = False
+    await writer.close()
+    writer.add(EventKind.OUTPUT, "after")  # room again: kept
+    await writer.flush()
+    texts = [e.text for e in reversed((await local_store.list_work_order_events(wo.id, 20)).page)]
+    note = "… 4 events were not kept here: the store was away and 5 were waiting"
+    assert texts == ["line 0", "line 1", "line 2", "line 3", "line 4", note, "after"]
+    assert writer.dropped == 4
 
 
 def test_codex_items_become_log_entries() -> None:

@@ -6,7 +6,9 @@ is queued every `FLUSH_EVERY_S` or as soon as a full batch is waiting, and `clos
 rest. Text longer than the contract's limit keeps its head and tail (a command's error is at
 its end); metadata too large for the limit is replaced by a note saying so. An unreachable
 store is retried at the next flush; a refused batch is dropped (retrying cannot help), so the
-run itself never fails because of its log.
+run itself never fails because of its log. Events dropped because the queue was full (the store
+away for long) are said in the log where they were lost, by one event per run of them: a gap the
+operator can see, not a silent one.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ class EventLogWriter:
         self._closed = False
         self._flusher = asyncio.get_running_loop().create_task(self._run(), name="jangar-event-log")
         self.dropped = 0
+        # A run of events dropped while the queue was full: the queued event that says so (its
+        # text is written when it is sent), and how many each such event stands for.
+        self._drop_note: NewEvent | None = None
+        self._drops_by_note: dict[int, int] = {}
 
     def add(self, kind: EventKind, text: str, metadata: Any = None) -> None:
         self.add_event(NewEvent(kind=kind, text=text, metadata=metadata))
@@ -78,7 +84,12 @@ class EventLogWriter:
     def add_event(self, event: NewEvent) -> None:
         if len(self._queue) >= MAX_QUEUED:
             self.dropped += 1
+            if self._drop_note is None:
+                self._drop_note = NewEvent.model_construct(kind=EventKind.OUTPUT, text="", metadata=None)
+                self._queue.append(self._drop_note)  # the one event past the limit
+            self._drops_by_note[id(self._drop_note)] = self._drops_by_note.get(id(self._drop_note), 0) + 1
             return
+        self._drop_note = None  # room again: a later drop starts a new run
         self._queue.append(
             NewEvent.model_construct(
                 kind=event.kind, text=bounded_text(event.text), metadata=bounded_metadata(event.metadata)
@@ -90,7 +101,7 @@ class EventLogWriter:
     async def flush(self) -> None:
         """Append everything queued now (in batches of the contract's maximum)."""
         while self._queue:
-            batch = self._queue[:EVENTS_PER_APPEND_MAX]
+            batch = [self._said(event) for event in self._queue[:EVENTS_PER_APPEND_MAX]]
             try:
                 await self._store.append_work_order_events(self._work_order_id, batch)
             except JangarError as exc:
@@ -98,7 +109,20 @@ class EventLogWriter:
                     return  # kept for the next flush
                 log.warning("event log batch of %d refused: %s", len(batch), exc.message)
                 self.dropped += len(batch)
+            for event in self._queue[: len(batch)]:
+                self._drops_by_note.pop(id(event), None)
+                if event is self._drop_note:
+                    self._drop_note = None
             del self._queue[: len(batch)]
+
+    def _said(self, event: NewEvent) -> NewEvent:
+        """The event to send: a drop note gets its text (it may still grow until it is sent)."""
+        count = self._drops_by_note.get(id(event))
+        if count is None:
+            return event
+        plural = "event was" if count == 1 else "events were"
+        text = f"… {count:,} {plural} not kept here: the store was away and {MAX_QUEUED:,} were waiting"
+        return NewEvent.model_construct(kind=EventKind.OUTPUT, text=text, metadata=None)
 
     async def _run(self) -> None:
         while not self._closed:
