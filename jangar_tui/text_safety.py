@@ -62,11 +62,6 @@ def _escape(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def escape_char(char: str) -> str:
-    """How one unsafe character is shown (also used by tests to name the expected text)."""
-    return _escape(char)
-
-
 def visible(text: str, *, keep_tabs: bool = False) -> str:
     """`text` with every character a terminal could act on, or that would make its width
     unpredictable, replaced by printable text. Safe text is returned as it is (same object).

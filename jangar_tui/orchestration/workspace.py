@@ -292,11 +292,6 @@ def _record(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def recorded_user(data_dir: Path, target_repo: str, workspace_of: str) -> str | None:
-    """The work order that used `workspace_of`'s worktree last (None: there is no record)."""
-    return _recorded_user(workspace_dir(data_dir, target_repo, workspace_of))
-
-
 def _recorded_user(path: Path) -> str | None:
     user = _record(path).get("workOrderId")
     return user if isinstance(user, str) else None
