@@ -47,6 +47,7 @@ from jangar_tui.orchestration.workspace import (
     workspace_info,
 )
 from jangar_tui.outcome import find_completion_message
+from jangar_tui.store import validation
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
 
 if TYPE_CHECKING:
@@ -217,6 +218,11 @@ class JangarService:
             githubIssueUrl=github_issue_url or None,
             requestedBy=self.user_id,
         )
+
+    def check_target_repo(self, target_repo: str) -> str:
+        """The repository as `create_work_order` will take it, or JangarError(INVALID_ARGUMENT) with
+        the store's own sentence: the contract's rule with this store's JANGAR_ALLOW_LOCAL_REPOS."""
+        return validation.target_repo(target_repo, self.store.allows_local_repos)
 
     async def get_work_order(self, work_order_id: str) -> WorkOrder:
         work_order = await self.store.get_work_order(work_order_id)

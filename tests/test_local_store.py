@@ -180,7 +180,7 @@ async def test_bad_input_is_invalid_argument_and_writes_nothing(
 def test_every_public_method_has_a_bad_input_case() -> None:
     covered = {method for method, _ in BAD_CALLS}
     public = {name for name in dir(Store) if not name.startswith("_") and not name.startswith("watch")}
-    assert public - covered == {"close", "description", "connection_detail"}  # no input to refuse
+    assert public - covered == {"close", "description", "connection_detail", "allows_local_repos"}  # no input
 
 
 # (method, arguments) refused with another code; nothing written either.

@@ -184,6 +184,12 @@ class Store(Protocol):
         """Where the data lives, for the status line ("embedded" or the Convex host): no secrets."""
         ...
 
+    @property
+    def allows_local_repos(self) -> bool:
+        """Whether `create_work_order` takes a path on this machine (or file://) as `targetRepo`:
+        the embedded store with JANGAR_ALLOW_LOCAL_REPOS (development), never Convex."""
+        ...
+
 
 # Convex function name -> Store method name. Contract scenarios and the Convex adapter use it.
 CONTRACT_FUNCTIONS: dict[str, str] = {

@@ -37,8 +37,10 @@ def prompt_error(prompt: str) -> str | None:
 
 
 # The optional fields: an empty field is left out of the call, so only a given value is checked.
-def repo_error(repo: str) -> str | None:
-    return _error(rules.target_repo, repo) if repo else None
+def repo_error(repo: str, check: Callable[[str], object]) -> str | None:
+    """`check` is the service's (`JangarService.check_target_repo`): whether a local repository
+    is accepted depends on the store's settings, which only the service knows."""
+    return _error(check, repo) if repo else None
 
 
 def branch_error(branch: str) -> str | None:

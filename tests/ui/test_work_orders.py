@@ -208,6 +208,48 @@ async def test_an_invalid_form_says_what_is_wrong_and_saves_nothing(service: Jan
         assert saved.githubIssueUrl == "https://github.com/acme/web/issues/1"
 
 
+@pytest.mark.parametrize("allow_local", [True, False], ids=["local-allowed", "local-refused"])
+async def test_the_form_accepts_a_local_repository_exactly_when_the_service_does(
+    tmp_path: Path, allow_local: bool
+) -> None:
+    """The form asks the service, with the store's JANGAR_ALLOW_LOCAL_REPOS, not a check of its own."""
+    settings = load_settings(
+        {"JANGAR_DATA_DIR": str(tmp_path), "JANGAR_ALLOW_LOCAL_REPOS": "true" if allow_local else "false"}
+    )
+    store = LocalStore(settings)
+    service = JangarService(store, "alice")
+    repo = f"file://{tmp_path / 'origin.git'}"
+    try:
+        session = await service.new_session("Local")
+        app = JangarApp(service)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "session")
+            await pilot.press("ctrl+o")
+            await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+            form = app.screen
+            form.query_one("#title").value = "Local repo"
+            form.query_one("#prompt").text = "p"
+            form.query_one("#repo").value = repo
+            await pilot.pause()
+            if allow_local:
+                assert "✗" not in screen_text(pilot)
+                await pilot.press("ctrl+o")
+                await until(pilot, lambda: isinstance(app.screen, MainScreen), "the form closes")
+                [saved] = await stored_orders(service, session.id)
+                assert saved.targetRepo == repo
+            else:
+                with pytest.raises(JangarError) as refused:
+                    await service.create_work_order(session.id, title="t", prompt="p", target_repo=repo)
+                assert refused.value.code == ErrorCode.INVALID_ARGUMENT
+                await until(pilot, lambda: f"✗ {refused.value.message}" in screen_text(pilot), "the service's error")
+                await pilot.press("ctrl+o")
+                await pilot.pause()
+                assert app.screen is form, "a refused repository keeps the form open"
+                assert await stored_orders(service, session.id) == []
+    finally:
+        await store.close()
+
+
 async def test_temporal_down_at_launch_keeps_the_draft_and_shows_the_reason(down_service: JangarService) -> None:
     service = down_service
     session = await service.new_session("Offline Temporal")

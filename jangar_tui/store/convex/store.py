@@ -119,6 +119,10 @@ class ConvexStore:
         return f"convex ({self._transport.host})"
 
     @property
+    def allows_local_repos(self) -> bool:
+        return False  # the deployment's checks (convex/lib/checks.ts) take remote repositories only
+
+    @property
     def connection_detail(self) -> str | None:
         return self._transport.connection_detail
 

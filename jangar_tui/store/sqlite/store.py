@@ -84,6 +84,7 @@ class LocalStore:
         self._path = Path(target.db_path if isinstance(target, Settings) else target)
         if allow_local_repos is None:
             allow_local_repos = target.allow_local_repos if isinstance(target, Settings) else False
+        self._allow_local_repos = allow_local_repos
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jangar-sqlite")
         try:
             self._db = self._executor.submit(SqliteDb.open, self._path, allow_local_repos).result()
@@ -105,6 +106,10 @@ class LocalStore:
     @property
     def description(self) -> str:
         return f"embedded ({self._path})"
+
+    @property
+    def allows_local_repos(self) -> bool:
+        return self._allow_local_repos
 
     @property
     def connection_detail(self) -> str | None:

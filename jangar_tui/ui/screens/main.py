@@ -504,7 +504,10 @@ class MainScreen(WorkOrderActions):
         message = self.transcript.selected_message
         if message is not None:
             form = WorkOrderFormScreen(
-                title=first_line_title(message.content), prompt=message.content, source="the selected message"
+                check_repo=self.service.check_target_repo,
+                title=first_line_title(message.content),
+                prompt=message.content,
+                source="the selected message",
             )
         else:
             try:
@@ -512,7 +515,12 @@ class MainScreen(WorkOrderActions):
             except JangarError as error:  # the form still opens: the prompt can be written by hand
                 self.report_error(f"The conversation could not be read: {error.message}")
                 prompt = ""
-            form = WorkOrderFormScreen(title=session.title, prompt=prompt, source="the conversation")
+            form = WorkOrderFormScreen(
+                check_repo=self.service.check_target_repo,
+                title=session.title,
+                prompt=prompt,
+                source="the conversation",
+            )
         draft: WorkOrderDraft | None = await self.app.push_screen_wait(form)
         if draft is None:
             return

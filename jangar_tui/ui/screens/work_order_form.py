@@ -37,21 +37,37 @@ class WorkOrderDraft:
     launch: bool
 
 
-# field id -> (label, validator)
-_FIELDS: dict[str, tuple[str, Callable[[str], str | None]]] = {
-    "title": ("Title", work_order_title_error),
-    "prompt": ("Prompt", prompt_error),
-    "repo": ("Repository (owner/repo, optional)", repo_error),
-    "branch": ("Branch (optional)", branch_error),
-    "issue": ("GitHub issue URL (optional)", issue_url_error),
+# field id -> label
+_FIELDS: dict[str, str] = {
+    "title": "Title",
+    "prompt": "Prompt",
+    "repo": "Repository (owner/repo, optional)",
+    "branch": "Branch (optional)",
+    "issue": "GitHub issue URL (optional)",
 }
 
 
 class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
     BINDINGS = bindings("form")
 
-    def __init__(self, *, title: str = "", prompt: str = "", source: str = "the conversation") -> None:
+    def __init__(
+        self,
+        *,
+        check_repo: Callable[[str], object],
+        title: str = "",
+        prompt: str = "",
+        source: str = "the conversation",
+    ) -> None:
+        """`check_repo` is the service's `check_target_repo`, so the form takes exactly the
+        repositories the service will."""
         super().__init__(classes="modal")
+        self._validators: dict[str, Callable[[str], str | None]] = {
+            "title": work_order_title_error,
+            "prompt": prompt_error,
+            "repo": lambda repo: repo_error(repo, check_repo),
+            "branch": branch_error,
+            "issue": issue_url_error,
+        }
         # Prefilled from data: the fields would draw control characters raw, so they start with
         # the visible forms (␛…), and that is what a saved work order holds unless edited.
         self._initial = {"title": visible(title), "prompt": visible(prompt, keep_tabs=True)}
@@ -61,7 +77,7 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
         with Vertical(classes="dialog form"):
             yield Static(f"New work order from {self._source}", classes="dialog-title")
             with VerticalScroll(id="form-fields"):
-                for field_id, (label, _) in _FIELDS.items():
+                for field_id, label in _FIELDS.items():
                     yield Static(label, classes="field-label")
                     if field_id == "prompt":
                         yield TextArea(self._initial["prompt"], id="prompt", soft_wrap=True, compact=True)
@@ -88,7 +104,7 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
         return widget.value.strip() if field_id != "title" else widget.value
 
     def _check(self, field_id: str) -> str | None:
-        error = _FIELDS[field_id][1](self._value(field_id))
+        error = self._validators[field_id](self._value(field_id))
         set_text(self.query_one(f"#{field_id}-error", Static), f"✗ {error}" if error else "")
         return error
 
