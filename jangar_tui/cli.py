@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in COMMAND_NAMES:
         from jangar_tui.commands.main import commands_main
 
-        return commands_main(args, settings_from)
+        return commands_main(args, settings_from, _resolved_bindings)
     return _tui_main(args)
 
 
@@ -75,6 +75,14 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
         if value is not None:
             env[variable] = value
     return load_settings(env, config_file=config_file_path(env))
+
+
+def _resolved_bindings(settings: Settings) -> list[tuple[str, str, bool]]:
+    """For `jangar config`: the app's keys under `settings`, checked by the app's own loader (the
+    commands cannot import the UI; the key table imports Textual, so only `jangar config` loads it)."""
+    from jangar_tui.ui.keymap import resolved_bindings
+
+    return resolved_bindings(settings)
 
 
 def _tui_main(argv: list[str]) -> int:
@@ -135,6 +143,7 @@ async def _run_tui(settings: Settings) -> int:
     from jangar_tui.service import JangarService
     from jangar_tui.store.factory import open_store
     from jangar_tui.ui.app import JangarApp
+    from jangar_tui.ui.keymap import keys_source
 
     store = open_store(settings)
     service = JangarService(store, settings.user, data_dir=settings.data_dir)
@@ -147,7 +156,7 @@ async def _run_tui(settings: Settings) -> int:
             theme=settings.theme or remembered_theme(settings.data_dir),
             remember_theme=lambda name: remember_theme(settings.data_dir, name),
             key_overrides=settings.key_overrides,
-            keys_source=str(settings.config_file or "config.toml"),
+            keys_source=keys_source(settings),
             board_seen_at=remembered_board_seen(settings.data_dir, settings.user),
             remember_board_seen=lambda at: remember_board_seen(settings.data_dir, settings.user, at),
         )

@@ -1,10 +1,12 @@
-"""`jangar config`: the resolved settings, where each came from, secrets masked."""
+"""`jangar config`: the resolved settings, where each came from, secrets masked, and the keys the
+app would bind (config.toml's [keys] checked as the app checks it at start)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from jangar_tui.commands.output import Printer
@@ -20,6 +22,10 @@ from jangar_tui.text_safety import one_line
 
 MASK = "********"
 
+# Settings -> every key binding as the app would make it: (binding id, keys, set by [keys]). The
+# key table lives in the UI; the entry point hands its resolver in. A bad [keys] raises ConfigError.
+BindingsOf = Callable[[Settings], list[tuple[str, str, bool]]]
+
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     parser = commands.add_parser(
@@ -28,7 +34,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=None, offline=True)
 
 
-def show_config(args: argparse.Namespace, settings: Settings, printer: Printer) -> None:
+def show_config(args: argparse.Namespace, settings: Settings, printer: Printer, bindings_of: BindingsOf) -> None:
+    """Raises ConfigError, before printing anything, on a [keys] table the app would refuse."""
+    bindings = bindings_of(settings)
     path = config_file_path(os.environ)
     from_file = read_config_file(path)
     variables: dict[str, dict[str, Any]] = {}
@@ -54,6 +62,12 @@ def show_config(args: argparse.Namespace, settings: Settings, printer: Printer) 
     lines += ["", "agents:", *(f"  {line}" for line in agents)]
     lines += ["", "keys (config file's [keys]; the rest as in the help, f1):" if keys else "keys: the defaults (f1)"]
     lines += [f"  {one_line(entry)} = {one_line(value)}" for entry, value in keys.items()]
+    lines += ["", "bindings (what the app binds, [keys] applied):"]
+    id_width = max(len(binding) for binding, _, _ in bindings)
+    lines += [
+        f"  {binding:<{id_width}}  {keys_bound.replace(',', ', ')}" + ("  ([keys])" if changed else "")
+        for binding, keys_bound, changed in bindings
+    ]
     lines += ["", "resolved:"]
     lines += [f"  {field} = {one_line(str(value))}" for field, value in resolved.items()]
     printer.emit(
@@ -63,6 +77,9 @@ def show_config(args: argparse.Namespace, settings: Settings, printer: Printer) 
             "variables": variables,
             "settings": resolved,
             "keys": keys,
+            "bindings": {
+                binding: {"keys": keys_bound, "fromConfig": changed} for binding, keys_bound, changed in bindings
+            },
             "agents": agents,
         },
         lines,

@@ -38,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def commands_main(argv: list[str], settings_from: SettingsFrom) -> int:
-    """`jangar session|message|wo ...`: returns the exit status."""
+def commands_main(argv: list[str], settings_from: SettingsFrom, bindings_of: config_cmd.BindingsOf) -> int:
+    """`jangar session|message|wo ...`: returns the exit status. `bindings_of` resolves the app's
+    keys for `jangar config` (the entry point passes the UI's key table: see config_cmd)."""
     args = build_parser().parse_args(argv)  # a usage error exits 2 with argparse's message
     try:
         settings = settings_from(args, os.environ)
@@ -48,7 +49,7 @@ def commands_main(argv: list[str], settings_from: SettingsFrom) -> int:
         return exit_codes.USAGE
     if getattr(args, "offline", False):  # needs no store
         try:
-            config_cmd.show_config(args, settings, Printer(sys.stdout, as_json=args.json))
+            config_cmd.show_config(args, settings, Printer(sys.stdout, as_json=args.json), bindings_of)
         except ConfigError as error:
             print(f"jangar: {error}", file=sys.stderr)
             return exit_codes.USAGE

@@ -144,8 +144,10 @@ COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
             ),
         },
         settings={"type": "object"},
-        # config.toml's [keys] as written (action id -> keys); the app checks them when it starts.
+        # config.toml's [keys] as written (action id -> keys), checked as the app checks them at start.
         keys={"type": "object", "additionalProperties": _TEXT},
+        # Every key binding the app would make: binding id -> Textual's key names, and whether [keys] set it.
+        bindings={"type": "object", "additionalProperties": _object(keys=_TEXT, fromConfig={"type": "boolean"})},
         agents={"type": "array", "items": _TEXT},
     ),
 }

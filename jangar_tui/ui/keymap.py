@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from textual.binding import Binding, BindingType
 from textual.keys import REPLACED_KEYS, Keys, _character_to_key, key_to_character
 
-from jangar_tui.config import ConfigError
+from jangar_tui.config import ConfigError, Settings
 
 
 @dataclass(frozen=True)
@@ -304,6 +304,26 @@ def apply_overrides(overrides: Iterable[tuple[str, str]], source: str) -> dict[s
     for scope, index in sorted(changed):
         _refuse_collisions(table, scope, index, source)
     return table
+
+
+def keys_source(settings: Settings) -> str:
+    """The file a [keys] error names."""
+    return str(settings.config_file or "config.toml")
+
+
+def key_table_of(settings: Settings) -> dict[str, list[Key]]:
+    """The key table the app runs with under `settings`, or the ConfigError it refuses to start with."""
+    return apply_overrides(settings.key_overrides, keys_source(settings))
+
+
+def resolved_bindings(settings: Settings) -> list[tuple[str, str, bool]]:
+    """Every row as the app would bind it: (binding id, keys, whether config.toml's [keys] changed
+    it), in the key table's order; what `jangar config` prints. Raises as `key_table_of` does."""
+    return [
+        (binding_id(scope, key), key.keys, key.keys != default.keys)
+        for scope, keys in key_table_of(settings).items()
+        for key, default in zip(keys, KEYMAP[scope], strict=True)
+    ]
 
 
 def textual_keymap(table: KeyTable) -> dict[str, str]:

@@ -181,9 +181,9 @@ def serve_main(argv: list[str], settings_from: Callable[[argparse.Namespace, Map
     try:
         settings = settings_from(args, os.environ)
         # The tabs' apps would each refuse a bad [keys] table: say it once, here, before serving.
-        from jangar_tui.ui.keymap import apply_overrides
+        from jangar_tui.ui.keymap import key_table_of
 
-        apply_overrides(settings.key_overrides, str(settings.config_file or "config.toml"))
+        key_table_of(settings)
     except ConfigError as error:
         print(f"jangar serve: {error}", file=sys.stderr)
         return 2

@@ -214,21 +214,49 @@ def _jangar(*argv: str, **environ: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_jangar_refuses_to_start_on_a_colliding_key_and_jangar_config_prints_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[keys]\nboard = "ctrl+b"\ntoggle_work_orders = "ctrl+n"\n',  # a key already heard there
+        '[keys]\nbaord = "ctrl+b"\n',  # no such action
+        '[keys]\nboard = "enterr"\n',  # no such key
+    ],
+    ids=["collision", "unknown-action", "unknown-key"],
+)
+def test_jangar_and_jangar_config_refuse_a_bad_keys_table_alike(tmp_path: Path, text: str) -> None:
     config = tmp_path / "config.toml"
     env = {"JANGAR_CONFIG": str(config), "JANGAR_DATA_DIR": str(tmp_path / "data"), "JANGAR_USER": "op"}
-    config.write_text('[keys]\nboard = "ctrl+b"\ntoggle_work_orders = "ctrl+n"\n')
+    config.write_text(text)
     started = _jangar(**env)
     assert started.returncode == 2
-    assert started.stderr.startswith(f"jangar: {config}: [keys] main.toggle_work_orders = 'ctrl+n'")
+    assert started.stderr.startswith(f"jangar: {config}: [keys] ")
     assert "\x1b" not in started.stdout  # refused before the app drew anything
+    for argv in (("config",), ("config", "--json")):
+        shown = _jangar(*argv, **env)
+        assert (shown.returncode, shown.stderr, shown.stdout) == (2, started.stderr, ""), argv
+
+
+def test_jangar_config_prints_the_bindings_the_app_would_use(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    env = {"JANGAR_CONFIG": str(config), "JANGAR_DATA_DIR": str(tmp_path / "data"), "JANGAR_USER": "op"}
+    config.write_text('[keys]\nboard = "ctrl+b"\ndetail.launch = ["shift+l", "F5"]\n')
     shown = _jangar("config", "--json", **env)
     assert shown.returncode == 0, shown.stderr
     document = json.loads(shown.stdout)
     jsonschema.validate(document, COMMAND_SCHEMAS["config"])
-    assert document["keys"] == {"board": "ctrl+b", "toggle_work_orders": "ctrl+n"}
-    as_text = _jangar("config", **env)
-    assert "  board = ctrl+b" in as_text.stdout
+    assert document["keys"] == {"board": "ctrl+b", "detail.launch": "shift+l,F5"}  # as written
+    expected = textual_keymap(apply_overrides(load_settings(env, config_file=config).key_overrides, str(config)))
+    assert expected == {"main.board": "ctrl+b", "detail.launch": "L,f5"}
+    bindings = document["bindings"]
+    every_row = {binding_id(scope, key): key.keys for scope, keys in KEYMAP.items() for key in keys}
+    assert set(bindings) == set(every_row)
+    assert {entry for entry, row in bindings.items() if row["fromConfig"]} == set(expected)
+    assert {entry: row["keys"] for entry, row in bindings.items()} == every_row | expected
+    as_text = _jangar("config", **env).stdout.splitlines()
+    assert "  board = ctrl+b" in as_text  # the table as written, then every binding as resolved
+    assert any(line.split() == ["main.board", "ctrl+b", "([keys])"] for line in as_text)
+    assert any(line.split() == ["detail.launch", "L,", "f5", "([keys])"] for line in as_text)
+    assert any(line.split() == ["main.quit", "ctrl+q"] for line in as_text)
 
 
 async def test_hints_that_name_a_key_name_the_bound_one_and_fit_80_columns(store: LocalStore) -> None:
