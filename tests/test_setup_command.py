@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shlex
 from pathlib import Path
 
 import psutil
 import pytest
 from git_support import seeded_bare_remote
-from temporal_fixtures import WAIT_S, completion_messages, make_settings, running_worker, wait_for_status
+from temporal_fixtures import (
+    WAIT_S,
+    completion_messages,
+    make_settings,
+    running_worker,
+    wait_for_file,
+    wait_for_status,
+)
 
 from jangar_tui.config import SetupCommand
 from jangar_tui.models import EventKind, WorkOrderEvent, WorkOrderStatus
@@ -157,3 +165,59 @@ async def test_a_work_order_sets_up_its_new_worktree_once_and_a_failed_setup_fai
     [result] = await completion_messages(store, session.id, broken.id)
     assert "exited with code 7" in result.content and "npm ERR! missing script: deps" in result.content
     assert not any(e.text.startswith("the agent sees") for e in await _events(store, broken.id)), "the agent never ran"
+
+
+def _group(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group `pgid`."""
+    found = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
+        except (ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+@pytest.mark.temporal
+async def test_a_cancel_stops_a_running_setup_command_before_the_work_order_is_canceled(
+    temporal_server: DevServer, local_store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The setup's process group is gone by the time the work order says `canceled` (the prepare
+    activity heartbeats with a timeout of its own and the workflow waits for it to stop)."""
+    store = local_store
+    remote = seeded_bare_remote(tmp_path)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
+    pid_file = tmp_path / "setup.pid"
+    # The group's leader writes its pid, starts a child in the background, and waits a long time.
+    setup = {"acme/app": ["sh", "-c", f"echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}; sleep 7305 & wait"]}
+    settings = make_settings(
+        tmp_path / "data",
+        temporal_server.address,
+        shlex.join(["sh", "-c", "echo the agent must not run"]),
+        JANGAR_ALLOW_LOCAL_REPOS="true",
+        JANGAR_SETUP_COMMANDS=json.dumps(setup),
+    )
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    session = await service.new_session("Setup cancel")
+    order = await service.create_work_order(session.id, title="Slow setup", prompt="go", target_repo="acme/app")
+    async with running_worker(settings, store):
+        await service.launch_work_order(order.id)
+        pgid = int(await wait_for_file(pid_file, timeout_s=WAIT_S * 2))
+        assert len(_group(pgid)) >= 2, "the setup and its child run"
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        await service.cancel_work_order(order.id)
+        order = await wait_for_status(store, order.id, TERMINAL, timeout_s=WAIT_S * 4)
+        canceled_after = loop.time() - asked
+        left = _group(pgid)
+        while _group(pgid) and loop.time() - asked < WAIT_S * 4:
+            await asyncio.sleep(0.1)
+        gone_after = loop.time() - asked
+    print(f"cancel -> canceled {canceled_after * 1000:.0f} ms; cancel -> setup group gone {gone_after * 1000:.0f} ms")
+    assert order.status == S.CANCELED
+    assert left == [], "the work order said canceled while its setup command still ran"
+    assert _group(pgid) == []
+    assert "the agent must not run" not in [e.text for e in await _events(store, order.id)]

@@ -37,6 +37,7 @@ from jangar_tui.orchestration.codex_run import run_codex
 from jangar_tui.orchestration.delivery import DeliveryFailed, PullRequestSpec, deliver
 from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.orchestration.follow_up import pull_request_of, seeded_prompt, thread_of, workspace_owner
+from jangar_tui.orchestration.heartbeat import HEARTBEAT_EVERY_S, heartbeating
 from jangar_tui.orchestration.payloads import (
     DELIVER,
     DELIVERY_FAILED,
@@ -75,8 +76,6 @@ WORK_ORDER_GONE = "WorkOrderGone"
 AGENT_CANNOT_START = "AgentCannotStart"
 WORKSPACE_FAILED = "WorkspaceFailed"
 SETUP_FAILED = "SetupFailed"
-# How often the agent activity heartbeats (the worker throttles what reaches the server).
-HEARTBEAT_EVERY_S = 1.0
 
 
 def _store_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -166,13 +165,20 @@ class WorkOrderActivities:
     @activity.defn(name=PREPARE_WORKSPACE)
     @_store_errors
     async def prepare_workspace(self, inp: WorkOrderInput) -> str | None:
+        """The work order's worktree, set up. Heartbeats throughout (a fetch and a setup command
+        can each take long): a cancel reaches git or the setup within about a second and stops
+        its process group, and a worker that dies here is seen at the heartbeat timeout."""
         if not inp.targetRepo:
             return None
+        async with heartbeating():
+            return await self._prepare_workspace(inp, inp.targetRepo)
+
+    async def _prepare_workspace(self, inp: WorkOrderInput, target_repo: str) -> str:
         owner = await workspace_owner(await self._get(inp.workOrderId), self.store.get_work_order)
         try:
             path = await prepare_workspace(
                 self.settings.data_dir,
-                inp.targetRepo,
+                target_repo,
                 inp.targetBranch,
                 inp.workOrderId,
                 allow_local=self.settings.allow_local_repos,
@@ -183,7 +189,7 @@ class WorkOrderActivities:
             raise ApplicationError(str(exc), type=WORKSPACE_FAILED, non_retryable=True) from None
         except GitError as exc:
             raise ApplicationError(str(exc), type=WORKSPACE_FAILED) from exc
-        setup = setup_command_for(self.settings.setup_commands, inp.targetRepo)
+        setup = setup_command_for(self.settings.setup_commands, target_repo)
         if setup is not None and not setup_done(path):
             await self._set_up(setup, path, inp.workOrderId)
         return str(path)
@@ -193,7 +199,7 @@ class WorkOrderActivities:
         log = EventLogWriter(self.store, work_order_id)
         env = {**os.environ, WORK_ORDER_ENV: work_order_id}
         try:
-            await run_setup(setup, path, env, self.settings.setup_timeout_s, log, beat=activity.heartbeat)
+            await run_setup(setup, path, env, self.settings.setup_timeout_s, log)
         except SetupFailed as exc:
             raise ApplicationError(str(exc), type=SETUP_FAILED, non_retryable=True) from None
         finally:

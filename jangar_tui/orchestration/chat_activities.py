@@ -7,8 +7,6 @@ turn on a worker that runs, which rewrites the same reply (`ChatTurn` finds it b
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +17,9 @@ from jangar_tui.agents.codex_pool import CodexPool
 from jangar_tui.chat.turn import ChatTurn, abandon_turn
 from jangar_tui.config import Settings
 from jangar_tui.models import ErrorCode, JangarError
+from jangar_tui.orchestration.heartbeat import heartbeating
 from jangar_tui.orchestration.payloads import RUN_CHAT_TURN, SETTLE_CHAT_TURN, ChatTurnAbandoned, ChatTurnRequest
 from jangar_tui.store.base import Store
-
-HEARTBEAT_EVERY_S = 1.0
 
 
 class ChatActivities:
@@ -49,18 +46,14 @@ class ChatActivities:
             self.codex,
             retry=activity.info().attempt > 1,
         )
-        heartbeats = asyncio.create_task(_heartbeat_forever())
         try:
-            return await turn.run()
+            async with heartbeating():  # they carry the workflow's cancel (the interrupt) to the turn
+                return await turn.run()
         except JangarError as exc:
             # A refused store call (the session was deleted) is final; an unreachable store is retried.
             raise ApplicationError(
                 exc.message, type=f"JangarError.{exc.code.value}", non_retryable=exc.code != ErrorCode.UNAVAILABLE
             ) from exc
-        finally:
-            heartbeats.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeats
 
     @activity.defn(name=SETTLE_CHAT_TURN)
     async def settle_chat_turn(self, req: ChatTurnAbandoned) -> None:
@@ -75,10 +68,3 @@ class ChatActivities:
 def _interrupt_requested() -> bool:
     details = activity.cancellation_details()
     return details is not None and details.cancel_requested
-
-
-async def _heartbeat_forever() -> None:
-    # Heartbeats carry the workflow's cancel (the interrupt) to this activity.
-    while True:
-        activity.heartbeat()
-        await asyncio.sleep(HEARTBEAT_EVERY_S)

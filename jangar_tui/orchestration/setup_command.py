@@ -15,7 +15,7 @@ import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from jangar_tui.config import SetupCommand
@@ -49,10 +49,9 @@ async def run_setup(
     env: Mapping[str, str],
     timeout_s: float,
     log: EventLogWriter,
-    beat: Callable[[], None] = lambda: None,
 ) -> None:
-    """Run `command` in `cwd` to its end; SetupFailed when it does not succeed. `beat` is called
-    about once a second while it runs (the activity's heartbeat, so a cancel reaches it)."""
+    """Run `command` in `cwd` to its end; SetupFailed when it does not succeed. Canceled, it
+    stops the command's process group before it lets the cancel through."""
     shown = describe(command)
     argv = ["/bin/sh", "-c", command.argv[0]] if command.shell else command.argv
     log.add(EventKind.SETUP, f"Setup: {shown}", {"setup": command.argv, "shell": command.shell})
@@ -74,7 +73,7 @@ async def run_setup(
         raise _failed(log, f"The setup command's program {argv[0]!r} cannot be run (permission denied).") from None
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
-        code = await asyncio.wait_for(_follow(proc, log, tail, beat), timeout_s)
+        code = await asyncio.wait_for(_follow(proc, log, tail), timeout_s)
     except TimeoutError:
         await _stop(proc)
         raise _failed(
@@ -90,19 +89,10 @@ async def run_setup(
     log.add(EventKind.SETUP, f"Setup finished in {time.monotonic() - started:.1f} s.")
 
 
-async def _follow(
-    proc: asyncio.subprocess.Process, log: EventLogWriter, tail: deque[str], beat: Callable[[], None]
-) -> int:
+async def _follow(proc: asyncio.subprocess.Process, log: EventLogWriter, tail: deque[str]) -> int:
     assert proc.stdout is not None
-    reader = asyncio.create_task(_lines(proc.stdout, log, tail))
-    try:
-        while not reader.done():
-            beat()
-            await asyncio.wait({reader}, timeout=1.0)
-        await reader
-        return await proc.wait()
-    finally:
-        reader.cancel()
+    await _lines(proc.stdout, log, tail)
+    return await proc.wait()
 
 
 async def _lines(stream: asyncio.StreamReader, log: EventLogWriter, tail: deque[str]) -> None:

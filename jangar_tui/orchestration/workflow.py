@@ -53,6 +53,9 @@ _DELIVER_PATCH = "deliver-after-run"
 # One more attempt when the worker running the agent dies (heartbeat timeout); the agent's own
 # failures are results, not errors, so they are never retried.
 _AGENT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
+# The version marker of PREPARE_WORKSPACE with a heartbeat timeout, waited for when canceled (its
+# git or setup command stopped before the work order says `canceled`).
+_PREPARE_HEARTBEAT_PATCH = "prepare-heartbeats"
 # The version marker of RUN_AGENT on the agents' own task queue (payloads.agent_task_queue).
 _AGENT_QUEUE_PATCH = "agents-queue"
 # An agent whose retries were all handed back by draining workers is scheduled again this often.
@@ -79,20 +82,26 @@ class WorkOrderWorkflow:
             await workflow.execute_activity(
                 MARK_ACCEPTED, inp.workOrderId, start_to_close_timeout=_STORE_CALL, retry_policy=_STORE_RETRY
             )
+            heartbeat = timedelta(seconds=inp.heartbeatTimeoutS) if inp.heartbeatTimeoutS is not None else None
             workspace: str | None = None
             if inp.targetRepo:
+                # Workflows started before the step heartbeated schedule it as they did.
+                watched = workflow.patched(_PREPARE_HEARTBEAT_PATCH)
                 workspace = await workflow.execute_activity(
                     PREPARE_WORKSPACE,
                     inp,
                     result_type=str,
                     start_to_close_timeout=_WORKSPACE_TIMEOUT,
+                    heartbeat_timeout=heartbeat if watched else None,
                     retry_policy=_WORKSPACE_RETRY,
+                    cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+                    if watched
+                    else workflow.ActivityCancellationType.TRY_CANCEL,
                 )
             prompt = _prompt(inp)
             if prompt is None:
                 return _failed(inp, "The work order has no prompt, title or GitHub issue to give the agent.")
             agent_timeout = timedelta(seconds=inp.agentTimeoutS)
-            heartbeat = timedelta(seconds=inp.heartbeatTimeoutS) if inp.heartbeatTimeoutS is not None else None
             # Workflows started before agents had a queue of their own run them on the workflow's.
             agent_queue = agent_task_queue(workflow.info().task_queue) if workflow.patched(_AGENT_QUEUE_PATCH) else None
             hand_backs = 0
@@ -205,6 +214,11 @@ def _activity_failure(inp: WorkOrderInput, exc: ActivityError) -> str:
     """A sentence for the operator from a failed activity."""
     cause = exc.cause
     if isinstance(cause, TimeoutError):
+        if cause.type == TimeoutType.HEARTBEAT and exc.activity_type == PREPARE_WORKSPACE:
+            return (
+                f"The worker preparing the worktree stopped responding (no heartbeat for "
+                f"{inp.heartbeatTimeoutS:g} s), and its retries did not finish either."
+            )
         if cause.type == TimeoutType.HEARTBEAT:
             return (
                 f"The worker running the agent stopped responding (no heartbeat for "
