@@ -34,7 +34,7 @@ from jangar_tui.models import (
     WorkOrderStatus,
     new_workflow_id,
 )
-from jangar_tui.orchestration.follow_up import workspace_owner
+from jangar_tui.orchestration.follow_up import refuse_while_worktree_busy, workspace_owner
 from jangar_tui.orchestration.workspace import (
     GitError,
     WorkspaceBusy,
@@ -252,7 +252,12 @@ class JangarService:
             cursor = page.continueCursor
 
     async def launch_work_order(self, work_order_id: str) -> WorkOrder:
-        return await self._require_launcher().launch(await self.get_work_order(work_order_id))
+        """Start it; a follow-up is refused (CONFLICT) while another run works in its worktree."""
+        launcher = self._require_launcher()
+        work_order = await self.get_work_order(work_order_id)
+        if work_order.followUpOf is not None:
+            await refuse_while_worktree_busy(self.store, work_order)
+        return await launcher.launch(work_order)
 
     async def cancel_work_order(self, work_order_id: str) -> WorkOrder:
         work_order = await self.get_work_order(work_order_id)
@@ -272,7 +277,9 @@ class JangarService:
         same Codex thread and pushes to the same pull request (`orchestration.follow_up`).
 
         Launched at once unless `launch` is False; when Temporal cannot be reached it stays a
-        draft (JangarError UNAVAILABLE says why) and launching it later works.
+        draft (JangarError UNAVAILABLE says why) and launching it later works. While another run
+        works in the same worktree (a follow-up queued or running), JangarError(CONFLICT) and
+        nothing is made; a draft is made, and refused when launched while that holds.
         """
         original = await self.get_work_order(work_order_id)
         if not original.status.is_terminal:
@@ -282,6 +289,8 @@ class JangarService:
             )
         if not note.strip():
             raise JangarError(ErrorCode.INVALID_ARGUMENT, "A follow-up needs a note for the agent.")
+        if launch:
+            await refuse_while_worktree_busy(self.store, original)
         follow_up = await self.store.create_work_order(
             original.sessionId,
             new_workflow_id(),

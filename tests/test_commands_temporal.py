@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_harness import Cli, backend_store
+from git_support import seeded_bare_remote
 from temporal_fixtures import agent_command, make_settings, running_worker, wait_for_status
 
 from jangar_tui.models import WorkOrderStatus
@@ -14,7 +15,7 @@ from jangar_tui.orchestration.devserver import DevServer, free_port
 
 pytestmark = pytest.mark.temporal
 S = WorkOrderStatus
-INVALID_TRANSITION, UNAVAILABLE = 5, 8
+INVALID_TRANSITION, CONFLICT, UNAVAILABLE = 5, 6, 8
 
 
 async def _cli(request: pytest.FixtureRequest, tmp_path: Path, address: str, agent: str) -> AsyncIterator[Cli]:
@@ -95,3 +96,39 @@ async def test_temporal_down_launch_is_unavailable_and_the_draft_stays(cli_witho
     refused = await cli.json("wo", "launch", draft["_id"])
     assert (refused.code, refused.document["error"]["code"]) == (UNAVAILABLE, "UNAVAILABLE")
     assert (await cli.json("wo", "show", draft["_id"])).document["workOrder"]["status"] == "draft"
+
+
+async def test_one_follow_up_at_a_time_in_a_worktree(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a follow-up is queued or running in the chain's worktree, another is refused at once
+    (CONFLICT, exit 6, nothing made) rather than failing when its workspace is prepared."""
+    remote = seeded_bare_remote(tmp_path)  # should a worker fetch, "GitHub" is this bare repository
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/widgets.git")
+    session = (await cli.json("session", "new", "Chain")).document
+    first = (
+        await cli.json("wo", "new", session["_id"], "--title", "Fix it", "--prompt", "go", "--repo", "acme/widgets")
+    ).document
+    await cli.json("wo", "cancel", first["_id"])  # a draft: ended at once, no workflow
+    queued = (await cli.json("wo", "follow-up", first["_id"], "more")).document
+    assert queued["status"] == "submitted"  # no worker runs: it waits in Temporal's queue
+
+    second = await cli.json("wo", "follow-up", first["_id"], "and more")
+    assert (second.code, second.document["error"]["code"]) == (CONFLICT, "CONFLICT")
+    assert queued["_id"] in second.document["error"]["message"]
+    as_text = await cli.text("wo", "follow-up", first["_id"], "and more")
+    assert as_text.stderr.startswith("jangar: CONFLICT: Work order ") and as_text.code == CONFLICT
+    listed = (await cli.json("wo", "list", "--session", session["_id"])).document["page"]
+    assert sorted(order["_id"] for order in listed) == sorted([first["_id"], queued["_id"]]), "nothing made"
+
+    # A draft holds nothing and is made; launching it is refused while the other one is queued.
+    draft = (await cli.json("wo", "follow-up", first["_id"], "later", "--draft")).document
+    refused = await cli.json("wo", "launch", draft["_id"])
+    assert (refused.code, refused.document["error"]["code"]) == (CONFLICT, "CONFLICT")
+    assert (await cli.json("wo", "show", draft["_id"])).document["workOrder"]["status"] == "draft"
+
+    await cli.json("wo", "cancel", queued["_id"])
+    async with running_worker(cli.settings, cli.store):
+        await wait_for_status(cli.store, queued["_id"], [S.CANCELED])
+    launched = await cli.json("wo", "launch", draft["_id"])  # the worktree is free again
+    assert (launched.code, launched.document["status"]) == (0, "submitted")

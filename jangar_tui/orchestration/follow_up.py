@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jangar_tui.models import PAGE_SIZE_MAX, EventKind, WorkOrder
+from jangar_tui.models import LAUNCHED_STATUSES, PAGE_SIZE_MAX, ErrorCode, EventKind, JangarError, WorkOrder
 from jangar_tui.outcome import find_completion_message
 from jangar_tui.store.base import Store
 
@@ -44,6 +44,58 @@ async def chain(work_order: WorkOrder, get_work_order: GetWorkOrder) -> list[Wor
 async def workspace_owner(work_order: WorkOrder, get_work_order: GetWorkOrder) -> WorkOrder:
     """The work order whose worktree this one works in: the first of its chain."""
     return (await chain(work_order, get_work_order))[-1]
+
+
+async def refuse_while_worktree_busy(store: Store, work_order: WorkOrder) -> None:
+    """JangarError(CONFLICT) while a work order working in `work_order`'s worktree is launched
+    (submitted, accepted or running): one run at a time in a worktree, so a follow-up launched
+    now would only fail when its workspace is prepared. A draft holds nothing.
+
+    The worker checks again under the repository cache's lock (`workspace.prepare_workspace`):
+    this is the early answer, for the operator, not the guard against a race.
+    """
+    busy = await _launched_in_worktree(store, work_order)
+    if busy is not None:
+        raise JangarError(
+            ErrorCode.CONFLICT,
+            f"Work order {busy.id} ({busy.title or busy.workflowId}) is {busy.status.value} in the same "
+            "worktree, and one run at a time works in a worktree: try again once it has ended, or cancel it.",
+        )
+
+
+async def _launched_in_worktree(store: Store, work_order: WorkOrder) -> WorkOrder | None:
+    if not work_order.targetRepo:
+        return None  # no repository, no worktree
+    owner = await workspace_owner(work_order, store.get_work_order)
+    # A follow-up is in the session of the work order it follows: that session holds the chain.
+    orders: dict[str, WorkOrder] = {}
+    cursor: str | None = None
+    while True:
+        page = await store.list_work_orders_by_session(owner.sessionId, PAGE_SIZE_MAX, cursor)
+        orders.update((order.id, order) for order in page.page)
+        if page.isDone or not page.continueCursor:
+            break
+        cursor = page.continueCursor
+    return next(
+        (
+            order
+            for order in orders.values()
+            if order.status in LAUNCHED_STATUSES and order.id != work_order.id and _first_of(order, orders) == owner.id
+        ),
+        None,
+    )
+
+
+def _first_of(work_order: WorkOrder, orders: dict[str, WorkOrder]) -> str:
+    """The id of the first work order of `work_order`'s chain among `orders` (as `workspace_owner`:
+    a link that is not there, deleted, ends the chain)."""
+    current = work_order
+    for _ in range(MAX_CHAIN):
+        previous = orders.get(current.followUpOf) if current.followUpOf else None
+        if previous is None:
+            break
+        current = previous
+    return current.id
 
 
 async def pull_request_of(work_order: WorkOrder, get_work_order: GetWorkOrder) -> str | None:

@@ -456,6 +456,30 @@ async def test_follow_up_an_ended_work_order_with_a_note(store: LocalStore) -> N
     assert (follow.targetRepo, follow.title) == ("acme/api", "Follow-up: Fix the parser")
 
 
+async def test_a_second_follow_up_while_one_is_queued_is_refused_with_its_code(store: LocalStore) -> None:
+    service = JangarService(store, "alice", SimulatedLauncher(store))
+    session = await service.new_session("Follow twice")
+    first = await service.create_work_order(session.id, title="Fix the parser", prompt="p", target_repo="acme/api")
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED):
+        await store.update_work_order_status(first.id, status)
+    queued = await service.follow_up_work_order(first.id, "Handle tabs too")
+    assert queued.status == S.SUBMITTED
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 2, "both listed")
+        app.screen.query_one(WorkOrderList).choose(first.id)
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the first one's detail")
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpScreen), "the note")
+        await pilot.press(*"And spaces")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: "Not followed up (CONFLICT): " in notified(pilot), "the refusal with its code")
+        assert f"Work order {queued.id} (Follow-up: Fix the parser) is submitted" in notified(pilot)
+    assert [order.id for order in await stored_orders(service, session.id)] == [queued.id, first.id], "nothing made"
+
+
 async def test_the_detail_shows_the_worktrees_disk_use_and_removes_it_only_once_ended(
     store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

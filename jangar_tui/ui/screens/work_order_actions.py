@@ -48,7 +48,7 @@ class WorkOrderActions(WatchingScreen):
         try:
             launched = await self.service.launch_work_order(work_order.id)
         except JangarError as error:
-            self.report_work_order_error(f"Not launched, still a draft: {error.message}")
+            self.report_work_order_error(f"Not launched, still a draft ({error.code.value}): {error.message}")
             return None
         self.report_done(f"Launched “{launched.title or launched.workflowId}”.")
         return launched
@@ -90,7 +90,7 @@ class WorkOrderActions(WatchingScreen):
         try:
             follow_up = await self.service.follow_up_work_order(work_order.id, note)
         except JangarError as error:
-            self.report_work_order_error(f"Not followed up: {error.message}")
+            self.report_work_order_error(f"Not followed up ({error.code.value}): {error.message}")
             return None
         self.report_done(f"Follow-up launched on {follow_up.targetBranch or 'its own workspace'}.")
         return follow_up
