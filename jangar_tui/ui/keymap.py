@@ -13,7 +13,7 @@ so the help screen and the footer can never disagree.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from textual.binding import Binding, BindingType
@@ -241,6 +241,7 @@ _PARENT_SCOPE = {
     "diff": "detail",
 }
 _MODIFIERS = ("ctrl", "alt", "meta", "super", "hyper", "shift")
+_ARROWS = frozenset("↑↓←→")
 _NAMED_KEYS = frozenset(key.value for key in Keys if "+" not in key.value and not key.value.startswith("<"))
 
 
@@ -278,13 +279,29 @@ def active_keys(app: object) -> KeyTable:
     return table
 
 
-def key_label(app: object, scope: str, action: str) -> str:
+def key_label(app: object, scope: str, action: str, *, caret: bool = False) -> str:
     """The first key the running app binds to `action` in `scope`, readable: for a hint or a
-    message that names the key to press (it follows config.toml's [keys])."""
+    message that names the key to press (it follows config.toml's [keys]). `caret`: ctrl+o as
+    "^o", as the key bar writes it (where room is short: a button)."""
     keys = keys_of(scope, action, active_keys(app))
     if not keys:
         return action
-    return "esc" if keys[0] == "escape" else display_keys(keys[0])  # "esc", as the key bar says it
+    if keys[0] == "escape":
+        return "esc"  # as the key bar says it
+    label = display_keys(keys[0])
+    return "^" + label.removeprefix("ctrl+") if caret and label.startswith("ctrl+") else label
+
+
+def joined_keys(labels: Sequence[str]) -> str:
+    """Several keys named as one: single digits in a row as a range ("1-4"), arrows side by side
+    ("↑↓"), anything else apart ("n/p"; "np" would read as one key)."""
+    if len(labels) > 2 and all(len(label) == 1 and label.isdigit() for label in labels):
+        numbers = [int(label) for label in labels]
+        if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return f"{labels[0]}-{labels[-1]}"
+    if all(label in _ARROWS for label in labels):
+        return "".join(labels)
+    return "/".join(labels)
 
 
 def apply_overrides(overrides: Iterable[tuple[str, str]], source: str) -> dict[str, list[Key]]:

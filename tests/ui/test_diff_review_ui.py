@@ -201,7 +201,7 @@ def test_the_recorded_change_takes_one_line_in_the_run_log() -> None:
     event = WorkOrderEvent(
         id="e1", workOrderId="w", seq=1, kind=EventKind.GIT, text=text, metadata=metadata, createdAt=0, updatedAt=0
     )
-    assert [line for line, _ in event_lines(event)] == [
+    assert [line for line, _ in event_lines(event, "d")] == [
         "⎇ The change: 1 file changed, +1 −1 against origin/main.  (d shows the diff)"
     ]
 

@@ -14,21 +14,26 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static
 from ui_doubles import SimulatedLauncher
-from ui_support import screen_text, until
+from ui_support import notified, screen_text, until
 
 from jangar_tui.commands.schemas import COMMAND_SCHEMAS
 from jangar_tui.config import ConfigError, load_settings
+from jangar_tui.models import EventKind, NewEvent
 from jangar_tui.models import WorkOrderStatus as S
+from jangar_tui.orchestration.diff_review import ChangedFile, Diff, DiffSource, recorded_diff_event
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.keymap import KEYMAP, SCOPES, apply_overrides, binding_id, textual_keymap
 from jangar_tui.ui.screens.board import BoardScreen
+from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.follow_up import FollowUpScreen
 from jangar_tui.ui.screens.help import HelpScreen
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
+from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.detail_summary import DetailSummary
@@ -288,3 +293,129 @@ async def test_hints_that_name_a_key_name_the_bound_one_and_fit_80_columns(store
         text = " ".join(screen_text(pilot).replace("█", " ").split())  # the hint wraps: its words, in order
         assert "the note is what the agent is asked next." in text
         assert "f9 send · esc cancel" in text and "ctrl+l send" not in text
+
+
+async def _ended_with_a_recorded_change(store: LocalStore) -> JangarService:
+    """A succeeded work order whose log holds the change Jangar recorded (no worktree needed)."""
+    service = JangarService(store, "alice", SimulatedLauncher(store))
+    session = await service.new_session("Hints")
+    order = await service.create_work_order(session.id, title="Fix the parser", prompt="p", target_repo="acme/api")
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED):
+        await store.update_work_order_status(order.id, status)
+    files = (ChangedFile("M", "a.txt", None, 1, 1), ChangedFile("A", "b.txt", None, 1, 0))
+    patch = "diff --git a/a.txt b/a.txt\n-x\n+y\ndiff --git a/b.txt b/b.txt\n+z\n"
+    text, metadata = recorded_diff_event(Diff(files, patch, False, "origin/main", DiffSource.RECORDED))
+    await store.append_work_order_events(order.id, [NewEvent(kind=EventKind.GIT, text=text, metadata=metadata)])
+    return service
+
+
+@pytest.mark.parametrize(
+    ("overrides", "diff_key", "file_keys"),
+    [
+        ([], "d", "n/p File"),
+        ([("detail.toggle_diff", "D"), ("diff.next_file", "J"), ("diff.previous_file", "K")], "D", "J/K File"),
+    ],
+    ids=["default", "overridden"],
+)
+async def test_the_run_log_names_the_diff_key_and_the_diff_its_file_keys_apart(
+    store: LocalStore, overrides: list[tuple[str, str]], diff_key: str, file_keys: str
+) -> None:
+    """The run log's line of the change says which key shows it, and the diff's key bar reads
+    "n/p File" (it read "np File": two keys in one word), at 80x24, with the bound keys."""
+    service = await _ended_with_a_recorded_change(store)
+    app = JangarApp(service, key_overrides=overrides)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 1, "listed")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+        await until(pilot, lambda: f"({diff_key} shows the diff)" in screen_text(pilot), "the change's line")
+        await pilot.press(diff_key)
+        await until(pilot, lambda: "2 files changed" in screen_text(pilot), "the diff")
+        await until(pilot, lambda: f" {file_keys}  " in screen_text(pilot).splitlines()[-1], "the diff's keys")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "keys", "names"),
+    [
+        ([], "1-4", ["1", "2", "3", "4"]),
+        (
+            [("view_attention", "a"), ("view_running", "r"), ("view_drafts", "f5"), ("view_done", "o")],
+            "a/r/f5/o",
+            ["a", "r", "f5", "o"],
+        ),
+    ],
+    ids=["default", "overridden"],
+)
+async def test_the_board_names_its_view_keys(
+    store: LocalStore, overrides: list[tuple[str, str]], keys: str, names: list[str]
+) -> None:
+    """The views' keys in the board's title, its key bar ("1-4 View", not "1234 View") and the
+    sentence an empty view answers enter with."""
+    service = JangarService(store, "alice", SimulatedLauncher(store))
+    await service.new_session("Empty")
+    app = JangarApp(service, key_overrides=overrides)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), "the board")
+        # "Board  1 Attention 0  2 Running 0 …": each view's key, name and count.
+        title = lambda: screen_text(pilot).splitlines()[0].split()
+        await until(pilot, lambda: title()[1::3] == names, "the keys in the title")
+        assert title()[2::3] == ["Attention", "Running", "Drafts", "Done"]
+        assert f" {keys} View  " in screen_text(pilot).splitlines()[-1]
+        await pilot.press("enter")
+        await until(pilot, lambda: f"No work order here: {keys} switch views." in notified(pilot), "the hint")
+
+
+async def test_the_main_screen_its_dialogs_and_the_help_name_the_bound_keys(service: JangarService) -> None:
+    """Every sentence and button that names a key on the main screen, the work-order form, the
+    delete question and the help names the one bound (each named ctrl+n, ctrl+o, enter, ctrl+u, ↑,
+    ctrl+t, ctrl+y, ^o, ^l or ctrl+p whatever [keys] said)."""
+    overrides = [
+        ("main.new_session", "f3"),
+        ("main.new_work_order", "f5"),
+        ("sessions.undo_delete", "f4"),
+        ("main.toggle_work_orders", "f6"),
+        ("composer.send", "f8"),
+        ("transcript.select_previous", "K"),
+        ("confirm.yes", "f9"),
+        ("main.command_palette", "f10"),
+        ("form.save", "f11"),
+        ("form.save_and_launch", "f12"),
+    ]
+    app = JangarApp(service, key_overrides=overrides)
+    async with app.run_test(size=(120, 30)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await until(pilot, lambda: "press f3." in screen_text(pilot), "the empty store's hint")
+        assert "f3 starts one," in screen_text(pilot)  # the empty session list's
+        await app.run_action("screen.new_work_order")
+        await until(pilot, lambda: "Start a session first (f3)." in notified(pilot), "no session to order from")
+        await app.run_action("screen.launch_work_order")
+        await until(pilot, lambda: "(f6 shows the panel)" in notified(pilot), "no work order to launch")
+        await pilot.press("f3")
+        await until(pilot, lambda: "write below, f8 sends." in screen_text(pilot), "the empty session's hint")
+        await until(pilot, lambda: "f5 turns the session" in screen_text(pilot), "the empty panel's hint")
+        main.query_one(Transcript).focus()
+        await pilot.press("y")
+        await until(pilot, lambda: "Select a message first (K in the transcript)." in notified(pilot), "copy")
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+        await pilot.pause()
+        assert "Save draft f11" in screen_text(pilot) and "Save and launch f12" in screen_text(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the form closed")
+        main.query_one(SessionList).focus()
+        await pilot.press("delete")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.pause()
+        assert "f4 restores it." in screen_text(pilot) and "Delete (f9)" in screen_text(pilot)
+        await pilot.press("f9")
+        await until(pilot, lambda: "Press f4 to undo." in notified(pilot), "deleted")
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.press("end")  # the palette's note is last
+        # The note wraps in the dialog: its words, in order.
+        note = "Everything is also in the command palette (f10)."
+        await until(pilot, lambda: note in " ".join(screen_text(pilot).replace("█", " ").split()), "the help's note")

@@ -1,6 +1,6 @@
 """The board: work orders across all of the operator's sessions, by what they need from them.
 
-Four views (keys 1-4): ended since the board was last closed (needs attention), running
+Four views (keys 1-4 unless rebound): ended since the board was last closed (needs attention), running
 (submitted, accepted, running), drafts, done. Each status is read by its own live watch on the
 (status, updatedAt) index, at most `BOARD_LIMIT` rows each: never a scan of the table. The table
 (`BoardTable`) draws lines from strips cached per work order, so a change redraws one row.
@@ -27,7 +27,7 @@ from jangar_tui.models import (
     WorkOrderStatus,
 )
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
-from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.keymap import bindings, joined_keys, key_label
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
@@ -210,15 +210,19 @@ class BoardScreen(WorkOrderActions):
     # -- drawing -----------------------------------------------------------------------------------
     def _show_title(self) -> None:
         title = Text("Board ", style="bold")
-        for number, view in enumerate(VIEW_ORDER, start=1):
+        for view, key in zip(VIEW_ORDER, self._view_keys(), strict=True):
             name = VIEWS[view][0]
             known = VIEWS[view][1] <= self.by_status.keys()
             count = len(view_rows(self.by_status, view, self.seen_since)) if known else "…"
-            entry = f" {number} {name} {count} "
+            entry = f" {key} {name} {count} "
             title.append(entry, style="reverse bold" if view == self.view else "")
         if title != self._title:
             self._title = title
             self.query_one("#board-title", Static).update(title, layout=False)  # one line: no layout pass
+
+    def _view_keys(self) -> list[str]:
+        """The key of each view, in VIEW_ORDER: "1" to "4" unless config.toml's [keys] rebinds them."""
+        return [key_label(self.app, "board", f"show_view('{view}')") for view in VIEW_ORDER]
 
     def _layout_columns(self, width: int) -> None:
         beyond = max(0, width - 80) // 12
@@ -271,7 +275,7 @@ class BoardScreen(WorkOrderActions):
     def _chosen_or_say(self) -> WorkOrder | None:
         work_order = self.chosen
         if work_order is None:
-            self.report_error("No work order here: 1-4 switch views.")
+            self.report_error(f"No work order here: {joined_keys(self._view_keys())} switch views.")
         return work_order
 
     def action_open_detail(self) -> None:

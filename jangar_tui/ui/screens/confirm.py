@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.safe_text import content
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
@@ -32,8 +32,9 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(content(self._question), classes="question")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self._no} (n)", id="no", compact=True)
-                yield Button(f"{self._yes} (ctrl+y)", variant="error", id="yes", compact=True)
+                no, yes = (key_label(self.app, "confirm", f"answer({answer})") for answer in (False, True))
+                yield Button(f"{self._no} ({no})", id="no", compact=True)
+                yield Button(f"{self._yes} ({yes})", variant="error", id="yes", compact=True)
         yield KeyBar()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:

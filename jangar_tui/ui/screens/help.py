@@ -13,7 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from jangar_tui.ui.keymap import KEYMAP, SCOPES, KeyTable, active_keys, display_keys
+from jangar_tui.ui.keymap import KEYMAP, SCOPES, KeyTable, active_keys, display_keys, keys_of
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
@@ -46,7 +46,8 @@ def help_table(columns: int, key_table: KeyTable = KEYMAP) -> Table:
         outer.add_row(_scope_table(scopes[:half], key_table), _scope_table(scopes[half:], key_table))
     else:
         outer.add_row(_scope_table(scopes, key_table))
-    outer.add_row(Text("Everything is also in the command palette (ctrl+p).", style="dim"))
+    palette = display_keys(keys_of("main", "app.command_palette", key_table)[0])
+    outer.add_row(Text(f"Everything is also in the command palette ({palette}).", style="dim"))
     return outer
 
 

@@ -31,7 +31,7 @@ from jangar_tui.models import (
     WorkOrder,
 )
 from jangar_tui.ui.clock import Clock
-from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.validation import first_line_title
@@ -250,7 +250,9 @@ class MainScreen(WorkOrderActions):
         self.transcript.set_messages(message.messages, has_more=has_more)
         self._show_chat_title(message.messages)
         if not message.messages:
-            self.transcript.clear_messages("No messages yet: write below, enter sends.")
+            self.transcript.clear_messages(
+                f"No messages yet: write below, {key_label(self.app, 'composer', 'send')} sends."
+            )
         if self._first_page_pending:
             self._first_page_pending = False
             self.call_after_refresh(self.post_message, self.FirstScreenShown())
@@ -297,7 +299,8 @@ class MainScreen(WorkOrderActions):
         if session is None:
             if not self.sidebar.session_list.loaded:
                 return  # the first snapshot is still on its way: "Loading…" stays
-            self.transcript.clear_messages("No session yet.\nType a message below to start one, or press ctrl+n.")
+            new = key_label(self.app, "main", "new_session")
+            self.transcript.clear_messages(f"No session yet.\nType a message below to start one, or press {new}.")
             self.work_order_panel.show_placeholder("Work orders belong to a session.")
             self.workers.cancel_group(self, "messages")
             self.workers.cancel_group(self, "work-orders")
@@ -450,7 +453,7 @@ class MainScreen(WorkOrderActions):
             self.report_error("No session to delete.")
             return
         if not await self.app.push_screen_wait(
-            ConfirmScreen(f"Delete “{session.title}”?\nctrl+u restores it.", yes="Delete", no="Keep")
+            ConfirmScreen(f"Delete “{session.title}”?\n{self._undo_key()} restores it.", yes="Delete", no="Keep")
         ):
             return
         try:
@@ -459,7 +462,10 @@ class MainScreen(WorkOrderActions):
             self.report_error(f"Not deleted: {error.message}")
             return
         self._deleted.append(session)
-        self.report_done(f"Deleted “{session.title}”. Press ctrl+u to undo.")
+        self.report_done(f"Deleted “{session.title}”. Press {self._undo_key()} to undo.")
+
+    def _undo_key(self) -> str:
+        return key_label(self.app, "sessions", "screen.undo_delete")
 
     @work(group="session-action")
     async def action_undo_delete(self) -> None:
@@ -487,7 +493,9 @@ class MainScreen(WorkOrderActions):
     def action_copy_message(self) -> None:
         message = self.transcript.selected_message
         if message is None:
-            self.report_error("Select a message first (↑ in the transcript).")
+            self.report_error(
+                f"Select a message first ({key_label(self.app, 'transcript', 'select_previous')} in the transcript)."
+            )
             return
         self.app.copy_to_clipboard(message.content)
         self.report_done("Message copied.")
@@ -497,7 +505,7 @@ class MainScreen(WorkOrderActions):
     async def action_new_work_order(self) -> None:
         session = self.session
         if session is None:
-            self.report_error("Start a session first (ctrl+n).")
+            self.report_error(f"Start a session first ({key_label(self.app, 'main', 'new_session')}).")
             return
         from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
 
@@ -555,7 +563,8 @@ class MainScreen(WorkOrderActions):
     def _chosen_work_order(self) -> WorkOrder | None:
         work_order = self.work_order_panel.work_order_list.chosen
         if work_order is None:
-            self.report_error("Select a work order first (ctrl+t shows the panel).")
+            panel = key_label(self.app, "main", "toggle_work_orders")
+            self.report_error(f"Select a work order first ({panel} shows the panel).")
         return work_order
 
     @work(group="work-order-action")

@@ -15,7 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Static, TextArea
 
 from jangar_tui.text_safety import visible
-from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.validation import (
     branch_error,
     issue_url_error,
@@ -85,9 +85,12 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
                         yield Input(self._initial.get(field_id, ""), id=field_id, compact=True)
                     yield Static("", id=f"{field_id}-error", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Save draft ^o", id="save", compact=True)
-                yield Button("Save and launch ^l", variant="primary", id="save-launch", compact=True)
-                yield Button("Cancel esc", id="cancel", compact=True)
+                save, launch, cancel = (
+                    key_label(self.app, "form", action, caret=True) for action in ("save", "save_and_launch", "cancel")
+                )
+                yield Button(f"Save draft {save}", id="save", compact=True)
+                yield Button(f"Save and launch {launch}", variant="primary", id="save-launch", compact=True)
+                yield Button(f"Cancel {cancel}", id="cancel", compact=True)
         # Over the main screen's key bar: the keys shown are the ones this form answers.
         yield KeyBar()
 

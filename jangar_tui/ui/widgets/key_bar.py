@@ -11,13 +11,15 @@ list: "l Launch" only on a draft) defines `key_applies(action) -> bool` and call
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.widget import Widget
+
+from jangar_tui.ui.keymap import joined_keys
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -72,6 +74,7 @@ class KeyBar(Widget):
 
     def _collect(self, screen: Screen[object]) -> tuple[KeyEntry, ...]:
         entries: list[KeyEntry] = []
+        displays: list[list[str]] = []  # each entry's keys: a group's are named together
         seen_actions: set[str] = set()
         grouped: dict[str, int] = {}  # group description -> index of its entry
         for node, binding, enabled, _tooltip in screen.active_bindings.values():
@@ -84,15 +87,14 @@ class KeyBar(Widget):
             display = self.app.get_key_display(binding)
             group = binding.group
             if group is not None and group.description in grouped:
-                index = grouped[group.description]
-                entry = entries[index]
-                entries[index] = KeyEntry(entry.key, entry.display + display, entry.description, entry.enabled)
+                displays[grouped[group.description]].append(display)
                 continue
             if group is not None:
                 grouped[group.description] = len(entries)
             description = group.description if group is not None else binding.description
             entries.append(KeyEntry(binding.key, display, description, enabled))
-        return tuple(entries)
+            displays.append([display])
+        return tuple(replace(entry, display=joined_keys(keys)) for entry, keys in zip(entries, displays, strict=True))
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key")

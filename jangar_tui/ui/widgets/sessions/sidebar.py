@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 from jangar_tui.models import ChatSession
 from jangar_tui.ui.clock import Clock, system_clock
+from jangar_tui.ui.keymap import key_label
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.text import set_text
 
@@ -102,7 +103,9 @@ class SessionSidebar(Vertical):
         set_text(self.query_one("#sessions-title", Static), f"Sessions ({count})")
         hint = self.query_one("#sessions-empty", Static)
         if total == 0:
-            set_text(hint, "No sessions yet.\nctrl+n starts one,\nor just type below.")
+            set_text(
+                hint, f"No sessions yet.\n{key_label(self.app, 'main', 'new_session')} starts one,\nor just type below."
+            )
         elif shown == 0:
             set_text(hint, "No title matches the filter.\nesc clears it.")
         hint.display = shown == 0

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from jangar_tui.models import EventKind, WorkOrderEvent
 from jangar_tui.orchestration.diff_review import DIFF_METADATA_KEY
 from jangar_tui.text_safety import visible
-from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.widgets.line_view import Line, LineView
 
 MAX_LINE_CHARS = 400
@@ -40,12 +40,13 @@ _PREFIX: dict[EventKind, tuple[str, Style]] = {
 _BODY = Style(dim=True)
 
 
-def event_lines(event: WorkOrderEvent) -> list[tuple[str, Style]]:
-    """The lines an event takes in the log: its first line with the kind's mark, the rest below."""
+def event_lines(event: WorkOrderEvent, diff_key: str) -> list[tuple[str, Style]]:
+    """The lines an event takes in the log: its first line with the kind's mark, the rest below.
+    `diff_key` is the key that shows the diff, named on the line of the recorded change."""
     prefix, style = _PREFIX.get(event.kind, ("  ", Style()))
     lines = event.text.split("\n") if event.text else [""]
     if isinstance(event.metadata, dict) and DIFF_METADATA_KEY in event.metadata:
-        lines = [lines[0] + "  (d shows the diff)"]  # the recorded change: the diff view draws it
+        lines = [f"{lines[0]}  ({diff_key} shows the diff)"]  # the recorded change: the diff view draws it
     if event.kind == EventKind.COMMAND and isinstance(event.metadata, dict):
         code = event.metadata.get("exitCode")
         if isinstance(code, int):
@@ -90,10 +91,11 @@ class EventLogView(LineView):
         """Add the events newer than the last one shown (oldest first); returns how many."""
         added = 0
         lines: list[Line] = []
+        diff_key = self._diff_key()
         for event in events:
             if event.seq <= self._last_seq:
                 continue
-            lines.extend(event_lines(event))
+            lines.extend(event_lines(event, diff_key))
             self._last_seq = event.seq
             if self._first_seq is None:
                 self._first_seq = event.seq
@@ -113,8 +115,9 @@ class EventLogView(LineView):
         self.has_older = more
         older = [e for e in events if self._first_seq is None or e.seq < self._first_seq]
         lines: list[Line] = []
+        diff_key = self._diff_key()
         for event in older:
-            lines.extend(event_lines(event))
+            lines.extend(event_lines(event, diff_key))
         if not older:
             return
         self.insert_lines(0, lines)
@@ -125,6 +128,9 @@ class EventLogView(LineView):
         else:
             # The lines on screen stay on screen: the new ones are above them.
             self.call_after_refresh(self.scroll_to, y=self.scroll_y + len(lines), animate=False, immediate=True)
+
+    def _diff_key(self) -> str:
+        return key_label(self.app, "detail", "toggle_diff")
 
     # -- following and paging -----------------------------------------------------------------------
     def _to_end(self) -> None:

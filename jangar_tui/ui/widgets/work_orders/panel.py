@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from jangar_tui.models import JangarError, WorkOrder, WorkOrderStatus
+from jangar_tui.ui.keymap import key_label
 from jangar_tui.ui.widgets.text import set_text
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
@@ -51,7 +52,8 @@ class WorkOrderPanel(Vertical):
 
     def set_work_orders(self, work_orders: list[WorkOrder]) -> None:
         self.work_order_list.set_work_orders(work_orders)
-        self._update("No work orders yet.\nctrl+o turns the session\n(or a selected message)\ninto one.")
+        new = key_label(self.app, "main", "new_work_order")
+        self._update(f"No work orders yet.\n{new} turns the session\n(or a selected message)\ninto one.")
         self._follow_running(work_orders)
 
     def _follow_running(self, work_orders: list[WorkOrder]) -> None:
