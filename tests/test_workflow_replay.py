@@ -44,6 +44,7 @@ RECORDED = {
     "timeout": ("COMPLETED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
     "deliver": ("COMPLETED", [MARK_ACCEPTED, PREPARE_WORKSPACE, RUN_AGENT, DELIVER, RECORD_OUTCOME]),
     "handback": ("COMPLETED", [MARK_ACCEPTED, RUN_AGENT, RECORD_OUTCOME]),
+    "setup_cancel": ("CANCELED", [MARK_ACCEPTED, PREPARE_WORKSPACE, RECORD_OUTCOME]),
 }
 # Paths with an activity that ran a second attempt.
 RETRIED = {"retry", "handback"}
@@ -51,6 +52,9 @@ RETRIED = {"retry", "handback"}
 BEFORE_DELIVERY = {"success", "failure", "cancel", "retry", "timeout"}
 # Recorded since agents have a task queue of their own (the others replay its old branch).
 AGENTS_QUEUE = {"handback"}
+# Recorded since the workspace step heartbeats and is waited for when canceled (patch
+# "prepare-heartbeats"); the other paths with that step replay its old branch.
+PREPARE_HEARTBEATS = {"setup_cancel"}
 
 
 def _history(name: str) -> WorkflowHistory:
@@ -92,7 +96,23 @@ def test_history_is_the_path_it_is_named_after(name: str) -> None:
         if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
         and e["activityTaskScheduledEventAttributes"]["activityType"]["name"] == RUN_AGENT
     }
-    assert agent_queues == {name in AGENTS_QUEUE}
+    if RUN_AGENT in activities:
+        assert agent_queues == {name in AGENTS_QUEUE}
+    # Since the prepare-heartbeats patch, the workspace step has a heartbeat timeout, and a cancel
+    # waits for it to stop before the outcome is recorded.
+    prepares = [
+        e["activityTaskScheduledEventAttributes"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+        and e["activityTaskScheduledEventAttributes"]["activityType"]["name"] == PREPARE_WORKSPACE
+    ]
+    if prepares:
+        assert {p["heartbeatTimeout"] != "0s" for p in prepares} == {name in PREPARE_HEARTBEATS}
+    if name in PREPARE_HEARTBEATS and closed == "CANCELED":
+        kinds = [e["eventType"] for e in events]
+        assert kinds.index("EVENT_TYPE_ACTIVITY_TASK_CANCELED") < max(
+            i for i, e in enumerate(events) if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+        ), "the outcome is scheduled once the workspace step has stopped"
 
 
 @pytest.mark.parametrize("name", sorted(RECORDED))

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporal_fixtures import WAIT_S, agent_command, make_settings, running_worker, wait_for_file, wait_for_status
 from temporalio.client import Client, WorkflowFailureError
 
-from jangar_tui.config import Settings
+from jangar_tui.config import Settings, SetupCommand
 from jangar_tui.models import TERMINAL_STATUSES, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer, free_port
 from jangar_tui.orchestration.launcher import TemporalLauncher
@@ -152,6 +152,27 @@ async def handback(run: Run, tmp: Path) -> WorkOrder:
     return done
 
 
+async def setup_cancel(run: Run, tmp: Path) -> WorkOrder:
+    """Canceled while the repository's setup command runs: the workspace activity heartbeats, is
+    canceled and waited for (its setup stopped), then `canceled` is recorded. Its own worker: the
+    setup command is set for the repository made here."""
+    seed, remote, pid = tmp / "seed", tmp / "remote.git", tmp / "setup.pid"
+    _git("init", "-q", "-b", "main", str(seed))
+    _git("-C", str(seed), "-c", "user.name=r", "-c", "user.email=r@e", "commit", "-q", "--allow-empty", "-m", "init")
+    _git("clone", "-q", "--bare", str(seed), str(remote))
+    setup = SetupCommand(argv=["sh", "-c", f"echo $$ > {pid}.tmp && mv {pid}.tmp {pid}; sleep 7306 & wait"])
+    settings = run.settings.model_copy(update={"setup_commands": {str(remote): setup}})
+    work_order = await run.new_work_order(target_repo=str(remote))
+    async with running_worker(settings, run.store):
+        await run.service.launch_work_order(work_order.id)
+        await wait_for_file(pid)
+        await run.service.cancel_work_order(work_order.id)
+        done = await wait_for_status(run.store, work_order.id, TERMINAL_STATUSES)
+        assert done.status == S.CANCELED, done
+        await _ended(run, done)
+    return done
+
+
 def _git(*args: str) -> str:
     return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout.strip()
 
@@ -166,9 +187,10 @@ SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...], dict[str, str]]] = {
     "timeout": (timeout, ("sleep_agent.py", "{tmp}/pids"), {"JANGAR_AGENT_TIMEOUT": "2"}),
     "deliver": (deliver, ("edit_agent.py",), {}),
     "handback": (handback, ("crash_agent.py", "{tmp}/pids"), {}),
+    "setup_cancel": (setup_cancel, ("pr_agent.py",), {}),
 }
 # Scenarios that start and stop their workers themselves.
-OWN_WORKERS = {"handback"}
+OWN_WORKERS = {"handback", "setup_cancel"}
 
 
 def _scrub(value: Any) -> Any:
