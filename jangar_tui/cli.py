@@ -1,7 +1,9 @@
-"""`jangar`: the terminal UI; `jangar worker`: a Temporal worker; `jangar deploy`: push the Convex functions.
+"""`jangar`: the terminal UI; `jangar worker`: a Temporal worker; `jangar deploy`: push the Convex functions;
+`jangar serve`: the UI in a browser; the scripting commands (`jangar_tui.commands`) by their first word.
 
-The UI (and Textual) is imported only for the UI, so `jangar worker` and `jangar deploy` start
-without it. A configuration error is one line on stderr and exit status 2, never a traceback.
+Each is imported only when its command runs: the UI (and Textual) only for the UI, so `jangar worker`
+and the scripting commands start without it. A configuration error is one line on stderr and exit
+status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="jangar",
         description="Terminal control plane for Codex background workers. "
         "Subcommands: `jangar worker` (a Temporal worker), `jangar deploy` (deploy the Convex functions), "
-        "`jangar session|message|wo|search` (scripting: see `jangar wo --help`), "
+        "`jangar session|message|wo|search|workspace` (scripting: each takes --help), "
         "`jangar config` (the resolved settings and where each comes from, secrets masked), "
         "`jangar serve` (the app in a browser).",
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from pathlib import Path
+
+import pytest
 
 from jangar_tui.commands import exit_codes
 from jangar_tui.models import ErrorCode
@@ -73,3 +77,30 @@ async def test_convex_through_the_official_client(bridge: ConvexBridge, tmp_path
     finally:
         await server.stop()
     assert "stand-in-admin-key" not in out
+
+
+def test_every_scripting_noun_reaches_the_scripting_cli() -> None:
+    """`jangar NOUN` is routed by its first word before the parser is built: a noun the parser
+    knows but COMMAND_NAMES does not would start the TUI's argument parser instead."""
+    from jangar_tui.commands import COMMAND_NAMES
+    from jangar_tui.commands.main import build_parser
+
+    nouns = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    assert set(nouns.choices) == set(COMMAND_NAMES)
+
+
+async def test_workspace_list_from_the_binary(tmp_path: Path) -> None:
+    code, out, err = await jangar("workspace", "list", "--json", JANGAR_DATA_DIR=str(tmp_path))
+    assert (code, err) == (exit_codes.OK, "")
+    assert json.loads(out) == {"workspaces": [], "caches": [], "totalBytes": 0}
+
+
+def test_the_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from jangar_tui.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps at the terminal's width
+    for command in ("worker", "deploy", "serve", "config", "session", "message", "wo", "search", "workspace"):
+        assert re.search(rf"\b{command}\b", text), command
