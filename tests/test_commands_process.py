@@ -104,3 +104,15 @@ def test_the_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> Non
     text = " ".join(capsys.readouterr().out.split())  # argparse wraps at the terminal's width
     for command in ("worker", "deploy", "serve", "config", "session", "message", "wo", "search", "workspace"):
         assert re.search(rf"\b{command}\b", text), command
+
+
+def test_the_worker_help_names_what_it_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Work orders run Codex by default: the worker's help names its binary's setting, not only
+    the setting for another agent, and says where it finds Temporal when none is configured."""
+    from jangar_tui.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["worker", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "JANGAR_CODEX_BIN" in text and "JANGAR_AGENT_COMMAND" in text
+    assert "JANGAR_DATA_DIR" in text and "embedded" in text

@@ -226,11 +226,13 @@ def worker_main(argv: list[str] | None = None) -> int:
     """`jangar worker`: run a worker with the configuration from the environment."""
     parser = argparse.ArgumentParser(
         prog="jangar worker",
-        description="Run a Jangar Temporal worker (configured by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, "
-        "JANGAR_TASK_QUEUE, JANGAR_AGENT_COMMAND, JANGAR_MAX_AGENTS, JANGAR_WORKER_NAME, JANGAR_DRAIN_TIMEOUT "
-        "and the store variables). SIGTERM or SIGINT drains: no new work is taken, running agents get "
-        "JANGAR_DRAIN_TIMEOUT seconds to finish, then are stopped and handed back to other workers; "
-        "a second signal hands them back at once.",
+        description="Run a Jangar Temporal worker for work orders and chat turns, configured like `jangar` "
+        "(environment and config.toml; `jangar config` shows them): TEMPORAL_ADDRESS (unset: the embedded "
+        "server of JANGAR_DATA_DIR, shared with every jangar on that data dir), TEMPORAL_NAMESPACE, "
+        "JANGAR_TASK_QUEUE, JANGAR_CODEX_BIN (the Codex it runs) or JANGAR_AGENT_COMMAND (another agent), "
+        "JANGAR_MAX_AGENTS, JANGAR_WORKER_NAME, JANGAR_DRAIN_TIMEOUT and the store's variables. "
+        "SIGTERM or SIGINT drains: no new work is taken, running agents get JANGAR_DRAIN_TIMEOUT seconds "
+        "to finish, then are stopped and handed back to other workers; a second signal hands them back at once.",
     )
     parser.parse_args(argv)
     try:
