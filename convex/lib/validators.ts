@@ -10,7 +10,7 @@ export const statusValidator = v.union(...STATUSES.map((s) => v.literal(s)));
 // The statuses a work order may be created in.
 export const initialStatusValidator = v.union(v.literal("draft"), v.literal("submitted"));
 
-// What a work-order event records (DESIGN.md, the event log). The Python twin is EventKind.
+// What a work-order event records (docs/architecture.md, the event log). The Python twin is EventKind.
 export const EVENT_KINDS = [
   "command",
   "file_change",

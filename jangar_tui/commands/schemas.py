@@ -1,6 +1,6 @@
 """The JSON every command prints with `--json`: one JSON Schema per command (the stable interface).
 
-Records are the contract rows with the columns DESIGN.md names (`_id` included, timestamps in epoch
+Records are the contract rows with the columns docs/architecture.md names (`_id` included, timestamps in epoch
 milliseconds, an absent optional column as null). Lists are one page, as Convex paginates:
 `{"page": [...], "isDone", "continueCursor"}`. A refused command prints `ERROR` instead (and exits
 with its code). tests/test_commands.py validates every command's output against these; adding a

@@ -1,8 +1,8 @@
 """Alerts in the app: a toast, and the terminal's own notification, when a work order ends or a
 chat reply finishes while the operator is elsewhere.
 
-Work orders: one live watch per ended status (the newest `ALERT_WATCH_LIMIT`, on the
-(status, updatedAt) index); `EndedWatch` tells which rows are new. Chat replies: one watch of the
+Work orders: one live watch per ended status (the operator's own newest `ALERT_WATCH_LIMIT`, on
+the (ownerId, status, updatedAt) index); `EndedWatch` tells which rows are new. Chat replies: one watch of the
 newest `REPLY_SESSIONS` sessions; the newest messages of those whose conversation moved say which
 replies finished (`jangar_tui.chat.finished`); told when the operator is not looking at that
 session: another session, another screen (the board, a detail), or the terminal not focused

@@ -1,8 +1,9 @@
 """The board: work orders across all of the operator's sessions, by what they need from them.
 
-Four views (keys 1-4 unless rebound): ended since the board was last closed (needs attention), running
-(submitted, accepted, running), drafts, done. Each status is read by its own live watch on the
-(status, updatedAt) index, at most `BOARD_LIMIT` rows each: never a scan of the table. The table
+Four views (keys 1-4 unless rebound): ended since the board was last closed (needs attention),
+running (submitted, accepted, running), drafts, done. Only the operator's own work orders (those of
+their sessions): each status is read by its own live watch on the (ownerId, status, updatedAt)
+index, at most `BOARD_LIMIT` rows each, never a scan of the table. The table
 (`BoardTable`) draws lines from strips cached per work order, so a change redraws one row.
 """
 
