@@ -1,4 +1,4 @@
-"""Run every benchmark that exists (store, Temporal, UI, embedded runtime) in turn, then print all their tables.
+"""Run the benchmarks of `SCRIPTS` in turn (the microbenchmarks are run by hand), then print all their tables.
 
 `make bench` calls this. Each script runs in its own process with this interpreter; its output
 streams through as it runs (progress goes to stderr, results to stdout), and its stdout (tables
