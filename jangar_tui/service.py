@@ -146,15 +146,16 @@ class JangarService:
         """Whether an agent answers the chat's user messages (the launcher runs chat turns)."""
         return isinstance(self.launcher, ChatRunner)
 
-    async def send_message(self, session_id: str, content: str) -> ChatMessage:
-        """Store the message, then have the agent answer it (queued behind a reply in progress).
+    async def send_message(self, session_id: str, content: str, *, reply: bool = True) -> ChatMessage:
+        """Store the message, then have the agent answer it (queued behind a reply in progress)
+        unless `reply` is False.
 
         When no agent can be asked (Temporal unreachable), the message stays and a system message
         says why; sending again later asks again.
         """
         message = await self.store.append_message(session_id, Role.USER, content)
         runner = self.launcher
-        if isinstance(runner, ChatRunner):
+        if reply and isinstance(runner, ChatRunner):
             try:
                 await runner.send_chat(session_id, message.id)
             except JangarError as exc:

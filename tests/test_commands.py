@@ -1,7 +1,8 @@
 """`jangar session|message|wo` on both backends: JSON checked against its schema, exit codes, errors.
 
 Every test runs against the embedded store and against the real Convex functions (convex-test,
-through the bridge). Commands that need Temporal are in test_commands_temporal.py.
+through the bridge). Commands that need Temporal are in test_commands_temporal.py, so the messages
+here are sent with --no-reply (stored, no agent asked).
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ async def test_a_refused_command_prints_the_error_changes_nothing_and_exits_with
 
 async def test_pages_follow_the_cursor(cli: Cli) -> None:
     session = (await cli.json("session", "new", "Chat")).document
-    sent = [(await cli.json("message", "send", session["_id"], f"message {n}")).document for n in range(3)]
+    sent = [
+        (await cli.json("message", "send", session["_id"], f"message {n}", "--no-reply")).document for n in range(3)
+    ]
     assert all(m["role"] == "user" and m["sessionId"] == session["_id"] for m in sent)
 
     first = (await cli.json("message", "list", session["_id"], "--limit", "2")).document
@@ -82,7 +85,7 @@ async def test_pages_follow_the_cursor(cli: Cli) -> None:
 
 async def test_message_text_from_stdin(cli: Cli) -> None:
     session = (await cli.json("session", "new", "Chat")).document
-    sent = await cli.json("message", "send", session["_id"], "-", stdin="line one\nline two\n")
+    sent = await cli.json("message", "send", session["_id"], "-", "--no-reply", stdin="line one\nline two\n")
     assert sent.document["content"] == "line one\nline two\n"
 
 
@@ -124,7 +127,7 @@ async def test_work_orders_new_list_show_and_cancel_a_draft(cli: Cli) -> None:
 
 async def test_work_order_from_the_conversation(cli: Cli) -> None:
     session = (await cli.json("session", "new", "Flaky tests")).document
-    await cli.json("message", "send", session["_id"], "The login test fails one run in ten.")
+    await cli.json("message", "send", session["_id"], "The login test fails one run in ten.", "--no-reply")
     created = (await cli.json("wo", "new", session["_id"], "--from-conversation")).document
     assert created["title"] == "Flaky tests"
     assert "The login test fails one run in ten." in created["prompt"]
@@ -141,7 +144,7 @@ async def test_a_removed_row_is_not_found(cli: Cli) -> None:
 async def test_text_output_shows_control_characters_never_sends_them(cli: Cli) -> None:
     hostile = "Deploy \x1b]52;c;cm0gLXJmIH4=\x07 \x1b[2J\u202eevil\x9b31m"
     session = (await cli.json("session", "new", hostile)).document
-    await cli.json("message", "send", session["_id"], hostile + "\nsecond line")
+    await cli.json("message", "send", session["_id"], hostile + "\nsecond line", "--no-reply")
     await cli.json("wo", "new", session["_id"], "--title", hostile, "--prompt", hostile)
 
     json_out = await cli.json("session", "list")
@@ -197,7 +200,7 @@ async def test_a_follow_up_of_an_ended_work_order_keeps_its_repo_and_branch(cli:
 
 async def test_search_finds_each_kind_as_json_and_as_safe_text(cli: Cli) -> None:
     session = (await cli.json("session", "new", "Deploy notes")).document
-    message = (await cli.json("message", "send", session["_id"], "deploy \x1b[2J the worker")).document
+    message = (await cli.json("message", "send", session["_id"], "deploy \x1b[2J the worker", "--no-reply")).document
     work_order = (await cli.json("wo", "new", session["_id"], "--title", "Deploy it", "--prompt", "p")).document
     other = await cli.store.create_session("someone-else", "Deploy elsewhere")
     await cli.store.append_message(other.id, "user", "deploy")

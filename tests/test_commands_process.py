@@ -67,7 +67,7 @@ async def test_convex_through_the_official_client(bridge: ConvexBridge, tmp_path
         code, out, _ = await jangar("session", "new", "On Convex", "--json", **env)
         assert code == 0
         session = json.loads(out)
-        code, out, _ = await jangar("message", "send", session["_id"], "hello", "--json", **env)
+        code, out, _ = await jangar("message", "send", session["_id"], "hello", "--no-reply", "--json", **env)
         assert (code, json.loads(out)["content"]) == (0, "hello")
         code, out, _ = await jangar("session", "list", "--json", **env)
         assert [s["title"] for s in json.loads(out)["page"]] == ["On Convex"]

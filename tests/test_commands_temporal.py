@@ -1,14 +1,16 @@
-"""`jangar wo launch|cancel|retry|logs` on the real Temporal dev server, on both backends."""
+"""`jangar wo launch|cancel|retry|logs` and `jangar message send` on the real Temporal dev server."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_harness import Cli, backend_store
 from git_support import seeded_bare_remote
-from temporal_fixtures import agent_command, make_settings, running_worker, wait_for_status
+from temporal_fixtures import WAIT_S, agent_command, make_settings, running_worker, wait_for_status
 
 from jangar_tui.models import WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer, free_port
@@ -132,3 +134,42 @@ async def test_one_follow_up_at_a_time_in_a_worktree(cli: Cli, tmp_path: Path, m
         await wait_for_status(cli.store, queued["_id"], [S.CANCELED])
     launched = await cli.json("wo", "launch", draft["_id"])  # the worktree is free again
     assert (launched.code, launched.document["status"]) == (0, "submitted")
+
+
+async def test_message_send_is_answered_as_the_ui_s_enter_is(tmp_path: Path, temporal_server: DevServer) -> None:
+    """The scripted message gets a reply, as one sent from the UI does (before, it was only stored,
+    and the transcript showed it 'thinking…' with nothing asked); --no-reply only stores it."""
+    chat_agent = agent_command("echo_chat_agent.py")
+    settings = make_settings(
+        tmp_path, temporal_server.address, agent_command("pr_agent.py"), JANGAR_CHAT_COMMAND=chat_agent
+    )
+    store = backend_store("local", settings)
+    try:
+        cli = Cli(store, settings)
+        session = (await cli.json("session", "new", "Scripted")).document
+        quiet = await cli.json("message", "send", session["_id"], "a note", "--no-reply")
+        sent = await cli.json("message", "send", session["_id"], "hello there")
+        assert (quiet.code, sent.code) == (0, 0)
+        async with running_worker(settings, store):
+            reply = await _reply_to(cli, session["_id"], sent.document["_id"])
+        assert reply["content"] == "echo: hello there\n"
+        replies = [m for m in await _messages(cli, session["_id"]) if m["role"] != "user"]
+        assert [m["metadata"]["replyTo"] for m in replies] == [sent.document["_id"]]  # none to the note
+    finally:
+        await store.close()
+
+
+async def _messages(cli: Cli, session_id: str) -> list[dict[str, Any]]:
+    page: list[dict[str, Any]] = (await cli.json("message", "list", session_id)).document["page"]
+    return page
+
+
+async def _reply_to(cli: Cli, session_id: str, message_id: str) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while asyncio.get_running_loop().time() < deadline:
+        for message in await _messages(cli, session_id):
+            metadata = message.get("metadata") or {}
+            if metadata.get("replyTo") == message_id and metadata.get("status") == "completed":
+                return message
+        await asyncio.sleep(0.2)
+    pytest.fail(f"no completed reply to {message_id}: {await _messages(cli, session_id)}")

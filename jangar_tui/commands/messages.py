@@ -16,9 +16,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     listing = leaf(verbs, "list", common, _list, "a session's messages, newest first")
     listing.add_argument("session_id", metavar="SESSION")
     add_page_options(listing)
-    send = leaf(verbs, "send", common, _send, "write to a session as its user")
+    send = leaf(verbs, "send", common, _send, "write to a session as its user; the agent answers it, as in the UI")
     send.add_argument("session_id", metavar="SESSION")
     send.add_argument("text", help="the message; - reads it from standard input")
+    send.add_argument("--no-reply", action="store_true", help="only store it: no agent is asked")
 
 
 async def _list(args: argparse.Namespace, ctx: Context) -> None:
@@ -29,5 +30,9 @@ async def _list(args: argparse.Namespace, ctx: Context) -> None:
 
 
 async def _send(args: argparse.Namespace, ctx: Context) -> None:
-    message = await ctx.service.send_message(args.session_id, text_argument(args.text, ctx.stdin))
+    text = text_argument(args.text, ctx.stdin)
+    if not args.no_reply:
+        await ctx.service.get_session(args.session_id)  # a wrong id is refused before Temporal is reached
+        await ctx.use_temporal()  # the agent is asked through the session's chat workflow, as from the UI
+    message = await ctx.service.send_message(args.session_id, text, reply=not args.no_reply)
     ctx.printer.emit(record(message), message_lines(message))
