@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from jangar_tui.agents.codex_app_server import CodexAppServer
 from jangar_tui.config import Settings, SetupCommand
@@ -377,7 +377,10 @@ class WorkOrderActivities:
             "to run again on another worker."
         )
         log.add(EventKind.ERROR, message)
-        raise ApplicationError(message, type=HANDED_BACK)
+        # BENIGN: the expected way out of a stopping worker, not a failure. The SDK logs it at
+        # DEBUG instead of a WARNING with a traceback (which ctrl+q left on the operator's
+        # terminal, the TUI's worker stopping after the app gave the terminal back).
+        raise ApplicationError(message, type=HANDED_BACK, category=ApplicationErrorCategory.BENIGN)
 
     async def _mark_running(self, work_order: WorkOrder) -> None:
         current = await self._move(work_order, S.RUNNING)

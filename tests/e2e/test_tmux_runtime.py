@@ -150,6 +150,26 @@ def test_kill_9_of_the_tui_mid_run_then_a_restart_settles_it_with_one_agent_at_a
     assert_nothing_left(data_dir, drivers)
 
 
+def test_ctrl_q_mid_run_leaves_the_terminal_clean(tmp_path: Path, drivers: list[TmuxDriver]) -> None:
+    """Quitting while an agent runs hands it back (it runs again at the next start). That is the
+    expected way out, so the operator's terminal, restored once the app is gone, shows nothing
+    after it: no warning or traceback from the Temporal SDK about the handed-back attempt."""
+    starts = tmp_path / "starts"
+    env = data_dir_env(tmp_path, f"{sys.executable} {ONCE_AGENT} {starts} 600")
+    data_dir = Path(env["JANGAR_DATA_DIR"])
+    tui = start_tui(drivers, env)
+    tui.wait_for_text("Temporal embedded port", "● up", timeout_s=STARTUP_S)
+    asyncio.run(_launch(env, server_record(data_dir)["port"]))
+    wait_until(lambda: starts.exists() and "start" in starts.read_text(), "the agent started", SETTLE_S)
+    quit_tui(tui)
+    wait_until(tui.pane_dead, "the pane shows the program ended", QUIT_S)
+    after = tui.tmux("capture-pane", "-p", "-S", "-", "-t", tui.target)  # the screen and its history
+    assert "Traceback" not in after and "Completing activity" not in after, after
+    agents = [int(x) for x in starts.read_text().split() if x.isdigit()]
+    assert [a for a in agents if alive(a)] == []
+    assert_nothing_left(data_dir, drivers)
+
+
 async def _launch(env: dict[str, str], port: int) -> str:
     settings = load_settings(env)
     store = LocalStore(settings.db_path)
