@@ -129,6 +129,24 @@ async def test_hostile_agent_text_is_shown_as_text(down_service: JangarService, 
         assert "1,234 tokens" in text
 
 
+async def test_the_rows_activity_is_what_the_agent_did_not_its_token_count(
+    down_service: JangarService, store: LocalStore
+) -> None:
+    """Codex reports usage after every model answer, so while a command runs or the model thinks,
+    the newest event is most often a token count: the row shows the newest other event."""
+    wo = await _work_order(down_service)
+    for status in ("submitted", "accepted", "running"):
+        await store.update_work_order_status(wo.id, status)
+    usage = {"kind": "usage", "text": "tokens: 100 in (0 cached), 10 out, 110 total"}
+    await store.append_work_order_events(wo.id, [{"kind": "command", "text": "pytest -q\n3 passed"}, usage])
+    app = JangarApp(down_service)
+    async with app.run_test(size=(130, 30)) as pilot:
+        await until(pilot, lambda: "▸" in screen_text(pilot), "an activity under the row")
+        assert "▸ pytest -q" in screen_text(pilot) and "tokens:" not in screen_text(pilot)
+        await store.append_work_order_events(wo.id, [{"kind": "agent_message", "text": "All green"}, usage, usage])
+        await until(pilot, lambda: "▸ All green" in screen_text(pilot), "the newest activity that is not usage")
+
+
 async def test_a_running_work_orders_row_shows_its_latest_activity(
     down_service: JangarService, store: LocalStore
 ) -> None:

@@ -1,7 +1,7 @@
 """The work-order panel: a title with the count, the list and a hint when there is none.
 
-While a work order runs, the panel follows the newest event of its run log (one watch of one
-event per running work order) and shows it under the row.
+While a work order runs, the panel follows the newest events of its run log (one small watch per
+running work order) and shows the newest that is not a token count under the row.
 """
 
 from __future__ import annotations
@@ -11,10 +11,15 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from jangar_tui.models import JangarError, WorkOrder, WorkOrderStatus
+from jangar_tui.models import EventKind, JangarError, WorkOrder, WorkOrderStatus
 from jangar_tui.ui.keymap import key_label
 from jangar_tui.ui.widgets.text import set_text
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
+
+# The newest events read for the row's activity: Codex reports its token usage after every model
+# answer, so the newest event is most often a token count, which says nothing of what the agent
+# does; the row shows the newest other event among these.
+ACTIVITY_WINDOW = 4
 
 
 class WorkOrderPanel(Vertical):
@@ -68,9 +73,10 @@ class WorkOrderPanel(Vertical):
     async def _follow_activity(self, work_order_id: str) -> None:
         service = self.app.service  # type: ignore[attr-defined]
         try:
-            async for events in service.watch_work_order_events(work_order_id, 1):
-                if events:
-                    line = next((part for part in events[-1].text.split("\n") if part.strip()), "")
+            async for events in service.watch_work_order_events(work_order_id, ACTIVITY_WINDOW):
+                doing = [event for event in events if event.kind != EventKind.USAGE]
+                if doing:
+                    line = next((part for part in doing[-1].text.split("\n") if part.strip()), "")
                     self.post_message(self.ActivityChanged(work_order_id, line[:200]))
         except JangarError:
             return  # the row simply shows no activity
