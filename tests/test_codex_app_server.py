@@ -13,6 +13,7 @@ from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, Codex
 from jangar_tui.agents.codex_events import (
     CodexEvent,
     ItemCompleted,
+    ItemStarted,
     ReasoningDelta,
     TextDelta,
     TurnEnded,
@@ -69,6 +70,31 @@ async def test_a_tool_call_is_run_and_reported_with_its_exit_code(
     assert len(standin.requests) == 2
     outputs = [i for i in standin.requests[1]["input"] if i.get("type") == "function_call_output"]
     assert outputs and "from-the-tool" in str(outputs[0]["output"])
+
+
+async def test_a_command_is_reported_when_it_starts_before_it_ends(
+    codex_bin: Path, tmp_path: Path, codex_env: dict[str, str], standin: StandIn
+) -> None:
+    """A build or a test run takes minutes: its start is an event of its own, seen while it runs."""
+    gate = tmp_path / "go"
+    standin.script(Reply(tool_command=f"while [ ! -e {gate} ]; do sleep 0.1; done; echo released"), Reply(text="ok"))
+    server = await CodexAppServer.start(options(codex_bin, tmp_path, codex_env))
+    events: list[CodexEvent] = []
+    try:
+        await server.open_thread(None)
+        async for event in server.run_turn("run it"):
+            events.append(event)
+            if isinstance(event, ItemStarted) and event.item.get("type") == "commandExecution":
+                assert not gate.exists()  # seen while the command still waits
+                gate.touch()
+    finally:
+        await server.close()
+    kinds = [(type(e).__name__, e.item.get("type")) for e in events if isinstance(e, (ItemStarted, ItemCompleted))]
+    started = kinds.index(("ItemStarted", "commandExecution"))
+    assert ("ItemCompleted", "commandExecution") in kinds[started + 1 :], kinds
+    [start] = [e.item for e in events if isinstance(e, ItemStarted) and e.item.get("type") == "commandExecution"]
+    assert "echo released" in start["command"] and start["status"] == "inProgress", start
+    assert events[-1] == TurnEnded(status="completed")
 
 
 async def test_a_thread_resumes_in_a_new_process_with_the_earlier_turn(

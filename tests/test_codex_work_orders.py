@@ -124,7 +124,11 @@ async def test_a_codex_run_ends_in_a_pull_request_with_its_work_in_the_log(
     assert _git("show", f"{branch}:checked.txt", cwd=remote) == "checked\n"
     assert _git("log", "-1", "--format=%an|%s", branch, cwd=remote) == "Jangar Bot|Patch the README\n"
     # The log: the command, then the file change, then the answer, usage, then git and the PR.
-    command = next(e for e in events if e.kind == EventKind.COMMAND)
+    started, command = [e for e in events if e.kind == EventKind.COMMAND]  # shown from its start, then its end
+    assert started.seq < command.seq and started.metadata["status"] == "inProgress", summary
+    assert (
+        started.text.startswith("/bin/bash") and "echo checked" in started.text and started.metadata["exitCode"] is None
+    )
     change = next(e for e in events if e.kind == EventKind.FILE_CHANGE)
     answer = next(e for e in events if e.kind == EventKind.AGENT_MESSAGE)
     usage = [e for e in events if e.kind == EventKind.USAGE]

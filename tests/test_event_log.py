@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jangar_tui.agents.codex_events import ItemCompleted, TextDelta, TokenCounts, TurnEnded, UsageUpdated
+from jangar_tui.agents.codex_events import ItemCompleted, ItemStarted, TextDelta, TokenCounts, TurnEnded, UsageUpdated
 from jangar_tui.agents.codex_log import log_events
 from jangar_tui.models import (
     EVENT_METADATA_MAX_BYTES,
@@ -132,6 +132,14 @@ def test_codex_items_become_log_entries() -> None:
     assert [(e.kind, e.text, e.metadata) for e in command] == [
         (EventKind.COMMAND, "/bin/bash -lc ls\na\nb\n", {"exitCode": 2, "status": "failed", "durationMs": 12})
     ]
+    # A command shows from its start (a build takes minutes); its end follows with the exit code.
+    started = log_events(
+        ItemStarted(item={"type": "commandExecution", "command": "make", "status": "inProgress", "exitCode": None})
+    )
+    assert [(e.kind, e.text, e.metadata) for e in started] == [
+        (EventKind.COMMAND, "make", {"exitCode": None, "status": "inProgress", "durationMs": None})
+    ]
+    assert log_events(ItemStarted(item={"type": "agentMessage", "text": ""})) == []  # its end carries the text
     change = log_events(
         ItemCompleted(
             item={

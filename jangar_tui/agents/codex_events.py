@@ -68,6 +68,13 @@ class UsageUpdated(_Event):
     last: TokenCounts
 
 
+class ItemStarted(_Event):
+    """An item the turn has begun, as it stands at its start (`item`: the raw ThreadItem)."""
+
+    kind: Literal["itemStarted"] = "itemStarted"
+    item: dict[str, Any]
+
+
 class ItemCompleted(_Event):
     """A finished item of the turn: `item` is the raw ThreadItem (see `summarize_item`)."""
 
@@ -83,7 +90,9 @@ class TurnEnded(_Event):
     error: str | None = None
 
 
-CodexEvent = ThreadReady | TurnStarted | TextDelta | ReasoningDelta | UsageUpdated | ItemCompleted | TurnEnded
+CodexEvent = (
+    ThreadReady | TurnStarted | TextDelta | ReasoningDelta | UsageUpdated | ItemStarted | ItemCompleted | TurnEnded
+)
 
 
 def _counts(raw: Any) -> TokenCounts:
@@ -104,6 +113,9 @@ def decode_notification(method: str, params: dict[str, Any]) -> CodexEvent | Non
     if method == "thread/tokenUsage/updated":
         usage = params.get("tokenUsage") or {}
         return UsageUpdated(total=_counts(usage.get("total")), last=_counts(usage.get("last")))
+    if method == "item/started":
+        item = params.get("item")
+        return ItemStarted(item=item) if isinstance(item, dict) else None
     if method == "item/completed":
         item = params.get("item")
         return ItemCompleted(item=item) if isinstance(item, dict) else None

@@ -114,6 +114,7 @@ async def test_hostile_agent_text_is_shown_as_text(down_service: JangarService, 
     await store.append_work_order_events(
         wo.id,
         [
+            {"kind": "command", "text": "make build", "metadata": {"exitCode": None, "status": "inProgress"}},
             {"kind": "command", "text": f"echo {hostile}\nout [link=x]y[/link]", "metadata": {"exitCode": 1}},
             {"kind": "usage", "text": "tokens", "metadata": {"totalTokens": 1234}},
         ],
@@ -121,11 +122,12 @@ async def test_hostile_agent_text_is_shown_as_text(down_service: JangarService, 
     app = JangarApp(down_service)
     async with app.run_test(size=(120, 30)) as pilot:
         log = await _open_detail(pilot, app)
-        await until(pilot, lambda: log.last_seq == 2, "the events")
+        await until(pilot, lambda: log.last_seq == 3, "the events")
         text = screen_text(pilot)
         assert "[bold red]not markup[/]" in text and "␛[2J" in text and "\\u202e" in text
         assert "\x1b" not in text and "\u202e" not in text
         assert "(exit 1)" in text and "out [link=x]y[/link]" in text
+        assert "$ make build  (started)" in text  # a command still running: its end is a later event
         assert "1,234 tokens" in text
 
 

@@ -51,6 +51,8 @@ def event_lines(event: WorkOrderEvent, diff_key: str) -> list[tuple[str, Style]]
         code = event.metadata.get("exitCode")
         if isinstance(code, int):
             lines[0] += f"  (exit {code})"
+        elif event.metadata.get("status") == "inProgress":
+            lines[0] += "  (started)"  # its end is a later event, with the exit code and output
     shown = [(prefix + visible(lines[0])[:MAX_LINE_CHARS], style)]
     body = _BODY if event.kind in (EventKind.COMMAND, EventKind.FILE_CHANGE) else style
     shown.extend(("  " + visible(line)[:MAX_LINE_CHARS], body) for line in lines[1:])
