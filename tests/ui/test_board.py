@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from ui_doubles import SimulatedLauncher
-from ui_support import screen_text, until
+from ui_support import notified, screen_text, until
 
 from jangar_tui.models import WorkOrderStatus, new_workflow_id
 from jangar_tui.service import JangarService
@@ -126,6 +126,36 @@ async def test_board_actions_launch_cancel_retry_detail_and_session(
         main = app.screen
         assert isinstance(main, MainScreen)
         await until(pilot, lambda: main.session is not None and main.session.id == first.id, "its session")
+
+
+async def test_a_retry_on_the_board_chooses_its_draft_so_the_hints_key_launches_it(
+    launched_service: JangarService, store: LocalStore
+) -> None:
+    """ "A new draft copies it: press l to launch it" is true on the board too: the drafts view
+    opens with the new draft chosen (l on the failed one it came from is refused)."""
+    service = launched_service
+    session = await service.new_session("Work")
+    failed = await service.create_work_order(session.id, title="Flaky", prompt="p")
+    await store.update_work_order_status(failed.id, S.SUBMITTED)
+    await store.update_work_order_status(failed.id, S.FAILED)
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _open_board(app, pilot)
+        await pilot.press("4")
+        await until(pilot, lambda: shown_titles(app) == ["Flaky"], "the failed one")
+        await pilot.press("t")
+        await until(pilot, lambda: "press l to launch it" in notified(pilot), "the hint")
+
+        def draft_chosen() -> bool:
+            chosen = board(app).chosen
+            return board(app).view == "drafts" and chosen is not None and chosen.status == S.DRAFT
+
+        await until(pilot, draft_chosen, "the drafts view, the new draft chosen")
+        draft = board(app).chosen
+        assert draft is not None and draft.id != failed.id
+        await pilot.press("l")
+        await until(pilot, lambda: shown_titles(app) == [], "launched: no longer a draft")
+        assert (await service.get_work_order(draft.id)).status == S.SUBMITTED
 
 
 async def test_board_shows_hostile_text_as_text(service: JangarService, store: LocalStore) -> None:

@@ -327,6 +327,31 @@ async def test_retry_a_failed_work_order_makes_a_new_draft(down_service: JangarS
         assert len(await stored_orders(service, session.id)) == 2
 
 
+async def test_a_retry_from_the_detail_is_chosen_in_the_list_it_goes_back_to(
+    down_service: JangarService, store: LocalStore
+) -> None:
+    """The detail says "back in the work-order list, press l to launch it": so back there the new
+    draft is the chosen one, not the failed work order the detail showed."""
+    service = down_service
+    session = await service.new_session("Retry")
+    failed = await service.create_work_order(session.id, title="Flaky", prompt="p")
+    await store.update_work_order_status(failed.id, S.SUBMITTED)
+    await store.update_work_order_status(failed.id, S.FAILED)
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(orders(app)) == 1, "the failed one")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+        await pilot.press("t")
+        await until(pilot, lambda: "press l to launch it" in notified(pilot), "the hint")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and len(orders(app)) == 2, "back, two listed")
+        listed = app.screen.query_one(WorkOrderList)
+        await until(pilot, lambda: listed.chosen is not None and listed.chosen.id != failed.id, "the draft chosen")
+        assert listed.chosen is not None and listed.chosen.status == S.DRAFT
+
+
 async def test_copy_pr_url_and_workflow_id(service: JangarService, store: LocalStore) -> None:
     session = await service.new_session("Copy")
     work_order = await service.create_work_order(session.id, title="With PR", prompt="p")

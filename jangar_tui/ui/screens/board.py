@@ -298,7 +298,15 @@ class BoardScreen(WorkOrderActions):
     @work(group="board-action")
     async def action_retry_work_order(self) -> None:
         if work_order := self._chosen_or_say():
-            await self.retry(work_order)
+            draft = await self.retry(work_order)
+            if draft is not None:
+                self.show_work_order(draft)
+
+    def show_work_order(self, work_order: WorkOrder) -> None:
+        """Open the view that lists it (a draft: the drafts view) and choose it there."""
+        view = next(view for view in VIEW_ORDER if work_order.status in VIEWS[view][1])
+        self.action_show_view(view)
+        self.table.choose(work_order.id)
 
     @work(group="board-action")
     async def action_follow_up_work_order(self) -> None:

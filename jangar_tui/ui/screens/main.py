@@ -582,14 +582,17 @@ class MainScreen(WorkOrderActions):
         if work_order := self._chosen_work_order():
             draft = await self.retry(work_order)
             if draft is not None:
-                self.work_order_panel.work_order_list.choose(draft.id)
+                self.show_work_order(draft)
 
     @work(group="work-order-action")
     async def action_follow_up_work_order(self) -> None:
         if work_order := self._chosen_work_order():
             follow_up = await self.follow_up(work_order)
             if follow_up is not None:
-                self.work_order_panel.work_order_list.choose(follow_up.id)
+                self.show_work_order(follow_up)
+
+    def show_work_order(self, work_order: WorkOrder) -> None:
+        self.work_order_panel.work_order_list.choose(work_order.id)
 
     def action_open_detail(self) -> None:
         if work_order := self._chosen_work_order():

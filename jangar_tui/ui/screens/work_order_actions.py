@@ -26,6 +26,10 @@ class WorkOrderActions(WatchingScreen):
         """How the operator launches a new draft from here, with the key they bound."""
         return f"press {key_label(self.app, *self.LAUNCH_KEY)} to launch it"
 
+    def show_work_order(self, work_order: WorkOrder) -> None:
+        """Choose `work_order` where this screen lists work orders, once it is listed (a retry's
+        draft, which the hint says to launch from there). Screens without a list do nothing."""
+
     @property
     def service(self) -> JangarService:
         return self.app.service  # type: ignore[attr-defined,no-any-return]

@@ -530,13 +530,24 @@ class WorkOrderDetailScreen(WorkOrderActions):
     async def action_cancel_work_order(self) -> None:
         await self.cancel(self.work_order)
 
+    def _lister(self) -> WorkOrderActions | None:
+        """The screen this detail was opened from (the main screen or the board), when it lists work orders."""
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        return below if isinstance(below, WorkOrderActions) else None
+
     def launch_hint(self) -> str:
-        # The retry's draft is not this screen's work order: it is launched from the list.
-        return f"back in the work-order list, {super().launch_hint()}"
+        # The retry's draft is not this screen's work order: it is launched from the list below,
+        # with that list's key, and is chosen there (action_retry).
+        lister = self._lister()
+        hint = lister.launch_hint() if lister is not None else super().launch_hint()
+        return f"back in the list, {hint}"
 
     @work(group="detail-action")
     async def action_retry(self) -> None:
-        await self.retry(self.work_order)
+        draft = await self.retry(self.work_order)
+        if draft is not None and (lister := self._lister()) is not None:
+            lister.show_work_order(draft)
 
     @work(group="detail-action")
     async def action_follow_up(self) -> None:

@@ -115,6 +115,7 @@ class BoardTable(ScrollView, can_focus=True):
         self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
         self._width = 0
         self._base = self._cursor_style = Style()
+        self._wanted: str | None = None  # a work order to choose once it is among the rows
 
     @property
     def rows(self) -> list[WorkOrder]:
@@ -143,9 +144,20 @@ class BoardTable(ScrollView, can_focus=True):
         for gone in self._strips.keys() - live:
             del self._strips[gone]
         self._resize()
-        index = next((i for i, w in enumerate(rows) if chosen is not None and w.id == chosen.id), None)
-        self._move_to(self.cursor if index is None else index, announce=chosen is None or index is None)
+        ids = [w.id for w in rows]
+        if self._wanted in ids:
+            index: int | None = ids.index(self._wanted)
+            self._wanted = None
+        else:
+            index = ids.index(chosen.id) if chosen is not None and chosen.id in ids else None
+        moved = index is None or chosen is None or rows[index].id != chosen.id
+        self._move_to(self.cursor if index is None else index, announce=moved)
         self.refresh()
+
+    def choose(self, work_order_id: str) -> None:
+        """Put the cursor on this work order now, or once a snapshot lists it (one just made)."""
+        self._wanted = work_order_id
+        self.set_rows(self._rows, session_title=self._session_title, age=self._age)
 
     def _resize(self) -> None:
         self.virtual_size = Size(self._width, len(self._rows))
