@@ -131,6 +131,28 @@ async def test_hostile_agent_text_is_shown_as_text(down_service: JangarService, 
         assert "1,234 tokens" in text
 
 
+async def test_output_ending_in_a_newline_takes_no_blank_row(down_service: JangarService, store: LocalStore) -> None:
+    """A command's output nearly always ends with a newline; at 80x24 the log has a handful of
+    rows, and each command gave one of them to an empty line."""
+    wo = await _work_order(down_service)
+    await store.append_work_order_events(
+        wo.id,
+        [
+            {"kind": "command", "text": "ls\na.txt\nb.txt\n", "metadata": {"exitCode": 0}},
+            {"kind": "agent_message", "text": "Listed.\n\n"},
+            {"kind": "output", "text": "plain line"},
+        ],
+    )
+    app = JangarApp(down_service)
+    async with app.run_test(size=(80, 40)) as pilot:
+        log = await _open_detail(pilot, app)
+        await until(pilot, lambda: log.last_seq == 3, "the events")
+        rows = [line.strip() for line in screen_text(pilot).splitlines()]
+        start = next((i for i, row in enumerate(rows) if row.startswith("$ ls")), None)
+        assert start is not None, "\n".join(rows)
+        assert rows[start : start + 5] == ["$ ls  (exit 0)", "a.txt", "b.txt", "» Listed.", "plain line"], rows
+
+
 async def test_the_rows_activity_is_what_the_agent_did_not_its_token_count(
     down_service: JangarService, store: LocalStore
 ) -> None:

@@ -44,7 +44,9 @@ def event_lines(event: WorkOrderEvent, diff_key: str) -> list[tuple[str, Style]]
     """The lines an event takes in the log: its first line with the kind's mark, the rest below.
     `diff_key` is the key that shows the diff, named on the line of the recorded change."""
     prefix, style = _PREFIX.get(event.kind, ("  ", Style()))
-    lines = event.text.split("\n") if event.text else [""]
+    # Output nearly always ends with a newline: no blank row for it (the log has few at 80x24).
+    text = event.text.rstrip("\n")
+    lines = text.split("\n") if text else [""]
     if isinstance(event.metadata, dict) and DIFF_METADATA_KEY in event.metadata:
         lines = [f"{lines[0]}  ({diff_key} shows the diff)"]  # the recorded change: the diff view draws it
     if event.kind == EventKind.COMMAND and isinstance(event.metadata, dict):
