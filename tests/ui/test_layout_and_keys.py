@@ -9,6 +9,7 @@ from rich.console import Console
 from ui_support import screen_text, until
 
 from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.keymap import KEYMAP, SCOPES
 from jangar_tui.ui.screens.board import BoardScreen
@@ -207,6 +208,38 @@ async def test_the_footer_shows_the_keys_of_what_has_the_focus(service: JangarSe
         await pilot.press("ctrl+t")
         assert isinstance(app.focused, WorkOrderList)
         assert footer().startswith("⏎ Detail  l Launch  c Cancel  ^o New order"), footer()  # a draft: no retry
+
+
+async def test_a_key_bar_too_long_for_the_width_drops_whole_keys_and_keeps_help(
+    service: JangarService, store: LocalStore
+) -> None:
+    """The detail of an ended work order has more keys than 80 columns hold. The bar was cut where
+    the width ended ("x" without what it does, help gone); it now shows whole keys, then "…", then
+    f1 Help, which lists the rest."""
+    session = await service.new_session("Keys")
+    wo = await service.create_work_order(session.id, title="Done", prompt="p")
+    for status in ("submitted", "accepted", "running", "succeeded"):
+        await store.update_work_order_status(wo.id, status)
+    await store.update_work_order_result(wo.id, "https://github.com/acme/app/pull/1")
+    app = JangarApp(service)
+
+    def footer() -> str:
+        return screen_text(pilot).splitlines()[-1].strip()
+
+    async with app.run_test(size=(200, 24)) as pilot:
+        await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 1, "listed")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+        await until(pilot, lambda: "Copy PR" in footer(), "its keys")
+        whole = footer().split("  ")
+        assert whole[-1] == "f1 Help" and "…" not in whole, whole
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: len(footer()) < len("  ".join(whole)), "the bar at 80 columns")
+        shown = footer().split("  ")
+        assert shown[-2:] == ["…", "f1 Help"], shown
+        assert shown[:-2] == whole[: len(shown) - 2], (shown, whole)  # whole keys, in their order
+        assert len(screen_text(pilot).splitlines()[-1].rstrip()) <= 80
 
 
 async def test_clicking_a_key_in_the_key_bar_presses_it(service: JangarService) -> None:

@@ -6,7 +6,9 @@ form moves the focus twice. Here a focus change recomputes a short list and, onl
 redraws the line. Keys sharing a `Binding.Group` show as one entry ("↑↓ Select"); a disabled key
 is dimmed; clicking an entry presses its key. A node whose keys apply only sometimes (a work-order
 list: "l Launch" only on a draft) defines `key_applies(action) -> bool` and calls
-`refresh_bindings()` when the answer may have changed.
+`refresh_bindings()` when the answer may have changed. When the keys are wider than the bar (the
+detail of an ended work order at 80 columns), whole keys are left out from the end, "…" says so,
+and the help key stays last: it lists them all.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 SEPARATOR = "  "  # two spaces: entries stay apart with NO_COLOR too
+MORE = "…"  # in place of the keys left out
+HELP_ACTIONS = frozenset({"help", "app.help"})  # kept when keys are left out: help shows them all
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,11 @@ class KeyEntry:
     display: str  # "^o", "↑↓"
     description: str
     enabled: bool
+    help: bool = False  # the key that opens the help
+
+    @property
+    def width(self) -> int:
+        return cell_len(self.display) + 1 + cell_len(self.description)
 
 
 class KeyBar(Widget):
@@ -92,7 +102,7 @@ class KeyBar(Widget):
             if group is not None:
                 grouped[group.description] = len(entries)
             description = group.description if group is not None else binding.description
-            entries.append(KeyEntry(binding.key, display, description, enabled))
+            entries.append(KeyEntry(binding.key, display, description, enabled, binding.action in HELP_ACTIONS))
             displays.append([display])
         return tuple(replace(entry, display=joined_keys(keys)) for entry, keys in zip(entries, displays, strict=True))
 
@@ -101,9 +111,14 @@ class KeyBar(Widget):
         description_style = self.get_component_rich_style("key-bar--description")
         line = Text(" ", no_wrap=True, overflow="crop", end="")
         self._spans = []
-        for index, entry in enumerate(self._entries):
+        shown, after_more = fitting(self._entries, self.size.width)
+        parts = shown if after_more is None else [*shown, None, *after_more]  # None: "…"
+        for index, entry in enumerate(parts):
             if index:
                 line.append(SEPARATOR)
+            if entry is None:
+                line.append(MORE, description_style)
+                continue
             start = len(line)
             dim = Style(dim=True) if not entry.enabled else Style()
             line.append(entry.display, key_style + dim)
@@ -116,3 +131,25 @@ class KeyBar(Widget):
             if start <= event.x < end:
                 self.app.simulate_key(key)
                 return
+
+
+def fitting(entries: tuple[KeyEntry, ...], width: int) -> tuple[list[KeyEntry], list[KeyEntry] | None]:
+    """What a bar `width` cells wide shows: every entry (and None) when they fit; else whole
+    entries from the start, while they fit, and the help key, which lists the rest, with "…"
+    between the two lists."""
+
+    def used(shown: list[KeyEntry], more: bool) -> int:
+        separators = len(SEPARATOR) * (len(shown) - 1 + more)
+        return 1 + sum(entry.width for entry in shown) + separators + (cell_len(MORE) if more else 0)
+
+    if used(list(entries), False) <= width:
+        return list(entries), None
+    helps = [entry for entry in entries if entry.help]
+    kept: list[KeyEntry] = []
+    for entry in entries:
+        if entry.help:
+            continue
+        if used([*kept, entry, *helps], True) > width:
+            break
+        kept.append(entry)
+    return kept, helps
