@@ -24,6 +24,7 @@ from temporal_fixtures import AGENTS, agent_command, completion_messages, wait_f
 
 from jangar_tui.config import Settings, load_settings
 from jangar_tui.models import WorkOrder, WorkOrderStatus
+from jangar_tui.orchestration.client import connect
 from jangar_tui.orchestration.devserver import port_answers
 from jangar_tui.orchestration.embedded import RUNTIME_DIR, SERVER_RECORD, recorded_address
 from jangar_tui.orchestration.launcher import TemporalLauncher
@@ -38,6 +39,8 @@ JANGAR = Path(sys.executable).parent / "jangar"
 DEVELOPER_CONFIG = ("JANGAR_", "CONVEX_", "TEMPORAL_")
 LONG_HEARTBEAT_S = 120.0
 WAIT_S = 60.0
+# A connect or a launch's probe answered within this on a machine busy with other suites.
+CONNECT_S = 10.0
 TERMINAL = {S.SUCCEEDED, S.FAILED, S.CANCELED}
 
 
@@ -136,7 +139,9 @@ async def launch(settings: Settings, store: LocalStore, title: str = "t") -> Wor
     (this test process attaches to nothing, so it keeps nothing alive)."""
     address = recorded_address(settings.data_dir)
     assert address is not None, "no server recorded for the data dir"
-    launcher = TemporalLauncher(settings, store, address=address, heartbeat_timeout_s=LONG_HEARTBEAT_S)
+    launcher = TemporalLauncher(
+        settings, store, address=address, heartbeat_timeout_s=LONG_HEARTBEAT_S, connect_timeout_s=CONNECT_S
+    )
     service = JangarService(store, "tester", launcher)
     session = await service.new_session("Work")
     wo = await service.create_work_order(session.id, title=title, prompt="do it")
@@ -301,14 +306,20 @@ async def test_kill_9_of_the_server_and_the_worker_together_leaves_nothing_for_g
 
 
 async def _launch_when_up(settings: Settings, store: LocalStore) -> WorkOrder:
+    """Launch once a Temporal client can connect to the worker's server. Its port takes TCP
+    connections a while before Temporal answers on it (seconds, under load), and a launch in
+    between is refused as unreachable, as it should be."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_S
     address = recorded_address(settings.data_dir)
     assert address is not None
-    host, _, port = address.rpartition(":")
-    while not await port_answers(host, int(port)):
-        if loop.time() > deadline:
-            pytest.fail("the worker's server never answered")
+    while True:
+        try:
+            await connect(address, settings.temporal_namespace, timeout_s=CONNECT_S)
+            break
+        except ConnectionError:
+            if loop.time() > deadline:
+                pytest.fail("the worker's server never answered")
         await asyncio.sleep(0.1)
     return await launch(settings, store)
 
