@@ -25,6 +25,7 @@ from tests.convex_bridge.client import ConvexBridge
 from tests.convex_bridge.sync_server import ConvexSyncServer
 
 T = TypeVar("T")
+SLOW_START_S = 3.0
 
 
 @pytest.fixture
@@ -85,6 +86,28 @@ async def test_calls_and_errors_through_the_client(store: ConvexStore) -> None:
     with pytest.raises(JangarError) as watch_error:  # ... and by a subscription
         await next_of(watcher)
     assert watch_error.value.code is ErrorCode.INVALID_ARGUMENT
+
+
+async def test_a_worker_slow_to_start_is_not_a_deployment_that_does_not_answer(
+    tmp_path: Path, server: ConvexSyncServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a busy machine the client's process takes seconds to start: that is not the deployment
+    # missing the call's deadline, so the first call waits for the process and then gets its full
+    # deadline (it used to count the start, fail, and kill the process that was starting).
+    slow_start = tmp_path / "slow_start"
+    slow_start.mkdir()
+    (slow_start / "sitecustomize.py").write_text(f"import time\ntime.sleep({SLOW_START_S})\n")
+    monkeypatch.setenv("PYTHONPATH", str(slow_start))
+    transport = WorkerTransport(server.url, timeout_s=SLOW_START_S / 3)
+    settings = load_settings({"CONVEX_URL": server.url, "JANGAR_USER": "alice", "JANGAR_DATA_DIR": str(tmp_path)})
+    store = ConvexStore(settings, transport=transport)
+    try:
+        started = time.monotonic()
+        session = await store.create_session("alice", "slow start")
+        assert time.monotonic() - started >= SLOW_START_S, "the worker started slowly"
+        assert [s.id for s in (await store.list_sessions("alice")).page] == [session.id]
+    finally:
+        await store.close()
 
 
 async def test_subscriptions_push_fresh_snapshots(store: ConvexStore) -> None:

@@ -7,6 +7,9 @@ asyncio streams: the event loop only ever waits on file descriptors.
 
 - Every call has a deadline (`timeout_s`). A worker that misses it is killed; the caller gets
   `ConvexUnavailable` naming the host; the next call or the monitor starts a fresh worker.
+  Starting a worker is not part of that deadline: the worker says when its client is ready, and
+  its start has a deadline of its own (`WORKER_START_TIMEOUT_S`), so a busy machine that is slow
+  to start a Python process is never taken for a deployment that does not answer.
 - Subscriptions are remembered here and sent again to every new worker, so watchers resume on
   their own after an outage.
 - The client exposes no connection state, so a monitor task asks the deployment over HTTP (see
@@ -42,6 +45,13 @@ log = logging.getLogger("jangar_tui.store.convex")
 _LINE_LIMIT = 256 * 1024 * 1024  # a page of 200 messages of 256 KiB each fits in one line
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _CLOSED = object()
+# A process start and the client's imports: about a second on a busy machine, far more when it
+# is swapping. Generous, since nothing is sent to the deployment before the worker is ready.
+WORKER_START_TIMEOUT_S = 30.0
+
+
+def _new_future() -> asyncio.Future[bool]:
+    return asyncio.get_running_loop().create_future()
 
 
 @dataclass
@@ -50,6 +60,8 @@ class _Worker:
 
     proc: asyncio.subprocess.Process
     subscribed: set[int] = field(default_factory=set)
+    # True once its client is ready, False when it went away before that.
+    ready: asyncio.Future[bool] = field(default_factory=_new_future)
 
     @property
     def alive(self) -> bool:
@@ -145,10 +157,9 @@ class WorkerTransport:
         if self._closed:
             raise ConvexUnavailable(f"The connection to Convex at {self._host} is closed.")
         ident = next(self._ids)
-        worker: _Worker | None = None
+        worker = await self._ensure_worker()
         try:
             async with asyncio.timeout(self._timeout_s):
-                worker = await self._ensure_worker()
                 future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
                 self._pending[ident] = (worker, future)
                 self._send(worker, {**message, "id": ident})
@@ -157,8 +168,7 @@ class WorkerTransport:
                 reply = await future
         except TimeoutError:
             self._note_failure()
-            if worker is not None:
-                await self._kill(worker, "it did not answer in time")
+            await self._kill(worker, "it did not answer in time")
             raise ConvexUnavailable(
                 f"Convex at {self._host} did not answer within {self._timeout_s:g}s; "
                 "check the network and the deployment URL.",
@@ -184,12 +194,12 @@ class WorkerTransport:
         self._subs[sub.ident] = sub
         self._start_monitor()
         try:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._timeout_s):
-                    worker = await self._ensure_worker()
-                    # A worker started by `_ensure_worker` already got every subscription.
-                    if sub.ident not in worker.subscribed:
-                        self._send_subscribe(worker, sub)
+            # When no worker starts, the monitor starts one later, which subscribes to everything.
+            with contextlib.suppress(ConvexUnavailable):
+                worker = await self._ensure_worker()
+                # A worker started by `_ensure_worker` already got every subscription.
+                if sub.ident not in worker.subscribed:
+                    self._send_subscribe(worker, sub)
             while True:
                 message = await sub.inbox.get()
                 if message is _CLOSED:
@@ -278,35 +288,56 @@ class WorkerTransport:
 
     # -- the worker process --------------------------------------------------------------------
     async def _ensure_worker(self) -> _Worker:
+        """The running worker, started when there is none, once its client is ready;
+        `ConvexUnavailable` when it is not ready within `WORKER_START_TIMEOUT_S`."""
         async with self._spawn_lock:
-            if self._worker is not None and self._worker.alive:
-                return self._worker
-            env = dict(os.environ)
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "jangar_tui.store.convex.worker",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                limit=_LINE_LIMIT,
-                env=env,
-            )
-            worker = _Worker(proc)
-            init: dict[str, str] = {"url": self._url}
-            if self._admin_key is not None:
-                init["adminKey"] = self._admin_key.get_secret_value()
-            if self._auth_token is not None:
-                init["authToken"] = self._auth_token.get_secret_value()
-            self._send(worker, init)
-            for sub in list(self._subs.values()):
-                self._send_subscribe(worker, sub)
-            self._worker = worker
-            self._spawn_task(self._read_replies(worker))
-            self._spawn_task(self._read_log(worker))
-            log.debug("Started a Convex worker (pid %s) for %s.", proc.pid, self._host)
+            worker = self._worker
+            if worker is None or not worker.alive:
+                worker = await self._spawn_worker()
+            try:
+                async with asyncio.timeout(WORKER_START_TIMEOUT_S):
+                    # Shielded: a caller that gives up does not cancel the start for the next one.
+                    ready = await asyncio.shield(worker.ready)
+            except TimeoutError:
+                ready = False
+                await self._kill(worker, "it did not start in time")
+                why = f"did not start within {WORKER_START_TIMEOUT_S:g}s"
+            else:
+                why = "stopped while it started"
+            if not ready:
+                self._note_failure(f"the Convex client process {why}")
+                raise ConvexUnavailable(f"The Convex client process for {self._host} {why}; retrying.")
             return worker
+
+    async def _spawn_worker(self) -> _Worker:
+        """Start a worker and send it the connection and every subscription (it reads them once
+        its client is ready)."""
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "jangar_tui.store.convex.worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=_LINE_LIMIT,
+            env=env,
+        )
+        worker = _Worker(proc)
+        init: dict[str, str] = {"url": self._url}
+        if self._admin_key is not None:
+            init["adminKey"] = self._admin_key.get_secret_value()
+        if self._auth_token is not None:
+            init["authToken"] = self._auth_token.get_secret_value()
+        self._send(worker, init)
+        for sub in list(self._subs.values()):
+            self._send_subscribe(worker, sub)
+        self._worker = worker
+        self._spawn_task(self._read_replies(worker))
+        self._spawn_task(self._read_log(worker))
+        log.debug("Started a Convex worker (pid %s) for %s.", proc.pid, self._host)
+        return worker
 
     def _send(self, worker: _Worker, message: dict[str, Any]) -> None:
         assert worker.proc.stdin is not None
@@ -317,7 +348,10 @@ class WorkerTransport:
         try:
             while line := await worker.proc.stdout.readline():
                 message = json.loads(line)
-                if "id" in message:
+                if "ready" in message:
+                    if not worker.ready.done():
+                        worker.ready.set_result(True)
+                elif "id" in message:
                     entry = self._pending.get(message["id"])
                     if entry is not None and not entry[1].done():
                         entry[1].set_result(message)
@@ -349,6 +383,8 @@ class WorkerTransport:
         """Fail what waits on a worker that is gone; the next call or the monitor starts another."""
         if self._worker is worker:
             self._worker = None
+        if not worker.ready.done():
+            worker.ready.set_result(False)
         for ident, (owner, future) in list(self._pending.items()):
             if owner is worker and not future.done():
                 # The request may have reached Convex before the worker went away.

@@ -7,7 +7,8 @@ would freeze the whole terminal UI. Here it can only freeze this worker, which t
 and restarts when it stops answering.
 
 Protocol: JSON lines. The first line on stdin is `{"url", "adminKey"?, "authToken"?}` (secrets
-travel over the pipe, never argv or the environment). Then requests:
+travel over the pipe, never argv or the environment); once its client exists the worker says
+`{"ready": true}`. Then requests:
   {"id", "op": "query"|"mutation", "name", "args"}  ->  {"id", "value"} | {"id", "error"}
   {"id", "op": "ping"}                              ->  {"id", "value": "pong"}
   {"op": "subscribe", "sub", "name", "args"}        ->  {"sub", "value"} | {"sub", "error"} ...
@@ -153,6 +154,7 @@ async def _main() -> None:
     elif init.get("authToken"):
         client.set_auth(init["authToken"])
     worker = _Worker(client, out)
+    worker.emit({"ready": True})  # the parent's call deadlines start now, not at our start
     await _serve(worker, reader)
 
 
