@@ -29,6 +29,7 @@ from jangar_tui.models import (
 )
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings, joined_keys, key_label
+from jangar_tui.ui.screens.lifecycle import closed_before_mount
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
@@ -113,6 +114,8 @@ class BoardScreen(WorkOrderActions):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        if closed_before_mount(self):
+            return
         self._layout_columns(self.app.size.width)
         self._show_title()
         # The view shown first is read first; the other statuses once it is on screen.

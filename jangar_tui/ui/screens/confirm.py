@@ -18,6 +18,7 @@ from textual.widgets import Button, Static
 
 from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.safe_text import content
+from jangar_tui.ui.screens.lifecycle import closed_before_mount
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
@@ -38,6 +39,8 @@ class ConfirmScreen(ModalScreen[bool]):
         yield KeyBar()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:
+        if closed_before_mount(self):
+            return
         self.query_one("#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

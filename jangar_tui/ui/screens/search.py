@@ -31,6 +31,7 @@ from jangar_tui.models import (
 )
 from jangar_tui.text_safety import one_line
 from jangar_tui.ui.keymap import bindings
+from jangar_tui.ui.screens.lifecycle import closed_before_mount
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
@@ -102,6 +103,8 @@ class SearchScreen(WorkOrderActions):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        if closed_before_mount(self):
+            return
         self.query_one(Input).focus()
 
     @property

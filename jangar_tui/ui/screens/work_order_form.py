@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.keymap import bindings, key_label
+from jangar_tui.ui.screens.lifecycle import closed_before_mount
 from jangar_tui.ui.validation import (
     branch_error,
     issue_url_error,
@@ -95,6 +96,8 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        if closed_before_mount(self):
+            return
         self.query_one("#title", Input).focus()
         for field_id in _FIELDS:
             self._check(field_id)
