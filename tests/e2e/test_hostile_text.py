@@ -50,6 +50,11 @@ STEP_S = 20.0
 WORKFLOW_S = 90.0
 QUIT_S = 30.0
 ESC_PAUSE_S = 0.5
+# The key bars of the session list, the work-order panel and the detail: shown only while that
+# pane (or screen) has the keys, never under a question or another screen.
+LIST_KEYS = "f2 Rename"
+PANEL_KEYS = "⏎ Detail"
+DETAIL_KEYS = "esc Back"
 
 KEY = {
     "enter": b"\r",
@@ -161,7 +166,12 @@ def test_hostile_text_in_every_field_and_view_never_reaches_the_terminal(
 
 
 def _step(app: PtyApp, keys: bytes, *markers: str, timeout_s: float = STEP_S) -> None:
-    """Send `keys`, then wait until each marker has been drawn (after the keys were sent)."""
+    """Send `keys`, then wait until each marker has been drawn (after the keys were sent).
+
+    A marker must be drawn only once the keys have done their work: a busy app repaints what was
+    on screen before it reads them (a question being answered is painted again, its title too),
+    and keys sent on such a marker reach the screen before the one they were meant for. So the
+    markers are key bars (each screen and pane has its own) and texts new to the screen."""
     since = app.mark()
     app.send(keys)
     for marker in markers:
@@ -193,24 +203,25 @@ def _drive(app: PtyApp) -> None:
     # Temporal's event history (v).
     _step(app, KEY["enter"], "Run log", "ZQlaunch", "Result", "ZQstderr ZQ")
     _step(app, b"v", "Event history")
-    _step(app, KEY["escape"], "Work orders")
+    _step(app, KEY["escape"], PANEL_KEYS)
     # The other work order: every field hostile; its detail, then the cancel question (declined).
-    _step(app, KEY["down"] + KEY["enter"], "ZQfields", "acme/zq")
-    _step(app, KEY["escape"], "Work orders")
+    _step(app, KEY["down"] + KEY["enter"], DETAIL_KEYS, "ZQfields", "acme/zq")
+    _step(app, KEY["escape"], PANEL_KEYS)
     _step(app, b"c", "Cancel “ZQfields")
-    _step(app, b"n", "Work orders")
+    _step(app, b"n", PANEL_KEYS)
 
     # Back on the session list: the delete question quotes the title (declined), then a deletion
     # and its undo, whose notifications quote it too.
-    _step(app, KEY["tab"], "Rename")
+    _step(app, KEY["tab"], LIST_KEYS)
     _step(app, KEY["delete"], "Delete “ZQchat")
-    _step(app, b"n", "ZQchat")
-    _step(app, KEY["down"] + KEY["delete"], "Delete “ZQ")  # the chat has a draft: another session
-    _step(app, KEY["ctrl+y"], "Deleted “ZQ")
-    _step(app, KEY["ctrl+u"], "Restored “ZQ")
+    _step(app, b"n", LIST_KEYS)
+    # The chat has a draft: another session, the next one down.
+    _step(app, KEY["down"] + KEY["delete"], "Delete “ZQlong")
+    _step(app, KEY["ctrl+y"], "Deleted “ZQlong")
+    _step(app, KEY["ctrl+u"], "Restored “ZQlong")
     # Help and the palette, drawn over the hostile screen; then the filter, typed on the list.
     _step(app, KEY["f1"], "All the keys")
-    _step(app, KEY["escape"], "ZQchat")
+    _step(app, KEY["escape"], LIST_KEYS)
     _step(app, KEY["ctrl+p"], "Search for commands")
-    _step(app, KEY["escape"], "ZQchat")
+    _step(app, KEY["escape"], LIST_KEYS)
     _step(app, b"ZQosc", "Sessions (2/")
