@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ from jangar_tui.config import Settings, load_settings
 from jangar_tui.models import WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.client import connect
 from jangar_tui.orchestration.devserver import port_answers
-from jangar_tui.orchestration.embedded import RUNTIME_DIR, SERVER_RECORD, recorded_address
+from jangar_tui.orchestration.embedded import RUNTIME_DIR, SERVER_RECORD, EmbeddedTemporal, recorded_address
 from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.orchestration.procs import ProcessId
 from jangar_tui.orchestration.runtime import JangarRuntime
@@ -236,6 +237,30 @@ async def test_a_lost_server_is_found_again_without_a_restart(tmp_path: Path) ->
         assert not alive(second_pid)
 
 
+async def test_a_dead_servers_port_is_taken_again_once_its_last_thread_lets_go(tmp_path: Path) -> None:
+    """A killed dev server shows as gone (its main thread a zombie) while its other threads still
+    hold its port, for a while on a busy machine. Its replacement waits for the port rather than
+    take it for someone else's and move to another one, which restarted the worker on the new
+    address and handed its running agents back to run again."""
+    data_dir = tmp_path / "d"
+    settings = settings_of(data_dir_env(data_dir, agent_command("pr_agent.py")))
+    dead = _a_dead_process()
+    holder = socket.socket()  # the dead server's port, still held for a moment
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    (data_dir / RUNTIME_DIR).mkdir(parents=True)
+    (data_dir / RUNTIME_DIR / SERVER_RECORD).write_text(json.dumps({**dead.as_dict(), "port": port}))
+    asyncio.get_running_loop().call_later(1.0, holder.close)
+    embedded = EmbeddedTemporal(settings)
+    try:
+        endpoint = await embedded.attach()
+        assert endpoint.started and endpoint.address == f"127.0.0.1:{port}"
+    finally:
+        holder.close()
+        await embedded.detach()
+
+
 async def test_kill_9_of_a_jangar_worker_mid_run_settles_with_the_agent_run_once_at_a_time(
     tmp_path: Path, workers: Workers
 ) -> None:
@@ -366,3 +391,12 @@ async def test_an_earlier_agent_is_found_by_its_work_order_even_outside_its_grou
 
 def _agent_with_id(argv: list[str], work_order_id: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, env={**os.environ, "JANGAR_WORK_ORDER_ID": work_order_id}, start_new_session=True)
+
+
+def _a_dead_process() -> ProcessId:
+    gone = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = ProcessId.of(gone.pid)
+    gone.kill()
+    gone.wait()
+    assert dead is not None and not dead.alive()
+    return dead

@@ -16,7 +16,10 @@ Decisions:
   therefore never share a server, and the task queue (config.py) is derived from the data dir too.
 - Attaching takes the instance lock first, then the record lock: a server is found alive at
   `pid + start time + Temporal answering on its port` and adopted; a recorded process that
-  does not answer within `ADOPT_TIMEOUT_S` is stopped and replaced; a dead one is forgotten.
+  does not answer within `ADOPT_TIMEOUT_S` is stopped and replaced; a dead one is forgotten,
+  and its replacement takes its port once the dead one's last thread has let go of it (only a
+  port still taken after `RELEASE_TIMEOUT_S` is someone else's): clients keep their address and
+  the worker, with its running agents, stays.
 - The server runs in its own session: it outlives the instance that started it for as long as
   another instance is attached, and a terminal's Ctrl-C or hang-up never reaches it.
 - Detaching releases the instance lock, then, under the record lock, stops the server when no
@@ -54,6 +57,10 @@ SERVER_RECORD = "server.json"
 DEV_SERVER_LOG = "temporal.log"
 DEV_SERVER_DB = "temporal.db"
 ADOPT_TIMEOUT_S = 5.0
+# A killed server's port closes once the last of its threads has exited, which on a busy machine
+# can be a while after its process shows as gone (its main thread is a zombie, the others still
+# hold the socket). Until then the port is its, not someone else's.
+RELEASE_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,8 @@ class EmbeddedTemporal:
                 await self._stop(record)
             (self.dir / SERVER_RECORD).unlink(missing_ok=True)
         port = configured or (record.port if record is not None else None)
+        if record is not None and port == record.port:
+            await _until_released(port, RELEASE_TIMEOUT_S)
         if port is not None and await port_answers(HOST, port):
             if configured is not None:
                 # The configured port is someone else's: a Temporal there is used (never stopped:
@@ -243,6 +252,14 @@ class EmbeddedTemporal:
             yield
         finally:
             handle.close()
+
+
+async def _until_released(port: int, timeout_s: float) -> None:
+    """Wait (at most `timeout_s`) until nothing takes TCP connections on `port` any more."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline and await port_answers(HOST, port):
+        await asyncio.sleep(0.05)
 
 
 def recorded_address(data_dir: Path) -> str | None:
