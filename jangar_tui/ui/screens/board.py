@@ -29,7 +29,7 @@ from jangar_tui.models import (
 )
 from jangar_tui.ui.clock import Clock, relative_time, system_clock
 from jangar_tui.ui.keymap import bindings, joined_keys, key_label
-from jangar_tui.ui.screens.lifecycle import closed_before_mount
+from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
@@ -114,7 +114,7 @@ class BoardScreen(WorkOrderActions):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        if closed_before_mount(self):
+        if is_closed(self):
             return
         self._layout_columns(self.app.size.width)
         self._show_title()
@@ -242,6 +242,8 @@ class BoardScreen(WorkOrderActions):
         self.query_one("#board-header", Static).update(Text(header), layout=False)
 
     def on_resize(self) -> None:
+        if is_closed(self):
+            return
         self._layout_columns(self.app.size.width)
 
     def _refresh_table(self) -> None:

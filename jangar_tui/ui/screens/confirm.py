@@ -18,7 +18,7 @@ from textual.widgets import Button, Static
 
 from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.safe_text import content
-from jangar_tui.ui.screens.lifecycle import closed_before_mount
+from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
@@ -39,7 +39,7 @@ class ConfirmScreen(ModalScreen[bool]):
         yield KeyBar()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:
-        if closed_before_mount(self):
+        if is_closed(self):
             return
         self.query_one("#no", Button).focus()
 

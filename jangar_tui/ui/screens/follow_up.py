@@ -14,7 +14,7 @@ from textual.widgets import Static, TextArea
 
 from jangar_tui.text_safety import one_line
 from jangar_tui.ui.keymap import bindings, key_label
-from jangar_tui.ui.screens.lifecycle import closed_before_mount
+from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.validation import prompt_error
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.text import set_text
@@ -41,7 +41,7 @@ class FollowUpScreen(ModalScreen[str | None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        if closed_before_mount(self):
+        if is_closed(self):
             return
         self.query_one("#note", TextArea).focus()
 

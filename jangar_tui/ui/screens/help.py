@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from jangar_tui.ui.keymap import KEYMAP, SCOPES, KeyTable, active_keys, display_keys, keys_of
-from jangar_tui.ui.screens.lifecycle import closed_before_mount
+from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
@@ -72,6 +72,6 @@ class HelpScreen(ModalScreen[None]):
         yield KeyBar()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:
-        if closed_before_mount(self):
+        if is_closed(self):
             return
         self.query_one("#help-scroll").focus()

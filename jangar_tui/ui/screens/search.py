@@ -31,7 +31,7 @@ from jangar_tui.models import (
 )
 from jangar_tui.text_safety import one_line
 from jangar_tui.ui.keymap import bindings
-from jangar_tui.ui.screens.lifecycle import closed_before_mount
+from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
@@ -103,7 +103,7 @@ class SearchScreen(WorkOrderActions):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        if closed_before_mount(self):
+        if is_closed(self):
             return
         self.query_one(Input).focus()
 

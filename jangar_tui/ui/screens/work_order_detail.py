@@ -41,7 +41,7 @@ from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.safe_text import line_text
 from jangar_tui.ui.screens.confirm import ConfirmScreen
-from jangar_tui.ui.screens.lifecycle import closed_before_mount
+from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.text import set_text
@@ -169,7 +169,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
         yield KeyBar()
 
     async def on_mount(self) -> None:
-        if closed_before_mount(self):
+        if is_closed(self):
             return
         # The run log first: a work order that ran has one, and painting the screen once with it
         # costs less than painting it with the history and then again with the log. An empty
@@ -188,6 +188,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self.set_interval(ACTIVE_REFRESH_S, self._tick)
 
     def on_resize(self, event: events.Resize) -> None:
+        if is_closed(self):
+            return
         # Side by side needs room for a whole workflow id; below that, one above the other.
         self.query_one(DetailSummary).set_narrow(event.size.width < NARROW_BELOW)
 

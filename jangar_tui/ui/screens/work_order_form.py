@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.keymap import bindings, key_label
-from jangar_tui.ui.screens.lifecycle import closed_before_mount
+from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.validation import (
     branch_error,
     issue_url_error,
@@ -96,7 +96,7 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        if closed_before_mount(self):
+        if is_closed(self):
             return
         self.query_one("#title", Input).focus()
         for field_id in _FIELDS:
