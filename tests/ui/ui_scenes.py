@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 from ui_doubles import ChattingLauncher, FlakyStore, SimulatedLauncher
 from ui_support import BASE_MS, DAY, HOUR, MINUTE, FakeTime, screen_text, until
 
@@ -279,6 +280,10 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
         # (An empty list would mean "all workers" to wait_for_complete.)
         if settling := [w for w in app.workers if w.group in SETTLING_GROUPS]:
             await app.workers.wait_for_complete(settling)
+        # A text field's cursor blinks every 0.5 s, and on a busy machine the capture comes that
+        # long after the last key: the scenes show it steadily, as it is drawn right after a key.
+        for field in (*app.screen.query(TextArea), *app.screen.query(Input)):
+            field.cursor_blink = False
         await pilot.pause()
 
     return Scene(name, app, store, data_dir, prepare)
