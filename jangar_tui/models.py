@@ -276,6 +276,7 @@ class SearchHit(BaseModel):
     sessionTitle: str
     messageId: str | None = None
     workOrderId: str | None = None
+    workOrderTitle: str | None = None  # a work order's own title (its hit may be found by another field)
     field: str  # title, content, prompt or targetRepo
     excerpt: str
     at: int  # what the hits of a kind are sorted by: lastMessageAt, createdAt, updatedAt

@@ -214,6 +214,13 @@ async def test_search_finds_each_kind_as_json_and_as_safe_text(cli: Cli) -> None
     assert [(h["workOrderId"], h["field"], h["status"]) for h in found["workOrders"]] == [
         (work_order["_id"], "title", "draft")
     ]
+    # A work order found by its prompt is named by its own title, beside its session's.
+    by_prompt = (await cli.json("search", "p")).document["workOrders"]
+    assert [(h["field"], h["workOrderTitle"], h["sessionTitle"]) for h in by_prompt] == [
+        ("prompt", "Deploy it", "Deploy notes")
+    ]
+    assert f"{work_order['_id']}" in (line := (await cli.text("search", "p")).text.splitlines()[0])
+    assert "Deploy it" in line and "in Deploy notes" in line
     assert (await cli.json("search", "deploy", "--limit", "1")).document["messages"][0]["messageId"] == message["_id"]
     nothing = await cli.json("search", '"NEAR(*" -:')
     assert (nothing.code, nothing.document) == (0, {"sessions": [], "messages": [], "workOrders": []})
@@ -226,6 +233,14 @@ async def test_search_finds_each_kind_as_json_and_as_safe_text(cli: Cli) -> None
     assert (refused.code, refused.document["error"]["code"]) == (INVALID_ARGUMENT, "INVALID_ARGUMENT")
     too_long = await cli.json("search", "x" * 201)
     assert too_long.code == INVALID_ARGUMENT
+    # No words to look for is a mistake, not "nothing found": refused, saying why.
+    for blank in ("", "   ", ". ,"):
+        refused = await cli.json("search", blank)
+        assert (refused.code, refused.document["error"]["code"]) == (INVALID_ARGUMENT, "INVALID_ARGUMENT"), blank
+    said = await cli.text("search", " ")
+    assert (said.code, said.text) == (INVALID_ARGUMENT, "")
+    assert said.stderr == "jangar: INVALID_ARGUMENT: The search text is empty: give the words to find.\n"
+    assert "has no words" in (await cli.text("search", ". ,")).stderr
 
 
 async def test_workspaces_are_listed_with_their_size_and_removed_only_once_ended(

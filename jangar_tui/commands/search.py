@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from jangar_tui import search_text
 from jangar_tui.commands.context import Context
 from jangar_tui.commands.output import timestamp
-from jangar_tui.models import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SearchHit, SearchResults
+from jangar_tui.models import (
+    SEARCH_LIMIT_DEFAULT,
+    SEARCH_LIMIT_MAX,
+    ErrorCode,
+    JangarError,
+    SearchHit,
+    SearchResults,
+)
 from jangar_tui.text_safety import one_line
 
 HELP = (
@@ -29,6 +37,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 async def _search(args: argparse.Namespace, ctx: Context) -> None:
+    if not search_text.terms(args.text):
+        # Nothing could be found, so saying "nothing found" would hide the mistake.
+        problem = "is empty" if not args.text.strip() else "has no words (only letters and digits are searched)"
+        raise JangarError(ErrorCode.INVALID_ARGUMENT, f"The search text {problem}: give the words to find.")
     results = await ctx.service.search(args.text, args.limit)
     ctx.printer.emit(results.model_dump(mode="json"), result_lines(results))
 
@@ -48,5 +60,6 @@ def _head(hit: SearchHit) -> str:
         return f"message     {hit.messageId}  {timestamp(hit.at)}  {hit.role.value if hit.role else ''}  in {where}"
     if hit.workOrderId is not None:
         status = hit.status.value if hit.status else ""
-        return f"work order  {hit.workOrderId}  {timestamp(hit.at)}  {status} ({hit.field})  in {where}"
+        title = one_line(hit.workOrderTitle or "(untitled)")
+        return f"work order  {hit.workOrderId}  {timestamp(hit.at)}  {status} ({hit.field})  {title}  in {where}"
     return f"session     {hit.sessionId}  {timestamp(hit.at)}  {where}"

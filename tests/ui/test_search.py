@@ -86,7 +86,8 @@ async def test_a_work_order_hit_opens_its_detail(service: JangarService) -> None
         await _open_search(app, pilot)
         await pilot.press(*"vault")
         await until(pilot, lambda: hit_kinds(app) == [(SearchKind.WORK_ORDER, order.id)], "the work order by repo")
-        assert "targetRepo" in screen_text(pilot)
+        # Named by its own title (it showed its session's), its session said after.
+        assert "work order Rotate keys  draft · targetRepo · in Ops" in screen_text(pilot)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
         await pilot.press("escape")

@@ -168,6 +168,7 @@ def _work_orders(conn: sqlite3.Connection, user: str, query_terms: list[str], si
             sessionId=row["sessionId"],
             sessionTitle=row["sessionTitle"],
             workOrderId=row["_id"],
+            workOrderTitle=row["title"],
             field=field,
             excerpt=search_text.excerpt(row[field] or "", query_terms),
             at=row["updatedAt"],

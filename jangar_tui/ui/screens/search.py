@@ -43,14 +43,18 @@ HIGHLIGHT = "bold reverse"
 
 
 def hit_text(hit: SearchHit, query_terms: list[str]) -> Text:
-    """Two lines: where the hit is (kind, session, role or status), then its excerpt with the
-    matched words emphasised. Data only as plain text, made visible first."""
+    """Two lines: what the hit is (kind, the session, or the work order and its session; role or
+    status), then its excerpt with the matched words emphasised. Data only as plain text, made
+    visible first."""
     where = Text(no_wrap=True, overflow="ellipsis")
     where.append(f"{KIND_TAGS[hit.kind]:<10} ", style="dim")
-    where.append(one_line(hit.sessionTitle), style="bold")
     detail = hit.role.value if hit.role else hit.status.value if hit.status else ""
     if hit.kind is SearchKind.WORK_ORDER:
-        detail = f"{detail} · {hit.field}"
+        # Its own title: the excerpt may be of its prompt or repo, which do not say which it is.
+        where.append(one_line(hit.workOrderTitle or "(untitled)"), style="bold")
+        detail = f"{detail} · {hit.field} · in {one_line(hit.sessionTitle)}"
+    else:
+        where.append(one_line(hit.sessionTitle), style="bold")
     if detail:
         where.append(f"  {detail}", style="dim")
     shown = one_line(hit.excerpt)
