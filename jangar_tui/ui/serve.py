@@ -172,7 +172,12 @@ def serve_main(argv: list[str], settings_from: Callable[[argparse.Namespace, Map
         prog="jangar serve",
         description="Run jangar in a browser: each tab runs its own jangar on this machine, with these settings.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only); any other requires a token, "
+        "JANGAR_SERVE_TOKEN or else one generated and printed once",
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)")
     parser.add_argument("--backend", choices=("local", "convex"), help="where the data lives (JANGAR_BACKEND)")
     parser.add_argument("--data-dir", metavar="DIR", help="embedded data directory (JANGAR_DATA_DIR)")

@@ -46,3 +46,10 @@ def test_a_bad_keys_table_stops_the_serve_before_it_listens(
     config.write_text("")
     assert cli.main(["serve", "--port", "70000"]) == 2
     assert "--port must be 0-65535" in capsys.readouterr().err
+
+
+def test_the_help_says_an_address_other_than_loopback_asks_for_a_token(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "JANGAR_SERVE_TOKEN" in text and "token" in text
