@@ -14,7 +14,11 @@ share of one core, and how many times the store's watchers re-ran their queries 
 query (each `SqliteDb.recent_*` call counted, on any version of the store), with the store's
 checks of what changed (`changed_tables`, or `data_version` before it) per second.
 
-Prints a markdown table and writes `bench/results/watch_wakes.json`. No target: a commit to a table
+What the table versions cost the writer: the CPU of an `append_message` and of a 25-event batch
+(`SqliteDb` called directly, best of 5 rounds of 300 / 100), with the version triggers and with
+them dropped from a scratch file.
+
+Prints markdown tables and writes `bench/results/watch_wakes.json`. No target: a commit to a table
 no watcher on screen reads should cost those watchers no query.
 """
 
@@ -175,6 +179,36 @@ async def phase(path: Path, work_order_id: str | None, rate: float, seconds: flo
     }
 
 
+def write_cost(triggers: bool) -> dict[str, float]:
+    """CPU µs of an append_message and of a 25-event batch, with or without the version triggers."""
+    with tempfile.TemporaryDirectory(prefix="jangar-bench-write-") as tmp:
+        db = db_module.SqliteDb.open(Path(tmp) / "jangar.sqlite3")
+        try:
+            if not triggers:
+                names = db._w.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_version_%'"
+                )
+                for (name,) in names.fetchall():
+                    db._w.execute(f"DROP TRIGGER {name}")
+            session = db.create_session(USER, "writes")
+            work_order = db.create_work_order(session.id, "jangar-wo-writes")
+            message_s = batch_s = float("inf")
+            for _ in range(5):
+                start = time.process_time()
+                for n in range(300):
+                    db.append_message(session.id, "user", f"message {n}")
+                middle = time.process_time()
+                for n in range(100):
+                    db.append_work_order_events(
+                        work_order.id, [{"kind": "output", "text": f"event {n}.{k}"} for k in range(25)]
+                    )
+                message_s = min(message_s, (middle - start) / 300)
+                batch_s = min(batch_s, (time.process_time() - middle) / 100)
+        finally:
+            db.close()
+    return {"append_message_us": round(message_s * 1e6), "event_batch_25_us": round(batch_s * 1e6)}
+
+
 async def measure(rate: float, seconds: float) -> dict[str, Any]:
     count_calls()
     with tempfile.TemporaryDirectory(prefix="jangar-bench-wakes-") as tmp:
@@ -208,9 +242,11 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500.0)
     args = parser.parse_args()
     phases = asyncio.run(measure(args.rate, args.seconds))
+    writes = {"with the version triggers": write_cost(True), "without them": write_cost(False)}
     result = {
         "rate_per_s": args.rate,
         "phases": phases,
+        "write_cpu": writes,
         "schema_version": SCHEMA_VERSION,
         "jangar_tui": str(Path(jangar_tui.__file__).parent),
         "load_average": round(os.getloadavg()[0], 1),
@@ -230,6 +266,9 @@ def main() -> int:
             f"| {name} | {p['cpu_pct']} % | {p['requeries_per_s']} | {by_query} | {p['checks_per_s']} "
             f"| {p['events_streamed']:,} |"
         )
+    print("\n| writer's CPU (best of 5) | append_message | 25-event batch |\n| --- | --- | --- |")
+    for name, cost in writes.items():
+        print(f"| {name} | {cost['append_message_us']} µs | {cost['event_batch_25_us']} µs |")
     return 0
 
 
