@@ -136,8 +136,13 @@ class LocalStore:
 
         result, changed = await self._run(change)
         self._checkpointer.committed()
-        self._signal(_TOPICS[name] for name in changed if name in _TOPICS)
+        self._signal_tables(changed)
         return result
+
+    def _signal_tables(self, changed: set[str]) -> None:
+        """Wake the watchers of the `table_versions` rows that moved (a row a newer release added,
+        which no watcher here reads, wakes nobody)."""
+        self._signal(_TOPICS[name] for name in changed if name in _TOPICS)
 
     def _signal(self, topics: Iterable[Topic] = Topic) -> None:
         for topic in topics:
@@ -377,7 +382,7 @@ class LocalStore:
                     changed = await self._run(self._db.changed_tables)
                 except JangarError:  # closed meanwhile
                     return
-                self._signal(_TOPICS[name] for name in changed if name in _TOPICS)
+                self._signal_tables(changed)
         finally:
             if wal is not None:
                 loop.remove_reader(wal.fileno())
