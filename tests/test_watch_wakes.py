@@ -199,11 +199,9 @@ class Follower:
 
 @linux_only
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
-async def test_a_foreign_commit_requeries_only_the_watchers_of_its_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: Kind
-) -> None:
-    # With every poll an hour away, each change arrives through the WAL watch, once.
-    monkeypatch.setattr(store_module, "FALLBACK_POLL_S", 3600.0)
+async def test_a_foreign_commit_requeries_only_the_watchers_of_its_tables(tmp_path: Path, kind: Kind) -> None:
+    # The once-a-second check stays: it re-queries nothing when no version moved, and it catches
+    # a WAL write woken on before its commit was published (test_wal_watch covers the watch alone).
     scene = await _scene(tmp_path / "jangar.sqlite3")
     calls = _count_queries(scene.ui, kind.query)
     watch = Follower(kind.watch(scene))
@@ -231,12 +229,9 @@ async def test_a_foreign_commit_requeries_only_the_watchers_of_its_tables(
 
 
 @linux_only
-async def test_a_foreign_removal_reaches_the_watches_that_depend_on_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_foreign_removal_reaches_the_watches_that_depend_on_it(tmp_path: Path) -> None:
     """A session's messages vanish with it, a work order's events with it: those watches hear the
     removal and the restore."""
-    monkeypatch.setattr(store_module, "FALLBACK_POLL_S", 3600.0)
     scene = await _scene(tmp_path / "jangar.sqlite3")
     gone = await scene.worker.create_session("alice", "Gone")  # no work orders: it may be removed
     await scene.worker.append_message(gone.id, "user", "soon gone")
@@ -313,10 +308,7 @@ def test_every_topic_is_a_versioned_table_and_triggers_count_every_change(tmp_pa
 
 
 @linux_only
-async def test_a_file_from_before_table_versions_migrates_and_wakes_by_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(store_module, "FALLBACK_POLL_S", 3600.0)
+async def test_a_file_from_before_table_versions_migrates_and_wakes_by_table(tmp_path: Path) -> None:
     db = tmp_path / "v6.sqlite3"
     conn = sqlite3.connect(db, isolation_level=None)
     migrate(conn, MIGRATIONS[: VERSIONS_SCHEMA_VERSION - 1])
