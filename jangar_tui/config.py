@@ -239,12 +239,12 @@ def read_config_file(path: Path) -> dict[str, str]:
 
 
 def read_key_overrides(path: Path) -> tuple[tuple[str, str], ...]:
-    """config.toml's [keys]: `board = "ctrl+b"`, `detail.launch = ["L", "f5"]` (a dotted key is a
+    """config.toml's [keys]: `board = "f4"`, `detail.launch = ["L", "f5"]` (a dotted key is a
     scope and an action). Values are keys joined by commas; whether the ids and keys exist is for
     the key table to say (jangar_tui.ui.keymap.apply_overrides)."""
     table = _read_toml(path).get(KEYS_TABLE, {})
     if not isinstance(table, dict):
-        raise ConfigError(f'{path}: {KEYS_TABLE} must be a table ([keys] then lines like board = "ctrl+b").')
+        raise ConfigError(f'{path}: {KEYS_TABLE} must be a table ([keys] then lines like board = "f4").')
     overrides: list[tuple[str, str]] = []
     for name, value in table.items():
         entries = value.items() if isinstance(value, dict) else [("", value)]
@@ -260,7 +260,7 @@ def _key_list(path: Path, entry: str, value: object) -> str:
     elif isinstance(value, list) and all(isinstance(item, str) for item in value):
         items = value
     else:
-        raise ConfigError(f'{path}: [keys] {entry} must be a key or a list of keys ("ctrl+b" or ["ctrl+b", "f5"]).')
+        raise ConfigError(f'{path}: [keys] {entry} must be a key or a list of keys ("f4" or ["f4", "f5"]).')
     keys = [item.strip() for item in items]
     if not keys or not all(keys):
         raise ConfigError(f"{path}: [keys] {entry} has an empty key.")
