@@ -167,15 +167,21 @@ async def test_logs_print_the_event_log_in_order_and_safely(cli: Cli) -> None:
     work_order = (await cli.json("wo", "new", session["_id"], "--title", "Logged")).document
     await cli.store.append_work_order_events(
         work_order["_id"],
-        [{"kind": "setup", "text": "workspace ready"}, {"kind": "output", "text": "line \x1b[31mred\nsecond"}],
+        [
+            {"kind": "setup", "text": "workspace ready"},
+            {"kind": "output", "text": "line \x1b[31mred\nsecond"},
+            {"kind": "command", "text": "ls\na.txt\n"},
+        ],
     )
     logs = await cli.json("wo", "logs", work_order["_id"])
-    assert [line["type"] for line in logs.documents] == ["workOrder", "event", "event"]  # a draft: no result yet
-    assert [line["event"]["seq"] for line in logs.documents[1:]] == [1, 2]
+    assert [line["type"] for line in logs.documents] == ["workOrder", "event", "event", "event"]  # a draft: no result
+    assert [line["event"]["seq"] for line in logs.documents[1:]] == [1, 2, 3]
     assert logs.documents[2]["event"]["text"] == "line \x1b[31mred\nsecond"
     text = (await cli.text("wo", "logs", work_order["_id"])).text
     assert "\x1b" not in text
     assert "#2 output  line ␛[31mred\n    second" in text
+    # The newline that ends a command's output is no line of its own.
+    assert "#3 command  ls\n    a.txt\n" in text and "\n    \n" not in text
 
 
 async def test_a_follow_up_of_an_ended_work_order_keeps_its_repo_and_branch(cli: Cli) -> None:

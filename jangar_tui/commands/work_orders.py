@@ -173,7 +173,8 @@ def _status_line(work_order: WorkOrder) -> str:
 
 
 def _event_lines(event: WorkOrderEvent) -> list[str]:
-    head, *rest = visible(event.text).split("\n") or [""]
+    # Output nearly always ends with a newline: it is no line of its own (as in the UI's run log).
+    head, *rest = visible(event.text.rstrip("\n")).split("\n") or [""]
     return [f"{timestamp(event.createdAt)}  #{event.seq} {event.kind.value}  {head}", *("    " + line for line in rest)]
 
 
