@@ -163,6 +163,11 @@ def test_codex_items_become_log_entries() -> None:
         UsageUpdated(total=TokenCounts(inputTokens=5, outputTokens=2, totalTokens=7), last=TokenCounts())
     )
     assert usage[0].kind == EventKind.USAGE and usage[0].metadata["totalTokens"] == 7
+    many = TokenCounts(inputTokens=12_000, cachedInputTokens=1_400, outputTokens=900, totalTokens=12_900)
+    # Grouped as the log's title groups its total.
+    assert log_events(UsageUpdated(total=many, last=TokenCounts()))[0].text == (
+        "tokens: 12,000 in (1,400 cached), 900 out, 12,900 total"
+    )
     failed = log_events(TurnEnded(status="failed", error="quota exceeded"))
     assert [(e.kind, e.text) for e in failed] == [(EventKind.ERROR, "quota exceeded")]
     assert log_events(TurnEnded(status="completed")) == []

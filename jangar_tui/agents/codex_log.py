@@ -26,8 +26,8 @@ def log_events(event: CodexEvent) -> list[NewEvent]:
     if isinstance(event, UsageUpdated):
         total = event.total
         text = (
-            f"tokens: {total.inputTokens} in ({total.cachedInputTokens} cached), "
-            f"{total.outputTokens} out, {total.totalTokens} total"
+            f"tokens: {total.inputTokens:,} in ({total.cachedInputTokens:,} cached), "
+            f"{total.outputTokens:,} out, {total.totalTokens:,} total"
         )
         return [NewEvent(kind=EventKind.USAGE, text=text, metadata=total.model_dump())]
     if isinstance(event, TurnEnded) and event.status != "completed":
