@@ -211,3 +211,20 @@ def test_the_diff_title_counts_one_file_as_one() -> None:
     two = Diff((*one.files, ChangedFile("M", "a.txt", None, 1, 1)), "", False, "origin/main", DiffSource.WORKTREE)
     assert diff_title(one) == f"Diff · 1 file · from {DiffSource.WORKTREE.value}"
     assert diff_title(two) == f"Diff · 2 files · from {DiffSource.WORKTREE.value}"
+
+
+async def test_a_note_instead_of_a_diff_wraps_at_80_columns(store: LocalStore, tmp_path: Path) -> None:
+    """A draft's "no change yet" sentence is read whole at 80x24 (it was one line, cut at the
+    border), and wraps again to a wider terminal."""
+    service = JangarService(store, "alice", data_dir=tmp_path / "data")
+    session = await service.new_session("Notes")
+    draft = await service.create_work_order(session.id, title="Draft", prompt="p", target_repo=REPO)
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _detail_diff_note(pilot, app, draft, "No change yet")
+        words = lambda: " ".join(screen_text(pilot).split())
+        await until(pilot, lambda: "(it is made when the run starts)." in words(), "the whole note")
+        await pilot.resize_terminal(160, 24)
+        await until(
+            pilot, lambda: "does not exist yet (it is made when the run starts)." in screen_text(pilot), "one line"
+        )

@@ -11,6 +11,7 @@ before it is coloured by its first character, and painted as plain segments, nev
 from __future__ import annotations
 
 from rich.style import Style
+from rich.text import Text
 
 from jangar_tui.orchestration.diff_review import MAX_PATCH_BYTES, MAX_PATCH_LINES, ChangedFile, Diff, DiffSource
 from jangar_tui.text_safety import one_line, visible
@@ -100,18 +101,37 @@ class DiffView(LineView):
         super().__init__(id=id)
         self._file_starts: list[int] = []
         self.diff: Diff | None = None
+        self._note: Line | None = None  # the message shown instead of a diff, wrapped to the width
 
     def show_diff(self, diff: Diff) -> None:
         """Draw `diff`, keeping the scroll position when it is the same work order's newer state."""
         self.diff = diff
+        self._note = None
         lines, self._file_starts = diff_lines(diff)
         self.set_lines(lines)
 
     def show_note(self, note: str, style: Style | None = None) -> None:
-        """A message instead of a diff (loading, nothing to show, an error): data made visible."""
+        """A message instead of a diff (loading, nothing to show, an error): data made visible,
+        wrapped to the view's width (a diff's lines scroll sideways; a sentence is read whole)."""
         self.diff = None
         self._file_starts = []
-        self.set_lines([(line, style or Style(dim=True)) for line in visible(note).split("\n")])
+        self._note = (visible(note), style or Style(dim=True))
+        self._wrap_note()
+
+    def on_resize(self) -> None:
+        self._wrap_note()
+
+    def _wrap_note(self) -> None:
+        if self._note is None:
+            return
+        text, style = self._note
+        width = self.scrollable_content_region.width
+        if width <= 0:  # not laid out yet: the first resize wraps it
+            self.set_lines([(text, style)])
+            return
+        console = self.app.console
+        rows = [line.plain.rstrip() for part in text.split("\n") for line in Text(part).wrap(console, width)]
+        self.set_lines([(row, style) for row in rows or [""]])
 
     # -- files ----------------------------------------------------------------------------------
     def action_next_file(self) -> None:
