@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,64 @@ async def test_another_connections_commit_wakes_watchers_without_waiting_for_a_p
             seen = await asyncio.wait_for(anext(snapshots), STEP_TIMEOUT_S)
             assert session.id in [s.id for s in seen]
         await snapshots.aclose()
+    finally:
+        await writer.close()
+        await reader.close()
+
+
+class _Pipe:
+    """Stands in for the WAL watch: readable when the test says the WAL was written."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+
+    def fileno(self) -> int:
+        return self._read
+
+    def written(self) -> None:
+        os.write(self._write, b"w")
+
+    def drain(self) -> bool:
+        try:
+            return bool(os.read(self._read, 4096))
+        except BlockingIOError:
+            return False
+
+    def close(self) -> None:
+        os.close(self._read)
+        os.close(self._write)
+
+
+async def test_a_wake_before_the_commit_is_visible_looks_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite writes a commit to the WAL, then publishes it in the -shm index, which inotify does not
+    see: the check right after the wake can find nothing new, and no further write of the WAL may
+    come. Here the one wake finds the commit not yet visible; it must be seen all the same, long
+    before the hourly check."""
+    monkeypatch.setattr(store_module, "FALLBACK_POLL_S", 3600.0)
+    pipe = _Pipe()
+    monkeypatch.setattr(store_module.WalWatch, "open", classmethod(lambda cls, path: pipe))
+    db = tmp_path / "jangar.sqlite3"
+    reader, writer = LocalStore(db), LocalStore(db)
+    real = reader._db.changed_tables
+    unpublished = [True]
+
+    def changed_tables() -> set[str]:
+        if unpublished[0]:  # the first look after the wake: the commit is not in the index yet
+            unpublished[0] = False
+            return set()
+        return real()
+
+    reader._db.changed_tables = changed_tables  # type: ignore[method-assign]
+    try:
+        snapshots = reader.watch_sessions("alice")
+        assert await asyncio.wait_for(anext(snapshots), STEP_TIMEOUT_S) == []
+        session = await writer.create_session("alice", "published late")
+        pipe.written()
+        seen = await asyncio.wait_for(anext(snapshots), STEP_TIMEOUT_S)
+        assert [s.id for s in seen] == [session.id]
+        assert not unpublished[0]  # the wake did find it unpublished first
+        await snapshots.aclose()  # type: ignore[attr-defined]
     finally:
         await writer.close()
         await reader.close()

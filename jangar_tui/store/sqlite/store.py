@@ -52,6 +52,10 @@ from jangar_tui.store.sqlite.wal_watch import WalWatch
 
 POLL_INTERVAL_S = 0.05
 FALLBACK_POLL_S = 1.0  # with inotify: a check now and then all the same, should an event be lost
+# SQLite publishes a commit in the WAL index (the -shm file, whose writes inotify does not see)
+# just after its last write to the WAL, so a wake can come before the commit is visible: a wake
+# that finds nothing new looks again after each of these delays (seconds), then waits as before.
+RECHECKS_S = (0.01, 0.05, 0.25)
 
 R = TypeVar("R")
 Snapshot = TypeVar("Snapshot")
@@ -368,21 +372,28 @@ class LocalStore:
                     written.set()
 
             loop.add_reader(wal.fileno(), readable)
+        rechecks: list[float] = []  # left after a wake that found nothing new
         try:
             while not self._closed:
+                woke = False
                 if wal is None:
                     await asyncio.sleep(POLL_INTERVAL_S)
                 else:
                     # asyncio.timeout, not wait_for: no inner task, so a cancel lands at once.
                     with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(FALLBACK_POLL_S):
+                        async with asyncio.timeout(rechecks.pop(0) if rechecks else FALLBACK_POLL_S):
                             await written.wait()
+                    woke = written.is_set()
                     written.clear()
                 try:
                     changed = await self._run(self._db.changed_tables)
                 except JangarError:  # closed meanwhile
                     return
                 self._signal_tables(changed)
+                if changed:
+                    rechecks = []
+                elif woke:
+                    rechecks = list(RECHECKS_S)
         finally:
             if wal is not None:
                 loop.remove_reader(wal.fileno())
