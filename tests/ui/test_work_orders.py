@@ -388,7 +388,12 @@ async def test_detail_screen_follows_the_status_live_and_shows_temporal_trouble(
         assert key_bar(pilot).startswith("esc Back  l Launch  c Cancel  i Copy id"), "a draft: no retry, no PR"
         await store.update_work_order_status(work_order.id, S.SUBMITTED)
         await until(pilot, lambda: "↑ submitted" in screen_text(pilot), "the status, live")
-        assert key_bar(pilot).startswith("esc Back  c Cancel  i Copy id"), "launched: no launch key any more"
+        # The key bar follows at the next idle, not in the same frame as the status.
+        await until(
+            pilot,
+            lambda: key_bar(pilot).startswith("esc Back  c Cancel  i Copy id"),
+            "launched: no launch key any more",
+        )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
 
