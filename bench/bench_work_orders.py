@@ -82,14 +82,14 @@ def make_remote(root: Path, files: int) -> Path:
 async def bench_workspaces(root: Path, remote: Path, runs: int) -> dict[str, Any]:
     data = root / "data"
     start = time.perf_counter()
-    first = await prepare_workspace(data, str(remote), None, "wo_first")
+    first = await prepare_workspace(data, str(remote), None, "wo_first", allow_local=True)
     cold_ms = (time.perf_counter() - start) * 1000
     worktree_ms: list[float] = []
     clone_ms: list[float] = []
     worktrees: list[Path] = [first]
     for i in range(runs):
         start = time.perf_counter()
-        worktrees.append(await prepare_workspace(data, str(remote), None, f"wo_{i:04d}"))
+        worktrees.append(await prepare_workspace(data, str(remote), None, f"wo_{i:04d}", allow_local=True))
         worktree_ms.append((time.perf_counter() - start) * 1000)
         clone = root / "clones" / f"c{i}"
         start = time.perf_counter()
@@ -137,6 +137,9 @@ async def bench_pr(root: Path, remote: Path, runs: int) -> dict[str, Any]:
             "JANGAR_AGENT_COMMAND": shlex.join([str(agent)]),
             "JANGAR_USER": "bench",
             "JANGAR_BACKEND": "local",
+            # The remote is a local bare repository (GitHub's URL rewritten to it): git refuses the
+            # file transport unless local repositories are allowed.
+            "JANGAR_ALLOW_LOCAL_REPOS": "true",
             "GITHUB_TOKEN": "bench-token",
             "JANGAR_GITHUB_API_URL": github.url,
         }
