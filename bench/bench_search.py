@@ -205,11 +205,12 @@ def main() -> int:
         print(f"building {messages:,} messages…", file=sys.stderr, flush=True)
         data = build(indexed, messages)
         size_before = size_mb(indexed)
-        # A copy without the index, for the write costs: marked current, so LocalStore opens it
-        # without migrating (no FTS5 tables, no triggers: writes without index upkeep).
+        # A copy without the index, for the write costs: marked as having had search's migration,
+        # then given the ones after it (no FTS5 tables, no triggers: writes without index upkeep).
         shutil.copy(indexed, plain)
         conn = sqlite3.connect(plain, isolation_level=None)
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        conn.execute(f"PRAGMA user_version = {SEARCH_SCHEMA_VERSION}")
+        migrate(conn)
         conn.close()
         print("building the FTS5 indexes (v4 -> v5)…", file=sys.stderr, flush=True)
         build_s = index_build(indexed)
