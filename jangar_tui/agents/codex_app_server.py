@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jangar_tui.agents.codex_events import CodexEvent, ThreadReady, TurnEnded, TurnStarted, decode_notification
+from jangar_tui.aio import within
 
 CLIENT_NAME = "jangar"
 REQUEST_TIMEOUT_S = 30.0
@@ -133,7 +134,7 @@ class CodexAppServer:
         self._pending[request_id] = future
         try:
             await self._write({"id": request_id, "method": method, "params": params})
-            return await asyncio.wait_for(future, timeout_s)
+            return await within(future, timeout_s)
         except TimeoutError:
             raise CodexError(f"codex did not answer {method} within {timeout_s:g} s.") from None
         finally:
@@ -277,7 +278,7 @@ class CodexAppServer:
         if self.proc.returncode is None:
             _signal_group(self.proc.pid, signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.proc.wait(), _STOP_GRACE_S)
+                await within(self.proc.wait(), _STOP_GRACE_S)
             except TimeoutError:
                 _signal_group(self.proc.pid, signal.SIGKILL)
                 await self.proc.wait()
@@ -285,8 +286,11 @@ class CodexAppServer:
             _signal_group(self.proc.pid, signal.SIGKILL)  # commands codex left behind in its group
         for task in (self._reader, self._stderr_reader):
             if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(task, 1.0)
+                # Bounded: a command that left the group could hold the pipes open.
+                await asyncio.wait({task}, timeout=1.0)
+                task.cancel()  # nothing when it has ended
+                if task.done() and not task.cancelled():
+                    task.exception()  # a reader's failure ended the turns that saw it; retrieved here
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

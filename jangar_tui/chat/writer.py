@@ -10,11 +10,11 @@ does the writing, so reading the agent's events never waits on the store.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
 
+from jangar_tui.aio import cancel_and_wait
 from jangar_tui.models import ChatMessage, Role
 from jangar_tui.store.base import Store
 
@@ -85,9 +85,7 @@ class ReplyWriter:
     async def abandon(self) -> None:
         """Stop batching without a last write (a write in flight completes)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def finish(self) -> ChatMessage | None:

@@ -23,6 +23,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from jangar_tui.agents.codex_app_server import CodexAppServer
+from jangar_tui.aio import cancel_and_wait
 from jangar_tui.config import Settings, SetupCommand
 from jangar_tui.models import ErrorCode, EventKind, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.agent import AgentCannotStart, AgentProcess, kill_stale_group, mark_of
@@ -118,17 +119,13 @@ class HandBack:
         try:
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
             raise
         finally:
             waiter.cancel()
         if task.done():
             return task.result()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
         raise HandedBackError()
 
 
@@ -506,9 +503,7 @@ async def _tracked(records: AgentRecords, record: AgentRecord, pid: int) -> Asyn
         keep_record = not _cancel_requested()
         raise
     finally:
-        heartbeats.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeats
+        await cancel_and_wait(heartbeats)
         await stop_processes(record.descendants, group=False)
         if not keep_record:
             records.remove(record)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from jangar_tui.aio import cancel_and_wait, within
 from jangar_tui.orchestration.payloads import OUTPUT_TAIL_CHARS, AgentResult
 
 KILL_GRACE_S = 2.0
@@ -257,7 +258,7 @@ class AgentProcess:
         deadline = loop.time() + grace_s
         _signal_group(self.pgid, signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._exited(), grace_s)
+            await within(self._exited(), grace_s)
         await kill_group(self.pgid, grace_s=max(0.0, deadline - loop.time()), already_signalled=True)
         if self._proc.returncode is None:
             # The leader left its group. os.kill, not Process.kill: the latter polls (reaps)
@@ -271,11 +272,9 @@ class AgentProcess:
         """Read what is left in the pipes; a process that left the group could hold them open
         forever, so the reading gets a bounded time."""
         try:
-            await asyncio.wait_for(asyncio.shield(self._io), timeout_s)
+            await within(asyncio.shield(self._io), timeout_s)
         except TimeoutError:
-            self._io.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._io
+            await cancel_and_wait(self._io)
 
     @staticmethod
     async def _pump(stream: asyncio.StreamReader | None, tail: OutputTail, lines: OutputLines | None) -> None:

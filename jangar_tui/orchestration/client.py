@@ -6,7 +6,6 @@ travel as JSON and come back as models.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from temporalio.client import Client
@@ -14,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError, RPCStatusCode
 
+from jangar_tui.aio import within
 from jangar_tui.config import Settings
 
 CONNECT_TIMEOUT_S = 3.0
@@ -58,7 +58,7 @@ def temporal_target(settings: Settings) -> tuple[str, bool]:
 async def connect(address: str, namespace: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Client:
     """Connect (the SDK checks the server answers) or raise `ConnectionError` saying why."""
     try:
-        return await asyncio.wait_for(
+        return await within(
             Client.connect(
                 address, namespace=namespace, data_converter=pydantic_data_converter, runtime=temporal_runtime()
             ),

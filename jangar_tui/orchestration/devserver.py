@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from jangar_tui.aio import within
 from jangar_tui.orchestration.client import connect
 
 READY_TIMEOUT_S = 30.0
@@ -46,7 +47,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 async def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
     """True when something accepts TCP connections on host:port."""
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+        _, writer = await within(asyncio.open_connection(host, port), timeout_s)
     except (OSError, TimeoutError):
         return False
     writer.close()

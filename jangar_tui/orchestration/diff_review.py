@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jangar_tui.aio import within
 from jangar_tui.orchestration.workspace import GitError, cache_dir, git_env, work_branch, workspace_dir
 
 DIFF_TIMEOUT_S = 30.0
@@ -279,7 +280,7 @@ async def _output(
 ) -> str:
     proc = await _start(args, cwd, env or {})
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        out, err = await within(proc.communicate(), timeout)
     except TimeoutError:
         raise GitError(f"git {args[0]} took longer than {timeout:g} s and was stopped.") from None
     finally:
@@ -320,10 +321,10 @@ async def _bounded(
         return False
 
     try:
-        cut = await asyncio.wait_for(read(), timeout)
+        cut = await within(read(), timeout)
         if not cut:
-            err = await asyncio.wait_for(proc.stderr.read(), timeout)
-            if await asyncio.wait_for(proc.wait(), timeout) != 0:
+            err = await within(proc.stderr.read(), timeout)
+            if await within(proc.wait(), timeout) != 0:
                 raise GitError(f"git {args[0]} failed (exit {proc.returncode}): {err.decode(errors='replace')[-500:]}")
     except TimeoutError:
         raise GitError(f"git {args[0]} took longer than {timeout:g} s and was stopped.") from None

@@ -19,6 +19,7 @@ import json
 import logging
 from typing import Any
 
+from jangar_tui.aio import within
 from jangar_tui.models import (
     EVENT_METADATA_MAX_BYTES,
     EVENT_TEXT_MAX_BYTES,
@@ -127,7 +128,7 @@ class EventLogWriter:
     async def _run(self) -> None:
         while not self._closed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._flush_every_s)
+                await within(self._wake.wait(), self._flush_every_s)
             self._wake.clear()
             await self.flush()
 

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 
 from temporalio import activity
 
+from jangar_tui.aio import cancel_and_wait
+
 HEARTBEAT_EVERY_S = 1.0
 
 
@@ -24,9 +26,7 @@ async def heartbeating() -> AsyncIterator[None]:
     try:
         yield
     finally:
-        beats.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beats
+        await cancel_and_wait(beats)
 
 
 async def _beat_forever() -> None:

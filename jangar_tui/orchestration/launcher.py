@@ -22,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from jangar_tui.aio import within
 from jangar_tui.config import Settings
 from jangar_tui.models import (
     RETRYABLE_STATUSES,
@@ -129,7 +130,7 @@ class TemporalLauncher:
                 GetSystemInfoRequest(), retry=False, timeout=timedelta(seconds=self._connect_timeout_s)
             )
         )
-        call = asyncio.ensure_future(asyncio.wait_for(make_call(client), RPC_TIMEOUT.total_seconds() + 1))
+        call = asyncio.ensure_future(within(make_call(client), RPC_TIMEOUT.total_seconds() + 1))
         try:
             done, _ = await asyncio.wait({probe, call}, return_when=asyncio.FIRST_COMPLETED)
             if call not in done:
@@ -306,7 +307,7 @@ class TemporalLauncher:
     async def check_state(self) -> TemporalState:
         try:
             client = await self.client()
-            await asyncio.wait_for(
+            await within(
                 client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=RPC_TIMEOUT),
                 RPC_TIMEOUT.total_seconds() + 1,
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from jangar_tui.aio import within
 from jangar_tui.models import LAUNCHED_STATUSES, ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.outcome import COMPLETION_KIND, find_completion_message
@@ -66,7 +67,7 @@ class Reconciler:
             except Exception:
                 log.exception("reconcile round failed")
             try:
-                await asyncio.wait_for(stop.wait(), interval_s)
+                await within(stop.wait(), interval_s)
             except TimeoutError:
                 pass
 

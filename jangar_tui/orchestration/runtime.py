@@ -21,6 +21,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Self
 
+from jangar_tui.aio import within
 from jangar_tui.config import Settings
 from jangar_tui.models import JangarError, TemporalState
 from jangar_tui.orchestration.agent_records import AgentRecords, sweep_orphans
@@ -40,6 +41,7 @@ WORKER_RESTART_S = 2.0
 SWEEP_EVERY_S = 1.0
 _WORKER_TASK = "jangar-worker"
 _STOP_TIMEOUT_S = 15.0
+_CANCEL_GRACE_S = 5.0
 
 
 class JangarRuntime:
@@ -124,7 +126,10 @@ class JangarRuntime:
             self._tasks.append(asyncio.create_task(self._supervise_worker(), name=_WORKER_TASK))
 
     async def aclose(self) -> None:
-        """Stop the worker (its agents are killed), the loops, and detach from the embedded server."""
+        """Stop the worker (its agents are killed), the loops, and detach from the embedded server.
+
+        Bounded: a task still running a while after its cancel is named in the log and not waited
+        for here (a lost cancel once made ctrl+q wait 26 s; see jangar_tui/aio.py)."""
         self._stop.set()
         tasks, self._tasks = self._tasks, []
         # A running worker stops on the event (running activities are cancelled, their agents
@@ -133,11 +138,18 @@ class JangarRuntime:
             if task.get_name() != _WORKER_TASK or not self._worker_running:
                 task.cancel()
         stop_timeout = _STOP_TIMEOUT_S + (self._drain + HAND_BACK_MARGIN).total_seconds()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), stop_timeout)
-        for task in tasks:
+        await _wait_ended(tasks, stop_timeout)
+        late = [task for task in tasks if not task.done()]
+        for task in late:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _wait_ended(late, _CANCEL_GRACE_S)
+        if stuck := [task.get_name() for task in late if not task.done()]:
+            log.warning(
+                "stopping without waiting for %s: still running %g s after being cancelled", stuck, _CANCEL_GRACE_S
+            )
+        for task in tasks:
+            if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+                log.warning("%s had failed: %s", task.get_name(), error)
         await self.launcher.aclose()
         if self.embedded_temporal is not None:
             await self.embedded_temporal.detach()
@@ -168,6 +180,8 @@ class JangarRuntime:
 
     async def _follow_state(self) -> None:
         async for state in self.launcher.watch_state():
+            if self._stop.is_set():
+                return  # quitting: the cancel that follows may land where it is not seen
             self.temporal_state = state
             if not state.up and self.embedded_temporal is not None and not self._stop.is_set():
                 # The data dir's server went away (killed, or stopped by an instance that thought
@@ -188,7 +202,7 @@ class JangarRuntime:
                 except Exception:
                     log.exception("orphan sweep failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), SWEEP_EVERY_S)
+                await within(self._stop.wait(), SWEEP_EVERY_S)
 
     async def _supervise_worker(self) -> None:
         """Run the in-process worker; when Temporal goes away, start it again once it is back."""
@@ -213,4 +227,10 @@ class JangarRuntime:
             finally:
                 self._worker_running = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), WORKER_RESTART_S)
+                await within(self._stop.wait(), WORKER_RESTART_S)
+
+
+async def _wait_ended(tasks: list[asyncio.Task[None]], timeout_s: float) -> None:
+    """Wait up to `timeout_s` for every task to end (however it ends)."""
+    if tasks:
+        await asyncio.wait(tasks, timeout=timeout_s)

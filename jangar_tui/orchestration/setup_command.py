@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 
+from jangar_tui.aio import within
 from jangar_tui.config import SetupCommand
 from jangar_tui.models import EventKind
 from jangar_tui.orchestration.event_log import EventLogWriter
@@ -73,7 +74,7 @@ async def run_setup(
         raise _failed(log, f"The setup command's program {argv[0]!r} cannot be run (permission denied).") from None
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
-        code = await asyncio.wait_for(_follow(proc, log, tail), timeout_s)
+        code = await within(_follow(proc, log, tail), timeout_s)
     except TimeoutError:
         await _stop(proc)
         raise _failed(
@@ -118,7 +119,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is None:
         _signal_group(proc.pid, signal.SIGTERM)
         try:
-            await asyncio.wait_for(proc.wait(), _STOP_GRACE_S)
+            await within(proc.wait(), _STOP_GRACE_S)
         except TimeoutError:
             _signal_group(proc.pid, signal.SIGKILL)
             await proc.wait()

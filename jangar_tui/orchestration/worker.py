@@ -19,6 +19,7 @@ from typing import Any, Self
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from jangar_tui.aio import within
 from jangar_tui.config import ConfigError, Settings, load_settings
 from jangar_tui.orchestration.activities import HandBack, WorkOrderActivities
 from jangar_tui.orchestration.chat_activities import ChatActivities
@@ -185,7 +186,7 @@ async def _serve(settings: Settings, stop: asyncio.Event, now: asyncio.Event) ->
                     _say(f"waiting for Temporal at {address} ({exc})")
                     announced = True
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), RECONNECT_EVERY_S)
+                    await within(stop.wait(), RECONNECT_EVERY_S)
         if client is None:
             return 0
         _say(

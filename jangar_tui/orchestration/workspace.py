@@ -34,6 +34,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jangar_tui.aio import within
 from jangar_tui.models import ErrorCode, JangarError, WorkOrder
 from jangar_tui.store import validation
 
@@ -375,7 +376,7 @@ async def _run(
     except FileNotFoundError:
         raise GitError("git is not installed on the worker, so the target repository cannot be prepared.") from None
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), GIT_TIMEOUT_S)
+        out, _ = await within(proc.communicate(), GIT_TIMEOUT_S)
     except BaseException:
         if proc.returncode is None:
             proc.kill()

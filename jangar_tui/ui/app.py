@@ -9,7 +9,6 @@ in-process worker), it is started in the background after the first frame, and s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -199,8 +198,7 @@ class JangarApp(App[None]):
         if self._runtime_task is not None:
             self._stop_runtime.set()
             self._startup_done_event.set()  # no more waiting to start it
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runtime_task
+            await asyncio.wait({self._runtime_task})  # it reports its own failures (RuntimeFailed)
             self._runtime_task = None
         await self.service.close()
 

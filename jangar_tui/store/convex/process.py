@@ -36,6 +36,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from jangar_tui.aio import cancel_and_wait, within
 from jangar_tui.models import ConnectionState
 from jangar_tui.store.convex.probe import probe, url_host
 from jangar_tui.store.convex.transport import ConvexFunctionError, ConvexUnavailable, decode_value, encode_args
@@ -231,7 +232,7 @@ class WorkerTransport:
         try:
             # Report what the first probe found rather than a guess.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._probed.wait(), self._timeout_s + 1)
+                await within(self._probed.wait(), self._timeout_s + 1)
             last = self._state
             yield last
             while (state := await inbox.get()) is not _CLOSED:
@@ -410,9 +411,7 @@ class WorkerTransport:
             return
         self._closed = True
         if self._monitor is not None:
-            self._monitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._monitor
+            await cancel_and_wait(self._monitor)
         for sub in self._subs.values():
             sub.inbox.put_nowait(_CLOSED)
         for inbox in self._listeners:

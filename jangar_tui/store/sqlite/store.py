@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from jangar_tui.aio import cancel_and_wait
 from jangar_tui.config import Settings
 from jangar_tui.models import (
     SEARCH_LIMIT_DEFAULT,
@@ -158,9 +159,7 @@ class LocalStore:
             return
         self._closed = True
         if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+            await cancel_and_wait(self._poller)
             self._poller = None
         self._closed_event.set()
         self._signal()

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
+from jangar_tui.aio import within
 from jangar_tui.models import (
     ChatMessage,
     ChatSession,
@@ -153,7 +154,7 @@ class MainScreen(WorkOrderActions):
         # queued message: then the first frame already has the session list, instead of a frame of
         # "Loading…" and a second one (~25 ms later on a 2-core machine).
         with contextlib.suppress(TimeoutError):
-            sessions = await asyncio.wait_for(asyncio.shield(first_sessions), FIRST_SESSIONS_WAIT_S)
+            sessions = await within(asyncio.shield(first_sessions), FIRST_SESSIONS_WAIT_S)
             if sessions is not None:
                 self._show_sessions(sessions, self._session_limit)
 
