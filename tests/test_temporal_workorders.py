@@ -471,3 +471,26 @@ async def test_workers_lost_on_every_attempt_fail_the_work_order_and_stop_the_ag
     assert done.status == S.FAILED
     [message] = await completion_messages(store, wo.sessionId, wo.id)
     assert "stopped responding (no heartbeat for 2 s)" in message.content
+
+
+async def test_a_retried_follow_up_still_follows_up_the_same_work_order(tmp_path, store):
+    # Retrying only reads and writes the store: no Temporal server is needed.
+    settings = make_settings(tmp_path, "127.0.0.1:9", agent_command("fail_agent.py"))
+    service = service_for(store, TemporalLauncher(settings, store))
+    first = await new_work_order(service, target_repo="acme/widgets")
+    await store.update_work_order_status(first.id, S.CANCELED)
+    follow_up = await service.follow_up_work_order(first.id, "Address the review", launch=False)
+    await store.update_work_order_status(follow_up.id, S.CANCELED)
+    retried = await service.retry_work_order(follow_up.id)
+    # The link keeps the worktree, the branch, the pull request and the Codex thread of the chain.
+    assert retried.followUpOf == first.id
+    assert (retried.prompt, retried.title, retried.targetRepo, retried.targetBranch) == (
+        follow_up.prompt,
+        follow_up.title,
+        follow_up.targetRepo,
+        follow_up.targetBranch,
+    )
+    # When the work order it followed up is deleted, the retry is a work order of its own.
+    await store.remove_work_order(first.id)
+    alone = await service.retry_work_order(follow_up.id)
+    assert alone.followUpOf is None and alone.targetBranch == follow_up.targetBranch

@@ -251,6 +251,11 @@ class TemporalLauncher:
                 ErrorCode.INVALID_TRANSITION,
                 f"Only a failed or canceled work order can be retried; this one is {current.status.value}.",
             )
+        # A follow-up's retry follows up the same work order: same worktree, branch, pull request and
+        # Codex thread (`orchestration.follow_up`). A deleted one ends the chain, as it does there.
+        follows = current.followUpOf
+        if follows is not None and await self.store.get_work_order(follows) is None:
+            follows = None
         return await self.store.create_work_order(
             current.sessionId,
             new_workflow_id(),
@@ -260,6 +265,7 @@ class TemporalLauncher:
             requestedBy=current.requestedBy,
             targetRepo=current.targetRepo,
             targetBranch=current.targetBranch,
+            followUpOf=follows,
         )
 
     async def describe(self, work_order: WorkOrder) -> WorkflowDescription | None:
