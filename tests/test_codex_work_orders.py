@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -338,3 +339,125 @@ async def test_a_follow_up_continues_the_thread_on_the_same_branch_and_pull_requ
         assert worktree.exists()
         assert _git("show", f"{branch}:README.md", cwd=remote) == "hello, patched\nfollowed up\nthird\n"
         assert third.prUrl == first.prUrl and len(github.created) == 1
+
+
+NOTES_PATCH = "*** Begin Patch\n*** Add File: notes.txt\n+first attempt\n*** End Patch"
+OTHER_PATCH = "*** Begin Patch\n*** Add File: other.txt\n+second attempt\n*** End Patch"
+
+
+async def _handed_back_mid_turn(store: LocalStore, standin: StandIn, settings, service: JangarService, prompt: str):  # type: ignore[no-untyped-def]
+    """A work order whose first attempt added notes.txt, then was handed back (its worker stopped,
+    as at ctrl+q) while the model was still answering; returns it, its worktree and the gate."""
+    session = await service.new_session("Work")
+    wo = await service.create_work_order(session.id, title="Write notes", prompt=prompt, target_repo="acme/app")
+    gate = threading.Event()
+    standin.script(Reply(patch=NOTES_PATCH), Reply(text="Still writing the notes", deltas=4, gate=gate))
+    async with running_worker(settings, store):
+        await service.launch_work_order(wo.id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_S * 2
+        while not [e for e in await all_events(store, wo.id) if e.kind == EventKind.FILE_CHANGE]:
+            assert loop.time() < deadline, "the first attempt never patched"
+            await asyncio.sleep(0.1)
+        while len(standin.requests) < 2:  # the model is answering after the patch, held by the gate
+            assert loop.time() < deadline, "codex never asked the model again"
+            await asyncio.sleep(0.05)
+    [worktree] = [p for p in (settings.data_dir / "workspaces").iterdir() if p.is_dir()]
+    assert (worktree / "notes.txt").read_text() == "first attempt\n"
+    return wo, worktree, gate
+
+
+async def test_a_handed_back_run_continues_its_codex_thread_in_the_same_worktree(
+    temporal_server: DevServer,
+    store: LocalStore,
+    tmp_path: Path,
+    remote: Path,
+    standin: StandIn,
+    github: GitHubStandIn,
+    codex_bin: Path,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
+    settings = make_settings(
+        tmp_path / "data",
+        temporal_server.address,
+        shlex.join([str(codex_bin), "exec"]),
+        GITHUB_TOKEN="ghp_e2e-token",
+        JANGAR_GITHUB_API_URL=github.url,
+        JANGAR_ALLOW_LOCAL_REPOS="true",
+    )
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    wo, _worktree, gate = await _handed_back_mid_turn(store, standin, settings, service, "Write the notes")
+    try:
+        requests_before = len(standin.requests)
+        standin.script(Reply(text="Finished the notes."))
+        async with running_worker(settings, store):
+            done = await wait_for_status(store, wo.id, TERMINAL, timeout_s=WAIT_S * 2)
+    finally:
+        gate.set()
+    events = await all_events(store, wo.id)
+    summary = [(e.kind.value, e.text.splitlines()[0] if e.text else "") for e in events]
+    assert done.status == S.SUCCEEDED, summary
+    threads = [e for e in events if e.kind == EventKind.SETUP and "threadId" in (e.metadata or {})]
+    # One thread: the second attempt continued the first one's.
+    assert len(threads) == 2 and "continued" in threads[1].text, summary
+    assert threads[0].metadata["threadId"] == threads[1].metadata["threadId"], summary
+    # Codex was not given the task twice: the thread has it, and the earlier attempt's patch.
+    users = standin.user_texts(requests_before)
+    assert users.count("Write the notes") == 1 and "cut off" in users[-1], users
+    calls = [item for item in standin.requests[requests_before]["input"] if item.get("type") == "custom_tool_call"]
+    assert [call.get("input") for call in calls] == [NOTES_PATCH], calls
+    # Nothing lost: the first attempt's file, known to the thread, is in the pushed commit.
+    assert _git("show", f"{work_branch(None, wo.id)}:notes.txt", cwd=remote) == "first attempt\n"
+    assert len(github.created) == 1
+
+
+async def test_a_handed_back_run_whose_thread_is_gone_starts_again_from_the_runs_start(
+    temporal_server: DevServer,
+    store: LocalStore,
+    tmp_path: Path,
+    remote: Path,
+    standin: StandIn,
+    github: GitHubStandIn,
+    codex_bin: Path,
+    codex_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
+    settings = make_settings(
+        tmp_path / "data",
+        temporal_server.address,
+        shlex.join([str(codex_bin), "exec"]),
+        GITHUB_TOKEN="ghp_e2e-token",
+        JANGAR_GITHUB_API_URL=github.url,
+        JANGAR_ALLOW_LOCAL_REPOS="true",
+    )
+    service = JangarService(store, "tester", TemporalLauncher(settings, store))
+    wo, worktree, gate = await _handed_back_mid_turn(store, standin, settings, service, "Write the notes")
+    try:
+        # codex's home is lost (another machine's worker, a wiped CODEX_HOME): the thread cannot go on.
+        monkeypatch.setenv("CODEX_HOME", str(write_codex_home(tmp_path / "other-home", standin.base_url)))
+        requests_before = len(standin.requests)
+        standin.script(Reply(patch=OTHER_PATCH), Reply(text="Wrote the other file."))
+        async with running_worker(settings, store):
+            done = await wait_for_status(store, wo.id, TERMINAL, timeout_s=WAIT_S * 2)
+    finally:
+        gate.set()
+    events = await all_events(store, wo.id)
+    summary = [(e.kind.value, e.text.splitlines()[0] if e.text else "") for e in events]
+    assert done.status == S.SUCCEEDED, summary
+    assert standin.user_texts(requests_before)[-1] == "Write the notes"
+    # (checked after the files: the bug this pins was the first attempt's file in the PR)
+    # Nothing done twice, nothing unknown to the new thread delivered: the first attempt's file is gone.
+    branch = work_branch(None, wo.id)
+    assert _git("show", f"{branch}:other.txt", cwd=remote) == "second attempt\n"
+    assert "notes.txt" not in _git("ls-tree", "--name-only", branch, cwd=remote)
+    assert not (worktree / "notes.txt").exists()
+    assert any("reset to where the run started" in e.text for e in events if e.kind == EventKind.SETUP), summary

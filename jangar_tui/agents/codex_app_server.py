@@ -293,6 +293,18 @@ class CodexAppServer:
                     task.exception()  # a reader's failure ended the turns that saw it; retrieved here
 
 
+def turn_for(turns: list[dict[str, Any]], client_id: str) -> dict[str, Any] | None:
+    """The thread's turn (`CodexAppServer.turns`) that was started with `client_id` (by an earlier
+    attempt), if any."""
+    for turn in reversed(turns):
+        items = turn.get("items")
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("type") == "userMessage" and item.get("clientId") == client_id:
+                found: dict[str, Any] = turn
+                return found
+    return None
+
+
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)

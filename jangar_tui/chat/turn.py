@@ -28,9 +28,8 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
-from typing import Any
 
-from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, CodexOptions, ThreadNotFound
+from jangar_tui.agents.codex_app_server import CodexAppServer, CodexError, CodexOptions, ThreadNotFound, turn_for
 from jangar_tui.agents.codex_events import ItemCompleted, ReasoningDelta, TextDelta, ThreadReady, TurnEnded
 from jangar_tui.agents.codex_pool import CodexPool
 from jangar_tui.chat.reply import ERROR_KIND, FINAL_STATUSES, REPLY_KIND, Reply, is_reply, usage_of
@@ -187,7 +186,7 @@ class ChatTurn:
                     ready = await server.open_thread(None)
             reply.apply(ready)
             prompt = user.content if ready.resumed else _seeded(user.content, earlier)
-            earlier_attempt = _turn_for(server.turns, user.id)
+            earlier_attempt = turn_for(server.turns, user.id)
             if earlier_attempt is not None and earlier_attempt.get("status") == "completed":
                 reply.recover(earlier_attempt)
                 server.last_turn_id = reply.turn_id
@@ -318,17 +317,6 @@ def _meta(message: ChatMessage | None) -> dict[str, object]:
 def _text(message: ChatMessage | None, key: str) -> str | None:
     value = _meta(message).get(key)
     return value if isinstance(value, str) and value else None
-
-
-def _turn_for(turns: list[dict[str, Any]], user_message_id: str) -> dict[str, Any] | None:
-    """The thread's turn that was given `user_message_id` (by an earlier attempt), if any."""
-    for turn in reversed(turns):
-        items = turn.get("items")
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and item.get("type") == "userMessage" and item.get("clientId") == user_message_id:
-                found: dict[str, Any] = turn
-                return found
-    return None
 
 
 def _seeded(text: str, earlier_newest_first: list[ChatMessage]) -> str:

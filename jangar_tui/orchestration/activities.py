@@ -55,6 +55,7 @@ from jangar_tui.orchestration.payloads import (
     WorkOrderInput,
 )
 from jangar_tui.orchestration.procs import ProcessId, stop_processes
+from jangar_tui.orchestration.run_start import begin_agent_attempt, record_run_start, reset_to_run_start
 from jangar_tui.orchestration.setup_command import SetupFailed, run_setup, setup_command_for
 from jangar_tui.orchestration.workspace import (
     GitError,
@@ -189,6 +190,10 @@ class WorkOrderActivities:
         setup = setup_command_for(self.settings.setup_commands, target_repo)
         if setup is not None and not setup_done(path):
             await self._set_up(setup, path, inp.workOrderId)
+        try:
+            await record_run_start(path, inp.workOrderId)
+        except GitError as exc:
+            raise ApplicationError(str(exc), type=WORKSPACE_FAILED) from exc
         return str(path)
 
     async def _set_up(self, setup: SetupCommand, path: Path, work_order_id: str) -> None:
@@ -244,10 +249,12 @@ class WorkOrderActivities:
         )
         try:
             continued = await self._continued(work_order, req.prompt)
+            start_over = await self._start_over(req, log)
             command = self.settings.agent_command
             if command is None:
-                result = await self._run_codex(req, work_order, continued, env, log, records, record)
+                result = await self._run_codex(req, work_order, continued, env, log, records, record, start_over)
             else:
+                await start_over()  # another agent has no thread to continue the earlier attempt's work in
                 if continued.seeded_prompt is not None:  # another agent has no thread: it reads the story so far
                     req = req.model_copy(update={"prompt": continued.seeded_prompt})
                 result = await self._run_command(command, req, work_order, env, log, records, record)
@@ -264,14 +271,43 @@ class WorkOrderActivities:
             await log.close()
 
     async def _continued(self, work_order: WorkOrder, note: str) -> _Continued:
-        """What a follow-up continues (nothing for a work order that follows none)."""
+        """What a follow-up continues (nothing for a work order that follows none), and the thread
+        an earlier attempt of this run worked in (its worker stopped or died mid-run)."""
         owner = await workspace_owner(work_order, self.store.get_work_order)
+        earlier = await thread_of(self.store, work_order.id)
         previous = await self.store.get_work_order(work_order.followUpOf) if work_order.followUpOf else None
         if previous is None:
-            return _Continued(owner.id, None, None)
+            return _Continued(owner.id, None, None, earlier)
         return _Continued(
-            owner.id, await thread_of(self.store, previous.id), await seeded_prompt(self.store, previous, note)
+            owner.id,
+            await thread_of(self.store, previous.id),
+            await seeded_prompt(self.store, previous, note),
+            earlier,
         )
+
+    async def _start_over(self, req: AgentRequest, log: EventLogWriter) -> Callable[[], Awaitable[None]]:
+        """What puts the worktree back where the run started, for an attempt that cannot continue an
+        earlier attempt's work (`run_start`); it does nothing for the first attempt."""
+        workspace = Path(req.workspace) if req.workspace else None
+        earlier = workspace is not None and await asyncio.to_thread(begin_agent_attempt, workspace, req.workOrderId)
+
+        async def start_over() -> None:
+            if workspace is None or not earlier:
+                return
+            try:
+                reset = await reset_to_run_start(workspace, req.workOrderId)
+            except GitError as exc:
+                raise ApplicationError(
+                    f"Resetting the worktree for a new attempt failed: {exc}", type=WORKSPACE_FAILED
+                ) from exc
+            if reset:
+                log.add(
+                    EventKind.SETUP,
+                    "The earlier attempt's work cannot be continued, so the worktree was reset to where the run "
+                    "started (its changes dropped) and the work starts again.",
+                )
+
+        return start_over
 
     async def _run_command(
         self,
@@ -333,6 +369,7 @@ class WorkOrderActivities:
         log: EventLogWriter,
         records: AgentRecords,
         record: AgentRecord,
+        start_over: Callable[[], Awaitable[None]],
     ) -> AgentResult:
         """Codex through its app-server: its items become the event log (see `codex_run`)."""
         if req.workspace:
@@ -359,6 +396,9 @@ class WorkOrderActivities:
                         started,
                         continued.thread_id,
                         continued.seeded_prompt,
+                        client_id=req.workOrderId,
+                        earlier_thread=continued.earlier_thread,
+                        start_over=start_over,
                     )
                 )
             except asyncio.CancelledError:
@@ -478,11 +518,13 @@ class WorkOrderActivities:
 
 @dataclass(frozen=True)
 class _Continued:
-    """A run's worktree owner and, for a follow-up, the Codex thread and the seeded prompt."""
+    """A run's worktree owner; for a follow-up, the Codex thread and the seeded prompt; and the
+    thread an earlier attempt of this run logged."""
 
     workspace_of: str
     thread_id: str | None
     seeded_prompt: str | None
+    earlier_thread: str | None
 
 
 @contextlib.asynccontextmanager

@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,9 +280,19 @@ def setup_done(path: Path) -> bool:
 
 def mark_setup_done(path: Path) -> None:
     """The setup command succeeded here: a retried attempt or a follow-up does not run it again."""
+    update_record(path, {"setupDone": True})
+
+
+def update_record(path: Path, changes: dict[str, object]) -> None:
+    """Set `changes` in the record beside the worktree at `path` (none: nothing to update)."""
     record = _record(path)
     if record:
-        _record_path(path).write_text(json.dumps({**record, "setupDone": True}))
+        _record_path(path).write_text(json.dumps({**record, **changes}))
+
+
+def read_record(path: Path) -> dict[str, object]:
+    """The record beside the worktree at `path` (empty when it has none)."""
+    return _record(path)
 
 
 def _record(path: Path) -> dict[str, object]:
@@ -360,14 +370,18 @@ def _env(protocols: str | None) -> dict[str, str]:
 
 
 async def _run(
-    *args: str, cwd: Path | None, merge_stderr: bool = True, protocols: str | None = None
+    *args: str,
+    cwd: Path | None,
+    merge_stderr: bool = True,
+    protocols: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[int, str]:
     try:
         proc = await asyncio.create_subprocess_exec(
             "git",
             *args,
             cwd=cwd,
-            env=_env(protocols),
+            env={**_env(protocols), **(env or {})},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.DEVNULL,
@@ -385,8 +399,10 @@ async def _run(
     return proc.returncode or 0, out.decode(errors="replace")
 
 
-async def _git(*args: str, cwd: Path | None = None, protocols: str | None = None) -> None:
-    code, out = await _run(*args, cwd=cwd, protocols=protocols)
+async def _git(
+    *args: str, cwd: Path | None = None, protocols: str | None = None, env: Mapping[str, str] | None = None
+) -> None:
+    code, out = await _run(*args, cwd=cwd, protocols=protocols, env=env)
     if code != 0:
         tail = out.strip()[-2000:]
         raise GitError(f"git {args[0]} failed (exit {code}): {tail}")
@@ -402,9 +418,9 @@ run_git = _git
 git_env = _env
 
 
-async def git_output(*args: str, cwd: Path, check: bool = True) -> str:
-    """git's stdout (stripped); with `check`, a failure raises GitError."""
-    code, out = await _run(*args, cwd=cwd, merge_stderr=False)
+async def git_output(*args: str, cwd: Path, check: bool = True, env: Mapping[str, str] | None = None) -> str:
+    """git's stdout (stripped); with `check`, a failure raises GitError. `env` is added to git's."""
+    code, out = await _run(*args, cwd=cwd, merge_stderr=False, env=env)
     if check and code != 0:
         raise GitError(f"git {args[0]} failed (exit {code}).")
     return out.strip() if code == 0 else ""
