@@ -12,7 +12,9 @@ screen of a session with 200 messages, among 50 sessions. A writer in another pr
 Measured per phase: this process's CPU (user + system, every thread: the app and its store) as a
 share of one core, and how many times the store's watchers re-ran their queries per second, by
 query (each `SqliteDb.recent_*` call counted, on any version of the store), with the store's
-checks of what changed (`changed_tables`, or `data_version` before it) per second.
+checks of what changed (`changed_tables`, or `data_version` before it) per second, and how many
+times the work-order panel's rows were drawn again per second (each such repaint renders every row
+of the list).
 
 What the table versions cost the writer: the CPU of an `append_message` and of a 25-event batch
 (`SqliteDb` called directly, best of 5 rounds of 300 / 100), with the version triggers and with
@@ -50,6 +52,7 @@ from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.work_orders.panel import WorkOrderPanel
+from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 RESULTS = ROOT / "bench" / "results" / "watch_wakes.json"
 USER = "bench"
@@ -63,6 +66,7 @@ QUERIES = (
     "recent_work_orders_by_status",
 )
 CHECKS = ("changed_tables", "data_version")  # this version's, or the one before table versions
+REPAINTS = "work-order row repaints"
 RUNNING = (WorkOrderStatus.SUBMITTED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.RUNNING)
 
 WRITER = r"""
@@ -101,6 +105,13 @@ def count_calls() -> None:
             return _real(self, *args)
 
         setattr(db_module.SqliteDb, name, functools.wraps(real)(counted))
+    real_repaint = WorkOrderList.replace_option_prompt_at_index
+
+    def repainted(self: Any, *args: Any) -> Any:
+        calls[REPAINTS] += 1
+        return real_repaint(self, *args)
+
+    WorkOrderList.replace_option_prompt_at_index = functools.wraps(real_repaint)(repainted)  # type: ignore[method-assign]
 
 
 async def seed(path: Path) -> tuple[str, str]:
@@ -174,6 +185,7 @@ async def phase(path: Path, work_order_id: str | None, rate: float, seconds: flo
         "requeries_per_s": round(sum(counted[q] for q in QUERIES) / wall, 1),
         "by_query_per_s": {q: round(counted[q] / wall, 1) for q in QUERIES if counted[q]},
         "checks_per_s": round(sum(counted[c] for c in CHECKS) / wall, 1),
+        "row_repaints_per_s": round(counted[REPAINTS] / wall, 1),
         "events_streamed": streamed,
         "seconds": round(wall, 1),
     }
@@ -258,13 +270,16 @@ def main() -> int:
         f"\n### The chat screen while another process streams {args.rate:g} run-log events/s "
         f"(schema v{SCHEMA_VERSION}, load {result['load_average']}, {result['jangar_tui']})\n"
     )
-    print("| phase | UI CPU (share of a core) | watch re-queries/s | by query /s | change checks/s | events streamed |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "| phase | UI CPU (share of a core) | watch re-queries/s | by query /s | change checks/s "
+        "| row repaints/s | events streamed |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, p in phases.items():
         by_query = ", ".join(f"{q.removeprefix('recent_')} {n}" for q, n in p["by_query_per_s"].items()) or "–"
         print(
             f"| {name} | {p['cpu_pct']} % | {p['requeries_per_s']} | {by_query} | {p['checks_per_s']} "
-            f"| {p['events_streamed']:,} |"
+            f"| {p['row_repaints_per_s']} | {p['events_streamed']:,} |"
         )
     print("\n| writer's CPU (best of 5) | append_message | 25-event batch |\n| --- | --- | --- |")
     for name, cost in writes.items():

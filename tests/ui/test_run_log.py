@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens import work_order_detail
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.widgets.work_orders import panel
 from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
@@ -186,3 +188,72 @@ async def test_a_running_work_orders_row_shows_its_latest_activity(
         # Once it has ended, the row no longer shows activity.
         await store.update_work_order_status(wo.id, "succeeded")
         await until(pilot, lambda: "▸" not in screen_text(pilot), "no activity once ended")
+
+
+def _count_repaints(app: JangarApp) -> list[int]:
+    """How many times the work-order list's rows were drawn again (each renders every row)."""
+    rows = app.screen.query_one(WorkOrderList)
+    count = [0]
+    real = rows.replace_option_prompt_at_index
+
+    def counted(index: int, prompt: RenderableType) -> WorkOrderList:
+        count[0] += 1
+        return real(index, prompt)
+
+    rows.replace_option_prompt_at_index = counted  # type: ignore[method-assign]
+    return count
+
+
+async def _running_work_order(service: JangarService, store: LocalStore) -> WorkOrder:
+    wo = await _work_order(service)
+    for status in ("submitted", "accepted", "running"):
+        await store.update_work_order_status(wo.id, status)
+    return wo
+
+
+async def test_the_row_is_not_drawn_again_for_a_change_beyond_its_width(
+    down_service: JangarService, store: LocalStore
+) -> None:
+    """A line whose visible part stays the same costs no repaint; a wider column shows its tail."""
+    wo = await _running_work_order(down_service, store)
+    head = "compiling " + "x" * 150  # under the 200 characters kept
+    await store.append_work_order_events(wo.id, [{"kind": "output", "text": f"{head} 0"}])
+    app = JangarApp(down_service)
+    async with app.run_test(size=(250, 30)) as pilot:
+        await until(pilot, lambda: "▸ compiling xxx" in screen_text(pilot), "the activity under the row")
+        repaints = _count_repaints(app)
+        for n in range(1, 6):
+            await store.append_work_order_events(wo.id, [{"kind": "output", "text": f"{head} {n}"}])
+        await store.append_work_order_events(wo.id, [{"kind": "output", "text": "linking"}])
+        await until(pilot, lambda: "▸ linking" in screen_text(pilot), "a change the row shows")
+        assert repaints[0] == 1  # the cut lines looked the same: only 'linking' was drawn
+        await store.append_work_order_events(wo.id, [{"kind": "output", "text": "lin" + "k" * 150 + " 1"}])
+        await until(pilot, lambda: "▸ linkkk" in screen_text(pilot), "a long line")
+        await store.append_work_order_events(wo.id, [{"kind": "output", "text": "lin" + "k" * 150 + " 2"}])
+        await until(pilot, lambda: app.screen.query_one(WorkOrderList)._activity[wo.id].endswith(" 2"), "read")
+        assert repaints[0] == 2
+        assert "k 2" not in screen_text(pilot)
+        app.screen.query_one(panel.WorkOrderPanel).styles.width = 200  # as over the chat
+        await until(pilot, lambda: "k 2" in screen_text(pilot), "the newest tail, once there is room")
+
+
+async def test_the_row_follows_a_fast_run_log_a_few_times_a_second(
+    down_service: JangarService, store: LocalStore
+) -> None:
+    """Each repaint renders every row: while the log changes at every commit, the row is read and
+    drawn again at most every ACTIVITY_INTERVAL_S, and the newest line still shows in the end."""
+    wo = await _running_work_order(down_service, store)
+    await store.append_work_order_events(wo.id, [{"kind": "output", "text": "streamed start"}])
+    app = JangarApp(down_service)
+    async with app.run_test(size=(130, 30)) as pilot:
+        await until(pilot, lambda: "▸ streamed start" in screen_text(pilot), "the activity under the row")
+        await pilot.pause(2 * panel.ACTIVITY_INTERVAL_S)  # the first snapshot's pause is over
+        repaints = _count_repaints(app)
+        started = time.monotonic()
+        for n in range(40):
+            await store.append_work_order_events(wo.id, [{"kind": "output", "text": f"streamed {n}"}])
+            await pilot.pause(0.01)
+        await until(pilot, lambda: "▸ streamed 39" in screen_text(pilot), "the newest line")
+        elapsed = time.monotonic() - started
+        # The pause between reads bounds the repaints whatever the load (a loaded machine makes fewer).
+        assert 1 <= repaints[0] <= 1 + elapsed / panel.ACTIVITY_INTERVAL_S, (repaints[0], elapsed)

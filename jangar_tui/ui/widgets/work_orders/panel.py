@@ -6,6 +6,8 @@ running work order) and shows the newest that is not a token count under the row
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -20,6 +22,10 @@ from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 # answer, so the newest event is most often a token count, which says nothing of what the agent
 # does; the row shows the newest other event among these.
 ACTIVITY_WINDOW = 4
+# While the run log grows fast (a worker commits up to 20 batches a second), the row's activity is
+# read again at most this often: the watch re-queries only when asked for its next snapshot, so the
+# commits of the pause are read once, after it. A change after a quiet spell shows at once.
+ACTIVITY_INTERVAL_S = 0.25
 
 
 class WorkOrderPanel(Vertical):
@@ -78,6 +84,7 @@ class WorkOrderPanel(Vertical):
                 if doing:
                     line = next((part for part in doing[-1].text.split("\n") if part.strip()), "")
                     self.post_message(self.ActivityChanged(work_order_id, line[:200]))
+                await asyncio.sleep(ACTIVITY_INTERVAL_S)
         except JangarError:
             return  # the row simply shows no activity
 

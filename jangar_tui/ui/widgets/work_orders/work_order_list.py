@@ -15,6 +15,8 @@ from jangar_tui.ui.safe_text import line_text, one_line
 from jangar_tui.ui.widgets.work_orders.applies import key_applies
 from jangar_tui.ui.widgets.work_orders.status_style import status_text
 
+ACTIVITY_PREFIX = "  ▸ "
+
 
 def work_order_row(work_order: WorkOrder, activity: str | None = None) -> Group:
     head = status_text(work_order.status)
@@ -27,7 +29,7 @@ def work_order_row(work_order: WorkOrder, activity: str | None = None) -> Group:
         target += f" @ {work_order.targetBranch}"
     lines.append(line_text(f"  {target}", style="dim"))
     if activity and work_order.status == WorkOrderStatus.RUNNING:
-        lines.append(line_text(f"  ▸ {activity}", style="italic"))
+        lines.append(line_text(f"{ACTIVITY_PREFIX}{activity}", style="italic"))
     if work_order.prUrl:
         lines.append(pr_line(work_order.prUrl))
     return Group(*lines)
@@ -51,6 +53,7 @@ class WorkOrderList(OptionList):
         self._work_orders: list[WorkOrder] = []
         self._want_id: str | None = None  # highlight this one once it arrives (just created)
         self._activity: dict[str, str] = {}  # work order id -> the latest line of its run log
+        self._painted: dict[str, str] = {}  # work order id -> the line its row was last drawn with
 
     @property
     def work_orders(self) -> list[WorkOrder]:
@@ -73,9 +76,9 @@ class WorkOrderList(OptionList):
             # Same rows: replace only the prompts that changed (e.g. a status moved on).
             for index, (old, new) in enumerate(zip(previous, work_orders, strict=True)):
                 if old != new:
-                    self.replace_option_prompt_at_index(index, work_order_row(new, self._activity.get(new.id)))
+                    self.replace_option_prompt_at_index(index, self._row(new))
         else:
-            self.set_options(Option(work_order_row(w, self._activity.get(w.id)), id=w.id) for w in work_orders)
+            self.set_options(Option(self._row(w), id=w.id) for w in work_orders)
             if chosen is not None and chosen.id in ids:
                 self.highlighted = ids.index(chosen.id)
             elif work_orders:
@@ -86,16 +89,48 @@ class WorkOrderList(OptionList):
         self.refresh_bindings()  # the chosen one's status may have moved on: other keys apply
 
     def set_activity(self, work_order_id: str, line: str | None) -> None:
-        """Show `line` (the newest of the run log) under the work order while it runs."""
+        """Show `line` (the newest of the run log) under the work order while it runs.
+
+        The row is drawn again only when what it shows changes: a line that differs beyond the
+        column's width is kept for a resize, not painted (each repaint renders every row again).
+        """
         if line is None:
-            self._activity.pop(work_order_id, None)
-        elif self._activity.get(work_order_id) == line:
-            return
+            if self._activity.pop(work_order_id, None) is None:
+                return
         else:
             self._activity[work_order_id] = line
+            painted = self._painted.get(work_order_id)
+            if painted is not None and self._cut(painted) == self._cut(line):
+                return
+        self._repaint(work_order_id)
+
+    def _row(self, work_order: WorkOrder) -> Group:
+        line = self._activity.get(work_order.id)
+        if line is None:
+            self._painted.pop(work_order.id, None)
+        else:
+            self._painted[work_order.id] = line
+        return work_order_row(work_order, line)
+
+    def _repaint(self, work_order_id: str) -> None:
         for index, work_order in enumerate(self._work_orders):
             if work_order.id == work_order_id:
-                self.replace_option_prompt_at_index(index, work_order_row(work_order, line))
+                self.replace_option_prompt_at_index(index, self._row(work_order))
+
+    def _cut(self, line: str) -> str:
+        """`line` as the row shows it: one line, cut with … to the column left of '  ▸ '."""
+        padding = self.get_component_styles("option-list--option").padding
+        width = self.scrollable_content_region.width - padding.width - len(ACTIVITY_PREFIX)
+        text = line_text(line)
+        if width > 0:  # laid out
+            text.truncate(width, overflow="ellipsis")
+        return text.plain
+
+    def on_resize(self) -> None:
+        # A wider column shows more of a line whose tail changed while it was cut.
+        for work_order_id, line in list(self._activity.items()):
+            if self._painted.get(work_order_id) != line:
+                self._repaint(work_order_id)
 
     def key_applies(self, action: str) -> bool:
         return key_applies(action, self.chosen)
