@@ -2,13 +2,21 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
-import { mutation, query, type QueryCtx } from "./_generated/server";
+import { internalMutation, mutation, query, type QueryCtx } from "./_generated/server";
 import { callerIdentity, requireUser } from "./lib/auth";
 import { checkContent, checkMetadata, checkPageSize, checkWellFormed } from "./lib/checks";
 import { fail } from "./lib/errors";
 import { checkCursor, emptyPage, pageValidator, paginateList } from "./lib/pagination";
 import { bumpSession, loadLiveSession } from "./lib/sessions";
 import { chatMessageDoc, roleValidator } from "./lib/validators";
+
+type ChatMessage = Omit<Doc<"chat_messages">, "ownerId">;
+
+// A message as the contract shows it: `ownerId` is the search index's filter, not one of its columns.
+function shown(message: Doc<"chat_messages">): ChatMessage {
+  const { ownerId: _owner, ...columns } = message;
+  return columns;
+}
 
 // The message, deleted or not; NOT_FOUND when it never existed. Checks the session's owner.
 async function loadMessage(ctx: QueryCtx, messageId: Id<"chat_messages">): Promise<Doc<"chat_messages">> {
@@ -41,6 +49,7 @@ export const append = mutation({
     const now = Math.max(Date.now(), session.lastMessageAt);
     const id = await ctx.db.insert("chat_messages", {
       sessionId: session._id,
+      ownerId: session.userId,
       role: args.role,
       content: args.content,
       metadata: args.metadata,
@@ -48,7 +57,7 @@ export const append = mutation({
       updatedAt: now,
     });
     await bumpSession(ctx, session, now);
-    return (await ctx.db.get(id))!;
+    return shown((await ctx.db.get(id))!);
   },
 });
 
@@ -77,7 +86,7 @@ export const update = mutation({
     const now = Date.now();
     await ctx.db.patch(message._id, { ...patch, updatedAt: Math.max(message.updatedAt, now) });
     await bumpSession(ctx, session, now);
-    return (await ctx.db.get(message._id))!;
+    return shown((await ctx.db.get(message._id))!);
   },
 });
 
@@ -91,8 +100,8 @@ export const listBySession = query({
     const session = await ctx.db.get(args.sessionId);
     if (session !== null) await requireUser(ctx, session.userId, "this chat session");
     else await callerIdentity(ctx);
-    if (session === null || session.deletedAt !== undefined) return emptyPage<Doc<"chat_messages">>(list);
-    return paginateList(list, args.paginationOpts, (opts) =>
+    if (session === null || session.deletedAt !== undefined) return emptyPage<ChatMessage>(list);
+    const page = await paginateList(list, args.paginationOpts, (opts) =>
       ctx.db
         .query("chat_messages")
         .withIndex("by_session_createdAt", (q) => q.eq("sessionId", session._id))
@@ -100,6 +109,27 @@ export const listBySession = query({
         .filter((q) => q.eq(q.field("deletedAt"), undefined))
         .paginate(opts),
     );
+    return { ...page, page: page.page.map(shown) };
+  },
+});
+
+// Messages written before `ownerId` existed get it from their session: run once after the deploy
+// that added it (`npx convex run chatMessages:backfillOwners`), again while it says more. Until
+// then search does not find them (its index reads only the user's own).
+export const backfillOwners = internalMutation({
+  args: { cursor: v.optional(v.union(v.string(), v.null())) },
+  returns: v.object({ updated: v.number(), isDone: v.boolean(), continueCursor: v.string() }),
+  handler: async (ctx, args) => {
+    const page = await ctx.db.query("chat_messages").paginate({ numItems: 200, cursor: args.cursor ?? null });
+    let updated = 0;
+    for (const message of page.page) {
+      if (message.ownerId !== undefined) continue;
+      const session = await ctx.db.get(message.sessionId);
+      if (session === null) continue;
+      await ctx.db.patch(message._id, { ownerId: session.userId });
+      updated += 1;
+    }
+    return { updated, isDone: page.isDone, continueCursor: page.continueCursor };
   },
 });
 
@@ -121,8 +151,8 @@ export const restore = mutation({
   returns: chatMessageDoc,
   handler: async (ctx, args) => {
     const message = await loadMessage(ctx, args.messageId);
-    if (message.deletedAt === undefined) return message;
+    if (message.deletedAt === undefined) return shown(message);
     await ctx.db.patch(message._id, { deletedAt: undefined, updatedAt: Math.max(message.updatedAt, Date.now()) });
-    return (await ctx.db.get(message._id))!;
+    return shown((await ctx.db.get(message._id))!);
   },
 });

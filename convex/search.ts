@@ -47,8 +47,8 @@ export const all = query({
     const owned = ownedSessions(ctx, args.userId);
     return {
       sessions: await searchSessions(ctx, args.userId, text, terms, limit),
-      messages: await searchMessages(ctx, owned, text, terms, limit),
-      workOrders: await searchWorkOrders(ctx, owned, text, terms, limit),
+      messages: await searchMessages(ctx, args.userId, owned, text, terms, limit),
+      workOrders: await searchWorkOrders(ctx, args.userId, owned, text, terms, limit),
     };
   },
 });
@@ -83,6 +83,7 @@ async function searchSessions(ctx: QueryCtx, userId: string, text: string, terms
 
 async function searchMessages(
   ctx: QueryCtx,
+  userId: string,
   owned: (id: Id<"chat_sessions">) => Promise<Doc<"chat_sessions"> | null>,
   text: string,
   terms: string[],
@@ -90,7 +91,7 @@ async function searchMessages(
 ): Promise<Hit[]> {
   const candidates = await ctx.db
     .query("chat_messages")
-    .withSearchIndex("search_content", (q) => q.search("content", text).eq("deletedAt", undefined))
+    .withSearchIndex("search_content", (q) => q.search("content", text).eq("ownerId", userId).eq("deletedAt", undefined))
     .take(SEARCH_CANDIDATES);
   const hits: { message: Doc<"chat_messages">; session: Doc<"chat_sessions"> }[] = [];
   for (const message of candidates) {
@@ -112,6 +113,7 @@ async function searchMessages(
 
 async function searchWorkOrders(
   ctx: QueryCtx,
+  userId: string,
   owned: (id: Id<"chat_sessions">) => Promise<Doc<"chat_sessions"> | null>,
   text: string,
   terms: string[],
@@ -126,7 +128,7 @@ async function searchWorkOrders(
   ] as const) {
     const candidates = await ctx.db
       .query("work_orders")
-      .withSearchIndex(index, (q) => q.search(field, text).eq("deletedAt", undefined))
+      .withSearchIndex(index, (q) => q.search(field, text).eq("ownerId", userId).eq("deletedAt", undefined))
       .take(SEARCH_CANDIDATES);
     for (const workOrder of candidates) found.set(workOrder._id, workOrder);
   }

@@ -64,7 +64,8 @@ export const workOrderFields = {
 };
 
 // Stored beside the contract's columns, never shown: the session's owner, copied when the work
-// order is created (sessions never change owner), the key of listByStatus for one user.
+// order is created (sessions never change owner), the key of listByStatus for one user and a
+// filter field of the search indexes.
 export const workOrderStoredFields = { ...workOrderFields, ownerId: v.optional(v.string()) };
 
 export const chatSessionDoc = v.object({
@@ -72,6 +73,11 @@ export const chatSessionDoc = v.object({
   _creationTime: v.number(),
   ...chatSessionFields,
 });
+
+// Stored beside the contract's columns, never shown: the session's owner, copied when the message
+// is appended (sessions never change owner), a filter field of the search index, so that a search
+// reads only its user's candidates.
+export const chatMessageStoredFields = { ...chatMessageFields, ownerId: v.optional(v.string()) };
 
 export const chatMessageDoc = v.object({
   _id: v.id("chat_messages"),

@@ -213,4 +213,32 @@ describe("listByStatus for one user", () => {
     expect(Object.keys(after.page[0])).not.toContain("ownerId");
     expect((await t.mutation(internal.workOrders.backfillOwners, {})).updated).toBe(0);
   });
+
+  test("search reads only its user's candidates; messages stored before ownerId get it from backfillOwners", async () => {
+    const t = newBackend();
+    const s = await t.mutation(api.chatSessions.create, { userId: ALICE, title: "Old data" });
+    const fresh = await t.mutation(api.chatMessages.append, { sessionId: s._id, role: "user", content: "needle today" });
+    expect(Object.keys(fresh)).not.toContain("ownerId");
+    await t.run(async (ctx) => {
+      const now = Date.now();
+      await ctx.db.insert("chat_messages", { sessionId: s._id, role: "user", content: "needle of old", createdAt: now, updatedAt: now });
+    });
+    const search = () => t.query(api.search.all, { userId: ALICE, text: "needle" });
+    expect((await search()).messages.map((m) => m.excerpt)).toEqual(["needle today"]);
+    expect(await t.mutation(internal.chatMessages.backfillOwners, {})).toMatchObject({ updated: 1, isDone: true });
+    expect((await search()).messages.map((m) => m.excerpt).sort()).toEqual(["needle of old", "needle today"]);
+    const listed = await t.query(api.chatMessages.listBySession, { sessionId: s._id, paginationOpts: firstPage() });
+    expect(listed.page.flatMap((m) => Object.keys(m))).not.toContain("ownerId");
+    expect((await t.mutation(internal.chatMessages.backfillOwners, {})).updated).toBe(0);
+    // Bob's matches never reach Alice's candidates: the index filters by owner before it takes any.
+    const b = await t.mutation(api.chatSessions.create, { userId: BOB, title: "Bob's" });
+    await t.mutation(api.chatMessages.append, { sessionId: b._id, role: "user", content: "needle of bob" });
+    const read = await t.run(async (ctx) =>
+      ctx.db
+        .query("chat_messages")
+        .withSearchIndex("search_content", (q) => q.search("content", "needle").eq("ownerId", ALICE))
+        .collect(),
+    );
+    expect(read.map((m) => m.content).sort()).toEqual(["needle of old", "needle today"]);
+  });
 });
