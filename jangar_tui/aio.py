@@ -10,15 +10,25 @@ cancellation, so every bounded wait here goes through it; ruff bans `asyncio.wai
 For the same reason a task is stopped with `cancel_and_wait`, not with
 `task.cancel(); with suppress(CancelledError): await task`, which also takes the caller's own
 cancellation if it arrives meanwhile.
+
+A file lock is waited for with `lock_exclusive`, not `asyncio.to_thread(fcntl.flock, ...)`: a thread
+cannot be cancelled. It kept waiting after its caller had given up, held up the exit (asyncio.run
+waits for the default executor's threads), and could take the lock on a descriptor the caller had
+closed meanwhile, or on whatever file the next open() got that number.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# A lock held by another process is tried again after 5 ms, then up to every 100 ms.
+_LOCK_FIRST_RETRY_S = 0.005
+_LOCK_MAX_RETRY_S = 0.1
 
 
 async def within(awaitable: Awaitable[T], seconds: float | None) -> T:
@@ -35,3 +45,15 @@ async def cancel_and_wait(task: asyncio.Future[Any]) -> None:
     await asyncio.wait({task})
     if not task.cancelled() and (error := task.exception()) is not None:
         raise error
+
+
+async def lock_exclusive(fd: int) -> None:
+    """Take an exclusive `flock` on `fd`, waiting (cancellably, without a thread) while another holds it."""
+    delay = _LOCK_FIRST_RETRY_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _LOCK_MAX_RETRY_S)

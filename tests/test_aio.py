@@ -8,13 +8,16 @@ runtime's Temporal-state loop did exactly that on quit, and ctrl+q took 26 s ins
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jangar_tui.aio import cancel_and_wait, within
+from jangar_tui.aio import cancel_and_wait, lock_exclusive, within
 
 
 async def _cancelled_as_result_arrives(wait: Callable[[asyncio.Future[int]], Awaitable[Any]]) -> str:
@@ -107,3 +110,40 @@ async def test_cancel_and_wait_does_not_take_the_callers_own_cancel() -> None:
         await outer
     assert after_stop == []
     await asyncio.wait({child})
+
+
+def _open(path: Path) -> int:
+    return os.open(path, os.O_CREAT | os.O_RDWR, 0o600)  # its own open file description: its own flock
+
+
+async def test_lock_exclusive_waits_for_the_holder(tmp_path: Path) -> None:
+    holder, waiter = _open(tmp_path / "lock"), _open(tmp_path / "lock")
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        waiting = asyncio.create_task(lock_exclusive(waiter))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        await within(waiting, 10)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(holder)
+        os.close(waiter)
+
+
+async def test_a_cancelled_lock_wait_leaves_nothing_waiting_on_the_lock(tmp_path: Path) -> None:
+    """Given up, the wait is over: once the holder lets go the lock is free, not taken by a thread
+    still blocked in flock for the caller that left (as with asyncio.to_thread(fcntl.flock, ...))."""
+    holder, gave_up, probe = (_open(tmp_path / "lock") for _ in range(3))
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        waiting = asyncio.create_task(lock_exclusive(gave_up))
+        await asyncio.sleep(0.05)
+        await cancel_and_wait(waiting)
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        await asyncio.sleep(0.5)  # a thread left blocked in flock takes the lock at once
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if anything took it
+    finally:
+        for fd in (holder, gave_up, probe):
+            os.close(fd)

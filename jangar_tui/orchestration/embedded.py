@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from jangar_tui.aio import lock_exclusive
 from jangar_tui.config import Settings
 from jangar_tui.orchestration.client import connect
 from jangar_tui.orchestration.devserver import DevServer, free_port, port_answers
@@ -248,7 +249,7 @@ class EmbeddedTemporal:
     async def _locked(self) -> AsyncIterator[None]:
         handle = await asyncio.to_thread(self._open_lock)
         try:
-            await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+            await lock_exclusive(handle.fileno())
             yield
         finally:
             handle.close()

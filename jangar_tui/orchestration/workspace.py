@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -34,7 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jangar_tui.aio import within
+from jangar_tui.aio import lock_exclusive, within
 from jangar_tui.models import ErrorCode, JangarError, WorkOrder
 from jangar_tui.store import validation
 
@@ -318,7 +317,7 @@ async def _locked(cache: Path) -> AsyncIterator[None]:
     cache.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(cache.with_name(cache.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
     try:
-        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        await lock_exclusive(fd)
         yield
     finally:
         os.close(fd)  # releases the lock
