@@ -5,8 +5,10 @@
 1. Bulk-inserts 1,000 sessions and N messages (default 1,000,000; words drawn from a Zipf-like
    vocabulary of 20,000, 10-40 words each, plus a rare marker in 10 messages) into a file at schema
    v4 (no search index), in one transaction with executemany; 5% of the sessions are another user's.
-2. Migrates it to v5 and times that: building the three FTS5 indexes from the rows already there.
-   Reports the file size before and after.
+2. Opens it with `LocalStore` as the app does and times that (the migration: the session and work
+   order indexes are built in it, the message index is not), then the message index's build in the
+   background after the open, until search no longer says it is being built. Reports the file size
+   before and after.
 3. Times `LocalStore.search` (the app's whole path: the FTS5 query, the joins that drop deleted
    rows and other users' rows, the excerpts) for a few query shapes, p50 / p95 over the repetitions.
 4. The cost the index adds to writing: `append_message` and the growing-reply `update_message` on
@@ -107,17 +109,27 @@ def size_mb(path: Path) -> float:
     return sum(os.path.getsize(f"{path}{s}") for s in ("", "-wal") if os.path.exists(f"{path}{s}")) / 1e6
 
 
-def index_build(path: Path) -> float:
-    """Seconds to migrate v4 -> v5: the FTS5 indexes built from the existing rows."""
+async def index_build(path: Path) -> tuple[float, float, int]:
+    """Seconds to open the v4 file (its migration: what an operator waits for before the UI starts),
+    seconds after that until the background build has indexed every message, and how many times
+    search said how far it was meanwhile (asked every 0.5 s)."""
+    started = time.perf_counter()
+    store = LocalStore(path)
+    opened = time.perf_counter() - started
+    try:
+        progress = 0
+        while (await store.search(USER, "zzzzqqqq")).indexing is not None:  # starts the build
+            progress += 1
+            await asyncio.sleep(0.5)
+        built = time.perf_counter() - started - opened
+    finally:
+        await store.close()
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        started = time.perf_counter()
-        migrate(conn)
-        elapsed = time.perf_counter() - started
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return elapsed
     finally:
         conn.close()
+    return opened, built, progress
 
 
 async def time_queries(path: Path, queries: dict[str, str], repeat: int) -> dict[str, dict[str, Any]]:
@@ -213,7 +225,7 @@ def main() -> int:
         migrate(conn)
         conn.close()
         print("building the FTS5 indexes (v4 -> v5)…", file=sys.stderr, flush=True)
-        build_s = index_build(indexed)
+        open_s, build_s, progress_answers = asyncio.run(index_build(indexed))
         size_after = size_mb(indexed)
         common, second = data["common"]
         queries = {
@@ -242,7 +254,9 @@ def main() -> int:
         "sqlite": sqlite3.sqlite_version,
         "load_average": os.getloadavg(),
         "data": data,
+        "open_s": round(open_s, 2),
         "index_build_s": round(build_s, 1),
+        "searches_saying_how_far": progress_answers,
         "size_mb": {"without_index": round(size_before, 1), "with_index": round(size_after, 1)},
         "queries": timings,
         "cold_first_search_ms": cold["ms"],
@@ -252,7 +266,11 @@ def main() -> int:
     }
     (RESULTS / "search.json").write_text(json.dumps(report, indent=1))
     print(f"\n## Search, {messages:,} messages (load average {os.getloadavg()[0]:.1f})\n")
-    print(f"FTS5 index build (migration v4 -> v5): {build_s:.1f} s; file {size_before:.0f} MB -> {size_after:.0f} MB\n")
+    print(
+        f"open of the v4 file (its migration, before the UI can start): {open_s:.2f} s; then the message "
+        f"index built in the background: {build_s:.1f} s ({progress_answers} searches meanwhile said how far); "
+        f"file {size_before:.0f} MB -> {size_after:.0f} MB\n"
+    )
     print(f"first search after opening the store (cold cache, `{cold['query']}`): {cold['ms']} ms\n")
     print("| query | hits | p50 | p95 |\n| --- | --- | --- | --- |")
     for name, t in timings.items():

@@ -289,14 +289,35 @@ class SearchHit(BaseModel):
         return int(value) if isinstance(value, float) else value
 
 
+class SearchIndexing(BaseModel):
+    """How far the embedded store has indexed the messages a file held before it had search: the
+    newest `indexed` of `total` are found, the older ones once the build (after start-up) ends."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    indexed: int
+    total: int
+
+    @property
+    def note(self) -> str:
+        """What search cannot find yet and how far the build is (the UI and the CLI say it)."""
+        percent = min(99, self.indexed * 100 // max(1, self.total))
+        return (
+            f"search index being built: {percent} % of {self.total:,} older messages, newest first; "
+            "the others are found once it is done"
+        )
+
+
 class SearchResults(BaseModel):
-    """Hits per kind, each list newest first and at most the search's limit long."""
+    """Hits per kind, each list newest first and at most the search's limit long. `indexing`, only
+    while the embedded store still builds its message index: how far it is."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     sessions: list[SearchHit]
     messages: list[SearchHit]
     workOrders: list[SearchHit]
+    indexing: SearchIndexing | None = None
 
     def all(self) -> list[SearchHit]:
         return [*self.sessions, *self.messages, *self.workOrders]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import tempfile
 from pathlib import Path
 
@@ -13,36 +14,72 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jangar_tui import search_text
-from jangar_tui.models import SEARCH_LIMIT_MAX, SearchKind
+from jangar_tui.commands.search import result_lines
+from jangar_tui.models import SEARCH_LIMIT_MAX, SearchIndexing, SearchKind
+from jangar_tui.store.sqlite.db import SqliteDb
 from jangar_tui.store.sqlite.schema import MIGRATIONS, SEARCH_SCHEMA_VERSION, migrate
 from jangar_tui.store.sqlite.search import fts_query
 from jangar_tui.store.sqlite.store import LocalStore
 
+REPO = Path(__file__).resolve().parent.parent
 
-async def test_a_file_from_before_search_gets_its_existing_rows_indexed(tmp_path: Path) -> None:
-    db = tmp_path / "before-search.sqlite3"
-    conn = sqlite3.connect(db, isolation_level=None)
+
+def _before_search(path: Path, messages: list[str]) -> tuple[str, list[str], str]:
+    """A file as a release before search left it: a session, its `messages` (oldest first) and a
+    work order. Returns their ids."""
+    conn = sqlite3.connect(path, isolation_level=None)
     migrate(conn, MIGRATIONS[: SEARCH_SCHEMA_VERSION - 1])
-    session_id, message_id, order_id = "ses_" + "1" * 32, "msg_" + "2" * 32, "wo_" + "3" * 32
+    session_id, order_id = "ses_" + "1" * 32, "wo_" + "3" * 32
+    message_ids = [f"msg_{n:032x}" for n in range(len(messages))]
+    conn.execute("BEGIN")  # one commit, not one (and its fsync) per row
     conn.execute(
         "INSERT INTO chat_sessions (_id, userId, title, lastMessageAt, createdAt, updatedAt) VALUES (?,?,?,?,?,?)",
         (session_id, "alice", "Older notes", 20, 10, 20),
     )
-    conn.execute(
+    conn.executemany(
         "INSERT INTO chat_messages (_id, sessionId, role, content, createdAt, updatedAt) VALUES (?,?,?,?,?,?)",
-        (message_id, session_id, "assistant", "the gateway was rebuilt", 20, 20),
+        [
+            (m, session_id, "assistant", text, 20 + n, 20 + n)
+            for n, (m, text) in enumerate(zip(message_ids, messages, strict=True))
+        ],
     )
     conn.execute(
         "INSERT INTO work_orders (_id, sessionId, workflowId, status, title, prompt, targetRepo, createdAt, "
         "updatedAt) VALUES (?,?,?,?,?,?,?,?,?)",
         (order_id, session_id, "jangar-wo-v3", "succeeded", "Gateway", "rebuild it", "acme/gateway", 30, 30),
     )
+    conn.execute("COMMIT")
     conn.close()
+    return session_id, message_ids, order_id
 
+
+async def _indexed(store: LocalStore) -> None:
+    """Until the store's background build has indexed every message (bounded)."""
+    for _ in range(3000):
+        if (await store.search("alice", "anything")).indexing is None:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the message index was never complete")
+
+
+def _integrity_check(path: Path) -> None:
+    """FTS5's own check: the index holds exactly what the tables hold."""
+    conn = sqlite3.connect(path)
+    try:
+        for index in ("chat_sessions_fts", "chat_messages_fts", "work_orders_fts"):
+            conn.execute(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)")
+    finally:
+        conn.close()
+
+
+async def test_a_file_from_before_search_gets_its_existing_rows_indexed(tmp_path: Path) -> None:
+    db = tmp_path / "before-search.sqlite3"
+    session_id, (message_id,), order_id = _before_search(db, ["the gateway was rebuilt"])
     store = LocalStore(db)
     try:
         found = await store.search("alice", "older")
         assert [hit.sessionId for hit in found.sessions] == [session_id]
+        await _indexed(store)
         found = await store.search("alice", "gateway")
         assert [hit.messageId for hit in found.messages] == [message_id]
         assert [(hit.workOrderId, hit.field) for hit in found.workOrders] == [(order_id, "title")]
@@ -51,6 +88,87 @@ async def test_a_file_from_before_search_gets_its_existing_rows_indexed(tmp_path
         assert found.messages == []  # "rebuilt" is another word
     finally:
         await store.close()
+    _integrity_check(db)
+
+
+async def test_the_messages_of_a_file_from_before_search_are_indexed_after_it_opens(tmp_path: Path) -> None:
+    """The migration indexes no message (a million took 21 s before the app could start): batches
+    after it do, newest first, each committed; search says how far, edits meanwhile are kept."""
+    db = tmp_path / "before-search.sqlite3"
+    _, ids, _ = _before_search(db, [f"needle number{n}" for n in range(25)])
+    opened = SqliteDb.open(db)
+    try:
+        assert opened.search("alice", "needle", 50).indexing == SearchIndexing(indexed=0, total=25)
+        assert opened.search("alice", "needle", 50).messages == []
+        assert opened.index_pending(10) == SearchIndexing(indexed=10, total=25)
+        # The newest ten are found; an edit of an indexed message and of one still to do.
+        found = opened.search("alice", "needle", 50)
+        assert sorted(hit.messageId for hit in found.messages) == sorted(ids[15:])
+        assert found.indexing == SearchIndexing(indexed=10, total=25)
+        assert result_lines(found)[-1] == (
+            "(search index being built: 40 % of 25 older messages, newest first; the others are found once it is done)"
+        )
+        opened.update_message(ids[20], content="haystack number20")
+        opened.update_message(ids[3], content="haystack number3")
+        opened.append_message("ses_" + "1" * 32, "user", "needle appended")
+    finally:
+        opened.close()  # as a kill between batches: the next open goes on from there
+    store = LocalStore(db)
+    try:
+        await _indexed(store)
+        found = await store.search("alice", "needle", 50)
+        assert len(found.messages) == 24 and found.indexing is None  # 25 - 2 edited + 1 appended
+        haystack = await store.search("alice", "haystack")
+        assert sorted(hit.messageId for hit in haystack.messages) == sorted([ids[3], ids[20]])
+    finally:
+        await store.close()
+    _integrity_check(db)
+
+
+KILLED_BUILD = r"""
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from jangar_tui.store.sqlite import store as store_module
+from jangar_tui.store.sqlite.store import LocalStore
+
+store_module.INDEX_BATCH = 7
+
+async def main():
+    store = LocalStore(sys.argv[2])
+    while True:
+        print((await store.search("alice", "needle")).indexing, flush=True)
+        await asyncio.sleep(0.005)
+
+asyncio.run(main())
+"""
+
+
+async def test_killing_the_app_mid_build_loses_nothing_and_the_next_open_goes_on(tmp_path: Path) -> None:
+    db = tmp_path / "before-search.sqlite3"
+    _before_search(db, [f"needle number{n}" for n in range(3000)])
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_BUILD, str(REPO), str(db), stdout=asyncio.subprocess.PIPE
+    )
+    assert child.stdout is not None
+    try:
+        while True:  # until it has committed a batch or more, not yet all
+            line = (await asyncio.wait_for(child.stdout.readline(), 60)).decode()
+            assert line, "the child ended"
+            if line.startswith("indexed=") and not line.startswith("indexed=0 "):
+                break
+    finally:
+        child.kill()
+        await child.wait()
+    store = LocalStore(db)
+    try:
+        left = (await store.search("alice", "needle")).indexing
+        assert left is None or 0 < left.indexed < 3000  # resumed where the killed one stopped
+        await _indexed(store)
+        assert len((await store.search("alice", "number2999")).messages) == 1
+        assert len((await store.search("alice", "number0")).messages) == 1
+    finally:
+        await store.close()
+    _integrity_check(db)
 
 
 async def test_updates_keep_the_index_current(local_store: LocalStore) -> None:

@@ -124,7 +124,16 @@ COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "wo retry": WORK_ORDER,
     "wo follow-up": WORK_ORDER,
     "wo logs": LOG_LINE,
-    "search": _object(sessions=_HITS, messages=_HITS, workOrders=_HITS),
+    "search": {
+        **_object(sessions=_HITS, messages=_HITS, workOrders=_HITS),
+        # Only while the embedded store still indexes the messages of a file from before search.
+        "properties": {
+            "sessions": _HITS,
+            "messages": _HITS,
+            "workOrders": _HITS,
+            "indexing": _object(indexed={"type": "integer"}, total={"type": "integer"}),
+        },
+    },
     "workspace list": _object(
         workspaces={"type": "array", "items": WORKSPACE},
         caches={"type": "array", "items": _object(path=_TEXT, bytes={"type": "integer"})},

@@ -42,7 +42,9 @@ async def _search(args: argparse.Namespace, ctx: Context) -> None:
         problem = "is empty" if not args.text.strip() else "has no words (only letters and digits are searched)"
         raise JangarError(ErrorCode.INVALID_ARGUMENT, f"The search text {problem}: give the words to find.")
     results = await ctx.service.search(args.text, args.limit)
-    ctx.printer.emit(results.model_dump(mode="json"), result_lines(results))
+    # `indexing` only while there is a build to tell of: the usual document stays as it was.
+    hidden = {"indexing"} if results.indexing is None else set()
+    ctx.printer.emit(results.model_dump(mode="json", exclude=hidden), result_lines(results))
 
 
 def result_lines(results: SearchResults) -> list[str]:
@@ -51,7 +53,10 @@ def result_lines(results: SearchResults) -> list[str]:
     for hit in results.all():
         lines.append(_head(hit))
         lines.append("    " + one_line(hit.excerpt))
-    return lines or ["(nothing found)"]
+    lines = lines or ["(nothing found)"]
+    if results.indexing is not None:
+        lines.append(f"({results.indexing.note})")
+    return lines
 
 
 def _head(hit: SearchHit) -> str:

@@ -4,12 +4,16 @@ enter jumping to the hit (session, message however old, work order's detail)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
+from pytest import MonkeyPatch
 from rich.text import Text
 from ui_support import screen_text, until
 
 from jangar_tui.models import SearchKind, SearchResults
 from jangar_tui.service import JangarService
+from jangar_tui.store.sqlite.schema import MIGRATIONS, SEARCH_SCHEMA_VERSION, migrate
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens.main import MainScreen
@@ -191,3 +195,43 @@ async def test_a_hit_hidden_by_the_session_filter_is_shown(service: JangarServic
         await pilot.press("enter")
         await until(pilot, lambda: main.session is not None and main.session.id == hidden.id, "chosen, filter cleared")
         assert len(main.sidebar.session_list.shown) == 2
+
+
+async def test_search_says_its_index_is_being_built_and_how_far(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    """A file from before search: the app starts before its messages are indexed, and search says
+    so, with how far it is, until the build (after start-up) is done."""
+    path = tmp_path / "before-search.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, MIGRATIONS[: SEARCH_SCHEMA_VERSION - 1])
+    conn.execute("BEGIN")  # one commit, not one (and its fsync) per row
+    conn.execute(
+        "INSERT INTO chat_sessions (_id, userId, title, lastMessageAt, createdAt, updatedAt) VALUES (?,?,?,?,?,?)",
+        ("ses_" + "1" * 32, "alice", "Older notes", 100, 1, 100),
+    )
+    conn.executemany(
+        "INSERT INTO chat_messages (_id, sessionId, role, content, createdAt, updatedAt) VALUES (?,?,?,?,?,?)",
+        [(f"msg_{n:032x}", "ses_" + "1" * 32, "user", f"needle {n}", n + 1, n + 1) for n in range(4000)],
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    build = LocalStore._index_messages
+    monkeypatch.setattr(LocalStore, "_index_messages", lambda self: asyncio.sleep(0))  # held back below
+    store = LocalStore(path)
+    try:
+        await store._run(store._db.index_pending, 1000)  # one batch done before the app starts
+        app = JangarApp(JangarService(store, "alice"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _open_search(app, pilot)
+            await pilot.press(*"needle")
+            await until(pilot, lambda: len(search_screen(app).hits) == 20, "the newest messages, indexed first")
+            flat = lambda: " ".join(screen_text(pilot).split())  # the note wraps at 80 columns
+            await until(pilot, lambda: "being built: 25 % of 4,000 older messages" in flat(), "how far")
+            assert "the others are found once it is done" in flat()
+            await build(store)  # the build the app would have run after start-up
+            await pilot.press("backspace", "e")
+            await until(pilot, lambda: "Messages 20" in flat() and "being built" not in flat(), "the note gone")
+            found = await store.search("alice", "needle", 50)
+            assert found.indexing is None and len(found.messages) == 50
+            assert len((await store.search("alice", "0")).messages) == 1  # the oldest too
+    finally:
+        await store.close()

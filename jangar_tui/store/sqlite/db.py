@@ -36,6 +36,7 @@ from jangar_tui.models import (
     JangarError,
     Page,
     Role,
+    SearchIndexing,
     SearchResults,
     WorkOrder,
     WorkOrderEvent,
@@ -666,6 +667,16 @@ class SqliteDb:
 
     def search(self, userId: Any, text: Any, limit: Any) -> SearchResults:
         return fts.search(self._r, userId, text, limit)
+
+    def search_indexing(self) -> SearchIndexing | None:
+        """How far the message index of a file from before search is built (None: complete)."""
+        return fts.indexing(self._r)
+
+    def index_pending(self, batch: int) -> SearchIndexing | None:
+        """Index the next `batch` messages a file held before it had search, in one transaction of
+        its own (a kill loses at most this batch, which the next open does again)."""
+        with self._tx() as conn:
+            return fts.index_pending(conn, batch)
 
     # -- watcher snapshots (the newest `limit` rows; no cursor) ------------------------------------
 

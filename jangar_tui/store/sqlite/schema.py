@@ -95,11 +95,22 @@ _V3 = [
 _V4 = ["ALTER TABLE work_orders ADD COLUMN followUpOf TEXT REFERENCES work_orders(_id)"]
 
 
-def _fts(table: str, columns: list[str]) -> list[str]:
+_SEARCH_PENDING = (
+    "CREATE TABLE IF NOT EXISTS search_pending "
+    "(name TEXT PRIMARY KEY, below INTEGER NOT NULL, indexed INTEGER NOT NULL, total INTEGER NOT NULL) WITHOUT ROWID"
+)
+
+
+def _fts(table: str, columns: list[str], *, later: bool = False) -> list[str]:
     """An FTS5 index of `table`'s `columns`, kept current by triggers in the writing transaction
     (inserts, edits of those columns incl. a growing reply's content, renames) and filled from the
     rows already there. External content: the text is stored once, in the table itself. Soft
-    delete and restore change no indexed column; search hides deleted rows when it joins back."""
+    delete and restore change no indexed column; search hides deleted rows when it joins back.
+
+    `later`: the rows already there are indexed after the migration, a batch per transaction and
+    newest first (`SqliteDb.index_pending`; a million messages take ~20 s), not in it. Their
+    `search_pending` row says which are still to do (`_seq` below `below`): the triggers leave
+    those alone (an edit's old words are not in the index; the batch reads the current text)."""
     index = f"{table}_fts"
     cols = ", ".join(columns)
     new = ", ".join(f"new.{c}" for c in columns)
@@ -107,6 +118,16 @@ def _fts(table: str, columns: list[str]) -> list[str]:
     changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns)
     remove = f"INSERT INTO {index}({index}, rowid, {cols}) VALUES ('delete', old._seq, {old});"
     add = f"INSERT INTO {index}(rowid, {cols}) VALUES (new._seq, {new});"
+    indexed = f"old._seq >= COALESCE((SELECT below FROM search_pending WHERE name = '{table}'), 0)"
+    on_update, on_delete = (f"({changed}) AND {indexed}", f"WHEN {indexed} ") if later else (changed, "")
+    fill = (
+        (
+            "INSERT INTO search_pending (name, below, indexed, total) "
+            f"SELECT '{table}', MAX(_seq) + 1, 0, COUNT(*) FROM {table} HAVING COUNT(*) > 0"
+        )
+        if later
+        else f"INSERT INTO {index}({index}) VALUES ('rebuild')"
+    )
     return [
         # remove_diacritics 0: a word matches as written (case aside), as on Convex.
         (
@@ -114,18 +135,20 @@ def _fts(table: str, columns: list[str]) -> list[str]:
             "tokenize='unicode61 remove_diacritics 0', prefix='2 3')"
         ),
         f"CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN {add} END",
-        f"CREATE TRIGGER {index}_update AFTER UPDATE OF {cols} ON {table} WHEN {changed} BEGIN {remove} {add} END",
-        f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {remove} END",
-        f"INSERT INTO {index}({index}) VALUES ('rebuild')",
+        f"CREATE TRIGGER {index}_update AFTER UPDATE OF {cols} ON {table} WHEN {on_update} BEGIN {remove} {add} END",
+        f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} {on_delete}BEGIN {remove} END",
+        fill,
         # The index's words, so a typed prefix can be looked up as the words it begins.
         f"CREATE VIRTUAL TABLE {index}_vocab USING fts5vocab({index}, row)",
     ]
 
 
 # v5: search (FTS5) over session titles, message text and work orders' title, prompt and repo.
+# The messages of an older file are indexed after start-up, not before it (see `_fts`).
 _V5 = [
+    _SEARCH_PENDING,
     *_fts("chat_sessions", ["title"]),
-    *_fts("chat_messages", ["content"]),
+    *_fts("chat_messages", ["content"], later=True),
     *_fts("work_orders", ["title", "prompt", "targetRepo"]),
 ]
 
@@ -171,7 +194,10 @@ _V7 = [
     ),
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+# v8: the table of indexes still being filled, in the files whose v5 filled them in its migration.
+_V8 = [_SEARCH_PENDING]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 # The version that added search: files before it get their rows indexed when they migrate.
 SEARCH_SCHEMA_VERSION = 5
 # The version that added table versions (tests build the file just before it).

@@ -25,6 +25,7 @@ from jangar_tui.models import (
     SEARCH_CANDIDATES,
     Role,
     SearchHit,
+    SearchIndexing,
     SearchKind,
     SearchResults,
     WorkOrderStatus,
@@ -85,7 +86,42 @@ def search(conn: sqlite3.Connection, userId: Any, text: Any, limit: Any) -> Sear
         sessions=_sessions(conn, user, query_terms, size),
         messages=_messages(conn, user, query_terms, size),
         workOrders=_work_orders(conn, user, query_terms, size),
+        indexing=indexing(conn),
     )
+
+
+def indexing(conn: sqlite3.Connection) -> SearchIndexing | None:
+    """How far the message index is built, while it is (see `schema._fts`)."""
+    row = conn.execute("SELECT indexed, total FROM search_pending WHERE name = 'chat_messages'").fetchone()
+    return None if row is None else SearchIndexing(indexed=row[0], total=row[1])
+
+
+def index_pending(conn: sqlite3.Connection, batch: int) -> SearchIndexing | None:
+    """Index the next `batch` messages still to do, newest first, in the caller's transaction;
+    how far it is after (None: done). Messages appended meanwhile are indexed by the triggers."""
+    row = conn.execute("SELECT below, indexed, total FROM search_pending WHERE name = 'chat_messages'").fetchone()
+    if row is None:
+        return None
+    below, done, total = row
+    # The batch's lowest _seq, found on the rowid (no scan): everything from it up to `below`.
+    low = conn.execute(
+        "SELECT _seq FROM chat_messages WHERE _seq < ? ORDER BY _seq DESC LIMIT 1 OFFSET ?", (below, batch - 1)
+    ).fetchone()
+    start = 0 if low is None else low[0]
+    added = conn.execute(
+        "INSERT INTO chat_messages_fts(rowid, content) SELECT _seq, content FROM chat_messages "
+        "WHERE _seq >= ? AND _seq < ?",
+        (start, below),
+    ).rowcount
+    if low is None:  # nothing older left
+        conn.execute("DELETE FROM search_pending WHERE name = 'chat_messages'")
+        return None
+    done += added
+    conn.execute(
+        "UPDATE search_pending SET below = ?, indexed = ? WHERE name = 'chat_messages'",
+        (start, done),
+    )
+    return SearchIndexing(indexed=done, total=max(total, done))
 
 
 def _newest(rows: list[sqlite3.Row], sort: str, size: int, hit: Callable[[sqlite3.Row], SearchHit]) -> list[SearchHit]:

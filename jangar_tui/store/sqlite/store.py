@@ -57,6 +57,9 @@ FALLBACK_POLL_S = 1.0  # with inotify: a check now and then all the same, should
 # just after its last write to the WAL, so a wake can come before the commit is visible: a wake
 # that finds nothing new looks again after each of these delays (seconds), then waits as before.
 RECHECKS_S = (0.01, 0.05, 0.25)
+# Messages indexed per transaction while a file from before search is indexed: ~40 ms of the
+# store's thread each, so the app's own calls wait at most that long behind one.
+INDEX_BATCH = 2000
 
 R = TypeVar("R")
 Snapshot = TypeVar("Snapshot")
@@ -97,6 +100,9 @@ class LocalStore:
             self._executor.shutdown(wait=False)
             raise
         self._checkpointer = BackgroundCheckpointer(self._path)
+        # A file from before search: its messages are indexed in the background from the first call.
+        self._index_pending = self._executor.submit(self._db.search_indexing).result() is not None
+        self._indexer: asyncio.Task[None] | None = None
         self._closed = False
         # One event per topic, replaced on every change to it; watchers hold the old one.
         self._changed = {topic: asyncio.Event() for topic in Topic}
@@ -126,6 +132,8 @@ class LocalStore:
         if self._closed:
             raise JangarError(ErrorCode.UNAVAILABLE, "The local store is closed.")
         loop = asyncio.get_running_loop()
+        if self._index_pending and self._indexer is None:
+            self._indexer = loop.create_task(self._index_messages(), name="jangar-sqlite-index")
         try:
             return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
         except sqlite3.OperationalError as exc:  # a read that stayed busy, an I/O error
@@ -144,6 +152,18 @@ class LocalStore:
         self._signal_tables(changed)
         return result
 
+    async def _index_messages(self) -> None:
+        """Index the messages of a file from before search, a batch at a time, newest first, so the
+        app starts at once; search says how far it is meanwhile. Each batch commits: a kill loses
+        at most one, and the next open goes on from there (another process may share the work)."""
+        try:
+            while await self._run(self._db.index_pending, INDEX_BATCH) is not None:
+                await asyncio.sleep(0)  # calls queued meanwhile run before the next batch
+        except (JangarError, sqlite3.Error):
+            return  # closed, or the file is away: the next open goes on
+        finally:
+            self._index_pending = False
+
     def _signal_tables(self, changed: set[str]) -> None:
         """Wake the watchers of the `table_versions` rows that moved (a row a newer release added,
         which no watcher here reads, wakes nobody)."""
@@ -158,6 +178,10 @@ class LocalStore:
         if self._closed:
             return
         self._closed = True
+        if self._indexer is not None:
+            self._indexer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._indexer
         if self._poller is not None:
             await cancel_and_wait(self._poller)
             self._poller = None

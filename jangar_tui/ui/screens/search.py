@@ -66,9 +66,10 @@ def hit_text(hit: SearchHit, query_terms: list[str]) -> Text:
 
 def summary(results: SearchResults) -> str:
     counts = [(KIND_NAMES[kind], len(hits)) for kind, hits in _groups(results)]
-    if not any(n for _, n in counts):
-        return "Nothing found."
-    return " · ".join(f"{name} {n}" for name, n in counts)
+    found = " · ".join(f"{name} {n}" for name, n in counts) if any(n for _, n in counts) else "Nothing found."
+    if results.indexing is not None:
+        found += f" ({results.indexing.note})"
+    return found
 
 
 def _groups(results: SearchResults) -> list[tuple[SearchKind, list[SearchHit]]]:
