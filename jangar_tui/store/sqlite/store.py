@@ -158,6 +158,7 @@ class LocalStore:
         at most one, and the next open goes on from there (another process may share the work)."""
         try:
             while await self._run(self._db.index_pending, INDEX_BATCH) is not None:
+                self._checkpointer.committed()  # the WAL would otherwise hold the whole index
                 await asyncio.sleep(0)  # calls queued meanwhile run before the next batch
         except (JangarError, sqlite3.Error):
             return  # closed, or the file is away: the next open goes on
