@@ -107,10 +107,11 @@ def _fts(table: str, columns: list[str], *, later: bool = False) -> list[str]:
     rows already there. External content: the text is stored once, in the table itself. Soft
     delete and restore change no indexed column; search hides deleted rows when it joins back.
 
-    `later`: the rows already there are indexed after the migration, a batch per transaction and
-    newest first (`SqliteDb.index_pending`; a million messages take ~20 s), not in it. Their
-    `search_pending` row says which are still to do (`_seq` below `below`): the triggers leave
-    those alone (an edit's old words are not in the index; the batch reads the current text)."""
+    `later`: the rows already there are indexed after the migration, not in it (a million messages
+    took 21 s in it, idle, before the app could start): a batch per transaction, newest first
+    (`SqliteDb.index_pending`). Their `search_pending` row says which are still to do (`_seq` below
+    `below`): the triggers leave those alone (an edit's old words are not in the index; the batch
+    reads the current text)."""
     index = f"{table}_fts"
     cols = ", ".join(columns)
     new = ", ".join(f"new.{c}" for c in columns)
@@ -198,7 +199,8 @@ _V7 = [
 _V8 = [_SEARCH_PENDING]
 
 MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
-# The version that added search: files before it get their rows indexed when they migrate.
+# The version that added search: files before it get their sessions and work orders indexed when
+# they migrate, their messages after it (see `_fts`).
 SEARCH_SCHEMA_VERSION = 5
 # The version that added table versions (tests build the file just before it).
 VERSIONS_SCHEMA_VERSION = 7
