@@ -180,9 +180,7 @@ class LocalStore:
             return
         self._closed = True
         if self._indexer is not None:
-            self._indexer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._indexer
+            await cancel_and_wait(self._indexer)
         if self._poller is not None:
             await cancel_and_wait(self._poller)
             self._poller = None
