@@ -17,6 +17,7 @@ import {
   checkWorkflowId,
 } from "./lib/checks";
 import { fail } from "./lib/errors";
+import { FOLLOW_UP_CHAIN_MAX } from "./lib/limits";
 import { checkCursor, emptyPage, pageValidator, paginateList } from "./lib/pagination";
 import { loadLiveSession } from "./lib/sessions";
 import { loadLiveWorkOrder, loadWorkOrder, requireOwner } from "./lib/workOrders";
@@ -71,7 +72,12 @@ export const create = mutation({
     if (existing !== null) {
       fail("CONFLICT", `The workflow id ${args.workflowId} is already used by another work order; pick a new one.`);
     }
-    if (args.followUpOf !== undefined) await checkFollowedUp(ctx, args.followUpOf, session._id);
+    if (args.followUpOf !== undefined) {
+      await checkFollowedUp(ctx, args.followUpOf, session._id);
+      if (args.status === "submitted") {
+        await checkWorktreeFree(ctx, undefined, await chainRoot(ctx, args.followUpOf), session.userId);
+      }
+    }
     const now = Date.now();
     // Unset optional fields are undefined, which Convex leaves out of the document.
     const id = await ctx.db.insert("work_orders", {
@@ -111,6 +117,11 @@ export const updateStatus = mutation({
     }
     if (args.status === workOrder.status) return shown(workOrder);
     checkTransition(workOrder.status, args.status);
+    if (args.status === "submitted" && workOrder.followUpOf !== undefined) {
+      const session = await ctx.db.get(workOrder.sessionId);
+      const owner = workOrder.ownerId ?? session?.userId;
+      if (owner !== undefined) await checkWorktreeFree(ctx, workOrder._id, await chainRoot(ctx, workOrder._id), owner);
+    }
     await ctx.db.patch(workOrder._id, { status: args.status, updatedAt: Math.max(workOrder.updatedAt, Date.now()) });
     return shown((await ctx.db.get(workOrder._id))!);
   },
@@ -245,6 +256,48 @@ export const restore = mutation({
     return shown((await ctx.db.get(workOrder._id))!);
   },
 });
+
+// The first work order of a follow-up chain, whose worktree the chain works in (a deleted link ends
+// the chain, as orchestration/follow_up.py's workspace_owner does).
+async function chainRoot(ctx: QueryCtx, workOrderId: Id<"work_orders">): Promise<Id<"work_orders">> {
+  let current = workOrderId;
+  for (let i = 0; i < FOLLOW_UP_CHAIN_MAX; i++) {
+    const row = await ctx.db.get(current);
+    const previousId = row !== null && row.deletedAt === undefined ? row.followUpOf : undefined;
+    const previous = previousId === undefined ? null : await ctx.db.get(previousId);
+    if (previous === null || previous.deletedAt !== undefined) break;
+    current = previous._id;
+  }
+  return current;
+}
+
+// One run at a time in a worktree: CONFLICT while another work order of the chain that starts at
+// `root` is launched (submitted, accepted or running). Checked in the mutation that launches, a
+// transaction, so of two follow-ups launched at once one is refused. Reads the owner's launched
+// work orders: one index range per status.
+async function checkWorktreeFree(
+  ctx: QueryCtx,
+  launching: Id<"work_orders"> | undefined,
+  root: Id<"work_orders">,
+  owner: string,
+) {
+  for (const status of LAUNCHED_STATUSES) {
+    const launched = await ctx.db
+      .query("work_orders")
+      .withIndex("by_owner_status_updatedAt", (q) => q.eq("ownerId", owner).eq("status", status))
+      .collect();
+    for (const other of launched) {
+      if (other._id === launching || other.deletedAt !== undefined) continue;
+      if ((await chainRoot(ctx, other._id)) === root) {
+        fail(
+          "CONFLICT",
+          `Work order ${other._id} (${other.title ?? other.workflowId}) is ${other.status} in the same worktree, and ` +
+            "one run at a time works in a worktree: try again once it has ended, or cancel it.",
+        );
+      }
+    }
+  }
+}
 
 // A follow-up continues an ended work order of the same session (terminal states are final, so the
 // note becomes a new work order linked to the first).

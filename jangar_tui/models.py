@@ -33,6 +33,9 @@ SEARCH_LIMIT_MAX = 50
 SEARCH_LIMIT_DEFAULT = 20
 SEARCH_CANDIDATES = 64
 SEARCH_EXCERPT_CHARS = 160
+# A follow-up chain (`followUpOf` links) is followed this far back, at most (a loop cannot be made:
+# each link names an older row).
+FOLLOW_UP_CHAIN_MAX = 1000
 WORKFLOW_ID_PREFIX = "jangar-wo-"
 
 

@@ -308,6 +308,11 @@ class JangarService:
         try:
             return await self._require_launcher().launch(follow_up)
         except JangarError as exc:
+            if exc.code == ErrorCode.CONFLICT:
+                # Another run took the worktree since the check above (the store's own check, in
+                # the launch's transaction, refused this one): refused, nothing is left of it.
+                await self.store.remove_work_order(follow_up.id)
+                raise
             if exc.code != ErrorCode.UNAVAILABLE:
                 raise
             raise JangarError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -25,10 +26,12 @@ from temporal_fixtures import (
 )
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError
+from temporalio.service import RPCError
 
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrderStatus
 from jangar_tui.orchestration.devserver import DevServer
 from jangar_tui.orchestration.launcher import TemporalLauncher
+from jangar_tui.orchestration.payloads import WORKFLOW_NAME, WorkOrderInput
 from jangar_tui.orchestration.reconciler import Reconciler
 from jangar_tui.outcome import COMPLETION_KIND
 from jangar_tui.service import JangarService
@@ -494,3 +497,77 @@ async def test_a_retried_follow_up_still_follows_up_the_same_work_order(tmp_path
     await store.remove_work_order(first.id)
     alone = await service.retry_work_order(follow_up.id)
     assert alone.followUpOf is None and alone.targetBranch == follow_up.targetBranch
+
+
+async def test_two_follow_ups_of_one_worktree_launched_at_once_are_not_both_launched(
+    temporal_server: DevServer, store, tmp_path
+):
+    # No worker: a launched workflow waits, its work order stays submitted.
+    settings = make_settings(tmp_path, temporal_server.address, agent_command("pr_agent.py"))
+    launcher = TemporalLauncher(settings, store)
+    service = service_for(store, launcher)
+    first = await new_work_order(service, target_repo="acme/widgets")
+    await store.update_work_order_status(first.id, S.CANCELED)
+    a = await service.follow_up_work_order(first.id, "One note", launch=False)
+    b = await service.follow_up_work_order(first.id, "Another note", launch=False)
+    results = await asyncio.gather(
+        service.launch_work_order(a.id), service.launch_work_order(b.id), return_exceptions=True
+    )
+    refused = [r for r in results if isinstance(r, JangarError)]
+    launched = [r for r in results if not isinstance(r, BaseException)]
+    assert len(launched) == 1 and launched[0].status == S.SUBMITTED, results
+    assert len(refused) == 1 and refused[0].code == ErrorCode.CONFLICT, results
+    loser = b if launched[0].id == a.id else a
+    assert (await store.get_work_order(loser.id)).status == S.DRAFT
+    # Its workflow, if the launch had started one, was withdrawn: nothing waits to run it.
+    description = await launcher.describe(loser)
+    assert description is None or description.status == "TERMINATED", description
+    # Once the other has ended, launching it again works (a new workflow under the same id).
+    await store.update_work_order_status(launched[0].id, S.CANCELED)
+    relaunched = await service.launch_work_order(loser.id)
+    assert relaunched.status == S.SUBMITTED
+    description = await launcher.describe(relaunched)
+    assert description is not None and description.status == "RUNNING"
+    client = await launcher.client()
+    for work_order in (a, b):
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(work_order.workflowId).terminate(reason="test over")
+
+
+async def test_a_worker_does_not_run_a_follow_up_whose_launch_the_store_refuses(
+    temporal_server: DevServer, store, tmp_path
+):
+    """The worker marks a draft `submitted` itself when its workflow comes before the launcher's
+    update; while the store refuses that (another run in the worktree) it waits, and runs nothing."""
+    settings = make_settings(tmp_path, temporal_server.address, agent_command("pr_agent.py"))
+    launcher = TemporalLauncher(settings, store)
+    service = service_for(store, launcher)
+    first = await new_work_order(service)
+    await store.update_work_order_status(first.id, S.CANCELED)
+    running = await service.follow_up_work_order(first.id, "One note", launch=False)
+    waiting = await service.follow_up_work_order(first.id, "Another note", launch=False)
+    await store.update_work_order_status(running.id, S.SUBMITTED)  # launched: it holds the chain
+    client = await launcher.client()
+    # Started as a launch starts it, the launcher's update not made yet.
+    handle = await client.start_workflow(
+        WORKFLOW_NAME,
+        WorkOrderInput(workOrderId=waiting.id, sessionId=waiting.sessionId, prompt=waiting.prompt),
+        id=waiting.workflowId,
+        task_queue=settings.task_queue,
+    )
+    async with running_worker(settings, store):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_S
+        while True:
+            pending = (await handle.describe()).raw_description.pending_activities
+            if pending and pending[0].attempt >= 2:
+                break
+            assert loop.time() < deadline, "the worker never tried to accept it"
+            await asyncio.sleep(0.1)
+        assert "same worktree" in pending[0].last_failure.message
+        assert (await store.get_work_order(waiting.id)).status == S.DRAFT
+        assert await completion_messages(store, waiting.sessionId, waiting.id) == []
+        # The chain's run ends: the waiting one is accepted and runs.
+        await store.update_work_order_status(running.id, S.CANCELED)
+        done = await wait_for_status(store, waiting.id, [S.SUCCEEDED, S.FAILED, S.CANCELED], timeout_s=WAIT_S * 2)
+    assert done.status == S.SUCCEEDED

@@ -28,3 +28,6 @@ export const SEARCH_LIMIT_MAX = 50;
 export const SEARCH_LIMIT_DEFAULT = 20;
 export const SEARCH_CANDIDATES = 64;
 export const SEARCH_EXCERPT_CHARS = 160;
+
+// A follow-up chain (followUpOf links) is followed this far back, at most.
+export const FOLLOW_UP_CHAIN_MAX = 1000;

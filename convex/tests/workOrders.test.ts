@@ -232,3 +232,40 @@ describe("workOrders: status, result, lists, get, remove, restore", () => {
     await expectCode(t.query(api.workOrders.listByStatus, { status: "queued" as never, paginationOpts: firstPage() }), "INVALID_ARGUMENT");
   });
 });
+
+describe("launching follow-ups: one run at a time in a worktree", () => {
+  test("of two follow-ups of one chain launched at once, one is submitted and the other refused", async () => {
+    const t = newBackend();
+    const s = await setup(t);
+    const first = await create(t, s._id, { targetRepo: "acme/app", status: "submitted" });
+    await t.mutation(api.workOrders.updateStatus, { workOrderId: first._id, status: "failed" });
+    const a = await create(t, s._id, { prompt: "A", targetRepo: "acme/app", followUpOf: first._id });
+    const b = await create(t, s._id, { prompt: "B", targetRepo: "acme/app", followUpOf: first._id });
+    const launches = await Promise.allSettled(
+      [a, b].map((w) => t.mutation(api.workOrders.updateStatus, { workOrderId: w._id, status: "submitted", expectedStatus: "draft" })),
+    );
+    expect(launches.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const [refused] = launches.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    await expectCode(Promise.reject(refused.reason), "CONFLICT");
+    expect(String(refused.reason)).toContain("same worktree");
+    const statuses = await Promise.all([a, b].map((w) => t.query(api.workOrders.get, { workOrderId: w._id })));
+    expect(statuses.map((w) => w?.status).sort()).toEqual(["draft", "submitted"]);
+  });
+
+  test("a follow-up of a follow-up is in the chain; a deleted link ends it", async () => {
+    const t = newBackend();
+    const s = await setup(t);
+    const first = await create(t, s._id, { targetRepo: "acme/app", status: "submitted" });
+    await t.mutation(api.workOrders.updateStatus, { workOrderId: first._id, status: "canceled" });
+    const second = await create(t, s._id, { prompt: "2", followUpOf: first._id, status: "submitted" });
+    await t.mutation(api.workOrders.updateStatus, { workOrderId: second._id, status: "canceled" });
+    const third = await create(t, s._id, { prompt: "3", followUpOf: second._id, status: "submitted" });
+    // A draft following up the first is in the same worktree as the third, which runs.
+    const sibling = await create(t, s._id, { prompt: "4", followUpOf: first._id });
+    await expectRefused(t, () => t.mutation(api.workOrders.updateStatus, { workOrderId: sibling._id, status: "submitted" }), "CONFLICT");
+    // The second deleted, the third's chain starts at the third: the sibling's is free.
+    await t.mutation(api.workOrders.remove, { workOrderId: second._id });
+    expect((await t.mutation(api.workOrders.updateStatus, { workOrderId: sibling._id, status: "submitted" })).status).toBe("submitted");
+    expect(third.status).toBe("submitted");
+  });
+});

@@ -78,6 +78,7 @@ WORK_ORDER_GONE = "WorkOrderGone"
 AGENT_CANNOT_START = "AgentCannotStart"
 WORKSPACE_FAILED = "WorkspaceFailed"
 SETUP_FAILED = "SetupFailed"
+LAUNCH_REFUSED = "LaunchRefused"
 
 
 def _store_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -152,7 +153,18 @@ class WorkOrderActivities:
         work_order = await self._get(workOrderId)
         if work_order.status == S.DRAFT:
             # The workflow exists, so the launch happened; the launcher's own update may be late.
-            work_order = await self._move(work_order, S.SUBMITTED)
+            try:
+                work_order = await self.store.update_work_order_status(
+                    work_order.id, S.SUBMITTED, expectedStatus=S.DRAFT
+                )
+            except JangarError as exc:
+                if exc.code != ErrorCode.CONFLICT:
+                    raise
+                work_order = await self._get(workOrderId)
+                if work_order.status == S.DRAFT:
+                    # The store refused the launch (another run works in the worktree); the launcher
+                    # withdraws this workflow. Until it does, or if it never can, this waits (retried).
+                    raise ApplicationError(exc.message, type=LAUNCH_REFUSED) from None
         if work_order.status == S.SUBMITTED:
             work_order = await self._move(work_order, S.ACCEPTED)
         if work_order.status.is_terminal:

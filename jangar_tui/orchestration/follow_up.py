@@ -14,12 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from jangar_tui.models import LAUNCHED_STATUSES, PAGE_SIZE_MAX, ErrorCode, EventKind, JangarError, WorkOrder
+from jangar_tui.models import (
+    FOLLOW_UP_CHAIN_MAX,
+    LAUNCHED_STATUSES,
+    PAGE_SIZE_MAX,
+    ErrorCode,
+    EventKind,
+    JangarError,
+    WorkOrder,
+)
 from jangar_tui.outcome import find_completion_message
 from jangar_tui.store.base import Store
 
-# A chain longer than this is cut there (a loop cannot be made: each link names an older row).
-MAX_CHAIN = 1000
 SEED_RESULT_CHARS = 16 * 1024
 SEED_NOTE = (
     "(This work continues an earlier run on the same branch and worktree, whose conversation is no "
@@ -33,7 +39,7 @@ GetWorkOrder = Callable[[str], Awaitable[WorkOrder | None]]
 async def chain(work_order: WorkOrder, get_work_order: GetWorkOrder) -> list[WorkOrder]:
     """The work order and those it follows up, newest first (a deleted one ends the chain)."""
     found = [work_order]
-    while found[-1].followUpOf and len(found) < MAX_CHAIN:
+    while found[-1].followUpOf and len(found) < FOLLOW_UP_CHAIN_MAX:
         previous = await get_work_order(found[-1].followUpOf)
         if previous is None:
             break
@@ -47,12 +53,14 @@ async def workspace_owner(work_order: WorkOrder, get_work_order: GetWorkOrder) -
 
 
 async def refuse_while_worktree_busy(store: Store, work_order: WorkOrder) -> None:
-    """JangarError(CONFLICT) while a work order working in `work_order`'s worktree is launched
-    (submitted, accepted or running): one run at a time in a worktree, so a follow-up launched
-    now would only fail when its workspace is prepared. A draft holds nothing.
+    """JangarError(CONFLICT) while another work order of `work_order`'s chain is launched
+    (submitted, accepted or running): one run at a time in a chain's worktree (or, without a
+    repository, its scratch directory) and Codex thread. A draft holds nothing.
 
-    The worker checks again under the repository cache's lock (`workspace.prepare_workspace`):
-    this is the early answer, for the operator, not the guard against a race.
+    This is the early answer, for the operator (no workflow is started). The guard against a race
+    is the store's: it makes the same check in the transaction that marks a follow-up `submitted`
+    (two launched at once cannot both pass), and the worker checks once more under the
+    repository cache's lock (`workspace.prepare_workspace`).
     """
     busy = await _launched_in_worktree(store, work_order)
     if busy is not None:
@@ -64,8 +72,6 @@ async def refuse_while_worktree_busy(store: Store, work_order: WorkOrder) -> Non
 
 
 async def _launched_in_worktree(store: Store, work_order: WorkOrder) -> WorkOrder | None:
-    if not work_order.targetRepo:
-        return None  # no repository, no worktree
     owner = await workspace_owner(work_order, store.get_work_order)
     # A follow-up is in the session of the work order it follows: that session holds the chain.
     orders: dict[str, WorkOrder] = {}
@@ -90,7 +96,7 @@ def _first_of(work_order: WorkOrder, orders: dict[str, WorkOrder]) -> str:
     """The id of the first work order of `work_order`'s chain among `orders` (as `workspace_owner`:
     a link that is not there, deleted, ends the chain)."""
     current = work_order
-    for _ in range(MAX_CHAIN):
+    for _ in range(FOLLOW_UP_CHAIN_MAX):
         previous = orders.get(current.followUpOf) if current.followUpOf else None
         if previous is None:
             break

@@ -9,6 +9,7 @@ Temporal is back simply works. A launch starts the workflow under the work order
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -47,6 +48,7 @@ from jangar_tui.orchestration.payloads import (
 )
 from jangar_tui.store.base import Store
 
+log = logging.getLogger(__name__)
 S = WorkOrderStatus
 RPC_TIMEOUT = timedelta(seconds=5)
 STATE_POLL_S = 2.0
@@ -176,7 +178,10 @@ class TemporalLauncher:
                     inp,
                     id=work_order.workflowId,
                     task_queue=self.task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    # A workflow withdrawn from a refused launch (below) leaves the work order a
+                    # draft: launching it later starts the workflow again. A running or completed
+                    # one is never started twice.
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                     id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                     rpc_timeout=RPC_TIMEOUT,
                 )
@@ -189,8 +194,27 @@ class TemporalLauncher:
         except JangarError as exc:
             if exc.code != ErrorCode.CONFLICT:
                 raise
-            # The worker got there first (it marks `submitted` itself when it sees a draft).
-            return await self._current(work_order)
+            current = await self._current(work_order)
+            if current.status != S.DRAFT:
+                return current  # the worker got there first (it marks `submitted` itself when it sees a draft)
+            # Still a draft: the store refused the launch itself (a follow-up while another run works
+            # in its worktree, checked in the store's own transaction). The workflow goes.
+            await self._withdraw(current, exc.message)
+            raise
+
+    async def _withdraw(self, work_order: WorkOrder, reason: str) -> None:
+        """Terminate the workflow of a launch the store refused (its worker, waiting in
+        `mark_accepted`, never runs it). Best effort: the refusal is what the operator hears."""
+
+        async def terminate(client: Client) -> None:
+            await client.get_workflow_handle(work_order.workflowId).terminate(
+                reason=f"Launch refused: {reason}", rpc_timeout=RPC_TIMEOUT
+            )
+
+        try:
+            await self._call(terminate)
+        except (JangarError, RPCError) as exc:
+            log.info("could not withdraw the workflow of %s: %s", work_order.id, exc)
 
     # -- ChatRunner ----------------------------------------------------------------------------
     async def send_chat(self, session_id: str, message_id: str) -> None:

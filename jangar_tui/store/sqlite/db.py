@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from jangar_tui.models import (
     ACTIVE_STATUSES,
+    FOLLOW_UP_CHAIN_MAX,
     LAUNCHED_STATUSES,
     ChatMessage,
     ChatSession,
@@ -511,6 +512,8 @@ class SqliteDb:
                 raise JangarError(ErrorCode.CONFLICT, "A work order with this workflowId already exists.")
             if follows is not None:
                 self._check_followed_up(conn, follows, session_id)
+                if initial == WorkOrderStatus.SUBMITTED:
+                    self._check_worktree_free(conn, None, self._chain_root(conn, follows), session["userId"])
             now = now_ms()
             conn.execute(
                 "INSERT INTO work_orders (_id, sessionId, ownerId, workflowId, githubIssueUrl, prompt, title, "
@@ -542,6 +545,43 @@ class SqliteDb:
                 f"Only an ended work order can be followed up; {original['workflowId']} is {original['status']}.",
             )
 
+    def _chain_root(self, conn: sqlite3.Connection, row_id: str) -> str:
+        """The first work order of `row_id`'s follow-up chain, whose worktree the chain works in (a
+        deleted link ends the chain, as in `orchestration.follow_up.workspace_owner`)."""
+        current = row_id
+        for _ in range(FOLLOW_UP_CHAIN_MAX):
+            row = conn.execute(
+                "SELECT followUpOf FROM work_orders WHERE _id = ? AND deletedAt IS NULL", (current,)
+            ).fetchone()
+            previous = row["followUpOf"] if row is not None else None
+            if (
+                previous is None
+                or conn.execute("SELECT 1 FROM work_orders WHERE _id = ? AND deletedAt IS NULL", (previous,)).fetchone()
+                is None
+            ):
+                break
+            current = previous
+        return current
+
+    def _check_worktree_free(self, conn: sqlite3.Connection, launching: str | None, root: str, owner: str) -> None:
+        """One run at a time in a worktree: CONFLICT while another work order of the chain that
+        starts at `root` is launched (submitted, accepted or running). Checked in the transaction
+        that launches, so of two follow-ups launched at once one is refused."""
+        statuses = sorted(s.value for s in LAUNCHED_STATUSES)
+        launched = conn.execute(
+            f"SELECT _id, workflowId, title, status FROM work_orders WHERE ownerId = ? "
+            f"AND status IN ({', '.join('?' * len(statuses))}) AND deletedAt IS NULL",
+            (owner, *statuses),
+        ).fetchall()
+        for other in launched:
+            if other["_id"] != launching and self._chain_root(conn, other["_id"]) == root:
+                raise JangarError(
+                    ErrorCode.CONFLICT,
+                    f"Work order {other['_id']} ({other['title'] or other['workflowId']}) is {other['status']} in the "
+                    "same worktree, and one run at a time works in a worktree: try again once it has ended, or "
+                    "cancel it.",
+                )
+
     def update_work_order_status(self, workOrderId: Any, status: Any, expectedStatus: Any = None) -> WorkOrder:
         row_id = check_id("work_orders", workOrderId)
         target = v.status(status)
@@ -557,6 +597,9 @@ class SqliteDb:
             if target == current:
                 return _work_order(row)
             check_transition(current, target)
+            if target == WorkOrderStatus.SUBMITTED and row["followUpOf"] is not None:
+                owner = conn.execute("SELECT ownerId FROM work_orders WHERE _id = ?", (row_id,)).fetchone()["ownerId"]
+                self._check_worktree_free(conn, row_id, self._chain_root(conn, row_id), owner)
             conn.execute(
                 "UPDATE work_orders SET status = ?, updatedAt = ? WHERE _id = ?", (target.value, _later(row), row_id)
             )
