@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import psutil
@@ -16,6 +18,7 @@ from temporal_fixtures import (
     completion_messages,
     make_settings,
     running_worker,
+    settings_env,
     wait_for_file,
     wait_for_status,
 )
@@ -28,6 +31,8 @@ from jangar_tui.orchestration.launcher import TemporalLauncher
 from jangar_tui.orchestration.setup_command import SetupFailed, run_setup, setup_command_for
 from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.store import LocalStore
+
+JANGAR = Path(sys.executable).with_name("jangar")
 
 S = WorkOrderStatus
 TERMINAL = (S.SUCCEEDED, S.FAILED, S.CANCELED)
@@ -219,5 +224,51 @@ async def test_a_cancel_stops_a_running_setup_command_before_the_work_order_is_c
     print(f"cancel -> canceled {canceled_after * 1000:.0f} ms; cancel -> setup group gone {gone_after * 1000:.0f} ms")
     assert order.status == S.CANCELED
     assert left == [], "the work order said canceled while its setup command still ran"
+    assert _group(pgid) == []
+    assert "the agent must not run" not in [e.text for e in await _events(store, order.id)]
+
+
+def _jangar_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen([str(JANGAR), "worker"], env={**os.environ, **env}, stdout=out, stderr=out)
+
+
+@pytest.mark.temporal
+async def test_a_cancel_during_setup_whose_worker_is_gone_says_so_and_settles_at_once(
+    temporal_server: DevServer, local_store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker preparing the worktree is killed (-9) while its setup command runs. The cancel
+    is in the run log at once, with why it may take long; the worker being known gone (its record
+    in the data dir), the setup is stopped and the attempt settled now, not at the heartbeat
+    timeout (ten minutes here: only the settle can end this test in time)."""
+    store = local_store
+    remote = seeded_bare_remote(tmp_path)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
+    pid_file = tmp_path / "setup.pid"
+    setup = {"acme/app": ["sh", "-c", f"echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}; sleep 7306 & wait"]}
+    extra = {"JANGAR_ALLOW_LOCAL_REPOS": "true", "JANGAR_SETUP_COMMANDS": json.dumps(setup)}
+    settings = make_settings(
+        tmp_path / "data", temporal_server.address, shlex.join(["sh", "-c", "echo the agent must not run"]), **extra
+    )
+    launcher = TemporalLauncher(settings, store, heartbeat_timeout_s=600)
+    service = JangarService(store, "tester", launcher, data_dir=settings.data_dir)
+    session = await service.new_session("Setup cancel")
+    order = await service.create_work_order(session.id, title="Slow setup", prompt="go", target_repo="acme/app")
+    worker = _jangar_worker({**settings_env(settings), **extra}, tmp_path / "worker.log")
+    try:
+        await service.launch_work_order(order.id)
+        pgid = int(await wait_for_file(pid_file, timeout_s=WAIT_S * 2))
+    finally:
+        worker.kill()  # SIGKILL: no hand-back, no cleanup
+        worker.wait()
+    assert _group(pgid), "the setup outlives its killed worker"
+    async with running_worker(settings, store):  # another instance, attached to the same data dir
+        await service.cancel_work_order(order.id)
+        said = [e.text for e in await _events(store, order.id) if e.kind == EventKind.SETUP]
+        assert any(text.startswith("Cancel requested") and "is gone" in text for text in said), said
+        order = await wait_for_status(store, order.id, TERMINAL, timeout_s=WAIT_S * 2)
+    assert order.status == S.CANCELED
     assert _group(pgid) == []
     assert "the agent must not run" not in [e.text for e in await _events(store, order.id)]

@@ -180,7 +180,7 @@ class WorkOrderActivities:
         its process group, and a worker that dies here is seen at the heartbeat timeout."""
         if not inp.targetRepo:
             return None
-        async with heartbeating():
+        async with heartbeating(), _recorded(AgentRecords(self.settings.data_dir), inp.workOrderId):
             return await self._prepare_workspace(inp, inp.targetRepo)
 
     async def _prepare_workspace(self, inp: WorkOrderInput, target_repo: str) -> str:
@@ -537,6 +537,32 @@ class _Continued:
     thread_id: str | None
     seeded_prompt: str | None
     earlier_thread: str | None
+
+
+@contextlib.asynccontextmanager
+async def _recorded(records: AgentRecords, work_order_id: str) -> AsyncIterator[None]:
+    """While the block runs (a step with no agent yet: fetch, setup command), this worker and the
+    activity's task token in the data dir's record, so that when the worker dies another instance
+    stops what it left (found by WORK_ORDER_ENV) and settles the attempt (`sweep_orphans`) instead
+    of the heartbeat timeout. Kept when the worker stops under the step (shutdown), as `_tracked`."""
+    info = activity.info()
+    record = AgentRecord(
+        workOrderId=work_order_id,
+        worker=ProcessId.me(),
+        leader=None,
+        taskToken=base64.b64encode(info.task_token).decode(),
+        workflowId=info.workflow_id,
+    )
+    records.write(record)
+    keep_record = False
+    try:
+        yield
+    except asyncio.CancelledError:
+        keep_record = not _cancel_requested()
+        raise
+    finally:
+        if not keep_record:
+            records.remove(record)
 
 
 @contextlib.asynccontextmanager

@@ -4,14 +4,16 @@
 (pid, start time, host), the agent's process group leader, every descendant seen so far (Codex
 runs its commands in their own session, outside the agent's group, so the group alone cannot
 find them), and the activity's task token. It is written before the agent is spawned (without a
-leader) and again once it runs, so a worker killed in between still leaves a record.
+leader) and again once it runs, so a worker killed in between still leaves a record. The step
+before the agent (fetch and setup command, `prepare_workspace`) keeps one too, without a leader.
 
 - Before an attempt starts its agent it stops whatever the record names, and every process whose
   environment carries the work order's `JANGAR_WORK_ORDER_ID` (an agent and its commands inherit
   it wherever they went), so a first run is always gone before a second begins (`stop_earlier`).
 - `sweep_orphans` (run by every attached instance) finds records whose worker is gone (kill -9 of
   a TUI or of `jangar worker`): it stops their agent and fails the orphaned activity through its
-  task token, so Temporal retries it at once instead of after the 30 s heartbeat timeout, and
+  task token, so Temporal retries it at once instead of after the 30 s heartbeat timeout (or,
+  when a cancel was requested, reports it canceled, so the work order ends at once), and
   resets the workflow's sticky queue, so its next task does not wait for the dead worker either.
 """
 
@@ -31,7 +33,7 @@ from typing import Any
 import psutil
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import AsyncActivityCancelledError, Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -149,15 +151,22 @@ def marked_processes(work_order_id: str) -> list[ProcessId]:
     return found
 
 
-async def sweep_orphans(records: AgentRecords, client: Client) -> int:
-    """Stop the agents of workers that are gone and fail their activities for a prompt retry.
+def orphaned(record: AgentRecord) -> bool:
+    """Whether the record's worker is known gone: it ran on this host and its process is not alive."""
+    return record.worker.local and not record.worker.alive()
+
+
+async def sweep_orphans(records: AgentRecords, client: Client, work_order_id: str | None = None) -> int:
+    """Stop the agents of workers that are gone and settle their activities: canceled when a
+    cancel was requested (the workflow then records `canceled` at once), else failed for a prompt
+    retry. Only `work_order_id`'s record, when given.
 
     Returns how many were settled. A record of another host, or of a live worker, is left alone;
     one whose activity Temporal cannot be told about now (server down) is kept for the next sweep.
     """
     settled = 0
     for record in records.all():
-        if not record.worker.local or record.worker.alive():
+        if (work_order_id is not None and record.workOrderId != work_order_id) or not orphaned(record):
             continue
         current = records.read(record.workOrderId)
         if current is None or current.taskToken != record.taskToken:
@@ -165,12 +174,21 @@ async def sweep_orphans(records: AgentRecords, client: Client) -> int:
         await stop_earlier(record.workOrderId, record)
         handle = client.get_async_activity_handle(task_token=base64.b64decode(record.taskToken))
         try:
-            await handle.fail(
-                ApplicationError(
-                    f"The worker running the agent (pid {record.worker.pid}) is gone; its agent was stopped.",
-                    type=WORKER_GONE,
+            try:
+                await handle.heartbeat()  # tells whether a cancel was requested
+            except AsyncActivityCancelledError as asked:
+                if asked.details is None or not asked.details.cancel_requested:
+                    raise
+                await handle.report_cancellation()
+            else:
+                await handle.fail(
+                    ApplicationError(
+                        f"The worker running the work order (pid {record.worker.pid}) is gone; what it ran was stopped.",
+                        type=WORKER_GONE,
+                    )
                 )
-            )
+        except AsyncActivityCancelledError:  # paused or reset by an operator: looked at again next sweep
+            continue
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:  # NOT_FOUND: the attempt is already over
                 log.info("could not fail the orphaned activity of %s: %s", record.workOrderId, exc.message)

@@ -28,14 +28,17 @@ from jangar_tui.config import Settings
 from jangar_tui.models import (
     RETRYABLE_STATUSES,
     ErrorCode,
+    EventKind,
     HistoryEvent,
     JangarError,
+    NewEvent,
     TemporalState,
     WorkflowDescription,
     WorkOrder,
     WorkOrderStatus,
     new_workflow_id,
 )
+from jangar_tui.orchestration.agent_records import AgentRecords, orphaned, sweep_orphans
 from jangar_tui.orchestration.client import connect, is_unreachable, temporal_target
 from jangar_tui.orchestration.payloads import (
     CHAT_ENQUEUE_SIGNAL,
@@ -265,8 +268,35 @@ class TemporalLauncher:
                 raise
             # No workflow behind it (it never started or was deleted): close it in the store.
             return await self.store.update_work_order_status(current.id, S.CANCELED, expectedStatus=current.status)
-        # The workflow marks `canceled` once the agent's process group is gone.
+        # The workflow marks `canceled` once the agent's process group is gone: say so now, and
+        # why it may take a while (or, its worker known gone, settle the attempt at once).
+        await self._cancel_requested(current)
         return await self._current(current)
+
+    async def _cancel_requested(self, work_order: WorkOrder) -> None:
+        records = AgentRecords(self.settings.data_dir)
+        record = records.read(work_order.id)
+        if record is not None and orphaned(record):
+            note = (
+                f"Cancel requested. The worker running it (pid {record.worker.pid}) is gone: what it left "
+                "running is stopped and the work order ends as canceled now."
+            )
+        else:
+            wait = f" (up to {self.heartbeat_timeout_s:g} s)" if self.heartbeat_timeout_s is not None else ""
+            note = (
+                "Cancel requested. The worker stops the agent, or the setup, and everything they started; "
+                f"then the work order ends as canceled. A worker that died unseen is noticed at its heartbeat "
+                f"timeout{wait}."
+            )
+        try:
+            await self.store.append_work_order_events(work_order.id, [NewEvent(kind=EventKind.SETUP, text=note)])
+        except JangarError as exc:  # the cancel is requested either way; the note is a courtesy
+            log.info("could not note the cancel of %s: %s", work_order.id, exc.message)
+        if record is not None and orphaned(record):
+            try:
+                await sweep_orphans(records, await self.client(), work_order.id)
+            except Exception as exc:  # noqa: BLE001 - the attached instances' sweep settles it later
+                log.info("could not settle the orphaned attempt of %s: %s", work_order.id, exc)
 
     async def retry(self, work_order: WorkOrder) -> WorkOrder:
         current = await self._current(work_order)

@@ -65,11 +65,14 @@ class WorkOrderActions(WatchingScreen):
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Cancel it", no="Keep it")):
             return
         try:
-            await self.service.cancel_work_order(work_order.id)
+            current = await self.service.cancel_work_order(work_order.id)
         except JangarError as error:
             self.report_work_order_error(f"Not canceled: {error.message}")
             return
-        self.report_done("Canceled.")
+        if current.status.is_terminal:
+            self.report_done("Canceled.")
+        else:  # the workflow records it once the worker has stopped the run: that can take a while
+            self.report_done("Cancel requested: it ends as canceled once its worker has stopped it (see the run log).")
 
     async def retry(self, work_order: WorkOrder) -> WorkOrder | None:
         if not can_retry(work_order):
