@@ -9,7 +9,7 @@ from pathlib import Path
 import psutil
 import pytest
 from temporal_fixtures import agent_command, make_settings, running_worker, wait_for_file
-from ui_support import screen_text, until
+from ui_support import notified, screen_text, until
 
 from jangar_tui.config import load_settings
 from jangar_tui.models import WorkOrderStatus
@@ -73,6 +73,17 @@ async def test_launch_watch_inspect_and_cancel_a_running_work_order(
                 await pilot.press("c")
                 await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirmation")
                 await pilot.press("ctrl+y")
+                # Said at once: requested (or, should the worker be that quick, done), and in the run log.
+                await until(
+                    pilot,
+                    lambda: (
+                        "Cancel requested: it ends as canceled once" in notified(pilot)
+                        or "Canceled." in notified(pilot)
+                    ),
+                    "the cancel acknowledged",
+                )
+                events = (await store.list_work_order_events(draft.id, 200)).page
+                assert any(e.text.startswith("Cancel requested. The worker stops the agent") for e in events)
                 await until(pilot, lambda: "⊘ canceled" in screen_text(pilot), "canceled, live in the detail", **SLOW)
                 # The message the workflow ended with, written by the real worker, as the result.
                 await until(
