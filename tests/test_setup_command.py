@@ -265,10 +265,13 @@ async def test_a_cancel_during_setup_whose_worker_is_gone_says_so_and_settles_at
         worker.wait()
     assert _group(pgid), "the setup outlives its killed worker"
     async with running_worker(settings, store):  # another instance, attached to the same data dir
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
         await service.cancel_work_order(order.id)
         said = [e.text for e in await _events(store, order.id) if e.kind == EventKind.SETUP]
         assert any(text.startswith("Cancel requested") and "is gone" in text for text in said), said
         order = await wait_for_status(store, order.id, TERMINAL, timeout_s=WAIT_S * 2)
+        print(f"worker killed: cancel -> canceled {(loop.time() - asked) * 1000:.0f} ms")
     assert order.status == S.CANCELED
     assert _group(pgid) == []
     assert "the agent must not run" not in [e.text for e in await _events(store, order.id)]

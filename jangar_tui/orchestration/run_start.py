@@ -25,6 +25,8 @@ from typing import Any
 from jangar_tui.orchestration.workspace import git_output, read_record, run_git, update_record
 
 RUN_START = "runStart"
+# Paths given to one git command (well within the argument list's limit).
+_PATHS_PER_CALL = 500
 
 
 @dataclass(frozen=True)
@@ -92,18 +94,37 @@ async def reset_to_run_start(path: Path, work_order_id: str) -> bool:
         await run_git("checkout", "--quiet", "--force", start.branch, "--", cwd=path)
     await run_git("reset", "--quiet", "--hard", start.head, cwd=path)
     await run_git("clean", "-d", "--force", "--quiet", cwd=path)
-    # The files as they were, untracked ones included, through an index of their own (the
-    # worktree's index stays at the commit, as at the start).
-    with tempfile.TemporaryDirectory(prefix="jangar-index-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        await run_git("read-tree", start.tree, cwd=path, env=env)
-        await run_git("checkout-index", "--all", "--force", cwd=path, env=env)
-    gone = await git_output(
-        "diff-tree", "-r", "-z", "--name-only", "--no-renames", "--diff-filter=D", start.head, start.tree, cwd=path
-    )
-    for name in filter(None, gone.split("\0")):
+    # The worktree is now the commit's; the files the start had otherwise (changed, or not
+    # tracked) are written from the snapshot through an index of their own (the worktree's index
+    # stays at the commit, as at the start), and those it lacked are removed.
+    changed = await _differing(path, start, "AMT")
+    if changed:
+        with tempfile.TemporaryDirectory(prefix="jangar-index-") as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            await run_git("read-tree", start.tree, cwd=path, env=env)
+            for first in range(0, len(changed), _PATHS_PER_CALL):
+                batch = changed[first : first + _PATHS_PER_CALL]
+                await run_git("checkout-index", "--force", "--", *batch, cwd=path, env=env)
+    for name in await _differing(path, start, "D"):
         (path / name).unlink(missing_ok=True)
     return True
+
+
+async def _differing(path: Path, start: RunStart, kinds: str) -> list[str]:
+    """The paths whose change from the start's commit to its snapshot is one of `kinds` (git's
+    diff-filter letters: A added, M modified, T type changed, D deleted)."""
+    out = await git_output(
+        "diff-tree",
+        "-r",
+        "-z",
+        "--name-only",
+        "--no-renames",
+        f"--diff-filter={kinds}",
+        start.head,
+        start.tree,
+        cwd=path,
+    )
+    return [name for name in out.split("\0") if name]
 
 
 async def _snapshot(path: Path) -> str:
