@@ -282,8 +282,11 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
             await app.workers.wait_for_complete(settling)
         # A text field's cursor blinks every 0.5 s, and on a busy machine the capture comes that
         # long after the last key: the scenes show it steadily, as it is drawn right after a key.
+        # TextArea caches its lines under one key for "no blink" and "blinking, in the hidden
+        # phase": a line drawn in that phase would come back without its cursor unless dropped.
         for field in (*app.screen.query(TextArea), *app.screen.query(Input)):
             field.cursor_blink = False
+            field.notify_style_update()
         await pilot.pause()
 
     return Scene(name, app, store, data_dir, prepare)
