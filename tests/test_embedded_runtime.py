@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -373,14 +374,17 @@ async def test_an_earlier_agent_is_found_by_its_work_order_even_outside_its_grou
     in their environment, and stopped; another work order's agent is left alone."""
     from jangar_tui.orchestration.agent_records import stop_earlier
 
+    # The search covers every process of this user: ids of their own, so that another suite running
+    # this test at the same moment neither stops these agents nor has its own stopped by this one.
+    mine_id, other_id = f"wo-mine-{uuid.uuid4().hex}", f"wo-other-{uuid.uuid4().hex}"
     script = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True); time.sleep(60)"
-    mine = _agent_with_id([sys.executable, "-c", script], "wo-1")
-    other = _agent_with_id([sys.executable, "-c", "import time; time.sleep(60)"], "wo-2")
+    mine = _agent_with_id([sys.executable, "-c", script], mine_id)
+    other = _agent_with_id([sys.executable, "-c", "import time; time.sleep(60)"], other_id)
     try:
         await wait_until(lambda: len(psutil.Process(mine.pid).children()) == 1, "the agent's command started")
         [command] = psutil.Process(mine.pid).children()
         assert os.getsid(command.pid) != os.getsid(mine.pid)  # outside the agent's session and group
-        await stop_earlier("wo-1", None)
+        await stop_earlier(mine_id, None)
         await wait_until(lambda: mine.poll() is not None and not alive(command.pid), "both stopped")
         assert other.poll() is None
     finally:
