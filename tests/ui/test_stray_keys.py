@@ -4,6 +4,7 @@ a transcript selection that can be copied without ending the app."""
 from __future__ import annotations
 
 from textual import events
+from textual.screen import Screen
 from ui_support import screen_text, until
 
 from jangar_tui.models import Role
@@ -20,7 +21,8 @@ from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 
 def titles(app: JangarApp) -> list[str]:
-    return [s.title for s in app.screen.query_one(SessionList).shown]
+    """The session list's titles (a dialog may be over the main screen)."""
+    return [s.title for s in app.screen_stack[0].query_one(SessionList).shown]
 
 
 def burst(app: JangarApp, *keys: str) -> None:
@@ -109,6 +111,48 @@ async def test_a_letter_never_confirms_a_work_order_cancel(service: JangarServic
         assert isinstance(app.screen, ConfirmScreen), "y did not answer it"
         await pilot.press("escape")
         assert (await service.get_work_order(draft.id)).status.value == "draft"
+
+
+async def test_a_key_typed_right_behind_the_one_that_asks_answers_the_question(service: JangarService) -> None:
+    """del then ctrl+y in one burst deletes (ctrl+u undoes it), del then esc keeps: the key behind
+    reaches the question it answers. It went to the session list while the question was still
+    being opened, where it did nothing, and the question then waited."""
+    await service.new_session("Doomed")
+    app = JangarApp(service)
+    asked: list[Screen[object]] = []
+    push_screen = app.push_screen
+
+    def recorded(screen: Screen[object], *args: object, **kwargs: object) -> object:
+        asked.append(screen)
+        return push_screen(screen, *args, **kwargs)  # type: ignore[call-overload]
+
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: titles(app) == ["Doomed"], "listed")
+        app.push_screen = recorded  # type: ignore[method-assign]
+        burst(app, "delete", "escape")
+        await until(pilot, lambda: len(asked) == 1 and asked[0] not in app.screen_stack, "asked, answered")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and not app.screen.query("#session-filter"), "esc was the answer"
+        assert [s.title for s in (await service.list_sessions()).page] == ["Doomed"]
+        burst(app, "delete", "ctrl+y")
+        await until(pilot, lambda: titles(app) == [], "deleted by the ctrl+y typed behind del")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("ctrl+u")
+        await until(pilot, lambda: titles(app) == ["Doomed"], "restored")
+
+
+async def test_a_ctrl_y_typed_right_behind_c_cancels_the_work_order(service: JangarService) -> None:
+    session = await service.new_session("Orders")
+    draft = await service.create_work_order(session.id, title="Not wanted", prompt="p")
+    app = JangarApp(service)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 1, "the draft")
+        app.screen.query_one(WorkOrderList).focus()
+        burst(app, "c", "ctrl+y")
+        orders = app.screen.query_one(WorkOrderList)
+        await until(pilot, lambda: orders.work_orders[0].status.value == "canceled", "canceled by the ctrl+y behind c")
+        assert isinstance(app.screen, MainScreen)
+        assert (await service.get_work_order(draft.id)).status.value == "canceled"
 
 
 async def test_help_opens_from_the_list_with_question_mark_and_from_a_text_field_with_f1(

@@ -295,10 +295,9 @@ class BoardScreen(WorkOrderActions):
         if work_order := self._chosen_or_say():
             await self.launch(work_order)
 
-    @work(group="board-action")
-    async def action_cancel_work_order(self) -> None:
+    def action_cancel_work_order(self) -> None:
         if work_order := self._chosen_or_say():
-            await self.cancel(work_order)
+            self.cancel(work_order)
 
     @work(group="board-action")
     async def action_retry_work_order(self) -> None:
@@ -313,10 +312,9 @@ class BoardScreen(WorkOrderActions):
         self.action_show_view(view)
         self.table.choose(work_order.id)
 
-    @work(group="board-action")
-    async def action_follow_up_work_order(self) -> None:
+    def action_follow_up_work_order(self) -> None:
         if work_order := self._chosen_or_say():
-            await self.follow_up(work_order)
+            self.follow_up(work_order)
 
     def action_open_session(self) -> None:
         if work_order := self._chosen_or_say():

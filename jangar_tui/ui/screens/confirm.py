@@ -3,6 +3,9 @@
 Only a deliberate key says yes: ctrl+y, or enter on the yes button after moving to it (tab, ←/→).
 No letter does: the question often follows a letter typed into a list (the `d` of "today"), and
 the rest of the word must not answer it. n, escape and enter (the No button has the focus) decline.
+A ctrl+y typed right behind the key that asks (del, c, x in one burst) answers the question, as if
+typed once it showed: deliberately, since no word or stray letter holds ctrl+y, and dropping it
+left a question the operator believed answered (a deleted session also comes back with ctrl+u).
 The question quotes data (a session's or work order's title), so it is shown as plain text.
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from textual import events, on, work
@@ -34,6 +34,7 @@ from jangar_tui.models import (
 from jangar_tui.ui.clock import Clock
 from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.screens.confirm import ConfirmScreen
+from jangar_tui.ui.screens.lifecycle import ask
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.validation import first_line_title
 from jangar_tui.ui.widgets.chat.composer import Composer, ComposerInput
@@ -431,15 +432,20 @@ class MainScreen(WorkOrderActions):
         # the list's SessionChosen reaches this screen, and must act on the session highlighted.
         return self.sidebar.session_list.chosen
 
-    @work(group="session-action")
-    async def action_rename_session(self) -> None:
+    # The dialogs open in the key's action, not in the worker that acts on the answer: the keys
+    # typed right behind (ctrl+y after del, a new title after f2) then reach them (lifecycle.ask).
+    def action_rename_session(self) -> None:
         session = self._highlighted_session()
         if session is None:
             self.report_error("No session to rename.")
             return
         from jangar_tui.ui.screens.rename import RenameScreen
 
-        title = await self.app.push_screen_wait(RenameScreen(session.title))
+        self._rename_session(session, ask(self.app, RenameScreen(session.title)))
+
+    @work(group="session-action")
+    async def _rename_session(self, session: ChatSession, answer: Awaitable[str | None]) -> None:
+        title = await answer
         if title is None:
             return
         try:
@@ -447,15 +453,17 @@ class MainScreen(WorkOrderActions):
         except JangarError as error:
             self.report_error(f"Not renamed: {error.message}")
 
-    @work(group="session-action")
-    async def action_delete_session(self) -> None:
+    def action_delete_session(self) -> None:
         session = self._highlighted_session()
         if session is None:
             self.report_error("No session to delete.")
             return
-        if not await self.app.push_screen_wait(
-            ConfirmScreen(f"Delete “{session.title}”?\n{self._undo_key()} restores it.", yes="Delete", no="Keep")
-        ):
+        question = ConfirmScreen(f"Delete “{session.title}”?\n{self._undo_key()} restores it.", yes="Delete", no="Keep")
+        self._delete_session(session, ask(self.app, question))
+
+    @work(group="session-action")
+    async def _delete_session(self, session: ChatSession, answer: Awaitable[bool | None]) -> None:
+        if not await answer:
             return
         try:
             await self.service.delete_session(session.id)
@@ -573,10 +581,9 @@ class MainScreen(WorkOrderActions):
         if work_order := self._chosen_work_order():
             await self.launch(work_order)
 
-    @work(group="work-order-action")
-    async def action_cancel_work_order(self) -> None:
+    def action_cancel_work_order(self) -> None:
         if work_order := self._chosen_work_order():
-            await self.cancel(work_order)
+            self.cancel(work_order)
 
     @work(group="work-order-action")
     async def action_retry_work_order(self) -> None:
@@ -585,12 +592,9 @@ class MainScreen(WorkOrderActions):
             if draft is not None:
                 self.show_work_order(draft)
 
-    @work(group="work-order-action")
-    async def action_follow_up_work_order(self) -> None:
+    def action_follow_up_work_order(self) -> None:
         if work_order := self._chosen_work_order():
-            follow_up = await self.follow_up(work_order)
-            if follow_up is not None:
-                self.show_work_order(follow_up)
+            self.follow_up(work_order, then=self.show_work_order)
 
     def show_work_order(self, work_order: WorkOrder) -> None:
         self.work_order_panel.work_order_list.choose(work_order.id)

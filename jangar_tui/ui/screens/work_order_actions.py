@@ -6,12 +6,15 @@ Each call goes through the service; a refusal (`JangarError`) is reported where 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from jangar_tui.models import JangarError, WorkOrder
 from jangar_tui.service import JangarService
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.keymap import key_label
 from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.follow_up import FollowUpScreen
+from jangar_tui.ui.screens.lifecycle import ask
 from jangar_tui.ui.screens.watching import WatchingScreen
 from jangar_tui.ui.widgets.work_orders.applies import can_cancel, can_follow_up, can_launch, can_retry, has_pr
 
@@ -57,12 +60,18 @@ class WorkOrderActions(WatchingScreen):
         self.report_done(f"Launched “{launched.title or launched.workflowId}”.")
         return launched
 
-    async def cancel(self, work_order: WorkOrder) -> None:
+    def cancel(self, work_order: WorkOrder) -> None:
+        """Ask first, then cancel in a worker. The question opens here, in the key's action, so a
+        ctrl+y typed right behind the key answers it (see `lifecycle.ask`)."""
         if not can_cancel(work_order):
             self.report_error(f"This work order is already {work_order.status.value}.")
             return
         question = f"Cancel “{work_order.title or work_order.workflowId}” ({work_order.status.value})?"
-        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Cancel it", no="Keep it")):
+        answer = ask(self.app, ConfirmScreen(question, yes="Cancel it", no="Keep it"))
+        self.run_worker(self._cancel_if_yes(work_order, answer), group="work-order-question")
+
+    async def _cancel_if_yes(self, work_order: WorkOrder, answer: Awaitable[bool | None]) -> None:
+        if not await answer:
             return
         try:
             current = await self.service.cancel_work_order(work_order.id)
@@ -86,21 +95,29 @@ class WorkOrderActions(WatchingScreen):
         self.report_done(f"A new draft copies it: {self.launch_hint()}.")
         return draft
 
-    async def follow_up(self, work_order: WorkOrder) -> WorkOrder | None:
-        """Ask for a note, then make and launch the follow-up (a draft when Temporal is down)."""
+    def follow_up(self, work_order: WorkOrder, then: Callable[[WorkOrder], object] | None = None) -> None:
+        """Ask for a note (opened here, so the keys typed behind reach it), then make and launch the
+        follow-up in a worker (a draft when Temporal is down) and hand it to `then`."""
         if not can_follow_up(work_order):
             self.report_error(f"Only an ended work order can be followed up; this one is {work_order.status.value}.")
-            return None
-        note = await self.app.push_screen_wait(FollowUpScreen(work_order.title or work_order.workflowId))
+            return
+        note = ask(self.app, FollowUpScreen(work_order.title or work_order.workflowId))
+        self.run_worker(self._follow_up_with(work_order, note, then), group="work-order-question")
+
+    async def _follow_up_with(
+        self, work_order: WorkOrder, answer: Awaitable[str | None], then: Callable[[WorkOrder], object] | None
+    ) -> None:
+        note = await answer
         if note is None:
-            return None
+            return
         try:
             follow_up = await self.service.follow_up_work_order(work_order.id, note)
         except JangarError as error:
             self.report_work_order_error(f"Not followed up ({error.code.value}): {error.message}")
-            return None
+            return
         self.report_done(f"Follow-up launched on {follow_up.targetBranch or 'its own workspace'}.")
-        return follow_up
+        if then is not None:
+            then(follow_up)
 
     def copy_pr_url(self, work_order: WorkOrder) -> None:
         url = work_order.prUrl

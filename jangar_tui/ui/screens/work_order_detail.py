@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 
 from rich.style import Style
 from rich.text import Text
@@ -41,7 +42,7 @@ from jangar_tui.ui.clock import clock_time
 from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.safe_text import line_text
 from jangar_tui.ui.screens.confirm import ConfirmScreen
-from jangar_tui.ui.screens.lifecycle import is_closed
+from jangar_tui.ui.screens.lifecycle import ask, is_closed
 from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.text import set_text
@@ -531,9 +532,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
     async def action_launch(self) -> None:
         await self.launch(self.work_order)
 
-    @work(group="detail-action")
-    async def action_cancel_work_order(self) -> None:
-        await self.cancel(self.work_order)
+    def action_cancel_work_order(self) -> None:
+        self.cancel(self.work_order)
 
     def _lister(self) -> WorkOrderActions | None:
         """The screen this detail was opened from (the main screen or the board), when it lists work orders."""
@@ -554,12 +554,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
         if draft is not None and (lister := self._lister()) is not None:
             lister.show_work_order(draft)
 
-    @work(group="detail-action")
-    async def action_follow_up(self) -> None:
-        await self.follow_up(self.work_order)
+    def action_follow_up(self) -> None:
+        self.follow_up(self.work_order)
 
-    @work(group="detail-action")
-    async def action_remove_workspace(self) -> None:
+    def action_remove_workspace(self) -> None:
         """Remove the ended work order's worktree now (asks first); never one that runs."""
         if not can_remove_workspace(self.work_order):
             self.report_error(
@@ -572,7 +570,12 @@ class WorkOrderDetailScreen(WorkOrderActions):
             return
         title = self.work_order.title or self.work_order.workflowId
         question = f"Remove the worktree of “{title}” ({human_bytes(info.bytes)})? Its branch and pushed commits stay."
-        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Remove it", no="Keep it")):
+        # Asked here, in the key's action: a ctrl+y typed right behind x answers it (lifecycle.ask).
+        self._remove_workspace_if_yes(ask(self.app, ConfirmScreen(question, yes="Remove it", no="Keep it")))
+
+    @work(group="detail-action")
+    async def _remove_workspace_if_yes(self, answer: Awaitable[bool | None]) -> None:
+        if not await answer:
             return
         try:
             removed = await self.service.remove_work_order_workspace(self.work_order.id)
