@@ -29,6 +29,7 @@ from jangar_tui.ui.alerts import ReplyAlerts, WorkOrderAlerts
 from jangar_tui.ui.clock import Clock, system_clock
 from jangar_tui.ui.keymap import KeyTable, apply_overrides, bindings, display_keys, textual_keymap
 from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.work_order_actions import WorkOrderActions
 
 # The runtime starts (and the garbage collector, paused by the `jangar` command, resumes) once
 # the first screenful (sessions, and the chosen session's newest messages) is shown, or after
@@ -246,7 +247,43 @@ class JangarApp(App[None]):
         else:
             self.push_screen(HelpScreen())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":
+            # Over a whole screen (the main screen, the board, a detail; the search itself, which
+            # it closes), never over a dialog: a hit would leave the dialog's answer behind. Over
+            # one, ctrl+f is the field's own key.
+            return isinstance(self.screen, WorkOrderActions)
+        return True
+
+    def action_search(self) -> None:
+        """Open the search over the screen shown, or close it when it is what is shown."""
+        from jangar_tui.ui.screens.search import SearchScreen
+
+        if isinstance(self.screen, SearchScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(SearchScreen(open_session=self._show_session, open_message=self._show_message))
+
+    def _back_to_main(self) -> MainScreen:
+        """Close every screen over the main screen, top first, each dismissed so that what it does
+        when closed is done (the board remembers when it was left)."""
+        while not isinstance(self.screen, MainScreen):
+            self.screen.dismiss()
+        return self.screen
+
+    def _show_session(self, session_id: str) -> None:
+        self._back_to_main().open_session(session_id)
+
+    def _show_message(self, session_id: str, message_id: str) -> None:
+        self._back_to_main().open_message(session_id, message_id)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        if isinstance(screen, WorkOrderActions):  # the app's own actions (search) over a whole screen
+            for key in self.key_table["app"]:
+                if key.palette:
+                    yield SystemCommand(
+                        key.title, display_keys(key.keys), functools.partial(self.run_action, key.action)
+                    )
         for screen_type, scopes in _palette_scopes().items():
             if isinstance(screen, screen_type):
                 for scope in scopes:

@@ -66,6 +66,14 @@ SCOPES: dict[str, str] = {
 KEYMAP: dict[str, list[Key]] = {
     "app": [
         Key("f1", "help", "Help", "All the keys (? too, outside a text field)", priority=True, palette=False),
+        Key(
+            "ctrl+f",
+            "search",
+            "Search",
+            "Search sessions, messages and work orders (even while typing; not in a dialog)",
+            show=False,
+            priority=True,
+        ),
     ],
     "main": [
         Key("ctrl+n", "new_session", "New", "New session", show=False),
@@ -74,14 +82,6 @@ KEYMAP: dict[str, list[Key]] = {
         ),
         Key("ctrl+t", "toggle_work_orders", "Orders", "Show or hide the work-order panel"),
         Key("ctrl+g", "board", "Board", "The board: work orders across all sessions", show=False),
-        Key(
-            "ctrl+f",
-            "search",
-            "Search",
-            "Search session titles, messages and work orders (even while typing)",
-            show=False,
-            priority=True,
-        ),
         Key(
             "ctrl+r",
             "interrupt_reply",
@@ -206,7 +206,7 @@ KEYMAP: dict[str, list[Key]] = {
         Key("enter", "open_hit", "Open", "Go to the hit: its session, its message, or the work order", palette=False),
         Key("down", "move(1)", "Next", "The next hit", palette=False, group="Select", id="next_hit"),
         Key("up", "move(-1)", "Previous", "The previous hit", palette=False, group="Select", id="previous_hit"),
-        Key("escape,ctrl+f", "close", "Back", palette=False),
+        Key("escape", "close", "Back", palette=False),  # ctrl+f too: the app's search key closes it
     ],
     "form": [
         Key("ctrl+o", "save", "Save draft", palette=False, priority=True),
@@ -240,6 +240,8 @@ _PARENT_SCOPE = {
     "run_log": "detail",
     "diff": "detail",
 }
+# Rows that moved to another scope: config.toml written for the old place still works.
+_MOVED = {"main.search": "app.search"}
 _MODIFIERS = ("ctrl", "alt", "meta", "super", "hyper", "shift")
 _ARROWS = frozenset("↑↓←→")
 _NAMED_KEYS = frozenset(key.value for key in Keys if "+" not in key.value and not key.value.startswith("<"))
@@ -354,7 +356,7 @@ def textual_keymap(table: KeyTable) -> dict[str, str]:
 
 
 def _find_row(entry: str, source: str) -> tuple[str, int]:
-    scope, dot, name = entry.rpartition(".")
+    scope, dot, name = _MOVED.get(entry, entry).rpartition(".")
     rows = [
         (row_scope, index)
         for row_scope, keys in KEYMAP.items()

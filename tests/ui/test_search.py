@@ -16,9 +16,12 @@ from jangar_tui.service import JangarService
 from jangar_tui.store.sqlite.schema import MIGRATIONS, SEARCH_SCHEMA_VERSION, migrate
 from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
+from jangar_tui.ui.keymap import apply_overrides
+from jangar_tui.ui.screens.board import BoardScreen
 from jangar_tui.ui.screens.main import MainScreen
 from jangar_tui.ui.screens.search import SearchScreen, hit_text
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
 
 
 def search_screen(app: JangarApp) -> SearchScreen:
@@ -235,3 +238,44 @@ async def test_search_says_its_index_is_being_built_and_how_far(tmp_path: Path, 
             assert len((await store.search("alice", "0")).messages) == 1  # the oldest too
     finally:
         await store.close()
+
+
+async def test_ctrl_f_opens_the_search_over_the_board_and_a_detail_and_a_hit_goes_to_its_session(
+    service: JangarService,
+) -> None:
+    """ctrl+f works where the operator looks at work orders too (it did nothing there): over the
+    board and over a detail, and again closes the search; a session hit closes what was over the
+    main screen and shows the session there. Never over a dialog: there ctrl+f stays the field's."""
+    wanted = await service.new_session("Quarterly report")
+    other = await service.new_session("Infra")
+    await service.create_work_order(other.id, title="Rotate the keys", prompt="p")
+    overrides = [("search", "f6")]  # [keys] still names it: the old place's name works too
+    app = JangarApp(service, key_overrides=[("main.search", "f6")])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "main")
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), "the board")
+        await pilot.press("3", "enter")  # the drafts view, its work order's detail
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen), "the search over the detail")
+        assert [type(screen) for screen in app.screen_stack[1:-1]] == [BoardScreen, WorkOrderDetailScreen]
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "f6 again: back to the detail")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen), "back on the board")
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen), "the search over the board")
+        await pilot.press(*"quarterly")
+        await until(pilot, lambda: hit_kinds(app) == [(SearchKind.SESSION, wanted.id)], "the session")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the board closed, the main screen shown")
+        main = app.screen
+        assert isinstance(main, MainScreen) and len(app.screen_stack) == 1
+        await until(pilot, lambda: main.session is not None and main.session.id == wanted.id, "the session chosen")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+        await pilot.press("f6")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, WorkOrderFormScreen), "no search over a dialog"
+    assert apply_overrides(overrides, "config.toml") == apply_overrides([("main.search", "f6")], "config.toml")

@@ -623,11 +623,6 @@ class MainScreen(WorkOrderActions):
         self.sidebar.session_list.choose(session_id)
         self.sidebar.session_list.focus()
 
-    def action_search(self) -> None:
-        from jangar_tui.ui.screens.search import SearchScreen
-
-        self.app.push_screen(SearchScreen(open_session=self.open_session, open_message=self.open_message))
-
     def open_message(self, session_id: str, message_id: str) -> None:
         """Show a session with one of its messages selected (a search hit), however old it is."""
         self._jump_to = (session_id, message_id)
