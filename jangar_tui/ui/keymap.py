@@ -50,6 +50,7 @@ SCOPES: dict[str, str] = {
     "app": "Anywhere",
     "main": "Main screen",
     "sessions": "Session list",
+    "filter": "Session filter",
     "transcript": "Chat transcript",
     "composer": "Message input",
     "work_orders": "Work-order panel",
@@ -59,8 +60,10 @@ SCOPES: dict[str, str] = {
     "form": "Work-order form",
     "follow_up": "Follow-up note",
     "confirm": "A question (delete, cancel)",
+    "rename": "Rename a session",
     "board": "Board (work orders across sessions)",
     "search": "Search (sessions, messages, work orders)",
+    "help": "This help",
 }
 
 KEYMAP: dict[str, list[Key]] = {
@@ -103,6 +106,9 @@ KEYMAP: dict[str, list[Key]] = {
         Key("delete", "screen.delete_session", "Delete", "Delete the session (asks first)"),
         Key("ctrl+u", "screen.undo_delete", "Undo", "Undo the last delete", show=False),
         Key("enter", "screen.focus_composer", "Write", "Write a message", show=False, palette=False),
+    ],
+    "filter": [
+        Key("escape", "clear", "Clear filter", "Clear the filter: every session again", palette=False),
     ],
     "transcript": [
         # The pane's own keys show in the footer while it has the focus.
@@ -225,6 +231,14 @@ KEYMAP: dict[str, list[Key]] = {
         Key("n,escape", "answer(False)", "No", "No (enter too: No is the default)", palette=False, id="no"),
         Key("left,right", "app.focus_next", "Move", "Move between the buttons", show=False, palette=False),
     ],
+    "rename": [
+        # Priority: the field would take enter for itself.
+        Key("enter", "save", "Save", "Save the new title", palette=False, priority=True),
+        Key("escape", "cancel", "Cancel", palette=False),
+    ],
+    "help": [
+        Key("escape,q,question_mark", "dismiss(None)", "Close", "Close the help (f1 too)", palette=False, id="close"),
+    ],
 }
 
 
@@ -239,6 +253,7 @@ _PARENT_SCOPE = {
     "work_orders": "main",
     "run_log": "detail",
     "diff": "detail",
+    "filter": "main",
 }
 # Rows that moved to another scope: config.toml written for the old place still works.
 _MOVED = {"main.search": "app.search"}

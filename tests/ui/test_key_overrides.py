@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from rich.console import Console
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from ui_doubles import SimulatedLauncher
 from ui_support import notified, screen_text, until
 
@@ -30,6 +30,7 @@ from jangar_tui.ui.screens.confirm import ConfirmScreen
 from jangar_tui.ui.screens.follow_up import FollowUpScreen
 from jangar_tui.ui.screens.help import HelpScreen
 from jangar_tui.ui.screens.main import MainScreen
+from jangar_tui.ui.screens.rename import RenameScreen
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
 from jangar_tui.ui.screens.work_order_form import WorkOrderFormScreen
 from jangar_tui.ui.widgets.chat.composer import ComposerInput
@@ -419,3 +420,42 @@ async def test_the_main_screen_its_dialogs_and_the_help_name_the_bound_keys(serv
         # The note wraps in the dialog: its words, in order.
         note = "Everything is also in the command palette (f10)."
         await until(pilot, lambda: note in " ".join(screen_text(pilot).replace("█", " ").split()), "the help's note")
+
+
+async def test_the_rename_filter_and_help_hints_name_the_bound_keys(service: JangarService) -> None:
+    """The rename dialog's 'enter save · esc cancel', the filter's 'esc clears it' and the help's
+    'esc close' were fixed texts: they name the keys [keys] binds, and those keys work."""
+    await service.new_session("Old title")
+    overrides = [("rename.save", "f5"), ("rename.cancel", "f6"), ("filter.clear", "f7"), ("help.close", "f8")]
+    app = JangarApp(service, key_overrides=overrides)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await until(pilot, lambda: main.query_one(SessionList).option_count == 1, "listed")
+        main.query_one(SessionList).focus()
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, RenameScreen), "the rename dialog")
+        await until(pilot, lambda: "f5 save · f6 cancel" in screen_text(pilot), "its hint")
+        assert "enter save" not in screen_text(pilot)
+        app.screen.query_one("#title", Input).value = "New title"
+        await pilot.press("enter")  # not the save key any more: nothing saved, the dialog stays
+        await pilot.pause()
+        assert isinstance(app.screen, RenameScreen)
+        await pilot.press("f5")
+        await until(pilot, lambda: [s.title for s in (main.query_one(SessionList).sessions)] == ["New title"], "saved")
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, RenameScreen), "asked again")
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "f6 cancels")
+        await pilot.press(*"zzz")  # type-to-filter: nothing matches
+        hint = main.query_one("#sessions-empty", Static)
+        await until(pilot, lambda: str(hint.render()) == "No title matches the filter.\nf7 clears it.", "the hint")
+        assert "f7 Clear filter" in screen_text(pilot).splitlines()[-1]
+        await pilot.press("f7")
+        await until(pilot, lambda: len(main.query_one(SessionList).shown) == 1, "f7 cleared the filter")
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await until(pilot, lambda: "f8 close · ↑↓ scroll" in screen_text(pilot), "the help's hint")
+        assert "f8 Close" in screen_text(pilot).splitlines()[-1]
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "f8 closes the help")

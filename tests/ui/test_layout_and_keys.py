@@ -25,6 +25,7 @@ from jangar_tui.ui.widgets.chat.composer import ComposerInput
 from jangar_tui.ui.widgets.chat.transcript import Transcript
 from jangar_tui.ui.widgets.key_bar import KeyBar
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
+from jangar_tui.ui.widgets.sessions.sidebar import FilterInput
 from jangar_tui.ui.widgets.work_orders.diff_view import DiffView
 from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
@@ -34,6 +35,7 @@ _SCOPE_OWNER = {
     "app": JangarApp,
     "main": MainScreen,
     "sessions": SessionList,
+    "filter": FilterInput,
     "transcript": Transcript,
     "composer": ComposerInput,
     "work_orders": WorkOrderList,
@@ -43,8 +45,10 @@ _SCOPE_OWNER = {
     "form": WorkOrderFormScreen,
     "follow_up": FollowUpScreen,
     "confirm": ConfirmScreen,
+    "rename": RenameScreen,
     "board": BoardScreen,
     "search": SearchScreen,
+    "help": HelpScreen,
 }
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from jangar_tui.ui.keymap import KEYMAP, SCOPES, KeyTable, active_keys, display_keys, keys_of
+from jangar_tui.ui.keymap import KEYMAP, SCOPES, KeyTable, active_keys, bindings, display_keys, key_label, keys_of
 from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
@@ -57,7 +54,7 @@ KEY_COLUMN = 10
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss(None)", "Close")]
+    BINDINGS = bindings("help")
 
     def __init__(self) -> None:
         super().__init__(classes="modal")
@@ -68,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-scroll"):
                 columns = 2 if self.app.size.width >= TWO_COLUMNS_FROM else 1
                 yield Static(help_table(columns, active_keys(self.app)), id="help-table")
-            yield Static("esc close · ↑↓ scroll", classes="hint")
+            yield Static(f"{key_label(self.app, 'help', 'dismiss(None)')} close · ↑↓ scroll", classes="hint")
         yield KeyBar()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:

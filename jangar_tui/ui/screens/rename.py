@@ -5,22 +5,20 @@ renames nothing, so the stored bytes stay as they were unless the operator edits
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from jangar_tui.text_safety import visible
+from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.validation import title_error
 from jangar_tui.ui.widgets.key_bar import KeyBar
 
 
 class RenameScreen(ModalScreen[str | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = bindings("rename")
 
     def __init__(self, title: str) -> None:
         super().__init__(classes="modal")
@@ -31,18 +29,22 @@ class RenameScreen(ModalScreen[str | None]):
             yield Static("Rename session", classes="dialog-title")
             yield Input(self._title, id="title", select_on_focus=True)
             yield Static("", id="title-error", classes="field-error")
-            yield Static("enter save · esc cancel", classes="hint")
+            save, cancel = (key_label(self.app, "rename", action) for action in ("save", "cancel"))
+            yield Static(f"{save} save · {cancel} cancel", classes="hint")
         yield KeyBar()  # this dialog's keys, not the main screen's
 
     @on(Input.Changed, "#title")
     def _validate(self, event: Input.Changed) -> None:
         self.query_one("#title-error", Static).update(title_error(event.value) or "")
 
-    @on(Input.Submitted, "#title")
-    def _save(self, event: Input.Submitted) -> None:
-        error = title_error(event.value)
+    def action_save(self) -> None:
+        value = self.query_one("#title", Input).value
+        error = title_error(value)
         if error:
             self.query_one("#title-error", Static).update(error)
             return
-        title = event.value.strip()
+        title = value.strip()
         self.dismiss(None if title == self._title.strip() else title)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from jangar_tui.models import ChatSession
 from jangar_tui.ui.clock import Clock, system_clock
-from jangar_tui.ui.keymap import key_label
+from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.text import set_text
 
 
 class FilterInput(Input):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear filter")]
+    BINDINGS = bindings("filter")
 
     def action_clear(self) -> None:
         self.value = ""
@@ -107,5 +104,5 @@ class SessionSidebar(Vertical):
                 hint, f"No sessions yet.\n{key_label(self.app, 'main', 'new_session')} starts one,\nor just type below."
             )
         elif shown == 0:
-            set_text(hint, "No title matches the filter.\nesc clears it.")
+            set_text(hint, f"No title matches the filter.\n{key_label(self.app, 'filter', 'clear')} clears it.")
         hint.display = shown == 0
