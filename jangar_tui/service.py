@@ -220,10 +220,11 @@ class JangarService:
             requestedBy=self.user_id,
         )
 
-    def check_target_repo(self, target_repo: str) -> str:
+    def check_target_repo(self, target_repo: str, name: str = "targetRepo") -> str:
         """The repository as `create_work_order` will take it, or JangarError(INVALID_ARGUMENT) with
-        the store's own sentence: the contract's rule with this store's JANGAR_ALLOW_LOCAL_REPOS."""
-        return validation.target_repo(target_repo, self.store.allows_local_repos)
+        the store's own sentence: the contract's rule with this store's JANGAR_ALLOW_LOCAL_REPOS.
+        `name`: the field as the operator knows it (the form's label, the CLI's flag)."""
+        return validation.target_repo(target_repo, self.store.allows_local_repos, name)
 
     async def get_work_order(self, work_order_id: str) -> WorkOrder:
         work_order = await self.store.get_work_order(work_order_id)

@@ -125,6 +125,28 @@ async def test_work_orders_new_list_show_and_cancel_a_draft(cli: Cli) -> None:
     assert len((await cli.json("wo", "list", "--session", session["_id"])).document["page"]) == 1
 
 
+async def test_a_refusal_names_the_flag_typed_not_the_column_it_fills(cli: Cli) -> None:
+    """`--repo 'acme web'` was answered 'targetRepo must be…', `--limit 0` 'numItems must be…':
+    names the operator never typed. Nothing is made."""
+    session = (await cli.json("session", "new", "Flags")).document
+    refusals = {
+        ("wo", "new", session["_id"], "--title", "x", "--repo", "acme web"): "--repo must be https://…, ssh://…",
+        ("wo", "new", session["_id"], "--title", "x", "--branch=-rf"): "--branch must be a git branch name",
+        ("wo", "new", session["_id"], "--title", "x", "--issue", "ftp://h/1"): "--issue must be an http(s) URL.",
+        ("session", "list", "--limit", "0"): "--limit must be a whole number from 1 to ",
+        ("wo", "list", "--session", session["_id"], "--limit", "0"): "--limit must be a whole number from 1 to ",
+        ("message", "list", session["_id"], "--limit", "0"): "--limit must be a whole number from 1 to ",
+        ("search", "flags", "--limit", "0"): "--limit must be a whole number from 1 to ",
+    }
+    for argv, sentence in refusals.items():
+        refused = await cli.text(*argv)
+        assert refused.code == INVALID_ARGUMENT, argv
+        assert refused.stderr.startswith(f"jangar: INVALID_ARGUMENT: {sentence}"), (argv, refused.stderr)
+        for column in ("targetRepo", "targetBranch", "githubIssueUrl", "numItems", ": limit must"):
+            assert column not in refused.stderr, (argv, refused.stderr)
+    assert (await cli.json("wo", "list", "--session", session["_id"])).document["page"] == []
+
+
 async def test_work_order_from_the_conversation(cli: Cli) -> None:
     session = (await cli.json("session", "new", "Flaky tests")).document
     await cli.json("message", "send", session["_id"], "The login test fails one run in ten.", "--no-reply")

@@ -7,7 +7,7 @@ from typing import Any
 
 from jangar_tui.commands.context import Context
 from jangar_tui.commands.output import message_lines, page_document, page_lines, record
-from jangar_tui.commands.parsing import add_page_options, leaf, text_argument
+from jangar_tui.commands.parsing import add_page_options, leaf, page_limit, text_argument
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -23,7 +23,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 async def _list(args: argparse.Namespace, ctx: Context) -> None:
-    page = await ctx.service.list_messages(args.session_id, args.limit, args.cursor)
+    page = await ctx.service.list_messages(args.session_id, page_limit(args.limit), args.cursor)
     ctx.printer.emit(
         page_document(page), page_lines(page, [line for message in page.page for line in message_lines(message)])
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from jangar_tui.commands.context import Context
 from jangar_tui.models import PAGE_SIZE_MAX
+from jangar_tui.store import validation
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE
 
 Handler = Callable[[argparse.Namespace, Context], Awaitable[None]]
@@ -36,6 +37,11 @@ def add_page_options(parser: argparse.ArgumentParser) -> None:
         "--limit", type=int, default=DEFAULT_PAGE_SIZE, help=f"items per page, 1-{PAGE_SIZE_MAX} (default %(default)s)"
     )
     parser.add_argument("--cursor", help="the continueCursor of the previous page")
+
+
+def page_limit(value: int) -> int:
+    """--limit, checked as the store will (numItems) and refused naming the flag the operator typed."""
+    return validation.page_size(value, "--limit")
 
 
 def text_argument(value: str, stdin: Any) -> str:

@@ -16,6 +16,7 @@ from jangar_tui.models import (
     SearchHit,
     SearchResults,
 )
+from jangar_tui.store import validation
 from jangar_tui.text_safety import one_line
 
 HELP = (
@@ -41,7 +42,7 @@ async def _search(args: argparse.Namespace, ctx: Context) -> None:
         # Nothing could be found, so saying "nothing found" would hide the mistake.
         problem = "is empty" if not args.text.strip() else "has no words (only letters and digits are searched)"
         raise JangarError(ErrorCode.INVALID_ARGUMENT, f"The search text {problem}: give the words to find.")
-    results = await ctx.service.search(args.text, args.limit)
+    results = await ctx.service.search(args.text, validation.search_limit(args.limit, "--limit"))
     # `indexing` only while there is a build to tell of: the usual document stays as it was.
     hidden = {"indexing"} if results.indexing is None else set()
     ctx.printer.emit(results.model_dump(mode="json", exclude=hidden), result_lines(results))

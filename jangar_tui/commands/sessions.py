@@ -7,7 +7,7 @@ from typing import Any
 
 from jangar_tui.commands.context import Context
 from jangar_tui.commands.output import page_document, page_lines, record, session_line
-from jangar_tui.commands.parsing import add_page_options, leaf
+from jangar_tui.commands.parsing import add_page_options, leaf, page_limit
 from jangar_tui.text_safety import one_line
 
 
@@ -28,7 +28,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 async def _list(args: argparse.Namespace, ctx: Context) -> None:
-    page = await ctx.service.list_sessions(args.limit, args.cursor)
+    page = await ctx.service.list_sessions(page_limit(args.limit), args.cursor)
     ctx.printer.emit(page_document(page), page_lines(page, [session_line(session) for session in page.page]))
 
 

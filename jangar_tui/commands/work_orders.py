@@ -16,8 +16,9 @@ from jangar_tui.commands.output import (
     work_order_fields,
     work_order_line,
 )
-from jangar_tui.commands.parsing import add_page_options, leaf, text_argument
+from jangar_tui.commands.parsing import add_page_options, leaf, page_limit, text_argument
 from jangar_tui.models import ChatMessage, WorkOrder, WorkOrderEvent, WorkOrderStatus
+from jangar_tui.store import validation
 from jangar_tui.text_safety import one_line, visible
 
 # How often `wo logs --follow` looks again for a change and new events.
@@ -77,9 +78,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 async def _list(args: argparse.Namespace, ctx: Context) -> None:
     if args.session_id is not None:
-        page = await ctx.service.list_work_orders_by_session(args.session_id, args.limit, args.cursor)
+        page = await ctx.service.list_work_orders_by_session(args.session_id, page_limit(args.limit), args.cursor)
     else:
-        page = await ctx.service.list_work_orders_by_status(args.status, args.limit, args.cursor)
+        page = await ctx.service.list_work_orders_by_status(args.status, page_limit(args.limit), args.cursor)
     ctx.printer.emit(page_document(page), page_lines(page, [work_order_line(w) for w in page.page]))
 
 
@@ -98,6 +99,14 @@ async def _show(args: argparse.Namespace, ctx: Context) -> None:
 
 
 async def _new(args: argparse.Namespace, ctx: Context) -> None:
+    # The flags are checked first, as the store will, so that a refusal names the flag typed
+    # (--repo), not the column it fills (targetRepo).
+    if args.target_repo is not None:
+        ctx.service.check_target_repo(args.target_repo, "--repo")
+    if args.target_branch is not None:
+        validation.target_branch(args.target_branch, "--branch")
+    if args.github_issue_url is not None:
+        validation.http_url("--issue", args.github_issue_url)
     title, prompt = args.title, None
     if args.from_conversation:
         prompt = await ctx.service.conversation_prompt(args.session_id)
@@ -136,7 +145,7 @@ async def _retry(args: argparse.Namespace, ctx: Context) -> None:
 
 
 async def _follow_up(args: argparse.Namespace, ctx: Context) -> None:
-    note = text_argument(args.note, ctx.stdin)
+    note = validation.prompt(text_argument(args.note, ctx.stdin), "note")
     if not args.draft:
         await ctx.use_temporal()
     work_order = await ctx.service.follow_up_work_order(args.work_order_id, note, launch=not args.draft)

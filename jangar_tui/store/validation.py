@@ -163,10 +163,11 @@ def content(value: object) -> str:
     return value
 
 
-def prompt(value: object) -> str:
-    value = string("prompt", value)
-    if _utf8_size("prompt", value) > PROMPT_MAX_BYTES:
-        raise invalid(f"The prompt is larger than {PROMPT_MAX_BYTES // 1024} KiB.")
+def prompt(value: object, name: str = "prompt") -> str:
+    """`name`: what the caller's operator calls it ("note" for a follow-up's)."""
+    value = string(name, value)
+    if _utf8_size(name, value) > PROMPT_MAX_BYTES:
+        raise invalid(f"The {name} is larger than {PROMPT_MAX_BYTES // 1024} KiB.")
     return value
 
 
@@ -296,9 +297,10 @@ def http_url(name: str, value: object) -> str:
     return value
 
 
-def target_repo(value: object, allow_local: bool = False) -> str:
-    """A remote repository; a path on this machine (or file://) only when `allow_local`."""
-    value = string("targetRepo", value)
+def target_repo(value: object, allow_local: bool = False, name: str = "targetRepo") -> str:
+    """A remote repository; a path on this machine (or file://) only when `allow_local`. `name`,
+    here and below: the argument as the caller's operator knows it (a form's label, a flag)."""
+    value = string(name, value)
     if (
         1 <= len(value) <= TARGET_REPO_MAX_CHARS
         and not has_space_or_control(value)
@@ -310,13 +312,13 @@ def target_repo(value: object, allow_local: bool = False) -> str:
         if allow_local
         else ("https://…, ssh://…, user@host:path or owner/repo")
     )
-    raise invalid(f"targetRepo must be {forms}.")
+    raise invalid(f"{name} must be {forms}.")
 
 
-def target_branch(value: object) -> str:
-    value = string("targetBranch", value)
+def target_branch(value: object, name: str = "targetBranch") -> str:
+    value = string(name, value)
     if not (1 <= len(value) <= TARGET_BRANCH_MAX_CHARS) or has_space_or_control(value) or not is_git_branch_name(value):
-        raise invalid("targetBranch must be a git branch name, not starting with '-'.")
+        raise invalid(f"{name} must be a git branch name, not starting with '-'.")
     return value
 
 
@@ -327,19 +329,19 @@ def requested_by(value: object) -> str:
     return value
 
 
-def page_size(value: Any) -> int:
+def page_size(value: Any, name: str = "numItems") -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # JSON clients may send 50.0
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= PAGE_SIZE_MAX:
-        raise invalid(f"numItems must be a whole number from 1 to {PAGE_SIZE_MAX}.")
+        raise invalid(f"{name} must be a whole number from 1 to {PAGE_SIZE_MAX}.")
     return value
 
 
-def search_limit(value: Any) -> int:
+def search_limit(value: Any, name: str = "limit") -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= SEARCH_LIMIT_MAX:
-        raise invalid(f"limit must be a whole number from 1 to {SEARCH_LIMIT_MAX}.")
+        raise invalid(f"{name} must be a whole number from 1 to {SEARCH_LIMIT_MAX}.")
     return value
 
 

@@ -32,23 +32,25 @@ def work_order_title_error(title: str) -> str | None:
     return _error(lambda value: rules.title(value, "work order title"), title)
 
 
-def prompt_error(prompt: str) -> str | None:
-    return _error(rules.prompt, prompt)
+def prompt_error(prompt: str, name: str = "prompt") -> str | None:
+    """`name`: the field's name in the sentence (the follow-up's is a "note")."""
+    return _error(lambda value: rules.prompt(value, name), prompt)
 
 
 # The optional fields: an empty field is left out of the call, so only a given value is checked.
-def repo_error(repo: str, check: Callable[[str], object]) -> str | None:
+# Their sentences name the field as the form labels it, not the model's column (targetRepo).
+def repo_error(repo: str, check: Callable[[str, str], object]) -> str | None:
     """`check` is the service's (`JangarService.check_target_repo`): whether a local repository
     is accepted depends on the store's settings, which only the service knows."""
-    return _error(check, repo) if repo else None
+    return _error(lambda value: check(value, "The repository"), repo) if repo else None
 
 
 def branch_error(branch: str) -> str | None:
-    return _error(rules.target_branch, branch) if branch else None
+    return _error(lambda value: rules.target_branch(value, "The branch"), branch) if branch else None
 
 
 def issue_url_error(url: str) -> str | None:
-    return _error(lambda value: rules.http_url("githubIssueUrl", value), url) if url else None
+    return _error(lambda value: rules.http_url("The GitHub issue URL", value), url) if url else None
 
 
 _MARKUP = re.compile(r"[*_`]+")

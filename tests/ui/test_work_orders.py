@@ -186,14 +186,16 @@ async def test_an_invalid_form_says_what_is_wrong_and_saves_nothing(service: Jan
         assert app.screen is form, "an invalid form stays open"
         text = screen_text(pilot)
         for error in (
-            # The store's own sentences (jangar_tui.store.validation), shown under each field.
+            # The store's own sentences (jangar_tui.store.validation), shown under each field and
+            # naming it as its label does (they named the columns: targetRepo, targetBranch...).
             "The work order title cannot be empty.",
             "The prompt is larger than 64 KiB.",
-            "targetRepo must be https://…, ssh://…, user@host:path or owner/repo.",
-            "targetBranch must be a git branch name, not starting with '-'.",
-            "githubIssueUrl must be an http(s) URL.",
+            "The repository must be https://…, ssh://…, user@host:path or owner/repo.",
+            "The branch must be a git branch name, not starting with '-'.",
+            "The GitHub issue URL must be an http(s) URL.",
         ):
             assert error in text, error
+        assert not any(column in text for column in ("targetRepo", "targetBranch", "githubIssueUrl"))
         assert app.focused is form.query_one("#title"), "focus goes to the first wrong field"
         form.query_one("#title").value = "Fixed"
         form.query_one("#prompt").text = "short"
@@ -241,7 +243,8 @@ async def test_the_form_accepts_a_local_repository_exactly_when_the_service_does
                 with pytest.raises(JangarError) as refused:
                     await service.create_work_order(session.id, title="t", prompt="p", target_repo=repo)
                 assert refused.value.code == ErrorCode.INVALID_ARGUMENT
-                await until(pilot, lambda: f"✗ {refused.value.message}" in screen_text(pilot), "the service's error")
+                said = refused.value.message.replace("targetRepo", "The repository")  # named as labelled
+                await until(pilot, lambda: f"✗ {said}" in screen_text(pilot), "the service's error")
                 await pilot.press("ctrl+o")
                 await pilot.pause()
                 assert app.screen is form, "a refused repository keeps the form open"

@@ -51,7 +51,7 @@ class FollowUpScreen(ModalScreen[str | None]):
 
     def action_send(self) -> None:
         note = self.query_one("#note", TextArea).text
-        error = "Write what the agent should do next." if not note.strip() else prompt_error(note)
+        error = "Write what the agent should do next." if not note.strip() else prompt_error(note, "note")
         if error:
             set_text(self.query_one("#note-error", Static), f"✗ {error}")
             return

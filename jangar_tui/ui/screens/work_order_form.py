@@ -54,7 +54,7 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
     def __init__(
         self,
         *,
-        check_repo: Callable[[str], object],
+        check_repo: Callable[[str, str], object],
         title: str = "",
         prompt: str = "",
         source: str = "the conversation",
