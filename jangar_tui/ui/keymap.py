@@ -255,6 +255,17 @@ _PARENT_SCOPE = {
     "diff": "detail",
     "filter": "main",
 }
+# Scopes whose keys are heard while a text field has the focus (the composer and the filter on the
+# main screen, a form's fields, the note, the new title, the search's input). A key the field binds
+# itself (TextArea's f7 selects all, Input's ctrl+a goes home) reaches the field first: a row given
+# it by [keys] would never run there, unless it is a priority row (those come before the field).
+_BESIDE_TEXT_FIELDS = {
+    "main": ("TextArea", "Input"),
+    "form": ("TextArea", "Input"),
+    "follow_up": ("TextArea",),
+    "rename": ("Input",),
+    "search": ("Input",),
+}
 # Rows that moved to another scope: config.toml written for the old place still works.
 _MOVED = {"main.search": "app.search"}
 _MODIFIERS = ("ctrl", "alt", "meta", "super", "hyper", "shift")
@@ -449,6 +460,19 @@ def _heard_with(scope: str) -> set[str]:
     return around
 
 
+def _text_field_keys(fields: tuple[str, ...]) -> dict[str, str]:
+    """The keys Textual's text fields (Input, TextArea) bind themselves -> what each does there."""
+    import textual.widgets
+
+    taken: dict[str, str] = {}
+    for field in fields:
+        for entry in getattr(textual.widgets, field).BINDINGS:
+            binding = entry if isinstance(entry, Binding) else Binding(*entry)
+            for key in binding.key.split(","):
+                taken.setdefault(key.strip(), binding.description or binding.action)
+    return taken
+
+
 def _refuse_collisions(table: KeyTable, scope: str, index: int, source: str) -> None:
     row = table[scope][index]
     mine = set(row.keys.split(","))
@@ -463,6 +487,15 @@ def _refuse_collisions(table: KeyTable, scope: str, index: int, source: str) -> 
                     f"already {binding_id(other_scope, other)} ({other.title}); give that one another key too, "
                     "or choose a free one."
                 )
+    if scope in _BESIDE_TEXT_FIELDS and not row.priority:
+        # The row's own default keys were chosen with the field in mind (search's enter is the field's).
+        field_keys = _text_field_keys(_BESIDE_TEXT_FIELDS[scope])
+        taken = sorted(mine - set(KEYMAP[scope][index].keys.split(",")) & field_keys.keys())
+        if taken:
+            raise ConfigError(
+                f"{source}: [keys] {binding_id(scope, row)} = {row.keys!r}: {taken[0]} is the text field's own key "
+                f"there ({field_keys[taken[0]]}), so it would never reach {row.title!r}; choose another key."
+            )
 
 
 def display_keys(keys: str) -> str:

@@ -95,12 +95,12 @@ def test_the_file_form_bare_dotted_nested_and_lists(tmp_path: Path) -> None:
 
 def test_keys_are_normalised_to_textual_names() -> None:
     table = apply_overrides(
-        [("sessions.rename_session", "!"), ("main.toggle_work_orders", "Ctrl+T, F6"), ("detail.launch", "shift+l")],
+        [("sessions.rename_session", "!"), ("main.toggle_work_orders", "Ctrl+T, F8"), ("detail.launch", "shift+l")],
         SOURCE,
     )
     assert textual_keymap(table) == {
         "sessions.rename_session": "exclamation_mark",
-        "main.toggle_work_orders": "ctrl+t,f6",
+        "main.toggle_work_orders": "ctrl+t,f8",
         "detail.launch": "L",
     }
 
@@ -132,6 +132,10 @@ def test_keys_are_normalised_to_textual_names() -> None:
         ('[keys]\nboard = "enter"\n', r"main.board = 'enter': enter is already composer.send"),
         # The app's f1 is heard on every screen.
         ('[keys]\nboard.close = "f1"\n', r"board.close = 'f1': f1 is already app.help"),
+        # A key the text field there binds itself: the message input's f7 selects all, the form's
+        # fields take ctrl+a; the row would never run while they have the focus.
+        ('[keys]\ntoggle_work_orders = "f7"\n', r"main.toggle_work_orders = 'f7': f7 is the text field's own key"),
+        ('[keys]\nform.cancel = "ctrl+a"\n', r"form.cancel = 'ctrl\+a': ctrl\+a is the text field's own key"),
     ],
 )
 def test_a_bad_entry_is_refused_naming_the_file_and_the_entry(tmp_path: Path, text: str, message: str) -> None:
@@ -150,6 +154,11 @@ def test_a_refusal_changes_nothing() -> None:
         JangarApp(JangarService.__new__(JangarService), key_overrides=[("main.toggle_work_orders", "ctrl+n")])
 
 
+def test_a_priority_row_may_take_a_text_field_s_key() -> None:
+    """Priority rows come before the field (the form's save runs from inside a field): allowed."""
+    assert textual_keymap(apply_overrides([("form.save", "ctrl+a")], SOURCE)) == {"form.save": "ctrl+a"}
+
+
 def test_moving_a_key_away_frees_it_for_another() -> None:
     """ctrl+g goes to the board's own close only; the main screen's board moves to ctrl+b."""
     table = apply_overrides([("board", "ctrl+b"), ("main.toggle_work_orders", "ctrl+g")], SOURCE)
@@ -160,14 +169,14 @@ def test_moving_a_key_away_frees_it_for_another() -> None:
 
 async def test_an_override_works_and_shows_in_the_key_bar_the_help_and_the_palette(service: JangarService) -> None:
     await service.new_session("Keys")
-    overrides = [("board", "ctrl+b"), ("main.toggle_work_orders", "f6"), ("composer.newline", "f7,ctrl+j")]
+    overrides = [("board", "ctrl+b"), ("main.toggle_work_orders", "f8"), ("composer.newline", "f7,ctrl+j")]
     app = JangarApp(service, key_overrides=overrides)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.screen.query_one(SessionList).option_count == 1, "loaded")
         bar = app.screen.query_one(KeyBar)
         app.screen.query_one(SessionList).focus()
         await pilot.pause()
-        assert "f6 Orders" in "".join(segment.text for segment in bar.render_line(0))
+        assert "f8 Orders" in "".join(segment.text for segment in bar.render_line(0))
         assert "^t Orders" not in screen_text(pilot)
         await pilot.press("ctrl+g")  # the old key does nothing now
         await pilot.pause(0.1)
@@ -189,7 +198,7 @@ async def test_an_override_works_and_shows_in_the_key_bar_the_help_and_the_palet
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
         await pilot.pause()
         help_text = screen_text(pilot)
-        assert "ctrl+b" in help_text and "f6" in help_text and "f7 / ctrl+j" in help_text
+        assert "ctrl+b" in help_text and "f8" in help_text and "f7 / ctrl+j" in help_text
 
 
 def test_help_table_lists_the_overridden_keys() -> None:
@@ -377,7 +386,7 @@ async def test_the_main_screen_its_dialogs_and_the_help_name_the_bound_keys(serv
         ("main.new_session", "f3"),
         ("main.new_work_order", "f5"),
         ("sessions.undo_delete", "f4"),
-        ("main.toggle_work_orders", "f6"),
+        ("main.toggle_work_orders", "ctrl+b"),
         ("composer.send", "f8"),
         ("transcript.select_previous", "K"),
         ("confirm.yes", "f9"),
@@ -394,7 +403,7 @@ async def test_the_main_screen_its_dialogs_and_the_help_name_the_bound_keys(serv
         await app.run_action("screen.new_work_order")
         await until(pilot, lambda: "Start a session first (f3)." in notified(pilot), "no session to order from")
         await app.run_action("screen.launch_work_order")
-        await until(pilot, lambda: "(f6 shows the panel)" in notified(pilot), "no work order to launch")
+        await until(pilot, lambda: "(ctrl+b shows the panel)" in notified(pilot), "no work order to launch")
         await pilot.press("f3")
         await until(pilot, lambda: "write below, f8 sends." in screen_text(pilot), "the empty session's hint")
         await until(pilot, lambda: "f5 turns the session" in screen_text(pilot), "the empty panel's hint")
