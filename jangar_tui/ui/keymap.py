@@ -68,7 +68,8 @@ SCOPES: dict[str, str] = {
 
 KEYMAP: dict[str, list[Key]] = {
     "app": [
-        Key("f1", "help", "Help", "All the keys (? too, outside a text field)", priority=True, palette=False),
+        # Not "? too": the main screen's row names its own key, whatever [keys] binds it to.
+        Key("f1", "help", "Help", "All the keys (even from a text field)", priority=True, palette=False),
         Key(
             "ctrl+f",
             "search",

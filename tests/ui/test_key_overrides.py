@@ -468,3 +468,17 @@ async def test_the_rename_filter_and_help_hints_name_the_bound_keys(service: Jan
         assert "f8 Close" in screen_text(pilot).splitlines()[-1]
         await pilot.press("f8")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "f8 closes the help")
+
+
+async def test_a_rebound_key_keeps_its_place_in_the_key_bar(service: JangarService) -> None:
+    """Textual moves a rebound binding to the end of its screen's: the bar read '^o New order
+    ^q Quit f8 Orders  f1 Help', quit among the panel's keys. It keeps the key table's order."""
+    await service.new_session("Order")
+    app = JangarApp(service, key_overrides=[("main.toggle_work_orders", "f8")])
+    async with app.run_test(size=(120, 30)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        main.query_one(ComposerInput).focus()
+        await until(
+            pilot, lambda: "^o New order  f8 Orders  ^q Quit  f1 Help" in screen_text(pilot).splitlines()[-1], ""
+        )

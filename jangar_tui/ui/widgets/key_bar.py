@@ -22,7 +22,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
-from jangar_tui.ui.keymap import joined_keys
+from jangar_tui.ui.keymap import KEYMAP, binding_id, joined_keys
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 SEPARATOR = "  "  # two spaces: entries stay apart with NO_COLOR too
 MORE = "…"  # in place of the keys left out
 HELP_ACTIONS = frozenset({"help", "app.help"})  # kept when keys are left out: help shows them all
+# Each row's place in the key table. Textual moves a binding that [keys] rebinds to the end of its
+# node's bindings; the bar keeps the table's order (the detail's "L Launch" stays before "c Cancel").
+ROW_ORDER = {
+    binding_id(scope, key): index
+    for index, (scope, key) in enumerate((scope, key) for scope, keys in KEYMAP.items() for key in keys)
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,12 @@ class KeyBar(Widget):
         displays: list[list[str]] = []  # each entry's keys: a group's are named together
         seen_actions: set[str] = set()
         grouped: dict[str, int] = {}  # group description -> index of its entry
-        for node, binding, enabled, _tooltip in screen.active_bindings.values():
+        nodes: dict[object, int] = {}  # the order the nodes come in (the focused one first)
+        active = list(screen.active_bindings.values())
+        for node, _binding, _enabled, _tooltip in active:
+            nodes.setdefault(node, len(nodes))
+        active.sort(key=lambda item: (nodes[item[0]], ROW_ORDER.get(item[1].id or "", len(ROW_ORDER))))
+        for node, binding, enabled, _tooltip in active:
             if not binding.show or binding.action in seen_actions:
                 continue  # one entry per action ("r,f2" arrive as two bindings)
             applies = getattr(node, "key_applies", None)
