@@ -470,15 +470,25 @@ async def test_the_rename_filter_and_help_hints_name_the_bound_keys(service: Jan
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "f8 closes the help")
 
 
-async def test_a_rebound_key_keeps_its_place_in_the_key_bar(service: JangarService) -> None:
-    """Textual moves a rebound binding to the end of its screen's: the bar read '^o New order
-    ^q Quit f8 Orders  f1 Help', quit among the panel's keys. It keeps the key table's order."""
+@pytest.mark.parametrize(
+    ("overrides", "bar"),
+    [
+        ([("main.toggle_work_orders", "f8")], "^o New order  f8 Orders  ^q Quit  f1 Help"),
+        # The app's search on f6, which the message input also binds: help came first.
+        ([("app.help", "f9"), ("search", "f6")], "^o New order  ^t Orders  ^q Quit  f9 Help"),
+    ],
+    ids=["rebound-row", "rebound-app-keys"],
+)
+async def test_a_rebound_key_keeps_its_place_in_the_key_bar(
+    service: JangarService, overrides: list[tuple[str, str]], bar: str
+) -> None:
+    """Textual moves a rebound binding to the end of its node's: the bar read '^o New order  ^q Quit
+    f8 Orders  f1 Help', quit among the panel's keys, or put the app's help before the screen's keys.
+    It keeps the key table's order, the focused widget's keys first and the app's last."""
     await service.new_session("Order")
-    app = JangarApp(service, key_overrides=[("main.toggle_work_orders", "f8")])
+    app = JangarApp(service, key_overrides=overrides)
     async with app.run_test(size=(120, 30)) as pilot:
         main = app.screen
         assert isinstance(main, MainScreen)
         main.query_one(ComposerInput).focus()
-        await until(
-            pilot, lambda: "^o New order  f8 Orders  ^q Quit  f1 Help" in screen_text(pilot).splitlines()[-1], ""
-        )
+        await until(pilot, lambda: f"⏎ Send  ^j New line  {bar}" in screen_text(pilot).splitlines()[-1], bar)

@@ -93,11 +93,12 @@ class KeyBar(Widget):
         displays: list[list[str]] = []  # each entry's keys: a group's are named together
         seen_actions: set[str] = set()
         grouped: dict[str, int] = {}  # group description -> index of its entry
-        nodes: dict[object, int] = {}  # the order the nodes come in (the focused one first)
-        active = list(screen.active_bindings.values())
-        for node, _binding, _enabled, _tooltip in active:
-            nodes.setdefault(node, len(nodes))
-        active.sort(key=lambda item: (nodes[item[0]], ROW_ORDER.get(item[1].id or "", len(ROW_ORDER))))
+        # The focused widget's keys first, then those of each node around it, the app's last; each
+        # node's in the key table's order.
+        active = sorted(
+            screen.active_bindings.values(),
+            key=lambda item: (-len(item[0].ancestors_with_self), ROW_ORDER.get(item[1].id or "", len(ROW_ORDER))),
+        )
         for node, binding, enabled, _tooltip in active:
             if not binding.show or binding.action in seen_actions:
                 continue  # one entry per action ("r,f2" arrive as two bindings)
