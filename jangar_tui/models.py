@@ -354,6 +354,11 @@ class WorkflowDescription(BaseModel):
     closeTime: int | None = None
     historyLength: int | None = None
 
+    @property
+    def is_open(self) -> bool:
+        """Temporal still runs it (every other status is a close)."""
+        return self.status == "RUNNING"
+
 
 class HistoryEvent(BaseModel):
     """One event of a workflow's history, flattened for display."""

@@ -98,6 +98,42 @@ async def test_launch_watch_inspect_and_cancel_a_running_work_order(
         await store.close()
 
 
+async def test_a_detail_opened_as_the_work_order_ends_shows_its_workflow_close(
+    temporal_server: DevServer,
+    tmp_path: Path,
+) -> None:
+    """The workflow records the work order's end, then closes: a detail opened in between (or told
+    of the end in between) first sees the workflow RUNNING, and must go on to show it COMPLETED
+    (it stopped asking Temporal once the work order had ended, and showed RUNNING for good)."""
+    gate = tmp_path / "gate"
+    settings = make_settings(tmp_path, temporal_server.address, agent_command("gate_agent.py", str(gate)))
+    store = LocalStore(settings)
+    try:
+        service = JangarService(store, settings.user, TemporalLauncher(settings, store))
+        session = await service.new_session("Ends while shown")
+        draft = await service.create_work_order(session.id, title="Ends soon", prompt="wait for the gate")
+        async with running_worker(settings, store):
+            app = JangarApp(service)
+            async with app.run_test(size=(130, 36)) as pilot:
+                await until(pilot, lambda: "● up" in screen_text(pilot), "Temporal up in the status line")
+                app.screen.query_one(WorkOrderList).focus()
+                await pilot.press("l")
+                await until(pilot, lambda: panel_statuses(app) == [S.RUNNING], "running", **SLOW)
+                # The moment between the workflow's record of the end and its close, held open: the
+                # store has the end while the agent (and so the workflow) still runs.
+                await store.update_work_order_status(draft.id, S.SUCCEEDED)
+                await until(pilot, lambda: panel_statuses(app) == [S.SUCCEEDED], "succeeded in the store")
+                await pilot.press("enter")
+                await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+                await until(pilot, lambda: "RUNNING" in screen_text(pilot), "the workflow still running", **SLOW)
+                assert "✓ succeeded" in screen_text(pilot)
+                gate.write_text("go")
+                await until(pilot, lambda: "COMPLETED" in screen_text(pilot), "the workflow's close", **SLOW)
+                assert "RUNNING" not in screen_text(pilot)
+    finally:
+        await store.close()
+
+
 async def test_quitting_stops_the_embedded_temporal_and_leaves_no_process(tmp_path: Path) -> None:
     settings = load_settings(
         {

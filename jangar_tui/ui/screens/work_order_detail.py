@@ -151,6 +151,9 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self._workspace: WorkspaceInfo | None = None
         self._view = "log"  # what the part under the summary shows: "log", "history" or "diff"
         self._history: list[HistoryEvent] = []  # Temporal's, kept for the table made on first `v`
+        # Temporal still runs the workflow: it records the work order's end just before it closes,
+        # so a detail opened (or told of the end) in between still has a close to show.
+        self._workflow_open = False
         self._diff_title = "Diff"
 
     def compose(self) -> ComposeResult:
@@ -448,10 +451,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self._update_view_title()
 
     def _tick(self) -> None:
-        if not self.work_order.status.is_terminal:
+        if not self.work_order.status.is_terminal or self._workflow_open:
             self._refresh_temporal()
-            if self._view == "diff":
-                self._fetch_diff()  # the agent is still changing files
+        if not self.work_order.status.is_terminal and self._view == "diff":
+            self._fetch_diff()  # the agent is still changing files
 
     @work(group="detail-temporal", exclusive=True)
     async def _refresh_temporal(self) -> None:
@@ -503,6 +506,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
     def on_work_order_detail_screen_temporal_fetched(self, message: TemporalFetched) -> None:
         launch_key = key_label(self.app, "detail", "launch")
         self.query_one(DetailSummary).set_workflow(message.description, message.error, launch_key)
+        self._workflow_open = message.description is not None and message.description.is_open
         self._history = message.history
         for table in self.query(DataTable):
             self._fill_history(table)
