@@ -196,8 +196,9 @@ async def test_a_cancel_stops_a_running_setup_command_before_the_work_order_is_c
     monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
     monkeypatch.setenv("GIT_CONFIG_VALUE_0", "https://github.com/acme/app.git")
     pid_file = tmp_path / "setup.pid"
-    # The group's leader writes its pid, starts a child in the background, and waits a long time.
-    setup = {"acme/app": ["sh", "-c", f"echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}; sleep 7305 & wait"]}
+    # The group's leader starts a child in the background, then writes its pid (so the child is
+    # forked by the time the file is there), and waits a long time.
+    setup = {"acme/app": ["sh", "-c", f"sleep 7305 & echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}; wait"]}
     settings = make_settings(
         tmp_path / "data",
         temporal_server.address,
