@@ -31,8 +31,30 @@ if TYPE_CHECKING:
 EXIT_CONFIG = 2
 
 
+# The app's own options (`jangar --help`), which the commands that read a store take too.
+_APP_OPTIONS = ("--backend", "--data-dir", "--user")
+# Command words whose parsers take _APP_OPTIONS (the worker reads its settings from the environment).
+_TAKES_APP_OPTIONS = COMMAND_NAMES | {"serve"}
+
+
+def _options_after_command(args: list[str]) -> list[str]:
+    """`jangar --data-dir D session list` as `jangar session list --data-dir D`: the app's options
+    given before a command's word are handed to the command, ahead of its own options (so those,
+    written later, win as argparse's last value does, and a `--` still ends the options); any
+    other line is returned as it is."""
+    options: list[str] = []
+    rest = args
+    while rest and rest[0].split("=", 1)[0] in _APP_OPTIONS:
+        taken = 1 if "=" in rest[0] else 2
+        options, rest = options + rest[:taken], rest[taken:]
+    if not options or not rest or rest[0] not in _TAKES_APP_OPTIONS:
+        return args
+    words = next((i for i, arg in enumerate(rest) if arg.startswith("-")), len(rest))
+    return [*rest[:words], *options, *rest[words:]]
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    args = _options_after_command(sys.argv[1:] if argv is None else argv)
     if args[:1] in (["worker"], ["deploy"], ["serve"]) or (args and args[0] in COMMAND_NAMES):
         gc_policy.release()  # only the UI is worth tuning the collector for
     if args[:1] == ["worker"]:

@@ -53,6 +53,29 @@ async def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
     assert code == exit_codes.USAGE and err.startswith("jangar: JANGAR_CONVEX_TIMEOUT")
 
 
+async def test_the_apps_options_may_come_before_the_command(tmp_path: Path) -> None:
+    """`jangar --data-dir D session list`: --backend, --data-dir and --user are the app's own
+    options (jangar --help lists them), so they are taken before a command's word too, not refused
+    as 'unrecognized arguments: session list'."""
+    data_dir = tmp_path / "data"
+    code, out, err = await jangar("--data-dir", str(data_dir), "--user", "early", "session", "new", "Early", "--json")
+    assert (code, err) == (exit_codes.OK, "")
+    assert json.loads(out)["userId"] == "early"
+    code, out, _ = await jangar(f"--data-dir={data_dir}", "--user=early", "sessions", "list", "--json")
+    assert (code, [s["title"] for s in json.loads(out)["page"]]) == (0, ["Early"])
+    # Given after the command's word as well, that one wins: it is written later.
+    code, out, _ = await jangar(
+        "--user", "early", "session", "list", "--json", "--user", "late", JANGAR_DATA_DIR=str(data_dir)
+    )
+    assert (code, json.loads(out)["page"]) == (0, [])
+    # A value the option refuses is refused by the command's own parser, exit 2, naming it.
+    code, _, err = await jangar("--backend", "nope", "session", "list", JANGAR_DATA_DIR=str(data_dir))
+    assert code == exit_codes.USAGE and "--backend" in err and "nope" in err
+    # Before `--` (after it, everything is text): still options.
+    code, out, _ = await jangar("--data-dir", str(data_dir), "--user", "early", "search", "--json", "--", "Early")
+    assert code == 0 and [hit["sessionTitle"] for hit in json.loads(out)["sessions"]] == ["Early"]
+
+
 async def test_convex_through_the_official_client(bridge: ConvexBridge, tmp_path: Path) -> None:
     bridge.reset()
     server = ConvexSyncServer(bridge)
