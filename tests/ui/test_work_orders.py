@@ -210,6 +210,58 @@ async def test_an_invalid_form_says_what_is_wrong_and_saves_nothing(service: Jan
         assert saved.githubIssueUrl == "https://github.com/acme/web/issues/1"
 
 
+async def test_esc_on_a_form_the_operator_wrote_in_asks_before_the_text_is_lost(service: JangarService) -> None:
+    session = await service.new_session("Careful")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session is not None, "session")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form")
+        await pilot.press("escape")  # nothing written: it closes at once
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the form closed")
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderFormScreen), "the form again")
+        form = app.screen
+        await pilot.press(*" and the words I wrote")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        assert "Discard" in screen_text(pilot)
+        await pilot.press("escape")  # no: back to the form, the text as it was
+        await until(pilot, lambda: app.screen is form, "back on the form")
+        assert form.query_one("#title").value == " and the words I wrote"  # typing replaced the chosen title
+        await pilot.press("escape", "ctrl+y")  # yes: gone, nothing saved
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "discarded")
+        assert await stored_orders(service, session.id) == []
+
+
+async def test_esc_on_a_follow_up_note_asks_before_the_note_is_lost(store: LocalStore) -> None:
+    service = JangarService(store, "alice", SimulatedLauncher(store))
+    session = await service.new_session("Follow")
+    first = await service.create_work_order(session.id, title="Fix the parser", prompt="p", target_repo="acme/api")
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING, S.SUCCEEDED):
+        await store.update_work_order_status(first.id, status)
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_the_only_work_order(pilot, app)
+        await until(pilot, lambda: "u Follow up" in key_bar(pilot), "the key")
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpScreen), "the note")
+        note = app.screen
+        await pilot.press(*"Handle tabs too")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is note, "back on the note")
+        assert note.query_one("#note").text == "Handle tabs too"
+        await pilot.press("escape", "ctrl+y")
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "discarded")
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, FollowUpScreen), "the note again")
+        await pilot.press("escape")  # empty: it closes at once
+        await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "closed")
+    assert [wo.id for wo in await stored_orders(service, session.id)] == [first.id]
+
+
 @pytest.mark.parametrize("allow_local", [True, False], ids=["local-allowed", "local-refused"])
 async def test_the_form_accepts_a_local_repository_exactly_when_the_service_does(
     tmp_path: Path, allow_local: bool

@@ -1,7 +1,7 @@
 """The follow-up note: what the agent is asked next about an ended work order.
 
 One text field; ctrl+l sends it (a new work order continuing the first is made and launched),
-esc leaves without sending. The note is the operator's own text, checked like a prompt.
+esc leaves without sending (asking first when a note is written). The note is the operator's own text, checked like a prompt.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from textual.widgets import Static, TextArea
 
 from jangar_tui.text_safety import one_line
 from jangar_tui.ui.keymap import bindings, key_label
+from jangar_tui.ui.screens.discard import close_or_ask
 from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.validation import prompt_error
 from jangar_tui.ui.widgets.key_bar import KeyBar
@@ -58,4 +59,4 @@ class FollowUpScreen(ModalScreen[str | None]):
         self.dismiss(note)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        close_or_ask(self, written=bool(self.query_one("#note", TextArea).text), what="this note")

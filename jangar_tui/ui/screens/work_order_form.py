@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from jangar_tui.text_safety import visible
 from jangar_tui.ui.keymap import bindings, key_label
+from jangar_tui.ui.screens.discard import close_or_ask
 from jangar_tui.ui.screens.lifecycle import is_closed
 from jangar_tui.ui.validation import (
     branch_error,
@@ -102,12 +103,16 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
         for field_id in _FIELDS:
             self._check(field_id)
 
-    def _value(self, field_id: str) -> str:
+    def _text(self, field_id: str) -> str:
         widget: Widget = self.query_one(f"#{field_id}")
         if isinstance(widget, TextArea):
             return widget.text
         assert isinstance(widget, Input)
-        return widget.value.strip() if field_id != "title" else widget.value
+        return widget.value
+
+    def _value(self, field_id: str) -> str:
+        text = self._text(field_id)
+        return text.strip() if field_id not in ("title", "prompt") else text
 
     def _check(self, field_id: str) -> str | None:
         error = self._validators[field_id](self._value(field_id))
@@ -129,7 +134,7 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":
-            self.dismiss(None)
+            self.action_cancel()
         else:
             self._submit(launch=event.button.id == "save-launch")
 
@@ -140,7 +145,8 @@ class WorkOrderFormScreen(ModalScreen[WorkOrderDraft | None]):
         self._submit(launch=True)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        written = any(self._text(field_id) != self._initial.get(field_id, "") for field_id in _FIELDS)
+        close_or_ask(self, written=written, what="this work order")
 
     def _submit(self, *, launch: bool) -> None:
         invalid = [field_id for field_id in _FIELDS if self._check(field_id)]
