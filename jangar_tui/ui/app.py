@@ -12,8 +12,10 @@ import asyncio
 import functools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
+from platformdirs import user_downloads_path
 from textual import events
 from textual.app import App, SystemCommand
 from textual.message import Message
@@ -40,6 +42,14 @@ FULL_COLLECTION_CHECK_S = 1.0  # see gc_policy
 # reads it: importing the work-order detail (Textual's DataTable with it) on the first `enter`
 # took 20-55 ms of that opening.
 PRELOAD_SCREENS_AFTER_S = 0.3
+
+
+def screenshot_dir() -> Path:
+    """The user's downloads dir where there is one, else the current directory: Textual saved
+    only to the downloads dir, which a server reached over ssh often lacks, and then said just
+    'Failed to save screenshot'. (Served in a browser, the picture is downloaded instead.)"""
+    downloads = user_downloads_path()
+    return downloads if downloads.is_dir() else Path.cwd()
 
 
 def _palette_scopes() -> dict[type[Screen[Any]], tuple[str, ...]]:
@@ -293,4 +303,19 @@ class JangarApp(App[None]):
                             shortcut = display_keys(key.keys)
                             yield SystemCommand(key.title, shortcut, functools.partial(screen.run_action, action))
         yield SystemCommand("Help", "All the keys", self.action_help)
-        yield from super().get_system_commands(screen)
+        yield from self._textual_commands(screen)
+
+    def _textual_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own commands (theme, quit, maximize, screenshot) but its key panel: f1's help
+        lists the keys, and the panel, docked beside an 80-column screen, closed only from the
+        palette again. The screenshot goes where it can be saved (see `screenshot_dir`)."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
+                continue
+            if command.title == "Screenshot":
+                command = SystemCommand(command.title, command.help, self._save_screenshot)
+            yield command
+
+    def _save_screenshot(self) -> None:
+        # After the palette has closed, as Textual's own command does: the picture is of the app.
+        self.set_timer(0.1, functools.partial(self.deliver_screenshot, path=str(screenshot_dir())))

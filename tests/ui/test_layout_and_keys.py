@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -169,6 +170,27 @@ async def test_command_palette_offers_every_action(service: JangarService) -> No
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RenameScreen), "rename from the palette")
+
+
+async def test_the_palettes_textual_commands_close_and_save_where_they_can(
+    service: JangarService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No 'Keys' (Textual's key panel: f1's help lists the keys, and the panel, docked beside an
+    80-column screen, closed only from the palette again); 'Screenshot' saves where it can: on a
+    server without ~/Downloads, Textual's said only 'Failed to save screenshot'."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no Downloads dir there
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no user-dirs.dirs either
+    monkeypatch.chdir(tmp_path)
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "started")
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        assert "Keys" not in commands and {"Help", "Theme", "Quit", "Screenshot"} <= set(commands)
+        commands["Screenshot"].callback()
+        await until(pilot, lambda: list(tmp_path.glob("*.svg")) != [], "the screenshot saved", every_s=0.1)
+        [shot] = tmp_path.glob("*.svg")
+        assert "Sessions (0)" in shot.read_text().replace("&#160;", " ")
 
 
 async def test_no_color_keeps_every_state_readable(service: JangarService, monkeypatch: pytest.MonkeyPatch) -> None:
