@@ -249,3 +249,14 @@ def test_the_chat_title_shows_the_session_tokens_only_beside_the_whole_title(wid
     text = console.export_text()
     assert "Dark mode for the dashboard" in text, "the title is never cut for the tokens"
     assert ("session 1.2k tok" in text) == shown
+
+
+async def test_a_long_session_title_is_cut_with_an_ellipsis_in_the_chat_title(service: JangarService) -> None:
+    """At 80 columns the chat's title row shows the start of a long title and '…', not the words
+    that fit as if the title ended there (it wrapped to a second row the one-row title hides)."""
+    await service.new_session("Session number 15 with a rather long title that will not fit the pane")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "Session number 15" in screen_text(pilot).splitlines()[1], "the title shown")
+        title_row = screen_text(pilot).splitlines()[1]
+        assert "…" in title_row.split("▕", 1)[1], title_row
