@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Self
 
 import pytest
-from ui_doubles import OFFLINE_REASON, FlakyStore
+from ui_doubles import OFFLINE_REASON, ChattingLauncher, FlakyStore
 from ui_support import notified, screen_text, until
 
 from jangar_tui.models import ChatMessage, Role
@@ -260,3 +260,30 @@ async def test_a_long_session_title_is_cut_with_an_ellipsis_in_the_chat_title(se
         await until(pilot, lambda: "Session number 15" in screen_text(pilot).splitlines()[1], "the title shown")
         title_row = screen_text(pilot).splitlines()[1]
         assert "…" in title_row.split("▕", 1)[1], title_row
+
+
+async def test_ctrl_r_with_no_reply_being_written_says_so(store: LocalStore) -> None:
+    """ctrl+r stops the reply being written; with none, it said nothing at all (and asked the
+    worker to interrupt nothing), so the operator could not tell the key from a dead one."""
+    interrupts: list[str] = []
+
+    class Interrupted(ChattingLauncher):
+        async def interrupt_chat(self, session_id: str) -> None:
+            interrupts.append(session_id)
+
+    service = JangarService(store, "alice", Interrupted(store))
+    session = await service.new_session("Quiet")
+    asked = await store.append_message(session.id, Role.USER, "hi")
+    await store.append_message(session.id, Role.ASSISTANT, "hello", {"kind": "chatReply", "replyTo": asked.id})
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(app.screen.query_one(Transcript).messages) == 2, "the conversation")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "No reply is being written" in notified(pilot), "said")
+        assert interrupts == []
+        meta = {"kind": "chatReply", "replyTo": asked.id, "status": "streaming"}
+        again = await store.append_message(session.id, Role.USER, "and more")
+        await store.append_message(session.id, Role.ASSISTANT, "writ", {**meta, "replyTo": again.id})
+        await until(pilot, lambda: len(app.screen.query_one(Transcript).messages) == 4, "the reply being written")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: interrupts == [session.id], "the interrupt asked for")

@@ -359,7 +359,8 @@ class MainScreen(WorkOrderActions):
     @work(group="interrupt", exclusive=True)
     async def action_interrupt_reply(self) -> None:
         session = self.session
-        if session is None:
+        if session is None or not self.transcript.reply_under_way():
+            self.notify("No reply is being written in this session.", markup=False)
             return
         try:
             await self.service.interrupt_reply(session.id)

@@ -107,6 +107,11 @@ class Transcript(ScrollView, can_focus=True):
     def waiting(self) -> Waiting:
         return self._waiting
 
+    def reply_under_way(self) -> bool:
+        """A reply is being written, or awaited (a message waits for its turn), in this session."""
+        waiting = self._waiting
+        return waiting.thinking is not None or bool(waiting.queued) or any(map(is_streaming, self._messages))
+
     def on_mount(self) -> None:
         self._thinking_timer = self.set_interval(THINKING_TICK_S, self._tick, pause=True)
 
