@@ -254,3 +254,24 @@ async def test_the_board_shows_only_the_operators_own_work_orders(service: Janga
         await pilot.press("3")
         await until(pilot, lambda: shown_titles(app) == ["My draft"], "only mine")
         assert "3 Drafts 1" in screen_text(pilot)
+
+
+async def test_an_empty_view_says_what_it_would_show(launched_service: JangarService) -> None:
+    """A new operator's board: each view with nothing in it says so under its headings (it was a
+    blank table, the same whether still loading, empty, or broken)."""
+    session = await launched_service.new_session("First")
+    app = JangarApp(launched_service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_board(app, pilot)
+        for key, note in (
+            ("1", "No work order has ended since you last looked."),
+            ("2", "No work order is running."),
+            ("3", "No drafts."),
+            ("4", "No work order has ended yet."),
+        ):
+            await pilot.press(key)
+            await until(pilot, lambda note=note: note in screen_text(pilot), note)  # type: ignore[misc]
+        await pilot.press("3")
+        await launched_service.create_work_order(session.id, title="Now one", prompt="p")
+        await until(pilot, lambda: shown_titles(app) == ["Now one"], "the draft")
+        await until(pilot, lambda: "No drafts." not in screen_text(pilot), "the note gone")

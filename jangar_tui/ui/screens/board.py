@@ -48,6 +48,13 @@ VIEWS: dict[str, tuple[str, frozenset[WorkOrderStatus]]] = {
     "done": ("Done", TERMINAL_STATUSES),
 }
 VIEW_ORDER = tuple(VIEWS)
+# What a view with no rows says, once its statuses are read.
+EMPTY_NOTES: dict[str, str] = {
+    "attention": "No work order has ended since you last looked.",
+    "running": "No work order is running.",
+    "drafts": "No drafts.",
+    "done": "No work order has ended yet.",
+}
 
 
 def view_rows(by_status: dict[WorkOrderStatus, list[WorkOrder]], view: str, seen_since: int) -> list[WorkOrder]:
@@ -250,10 +257,12 @@ class BoardScreen(WorkOrderActions):
         self._refresh_pending = False
         rows = view_rows(self.by_status, self.view, self.seen_since)
         now = self._clock()
+        loaded = VIEWS[self.view][1] <= self.by_status.keys()
         self.table.set_rows(
             rows,
             session_title=self._session_title,
             age=lambda updated_at: relative_time(updated_at, now),
+            note=EMPTY_NOTES[self.view] if loaded else "Loading…",
         )
         self.refresh_bindings()
 

@@ -116,6 +116,7 @@ class BoardTable(ScrollView, can_focus=True):
         self._width = 0
         self._base = self._cursor_style = Style()
         self._wanted: str | None = None  # a work order to choose once it is among the rows
+        self._note = ""  # shown on the first line while there are no rows (the screen says what)
 
     @property
     def rows(self) -> list[WorkOrder]:
@@ -134,10 +135,17 @@ class BoardTable(ScrollView, can_focus=True):
             self.refresh()
 
     def set_rows(
-        self, rows: list[WorkOrder], *, session_title: Callable[[str], str], age: Callable[[int], str]
+        self,
+        rows: list[WorkOrder],
+        *,
+        session_title: Callable[[str], str],
+        age: Callable[[int], str],
+        note: str = "",
     ) -> None:
-        """Show `rows` (in this order), keeping the cursor on the same work order when it is still there."""
+        """Show `rows` (in this order), keeping the cursor on the same work order when it is still
+        there; with no rows, `note` (why there are none)."""
         chosen = self.chosen
+        self._note = note
         self._session_title, self._age = session_title, age
         self._rows = rows
         live = {w.id for w in rows}
@@ -194,6 +202,9 @@ class BoardTable(ScrollView, can_focus=True):
         width = self.size.width
         base = self._base
         if index >= len(self._rows):
+            if index == 0 and self._note:
+                note = Segment(" " * CELL_PADDING + self._note, base + _DIM)
+                return Strip([note]).crop_extend(scroll_x, scroll_x + width, base)
             return Strip.blank(width, base)
         strip = self._strip(self._rows[index])
         if index == self.cursor:
