@@ -1,7 +1,8 @@
 """The follow-up note: what the agent is asked next about an ended work order.
 
 One text field; ctrl+l sends it (a new work order continuing the first is made and launched),
-esc leaves without sending (asking first when a note is written). The note is the operator's own text, checked like a prompt.
+esc leaves without sending (asking first when a note is written). The note is the operator's
+own text, checked like a prompt.
 """
 
 from __future__ import annotations
