@@ -49,6 +49,12 @@ async def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
     assert code == exit_codes.USAGE and "usage:" in err
     code, _, err = await jangar("wo", "list", "--status", "sleeping", JANGAR_DATA_DIR=str(tmp_path))
     assert code == exit_codes.USAGE and "invalid choice" in err
+    # An option the command does not take: refused with that command's usage, naming it.
+    code, _, err = await jangar("session", "list", "--bogus", JANGAR_DATA_DIR=str(tmp_path))
+    assert code == exit_codes.USAGE and "usage: jangar session list" in err
+    assert "jangar session list: error: unrecognized arguments: --bogus" in err
+    code, _, err = await jangar("search", "words", "more", "--bogus", JANGAR_DATA_DIR=str(tmp_path))
+    assert code == exit_codes.USAGE and "jangar search: error: unrecognized arguments: more --bogus" in err
     code, _, err = await jangar("session", "list", JANGAR_DATA_DIR=str(tmp_path), JANGAR_CONVEX_TIMEOUT="soon")
     assert code == exit_codes.USAGE and err.startswith("jangar: JANGAR_CONVEX_TIMEOUT")
 

@@ -35,13 +35,29 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_parser(commands, common)
     workspaces.add_parser(commands, common)
     config_cmd.add_parser(commands, common)
+    _name_the_command_in_errors(parser)
     return parser
+
+
+def _name_the_command_in_errors(parser: argparse.ArgumentParser) -> None:
+    """Each command remembers its own parser, so that an option it does not know is refused with
+    its usage (`jangar session list: error: ... --bogus`), not the top level's ('jangar [-h]
+    COMMAND ...'), which argparse gives for any argument a subcommand left over."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                sub.set_defaults(command_parser=sub)
+                _name_the_command_in_errors(sub)
 
 
 def commands_main(argv: list[str], settings_from: SettingsFrom, bindings_of: config_cmd.BindingsOf) -> int:
     """`jangar session|message|wo ...`: returns the exit status. `bindings_of` resolves the app's
     keys for `jangar config` (the entry point passes the UI's key table: see config_cmd)."""
-    args = build_parser().parse_args(argv)  # a usage error exits 2 with argparse's message
+    # A usage error exits 2 with argparse's message, from the command's own parser when it has one.
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         settings = settings_from(args, os.environ)
     except ConfigError as error:
