@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from rich.console import RenderableType
+from rich.style import Style
 from textual.pilot import Pilot
 from textual.screen import Screen
 from ui_support import screen_text, until
@@ -20,6 +22,7 @@ from jangar_tui.store.sqlite.store import LocalStore
 from jangar_tui.ui.app import JangarApp
 from jangar_tui.ui.screens import work_order_detail
 from jangar_tui.ui.screens.work_order_detail import WorkOrderDetailScreen
+from jangar_tui.ui.widgets.line_view import wrap_line
 from jangar_tui.ui.widgets.work_orders import panel
 from jangar_tui.ui.widgets.work_orders.event_log import EventLogView
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
@@ -257,3 +260,40 @@ async def test_the_row_follows_a_fast_run_log_a_few_times_a_second(
         elapsed = time.monotonic() - started
         # The pause between reads bounds the repaints whatever the load (a loaded machine makes fewer).
         assert 1 <= repaints[0] <= 1 + elapsed / panel.ACTIVITY_INTERVAL_S, (repaints[0], elapsed)
+
+
+LONG_ERROR = (
+    "the integration suite failed because migration 0042_add_index could not lock the orders table within 30 s;"
+    " retry later or run it by hand, then start the work order again [red]as text[/] \x1b[2J end-of-error"
+)
+
+
+async def test_a_long_error_line_is_folded_onto_the_rows_below_and_read_whole_at_80_columns(
+    down_service: JangarService, store: LocalStore
+) -> None:
+    """At 80 columns an error wider than the log was cut at its border: read only by scrolling
+    sideways. It is folded at word breaks, its rows indented under its text."""
+    wo = await _work_order(down_service)
+    await store.append_work_order_events(
+        wo.id, [{"kind": "output", "text": "partial work"}, {"kind": "error", "text": LONG_ERROR}]
+    )
+    app = JangarApp(down_service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = await _open_detail(pilot, app)
+        await until(pilot, lambda: log.last_seq == 2, "the events")
+        await until(pilot, lambda: "end-of-error" in screen_text(pilot), "the error's end on screen")
+        rows = screen_text(pilot).splitlines()
+        first = next(i for i, row in enumerate(rows) if "✗ the integration" in row)
+        folded = [row.strip() for row in rows[first : first + log.row_count - 1]]
+        assert " ".join(folded) == "✗ " + LONG_ERROR.replace("\x1b", "␛"), rows
+        assert all(row.startswith("   ") and len(row) <= 80 for row in rows[first + 1 : first + len(folded)]), rows
+        assert log.line_count == 2 and log.row_count > 3
+        assert log.max_scroll_x == 0  # nothing to scroll sideways to
+
+
+def test_a_folded_line_never_passes_the_width_whatever_its_characters() -> None:
+    text = "✗ " + "全角の文字と ascii words mixed together " * 6
+    for width in (9, 20, 37, 76):
+        rows = wrap_line((text, Style()), width)
+        assert all(cell_len(row) <= width for row, _ in rows), (width, rows)
+        assert "".join(row.strip() for row, _ in rows).replace(" ", "") == text.replace(" ", "")

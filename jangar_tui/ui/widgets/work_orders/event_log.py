@@ -2,7 +2,8 @@
 
 One widget draws the whole log (`LineView`: only the rows on screen are painted), never a widget
 per event, so 10,000 events cost a list of tuples. Each event becomes one or more lines (a command:
-its command line, then its output indented). Follow mode keeps the newest line in view as events
+its command line, then its output indented), and a line wider than the log is folded onto the
+rows below it (an error is read whole, not by scrolling sideways). Follow mode keeps the newest line in view as events
 arrive; scrolling up stops following, `end` (or `f`) starts again. Reaching the top asks the
 screen for the page before (`OlderWanted`).
 
@@ -23,6 +24,8 @@ from jangar_tui.text_safety import visible
 from jangar_tui.ui.keymap import bindings, key_label
 from jangar_tui.ui.widgets.line_view import Line, LineView
 
+# A line is cut here (an agent's minified output can be one line of 16 KiB); an error's lines
+# are shown whole, however long (their event's text is bounded by the store).
 MAX_LINE_CHARS = 400
 
 _PREFIX: dict[EventKind, tuple[str, Style]] = {
@@ -55,14 +58,16 @@ def event_lines(event: WorkOrderEvent, diff_key: str) -> list[tuple[str, Style]]
             lines[0] += f"  (exit {code})"
         elif event.metadata.get("status") == "inProgress":
             lines[0] += "  (started)"  # its end is a later event, with the exit code and output
-    shown = [(prefix + visible(lines[0])[:MAX_LINE_CHARS], style)]
+    cut = None if event.kind == EventKind.ERROR else MAX_LINE_CHARS
+    shown = [(prefix + visible(lines[0])[:cut], style)]
     body = _BODY if event.kind in (EventKind.COMMAND, EventKind.FILE_CHANGE) else style
-    shown.extend(("  " + visible(line)[:MAX_LINE_CHARS], body) for line in lines[1:])
+    shown.extend(("  " + visible(line)[:cut], body) for line in lines[1:])
     return shown
 
 
 class EventLogView(LineView):
     BINDINGS = bindings("run_log")
+    WRAP = True
 
     following: reactive[bool] = reactive(True)
 
@@ -124,14 +129,14 @@ class EventLogView(LineView):
             lines.extend(event_lines(event, diff_key))
         if not older:
             return
-        self.insert_lines(0, lines)
+        rows = self.insert_lines(0, lines)
         self._first_seq = older[0].seq
         self._last_seq = max(self._last_seq, older[-1].seq)
         if self._to_oldest:
             self._want_older()
         else:
             # The lines on screen stay on screen: the new ones are above them.
-            self.call_after_refresh(self.scroll_to, y=self.scroll_y + len(lines), animate=False, immediate=True)
+            self.call_after_refresh(self.scroll_to, y=self.scroll_y + rows, animate=False, immediate=True)
 
     def _diff_key(self) -> str:
         return key_label(self.app, "detail", "toggle_diff")
