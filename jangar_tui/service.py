@@ -46,7 +46,7 @@ from jangar_tui.orchestration.workspace import (
     work_branch,
     workspace_info,
 )
-from jangar_tui.outcome import find_completion_message
+from jangar_tui.outcome import find_completion_message, find_failure_reason
 from jangar_tui.store import validation
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
 
@@ -325,6 +325,11 @@ class JangarService:
         if not work_order.status.is_terminal:
             return None
         return await find_completion_message(self.store, work_order)
+
+    async def work_order_failure_reason(self, work_order: WorkOrder) -> str | None:
+        """Why a failed work order failed, whole (`jangar_tui.outcome.find_failure_reason`); None
+        for any other status."""
+        return await find_failure_reason(self.store, work_order)
 
     # -- workspaces (the worktrees on this machine's data dir) ------------------------------------
     async def work_order_workspace(self, work_order: WorkOrder) -> WorkspaceInfo | None:

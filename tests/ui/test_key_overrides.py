@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Input, Static
 from ui_doubles import SimulatedLauncher
-from ui_support import notified, screen_text, until
+from ui_support import notified, screen_text, until, words
 
 from jangar_tui.commands.schemas import COMMAND_SCHEMAS
 from jangar_tui.config import ConfigError, load_settings
@@ -340,7 +340,8 @@ async def test_the_run_log_names_the_diff_key_and_the_diff_its_file_keys_apart(
         app.screen.query_one(WorkOrderList).focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
-        await until(pilot, lambda: f"({diff_key} shows the diff)" in screen_text(pilot), "the change's line")
+        # The line is folded at 80 columns: its words, in order.
+        await until(pilot, lambda: f"({diff_key} shows the diff)" in words(screen_text(pilot)), "the change's line")
         await pilot.press(diff_key)
         await until(pilot, lambda: "2 files changed" in screen_text(pilot), "the diff")
         await until(pilot, lambda: f" {file_keys}  " in screen_text(pilot).splitlines()[-1], "the diff's keys")

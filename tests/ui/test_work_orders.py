@@ -15,7 +15,7 @@ import pytest
 from git_support import seeded_bare_remote
 from textual.pilot import Pilot
 from ui_doubles import SimulatedLauncher
-from ui_support import notified, screen_text, until
+from ui_support import notified, screen_text, until, words
 
 from jangar_tui.config import load_settings
 from jangar_tui.models import ErrorCode, JangarError, Role, WorkOrder, WorkOrderStatus
@@ -601,3 +601,112 @@ async def test_the_detail_shows_the_worktrees_disk_use_and_removes_it_only_once_
         await until(pilot, lambda: "Worktree removed (" in notified(pilot), "removed, with what it freed")
         await until(pilot, lambda: "Worktree      none here (removed" in screen_text(pilot), "the row says so")
     assert not path.exists()
+
+
+async def _failed_with(service: JangarService, store: LocalStore, events: list[dict[str, object]]) -> WorkOrder:
+    """A work order that failed as the worker records it: its events, the completion message, the status."""
+    session = await service.new_session("Failures")
+    work_order = await service.create_work_order(session.id, title="Fix the migration", prompt="p")
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING):
+        await store.update_work_order_status(work_order.id, status)
+    await store.append_work_order_events(work_order.id, events)
+    output = "\n".join(f"step {n}" for n in range(30))
+    await store.append_message(
+        session.id,
+        Role.SYSTEM,
+        f"The agent exited with code 3.\n\n{output}",
+        {"workOrderId": work_order.id, "kind": COMPLETION_KIND, "status": "failed"},
+    )
+    await store.update_work_order_status(work_order.id, S.FAILED)
+    return work_order
+
+
+HOSTILE_REASON = (
+    "turn failed: the model refused the request because [bold]the context[/] \x1b[31mwas too long\x1b[0m for"
+    " gpt-5 (272,000 tokens); compact the thread or start a new one, then retry the work order"
+)
+
+
+async def test_an_ended_work_orders_detail_shows_why_it_failed_whole_at_the_top_at_80x24(
+    service: JangarService, store: LocalStore
+) -> None:
+    """The result sat below the fields and the workflow: at 80x24 it could not be seen without
+    scrolling. A failure's reason (the agent's own error event) is the top row, whole, as text."""
+    attempt = {"kind": "setup", "text": "Running on worker w (attempt 2).", "metadata": {"attempt": 2}}
+    await _failed_with(
+        service,
+        store,
+        [
+            {"kind": "error", "text": "Worker w1 is shutting down: the agent was handed back."},  # attempt 1's
+            attempt,
+            {"kind": "error", "text": HOSTILE_REASON},
+            {"kind": "usage", "text": "tokens: 10 in", "metadata": {"totalTokens": 10}},
+        ],
+    )
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_the_only_work_order(pilot, app)
+        await until(pilot, lambda: "✗ Failed:" in screen_text(pilot), "the reason")
+        rows = screen_text(pilot).splitlines()
+        top = next(i for i, row in enumerate(rows) if "✗ Failed:" in row)
+        assert top <= 3, rows  # right under the title, not below the fold
+        top_rows = words("\n".join(rows[top : top + 4]))
+        shown = HOSTILE_REASON.replace("\x1b", "␛")
+        assert f"✗ Failed: {shown}" in top_rows, top_rows
+        assert "\x1b" not in "".join(rows) and "handed back" not in top_rows
+
+
+async def test_a_failure_without_an_error_event_shows_the_first_line_of_its_result(
+    service: JangarService, store: LocalStore
+) -> None:
+    await _failed_with(service, store, [{"kind": "output", "text": "partial work"}])
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_the_only_work_order(pilot, app)
+        await until(pilot, lambda: "✗ Failed: The agent exited with code 3." in screen_text(pilot), "the reason")
+
+
+async def test_a_drafts_detail_at_80x24_says_which_key_launches_it_at_the_top(service: JangarService) -> None:
+    """'Press l to launch it' was in the workflow's part, below the fields: off screen at 80x24."""
+    session = await service.new_session("Drafts")
+    await service.create_work_order(session.id, title="Docs", prompt="p", target_repo="acme/api")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        await open_the_only_work_order(pilot, app)
+        await until(pilot, lambda: "Press l to launch it." in screen_text(pilot), "the hint on screen")
+        rows = screen_text(pilot).splitlines()
+        assert any("Not launched yet. Press l to launch it." in row for row in rows[:4]), rows
+
+
+async def test_a_succeeded_work_orders_detail_shows_its_pr_or_why_there_is_none_at_the_top(
+    service: JangarService, store: LocalStore
+) -> None:
+    session = await service.new_session("Results")
+    for title, pr_url in (("With a PR", "https://github.com/acme/api/pull/9"), ("No change", None)):
+        work_order = await service.create_work_order(session.id, title=title, prompt="p", target_repo="acme/api")
+        for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING):
+            await store.update_work_order_status(work_order.id, status)
+        if pr_url:
+            await store.update_work_order_result(work_order.id, pr_url)
+        note = "Opened it." if pr_url else "The agent made no changes: nothing was committed or pushed."
+        await store.append_message(
+            session.id,
+            Role.ASSISTANT,
+            f"Looked around.\n\n{note}",
+            {"workOrderId": work_order.id, "kind": COMPLETION_KIND, "status": "succeeded"},
+        )
+        await store.update_work_order_status(work_order.id, S.SUCCEEDED)
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: len(orders(app)) == 2, "listed")
+        app.screen.query_one(WorkOrderList).focus()
+        await pilot.press("enter")  # the newest: no change
+        await until(pilot, lambda: "✓ The agent made no changes" in screen_text(pilot), "why there is no PR")
+        assert "✓ The agent made no changes" in "\n".join(screen_text(pilot).splitlines()[:4])
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: "✓ PR https://github.com/acme/api/pull/9" in screen_text(pilot), "the PR")
+        assert "✓ PR https://github.com/acme/api/pull/9" in "\n".join(screen_text(pilot).splitlines()[:4])

@@ -43,6 +43,15 @@ def screen_text(pilot: Pilot[object]) -> str:
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
+# Scrollbar thumbs and tracks: drawn beside text, never part of it.
+_SCROLLBAR = str.maketrans(dict.fromkeys("▁▂▃▄▅▆▇█▔▕▏▎▍▌▋▊▉", " "))
+
+
+def words(text: str) -> str:
+    """`text`'s words in order, one space apart: a sentence folded over rows reads as one line."""
+    return " ".join(text.translate(_SCROLLBAR).split())
+
+
 def notified(pilot: Pilot[object]) -> str:
     """The text of every notification raised so far (toasts are drawn on a layer of their own)."""
     return "\n".join(n.message for n in pilot.app._notifications)

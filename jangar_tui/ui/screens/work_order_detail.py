@@ -134,8 +134,8 @@ class WorkOrderDetailScreen(WorkOrderActions):
             super().__init__()
 
     class ResultFetched(Message):
-        def __init__(self, message: ChatMessage | None, error: str | None) -> None:
-            self.message, self.error = message, error
+        def __init__(self, message: ChatMessage | None, error: str | None, reason: str | None) -> None:
+            self.message, self.error, self.reason = message, error, reason
             super().__init__()
 
     def __init__(self, work_order: WorkOrder) -> None:
@@ -165,7 +165,7 @@ class WorkOrderDetailScreen(WorkOrderActions):
         # One scrolling area above the log (tab focuses it; the arrows scroll it on a small
         # terminal), one widget inside it (`DetailSummary`).
         with VerticalScroll(id="detail-top"):
-            yield DetailSummary(self.work_order, id="detail-summary")
+            yield DetailSummary(self.work_order, key_label(self.app, "detail", "launch"), id="detail-summary")
         # One title for whichever view is shown below it. The history table and the diff view are
         # made the first time they are shown: most openings show only the log.
         yield Static(id="detail-view-title", classes="section-title")
@@ -476,11 +476,13 @@ class WorkOrderDetailScreen(WorkOrderActions):
             return  # nothing to show until it has ended
         message: ChatMessage | None = None
         error: str | None = None
+        reason: str | None = None
         try:
             message = await self.service.work_order_result(self.work_order)
+            reason = await self.service.work_order_failure_reason(self.work_order)
         except JangarError as exc:
             error = exc.message
-        self.post_message(self.ResultFetched(message, error))
+        self.post_message(self.ResultFetched(message, error, reason))
 
     @work(group="detail-workspace", exclusive=True)
     async def _fetch_workspace(self) -> None:
@@ -501,11 +503,10 @@ class WorkOrderDetailScreen(WorkOrderActions):
         self.query_one(DetailSummary).set_workspace(message.info, message.error, shown=message.shown)
 
     def on_work_order_detail_screen_result_fetched(self, message: ResultFetched) -> None:
-        self.query_one(DetailSummary).set_result(message.message, message.error)
+        self.query_one(DetailSummary).set_result(message.message, message.error, message.reason)
 
     def on_work_order_detail_screen_temporal_fetched(self, message: TemporalFetched) -> None:
-        launch_key = key_label(self.app, "detail", "launch")
-        self.query_one(DetailSummary).set_workflow(message.description, message.error, launch_key)
+        self.query_one(DetailSummary).set_workflow(message.description, message.error)
         self._workflow_open = message.description is not None and message.description.is_open
         self._history = message.history
         for table in self.query(DataTable):

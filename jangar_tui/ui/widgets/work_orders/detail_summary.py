@@ -1,6 +1,7 @@
-"""The top of the work-order detail in one widget: the work order's fields and worktree, the
-Temporal workflow beside them (one above the other on a narrow terminal), and the result once it
-has ended.
+"""The top of the work-order detail in one widget: a headline with what matters most of the work
+order now (a draft's launch key, a failure's reason, the PR or why there is none), its fields and
+worktree, the Temporal workflow beside them (one above the other on a narrow terminal), and the
+result once it has ended. The headline comes first: at 80×24 the top shows about a dozen rows.
 
 One `Static` draws it all as one Rich renderable: opening the detail is the operator's hot path,
 and every widget Textual mounts, styles and lays out costs time there (the same sections as ten
@@ -18,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from jangar_tui.models import ChatMessage, Role, WorkflowDescription, WorkOrder
+from jangar_tui.models import ChatMessage, Role, WorkflowDescription, WorkOrder, WorkOrderStatus
 from jangar_tui.orchestration.workspace import WorkspaceInfo, human_bytes
 from jangar_tui.outcome import excerpt
 from jangar_tui.ui.clock import clock_time
@@ -68,11 +69,33 @@ def workspace_table(info: WorkspaceInfo | None, error: str | None) -> Table:
     return table
 
 
-def workflow_table(description: WorkflowDescription | None, error: str | None, launch_key: str) -> Table | Text:
+def headline(work_order: WorkOrder, reason: str | None, result: ChatMessage | None, launch_key: str) -> Text | None:
+    """What matters most of the work order now, or None: a draft's launch key, a failure's reason
+    (whole), a success's PR, else why it has none (the delivery's note, the completion's last part)."""
+    status = work_order.status
+    if status == WorkOrderStatus.DRAFT:
+        return Text(f"○ Not launched yet. Press {launch_key} to launch it.", style="bold")
+    if status == WorkOrderStatus.FAILED and reason is not None:
+        line = Text("✗ Failed: ", style="bold red")
+        line.append_text(data_text(reason, style="red"))
+        return line
+    if status == WorkOrderStatus.SUCCEEDED and work_order.prUrl:
+        line = Text("✓ PR ", style="bold green")
+        line.append_text(data_text(work_order.prUrl, style="underline"))
+        return line
+    if status == WorkOrderStatus.SUCCEEDED and work_order.targetRepo and result is not None:
+        note = result.content.strip("\n").split("\n\n")[-1]  # the delivery's note ends the message
+        line = Text("✓ ", style="bold green")
+        line.append_text(data_text(note))
+        return line
+    return None
+
+
+def workflow_table(description: WorkflowDescription | None, error: str | None) -> Table | Text:
     if error is not None:
         return data_text(f"✗ Temporal: {error}", style="red")
     if description is None:
-        return Text(f"Not started on Temporal yet (a draft). Press {launch_key} to launch it.", style="dim")
+        return Text("Not started on Temporal yet (a draft).", style="dim")
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
@@ -108,12 +131,14 @@ class DetailSummary(Static):
     lays the screen out again.
     """
 
-    def __init__(self, work_order: WorkOrder, *, id: str | None = None) -> None:
+    def __init__(self, work_order: WorkOrder, launch_key: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._work_order = work_order
+        self._launch_key = launch_key
         self._workspace: tuple[WorkspaceInfo | None, str | None] | None = None  # None: not shown
-        self._workflow: tuple[WorkflowDescription | None, str | None, str] | None = None  # None: loading
+        self._workflow: tuple[WorkflowDescription | None, str | None] | None = None  # None: loading
         self._result: tuple[ChatMessage | None, str | None] | None = None  # None: not ended
+        self._reason: str | None = None  # a failed one's, once read
         self._narrow = False
 
     def on_mount(self) -> None:
@@ -126,11 +151,14 @@ class DetailSummary(Static):
         """The worktree's rows under the fields (`shown=False` hides them)."""
         self._set("_workspace", (info, error) if shown else None)
 
-    def set_workflow(self, description: WorkflowDescription | None, error: str | None, launch_key: str) -> None:
-        self._set("_workflow", (description, error, launch_key))
+    def set_workflow(self, description: WorkflowDescription | None, error: str | None) -> None:
+        self._set("_workflow", (description, error))
 
-    def set_result(self, message: ChatMessage | None, error: str | None) -> None:
-        self._set("_result", (message, error))
+    def set_result(self, message: ChatMessage | None, error: str | None, reason: str | None = None) -> None:
+        """The completion message (or why it could not be read), and a failed one's reason."""
+        if (self._result, self._reason) != ((message, error), reason):
+            self._result, self._reason = (message, error), reason
+            self._show()
 
     def set_narrow(self, narrow: bool) -> None:
         """Below the width of a whole workflow id beside a run id: one part above the other."""
@@ -142,6 +170,7 @@ class DetailSummary(Static):
             self._show()
 
     def _show(self) -> None:
+        first = headline(self._work_order, self._reason, self._result[0] if self._result else None, self._launch_key)
         fields: list[RenderableType] = [fields_table(self._work_order)]
         if self._workspace is not None:
             fields.append(workspace_table(*self._workspace))
@@ -155,6 +184,8 @@ class DetailSummary(Static):
             beside.add_column(ratio=1)
             beside.add_row(section("Work order", *fields), section("Temporal workflow", workflow))
             parts = [beside]
+        if first is not None:
+            parts.insert(0, Padding(first, (0, 1)))  # right under the screen's title
         if self._result is not None:
             parts.append(section("Result", result_text(*self._result)))
         self.update(Group(*parts))

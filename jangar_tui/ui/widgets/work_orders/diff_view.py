@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 
 from jangar_tui.orchestration.diff_review import MAX_PATCH_BYTES, MAX_PATCH_LINES, ChangedFile, Diff, DiffSource
 from jangar_tui.text_safety import one_line, visible
@@ -118,7 +119,7 @@ class DiffView(LineView):
         self._note = (visible(note), style or Style(dim=True))
         self._wrap_note()
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self._wrap_note()
 
     def _wrap_note(self) -> None:
