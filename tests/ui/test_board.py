@@ -275,3 +275,28 @@ async def test_an_empty_view_says_what_it_would_show(launched_service: JangarSer
         await launched_service.create_work_order(session.id, title="Now one", prompt="p")
         await until(pilot, lambda: shown_titles(app) == ["Now one"], "the draft")
         await until(pilot, lambda: "No drafts." not in screen_text(pilot), "the note gone")
+
+
+async def test_a_failed_rows_title_is_followed_by_its_reason_at_80_columns(
+    launched_service: JangarService, store: LocalStore
+) -> None:
+    service = launched_service
+    session = await service.new_session("Infra")
+    order = await service.create_work_order(session.id, title="Migrate", prompt="p")
+    for status in (S.SUBMITTED, S.ACCEPTED, S.RUNNING):
+        await store.update_work_order_status(order.id, status)
+    error = "push refused: \x1b[31mprotected[/] branch, it needs a review before anything lands on it"
+    await store.append_work_order_events(order.id, [{"kind": "error", "text": error}])
+    await store.update_work_order_status(order.id, S.FAILED)
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_board(app, pilot)
+        await pilot.press("4")
+        await until(pilot, lambda: "✗ push r" in screen_text(pilot), "the reason in the row")
+        row = next(row for row in screen_text(pilot).splitlines() if "✗ push r" in row)
+        assert "Migrate  ✗ push r" in row and "…" in row and len(row) <= 80, row
+        await pilot.resize_terminal(120, 30)
+        await until(pilot, lambda: "protected" in screen_text(pilot), "more of the reason at 120 columns")
+        row = next(row for row in screen_text(pilot).splitlines() if "✗ push r" in row)
+        assert "Migrate  ✗ push refused: ␛[31mprotected[/] b" in row and "…" in row, row
+        assert "\x1b" not in screen_text(pilot)

@@ -710,3 +710,21 @@ async def test_a_succeeded_work_orders_detail_shows_its_pr_or_why_there_is_none_
         await pilot.press("down", "enter")
         await until(pilot, lambda: "✓ PR https://github.com/acme/api/pull/9" in screen_text(pilot), "the PR")
         assert "✓ PR https://github.com/acme/api/pull/9" in "\n".join(screen_text(pilot).splitlines()[:4])
+
+
+async def test_a_failed_work_orders_row_shows_its_reason_on_one_line_cut_with_an_ellipsis(
+    service: JangarService, store: LocalStore
+) -> None:
+    """The row said only 'failed': why was in the chat, or in the detail below the fold."""
+    await _failed_with(service, store, [{"kind": "error", "text": HOSTILE_REASON}])
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "✗ turn failed:" in screen_text(pilot), "the reason under the row")
+        rows = screen_text(pilot).splitlines()
+        row = next(row for row in rows if "✗ turn failed:" in row)
+        assert row.rstrip().endswith("…") and len(row) <= 80, row  # one line, cut
+        assert "refused" not in "\n".join(r for r in rows if r is not row)  # not wrapped onto more rows
+        assert "\x1b" not in "".join(rows)
+        reason = row.split("✗ ", 1)[1].rstrip().removesuffix("…")
+        assert HOSTILE_REASON.replace("\x1b", "␛").startswith(reason), reason  # [bold] is text

@@ -110,6 +110,8 @@ class BoardScreen(WorkOrderActions):
         self._live_titles: dict[str, str] = {}  # the newest sessions', live
         self._older_titles: dict[str, str] = {}  # others', read once when a row shows them
         self._lookup_pending = False
+        self._reasons: dict[str, str] = {}  # failed work order id -> why (it never changes)
+        self._reasons_asked: set[str] = set()
         self._title_width = 0  # the columns are laid out again when the title's width changes
         self._refresh_pending = False
         self._title = Text()
@@ -212,6 +214,26 @@ class BoardScreen(WorkOrderActions):
         except JangarError:
             return ""  # deleted meanwhile, or unreachable: the row shows none
 
+    def _reason(self, work_order: WorkOrder) -> str | None:
+        """A failed work order's reason, read once when its row is first shown (None until then)."""
+        if work_order.status != S.FAILED:
+            return None
+        if work_order.id not in self._reasons_asked:
+            self._reasons_asked.add(work_order.id)
+            self.call_later(self._read_reason, work_order)  # drawn in a paint: read after it
+        return self._reasons.get(work_order.id)
+
+    @work(group="board-reasons", exit_on_error=False)
+    async def _read_reason(self, work_order: WorkOrder) -> None:
+        try:
+            reason = await self.service.work_order_failure_reason(work_order)
+        except JangarError:
+            self._reasons_asked.discard(work_order.id)  # asked again when the row is drawn again
+            return
+        if reason:
+            self._reasons[work_order.id] = reason
+            self._refresh_soon()
+
     def _refresh_soon(self) -> None:
         """Refresh once for every snapshot already queued (the watches answer in a burst)."""
         if not self._refresh_pending:
@@ -263,6 +285,7 @@ class BoardScreen(WorkOrderActions):
             session_title=self._session_title,
             age=lambda updated_at: relative_time(updated_at, now),
             note=EMPTY_NOTES[self.view] if loaded else "Loading…",
+            reason=self._reason,
         )
         self.refresh_bindings()
 

@@ -4,7 +4,8 @@
 rebuilt only when something it shows changed (status, title, target, age, session title, PR) or
 the column widths did. A snapshot that moves one row costs one strip, not a table rebuild: a
 `DataTable` re-measured and re-rendered every cell (a Rich `Padding` each) after every change.
-The cursor stays on the same work order across snapshots.
+The cursor stays on the same work order across snapshots. A failed work order's title is followed
+by its reason, in red, in the same cell.
 
 Every string from data goes through `text_safety.one_line` and is painted as a plain segment,
 never parsed as markup.
@@ -33,6 +34,7 @@ from jangar_tui.ui.widgets.work_orders.status_style import STATUS_LOOK
 CELL_PADDING = 1  # blank cells each side of a column
 _DIM = Style(dim=True)
 _UNDERLINE = Style(underline=True)
+_REASON = Style(color="red")
 _STATUS_STYLES = {status: Style.parse(f"bold {colour}") for status, (_, colour) in STATUS_LOOK.items()}
 
 # (column key, its width): the order the cells are drawn in.
@@ -59,13 +61,16 @@ def pr_label(url: str | None) -> str:
     return f"#{last}" if last.isdigit() else last
 
 
-def row_cells(work_order: WorkOrder, session_title: str, age: str) -> dict[str, tuple[str, Style]]:
-    """What each column shows for a work order, made visible, with its style."""
+def row_cells(
+    work_order: WorkOrder, session_title: str, age: str, reason: str | None = None
+) -> dict[str, tuple[str, Style]]:
+    """What each column shows for a work order, made visible, with its style; a failure's reason
+    under the key "title+" (drawn after the title, in its cell)."""
     glyph, _ = STATUS_LOOK[work_order.status]
     target = work_order.targetRepo or ""
     if work_order.targetBranch:
         target += f" @ {work_order.targetBranch}"
-    return {
+    cells = {
         "status": (f"{glyph} {work_order.status.value}", _STATUS_STYLES[work_order.status]),
         "title": (one_line(work_order.title or "(untitled)"), Style()),
         "target": (one_line(target), _DIM),
@@ -73,16 +78,34 @@ def row_cells(work_order: WorkOrder, session_title: str, age: str) -> dict[str, 
         "session": (one_line(session_title), Style()),
         "pr": (one_line(pr_label(work_order.prUrl)), _UNDERLINE),
     }
+    if reason:
+        cells["title+"] = (one_line(f"✗ {reason}"), _REASON)
+    return cells
+
+
+def cell_parts(text: str, note: str | None, width: int) -> tuple[str, str]:
+    """A cell's text and the note after it, in `width` cells: the note keeps at least half of a
+    cell too narrow for both (a title alone says nothing of why it failed); each cut with '…'."""
+    if not note:
+        return cut(text, width), ""
+    if cell_len(text) + 2 + cell_len(note) > width:
+        text = cut(text, max(width // 2, width - 2 - cell_len(note)))
+    room = width - cell_len(text) - 2
+    return text, ("  " + cut(note, room)) if room > 0 else ""
 
 
 def row_segments(cells: Mapping[str, tuple[str, Style]], columns: Columns, base: Style) -> list[Segment]:
     segments: list[Segment] = []
     for key, width in columns:
         text, style = cells.get(key, ("", Style()))
-        shown = cut(text, width)
+        note, note_style = cells.get(f"{key}+", ("", Style()))
+        shown, after = cell_parts(text, note, width)
         # The padding unstyled: an underlined PR number is not followed by an underlined blank.
-        blank = " " * (CELL_PADDING + width - cell_len(shown))
-        segments += [Segment(" " * CELL_PADDING, base), Segment(shown, base + style), Segment(blank, base)]
+        blank = " " * (CELL_PADDING + width - cell_len(shown) - cell_len(after))
+        segments += [Segment(" " * CELL_PADDING, base), Segment(shown, base + style)]
+        if after:
+            segments.append(Segment(after, base + note_style))
+        segments.append(Segment(blank, base))
     return segments
 
 
@@ -111,6 +134,7 @@ class BoardTable(ScrollView, can_focus=True):
         self._columns: Columns = ()
         self._session_title: Callable[[str], str] = lambda _: ""
         self._age: Callable[[int], str] = lambda _: ""
+        self._reason: Callable[[WorkOrder], str | None] = lambda _: None
         # work order id -> (what its line shows, the line): rebuilt only when what it shows changed
         self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
         self._width = 0
@@ -141,12 +165,14 @@ class BoardTable(ScrollView, can_focus=True):
         session_title: Callable[[str], str],
         age: Callable[[int], str],
         note: str = "",
+        reason: Callable[[WorkOrder], str | None] = lambda _: None,
     ) -> None:
         """Show `rows` (in this order), keeping the cursor on the same work order when it is still
-        there; with no rows, `note` (why there are none)."""
+        there; with no rows, `note` (why there are none); `reason` gives a failed one's reason (None
+        while unknown)."""
         chosen = self.chosen
         self._note = note
-        self._session_title, self._age = session_title, age
+        self._session_title, self._age, self._reason = session_title, age, reason
         self._rows = rows
         live = {w.id for w in rows}
         for gone in self._strips.keys() - live:
@@ -165,7 +191,7 @@ class BoardTable(ScrollView, can_focus=True):
     def choose(self, work_order_id: str) -> None:
         """Put the cursor on this work order now, or once a snapshot lists it (one just made)."""
         self._wanted = work_order_id
-        self.set_rows(self._rows, session_title=self._session_title, age=self._age)
+        self.set_rows(self._rows, session_title=self._session_title, age=self._age, reason=self._reason)
 
     def _resize(self) -> None:
         self.virtual_size = Size(self._width, len(self._rows))
@@ -174,6 +200,7 @@ class BoardTable(ScrollView, can_focus=True):
     def _strip(self, work_order: WorkOrder) -> Strip:
         session = self._session_title(work_order.sessionId)
         age = self._age(work_order.updatedAt)
+        reason = self._reason(work_order)
         shown = (
             work_order.status,
             work_order.title,
@@ -182,11 +209,12 @@ class BoardTable(ScrollView, can_focus=True):
             work_order.prUrl,
             session,
             age,
+            reason,
         )
         cached = self._strips.get(work_order.id)
         if cached is not None and cached[0] == shown:
             return cached[1]
-        strip = Strip(row_segments(row_cells(work_order, session, age), self._columns, Style()), self._width)
+        strip = Strip(row_segments(row_cells(work_order, session, age, reason), self._columns, Style()), self._width)
         self._strips[work_order.id] = (shown, strip)
         return strip
 

@@ -1,7 +1,8 @@
 """The work-order panel: a title with the count, the list and a hint when there is none.
 
 While a work order runs, the panel follows the newest events of its run log (one small watch per
-running work order) and shows the newest that is not a token count under the row.
+running work order) and shows the newest that is not a token count under the row. A failed one's
+reason is read once (it never changes) and shown under its row.
 """
 
 from __future__ import annotations
@@ -34,9 +35,15 @@ class WorkOrderPanel(Vertical):
             self.work_order_id, self.line = work_order_id, line
             super().__init__()
 
+    class ReasonRead(Message):
+        def __init__(self, work_order_id: str, reason: str) -> None:
+            self.work_order_id, self.reason = work_order_id, reason
+            super().__init__()
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._followed: set[str] = set()
+        self._reasons_asked: set[str] = set()  # failed work orders whose reason is read (or being read)
 
     def compose(self) -> ComposeResult:
         yield Static("Work orders", id="work-orders-title", classes="pane-title")
@@ -66,6 +73,26 @@ class WorkOrderPanel(Vertical):
         new = key_label(self.app, "main", "new_work_order")
         self._update(f"No work orders yet.\n{new} turns the session\n(or a selected message)\ninto one.")
         self._follow_running(work_orders)
+        self._read_reasons(work_orders)
+
+    def _read_reasons(self, work_orders: list[WorkOrder]) -> None:
+        for work_order in work_orders:
+            if work_order.status == WorkOrderStatus.FAILED and work_order.id not in self._reasons_asked:
+                self._reasons_asked.add(work_order.id)
+                self.run_worker(self._read_reason(work_order), group="failure-reasons")
+
+    async def _read_reason(self, work_order: WorkOrder) -> None:
+        service = self.app.service  # type: ignore[attr-defined]
+        try:
+            reason = await service.work_order_failure_reason(work_order)
+        except JangarError:
+            self._reasons_asked.discard(work_order.id)  # read again with the next snapshot
+            return
+        if reason:
+            self.post_message(self.ReasonRead(work_order.id, reason))
+
+    def on_work_order_panel_reason_read(self, message: ReasonRead) -> None:
+        self.work_order_list.set_reason(message.work_order_id, message.reason)
 
     def _follow_running(self, work_orders: list[WorkOrder]) -> None:
         running = {w.id for w in work_orders if w.status == WorkOrderStatus.RUNNING}

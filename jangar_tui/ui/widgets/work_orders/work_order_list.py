@@ -1,5 +1,5 @@
-"""The session's work orders, newest first: status, title, target, PR URL and, while one runs, the
-latest line of its run log (an OptionList)."""
+"""The session's work orders, newest first: status, title, target, PR URL, while one runs the
+latest line of its run log, and once one has failed its reason (an OptionList)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from jangar_tui.ui.widgets.work_orders.status_style import status_text
 ACTIVITY_PREFIX = "  ▸ "
 
 
-def work_order_row(work_order: WorkOrder, activity: str | None = None) -> Group:
+def work_order_row(work_order: WorkOrder, activity: str | None = None, reason: str | None = None) -> Group:
     head = status_text(work_order.status)
     head.append("  ")
     head.append_text(line_text(work_order.title or "(untitled)"))
@@ -30,6 +30,10 @@ def work_order_row(work_order: WorkOrder, activity: str | None = None) -> Group:
     lines.append(line_text(f"  {target}", style="dim"))
     if activity and work_order.status == WorkOrderStatus.RUNNING:
         lines.append(line_text(f"{ACTIVITY_PREFIX}{activity}", style="italic"))
+    if reason and work_order.status == WorkOrderStatus.FAILED:
+        why = line_text(f"  ✗ {reason}", style="red")
+        why.no_wrap, why.overflow = True, "ellipsis"
+        lines.append(why)
     if work_order.prUrl:
         lines.append(pr_line(work_order.prUrl))
     return Group(*lines)
@@ -54,6 +58,7 @@ class WorkOrderList(OptionList):
         self._want_id: str | None = None  # highlight this one once it arrives (just created)
         self._activity: dict[str, str] = {}  # work order id -> the latest line of its run log
         self._painted: dict[str, str] = {}  # work order id -> the line its row was last drawn with
+        self._reasons: dict[str, str] = {}  # failed work order id -> why it failed
 
     @property
     def work_orders(self) -> list[WorkOrder]:
@@ -110,7 +115,13 @@ class WorkOrderList(OptionList):
             self._painted.pop(work_order.id, None)
         else:
             self._painted[work_order.id] = line
-        return work_order_row(work_order, line)
+        return work_order_row(work_order, line, self._reasons.get(work_order.id))
+
+    def set_reason(self, work_order_id: str, reason: str) -> None:
+        """Show why the work order failed under it (one line, cut with an ellipsis)."""
+        if self._reasons.get(work_order_id) != reason:
+            self._reasons[work_order_id] = reason
+            self._repaint(work_order_id)
 
     def _repaint(self, work_order_id: str) -> None:
         for index, work_order in enumerate(self._work_orders):
