@@ -8,6 +8,7 @@ its `workflowId` here, so launching it twice can never start two workflows).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -51,7 +52,7 @@ from jangar_tui.store import validation
 from jangar_tui.store.base import DEFAULT_PAGE_SIZE, Store
 
 if TYPE_CHECKING:
-    from jangar_tui.orchestration.diff_review import Diff
+    from jangar_tui.orchestration.diff_review import Diff, RunRange
 
 FOLLOW_UP_PREFIX = "Follow-up: "
 
@@ -373,41 +374,78 @@ class JangarService:
         return self.data_dir
 
     async def work_order_diff(self, work_order: WorkOrder) -> Diff | None:
-        """The change its agent made (`jangar_tui.orchestration.diff_review`): from git on this data
-        dir (its worktree, else its branch in the cache), else the copy recorded when Jangar
-        committed; None when there is none."""
+        """The change its own run made (`jangar_tui.orchestration.diff_review`): from git on this
+        data dir (its worktree, else the repository cache), else the copy recorded when Jangar
+        committed; None when there is none. Without its run's recorded range (a work order run
+        before it was recorded) it is the whole branch's, and `Diff.scope` says so."""
         # Imported here: a script's `jangar wo list` should not pay for git's helpers at start.
         from jangar_tui.orchestration.diff_review import work_order_diff
 
+        run, recorded = await self._run_record(work_order.id)
         failure: GitError | None = None
+        diff: Diff | None = None
         if self.data_dir is not None:
             try:
                 # A follow-up works in the first work order's worktree, on its explicit branch.
                 owner = await workspace_owner(work_order, self.store.get_work_order)
-                diff = await work_order_diff(self.data_dir, work_order.targetRepo, work_order.targetBranch, owner.id)
+                diff = await work_order_diff(
+                    self.data_dir, work_order.targetRepo, work_order.targetBranch, owner.id, run
+                )
             except GitError as exc:
                 failure = exc
-            else:
-                if diff is not None:
-                    return diff
-        recorded = await self._recorded_diff(work_order.id)
-        if recorded is None and failure is not None:
+        if diff is None:
+            diff = recorded
+        if diff is None and failure is not None:
             raise JangarError(ErrorCode.UNAVAILABLE, f"git could not show the change: {failure}")
-        return recorded
+        return None if diff is None else dataclasses.replace(diff, scope=await self._diff_scope(work_order, run, diff))
 
-    async def _recorded_diff(self, work_order_id: str) -> Diff | None:
-        from jangar_tui.orchestration.diff_review import diff_from_event
+    async def _diff_scope(self, work_order: WorkOrder, run: RunRange | None, diff: Diff) -> str | None:
+        """What a diff covers when it is not plainly the run's own committed change."""
+        if run is None:
+            return (
+                f"The whole branch against {diff.base}: this work order's own commits were not recorded (it ran"
+                " before Jangar recorded them), so the changes of any follow-up on the same branch show here too."
+            )
+        if run.until is not None or not work_order.status.is_terminal:
+            return None
+        scope = "This run's change was never committed (it did not succeed): the worktree as it is now."
+        info = await self.work_order_workspace(work_order)
+        if info is not None and info.lastUsedBy and info.lastUsedBy != work_order.id:
+            scope += f" A later run in the same worktree ({info.lastUsedBy}) changed it since."
+        return scope
 
+    async def _run_record(self, work_order_id: str) -> tuple[RunRange | None, Diff | None]:
+        """From the newest pages of the log: its run's range (where it started and, once committed,
+        ended) and the change recorded when Jangar committed (either None when not found)."""
+        from jangar_tui.orchestration.diff_review import (
+            RANGE_METADATA_KEY,
+            START_COMMIT_KEY,
+            RunRange,
+            diff_from_event,
+        )
+
+        run: RunRange | None = None
+        recorded: Diff | None = None
         cursor: str | None = None
         for _ in range(RECORDED_DIFF_PAGES):
             page = await self.store.list_work_order_events(work_order_id, PAGE_SIZE_MAX, cursor)
             for event in page.page:  # newest first
-                if event.kind == EventKind.GIT and (diff := diff_from_event(event.text, event.metadata)) is not None:
-                    return diff
+                meta = event.metadata if isinstance(event.metadata, dict) else {}
+                if event.kind == EventKind.GIT and recorded is None:
+                    recorded = diff_from_event(event.text, meta)
+                span = meta.get(RANGE_METADATA_KEY)
+                if run is None and isinstance(span, dict) and isinstance(span.get("from"), str):
+                    until = span.get("to")
+                    run = RunRange(span["from"], until if isinstance(until, str) else None)
+                start = meta.get(START_COMMIT_KEY)
+                if run is None and event.kind == EventKind.SETUP and isinstance(start, str):
+                    run = RunRange(start)
+                if run is not None and (recorded is not None or event.kind == EventKind.SETUP):
+                    return run, recorded  # nothing older belongs to this run
             if page.isDone:
-                return None
+                break
             cursor = page.continueCursor
-        return None
+        return run, recorded
 
     async def work_order_worker(self, work_order: WorkOrder, result: ChatMessage | None = None) -> str | None:
         """The name of the worker that ran (or runs) its agent: from the result once it has ended,

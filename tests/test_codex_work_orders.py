@@ -317,6 +317,13 @@ async def test_a_follow_up_continues_the_thread_on_the_same_branch_and_pull_requ
         assert _git("show", f"{branch}:README.md", cwd=remote) == "hello, patched\nfollowed up\n"
         assert _git("rev-list", "--count", f"main..{branch}", cwd=remote) == "2\n"
         assert second.prUrl == first.prUrl and len(github.created) == 1
+        # Each one's diff is its own run's change, not the branch's (which holds both): from the
+        # copy in the run log (this service has no data dir), then from git on the worker's.
+        for reader in (service, JangarService(store, "tester", data_dir=settings.data_dir)):
+            mine, theirs = await reader.work_order_diff(first), await reader.work_order_diff(second)
+            assert mine is not None and "+hello, patched" in mine.patch and "followed up" not in mine.patch
+            assert theirs is not None and "+followed up" in theirs.patch and "+hello, patched" not in theirs.patch
+            assert mine.scope is None and theirs.scope is None
 
         # The worktree removed and codex's home lost: the worktree is made again from the pushed
         # branch, and a new thread starts with the previous run's prompt and result, as the log says.

@@ -36,6 +36,7 @@ from jangar_tui.orchestration.agent_records import (
 )
 from jangar_tui.orchestration.codex_run import run_codex
 from jangar_tui.orchestration.delivery import DeliveryFailed, PullRequestSpec, deliver
+from jangar_tui.orchestration.diff_review import START_COMMIT_KEY, head_commit
 from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.orchestration.follow_up import pull_request_of, seeded_prompt, thread_of, workspace_owner
 from jangar_tui.orchestration.heartbeat import HEARTBEAT_EVERY_S, heartbeating
@@ -254,11 +255,11 @@ class WorkOrderActivities:
         records.write(record)
         log = EventLogWriter(self.store, req.workOrderId)
         worker = self.settings.worker_name
-        log.add(
-            EventKind.SETUP,
-            f"Running on worker {worker} (attempt {info.attempt}).",
-            {"worker": worker, "attempt": info.attempt},
-        )
+        start = await head_commit(Path(req.workspace)) if req.workspace else None
+        started: dict[str, Any] = {"worker": worker, "attempt": info.attempt}
+        if start:
+            started[START_COMMIT_KEY] = start  # where this run's own change begins (the diff's range)
+        log.add(EventKind.SETUP, f"Running on worker {worker} (attempt {info.attempt}).", started)
         try:
             continued = await self._continued(work_order, req.prompt)
             start_over = await self._start_over(req, log)
@@ -270,7 +271,7 @@ class WorkOrderActivities:
                 if continued.seeded_prompt is not None:  # another agent has no thread: it reads the story so far
                     req = req.model_copy(update={"prompt": continued.seeded_prompt})
                 result = await self._run_command(command, req, work_order, env, log, records, record)
-            return result.model_copy(update={"worker": worker})
+            return result.model_copy(update={"worker": worker, "startCommit": start})
         except HandedBackError:
             if record.leader is None:
                 records.remove(record)
@@ -458,7 +459,14 @@ class WorkOrderActivities:
         existing = await pull_request_of(work_order, self.store.get_work_order) if work_order.followUpOf else None
         log = EventLogWriter(self.store, req.workOrderId)
         try:
-            delivery = await deliver(Path(req.workspace), spec, req.agentPrUrl, log, existing_pr_url=existing)
+            delivery = await deliver(
+                Path(req.workspace),
+                spec,
+                req.agentPrUrl,
+                log,
+                existing_pr_url=existing,
+                start_commit=req.startCommit,
+            )
         except DeliveryFailed as exc:
             raise ApplicationError(str(exc), type=DELIVERY_FAILED, non_retryable=True) from None
         except GitError as exc:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jangar_tui.models import EventKind
-from jangar_tui.orchestration.diff_review import recorded_diff_event, worktree_diff
+from jangar_tui.orchestration.diff_review import RANGE_METADATA_KEY, recorded_diff_event, worktree_diff
 from jangar_tui.orchestration.event_log import EventLogWriter
 from jangar_tui.orchestration.workspace import GitError, git_output, run_git
 
@@ -94,8 +94,11 @@ async def deliver(
     log: EventLogWriter,
     *,
     existing_pr_url: str | None = None,
+    start_commit: str | None = None,
 ) -> Delivery:
-    """`existing_pr_url`: a follow-up's, the PR of the run it continues; its branch is pushed to it."""
+    """`existing_pr_url`: a follow-up's, the PR of the run it continues; its branch is pushed to it.
+    `start_commit`: the worktree's HEAD when the agent started; with it, the change recorded in
+    the log is this run's own (from it to the commit made here), and says so (`RANGE_METADATA_KEY`)."""
     branch = await git_output("branch", "--show-current", cwd=workspace)
     if not branch:
         raise DeliveryFailed("The workspace is not on a branch, so there is nothing to push.")
@@ -116,16 +119,19 @@ async def deliver(
         )
         sha = await git_output("rev-parse", "--short", "HEAD", cwd=workspace)
         log.add(EventKind.GIT, f"Committed the agent's changes as {sha}.", {"commit": sha})
+    run: dict[str, Any] = {}
+    if start_commit:
+        run[RANGE_METADATA_KEY] = {"from": start_commit, "to": await git_output("rev-parse", "HEAD", cwd=workspace)}
     ahead = int(await git_output("rev-list", "--count", f"origin/{base}..HEAD", cwd=workspace) or "0")
     if existing_pr_url and not committed and await _remote_branch_is_head(workspace, branch):
         note = f"The follow-up made no changes: nothing was pushed, and {existing_pr_url} stays as it was."
-        log.add(EventKind.GIT, note)
+        log.add(EventKind.GIT, note, run or None)
         return Delivery(prUrl=existing_pr_url, note=note, pushed=False)
     if ahead == 0 and not await _remote_branch_differs(workspace, branch):
         note = "The agent made no changes: nothing was committed or pushed, and no pull request was opened."
-        log.add(EventKind.GIT, note)
+        log.add(EventKind.GIT, note, run or None)
         return Delivery(prUrl=agent_pr_url, note=note, pushed=False)
-    await _record_diff(workspace, log)
+    await _record_diff(workspace, log, start_commit, run)
     try:
         await run_git("push", "--porcelain", "origin", f"HEAD:refs/heads/{branch}", cwd=workspace)
     except GitError as exc:
@@ -190,16 +196,17 @@ async def default_branch(workspace: Path) -> str:
     raise DeliveryFailed("The remote has no default branch (origin/HEAD, main or master) to open the PR against.")
 
 
-async def _record_diff(workspace: Path, log: EventLogWriter) -> None:
-    """The change, bounded, in the event log: the detail's diff review once the worktree is gone
-    and wherever the UI does not share the worker's data dir. Never fails the delivery."""
+async def _record_diff(workspace: Path, log: EventLogWriter, start_commit: str | None, run: dict[str, Any]) -> None:
+    """The change, bounded, in the event log (this run's own since `start_commit`, else the
+    branch's): the detail's diff review once the worktree is gone and wherever the UI does not
+    share the worker's data dir; `run` (its range) is added to its metadata. Never fails the delivery."""
     try:
-        diff = await worktree_diff(workspace)
+        diff = await worktree_diff(workspace, since=start_commit)
     except GitError as exc:
-        log.add(EventKind.GIT, f"The change could not be recorded for review: {exc}")
+        log.add(EventKind.GIT, f"The change could not be recorded for review: {exc}", run or None)
         return
     text, metadata = recorded_diff_event(diff)
-    log.add(EventKind.GIT, text, metadata)
+    log.add(EventKind.GIT, text, {**metadata, **run})
 
 
 async def _has_uncommitted(workspace: Path) -> bool:

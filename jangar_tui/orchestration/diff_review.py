@@ -9,6 +9,12 @@ Read from git, in this order (the first that exists):
 3. a bounded copy recorded in the event log when Jangar committed (`recorded_diff_event`), for a
    UI that does not share the worker's data dir (a worker on another machine, a cache removed).
 
+A work order's diff is its own run's (`RunRange`): a follow-up works in the same worktree and on the
+same branch as the runs before it, so the branch against the default branch holds them all. The
+worker records where its run started (`START_COMMIT_KEY`, the worktree's HEAD when the agent
+starts) and, once Jangar has committed, the range (`RANGE_METADATA_KEY`: from, to). Without them
+(a work order run before they were recorded) the diff is the whole branch's, and says so.
+
 git runs without a shell, with a timeout, without external diff drivers or text conversions (a
 repository's config must not run a program on the operator's machine), and its output is read
 up to a bound: a big diff is cut at MAX_PATCH_BYTES / MAX_PATCH_LINES and says so. Paths and
@@ -39,6 +45,8 @@ MAX_PATCH_LINES = 20_000
 RECORDED_PATCH_BYTES = 15 * 1024
 RECORDED_FILES_BYTES = 3 * 1024
 DIFF_METADATA_KEY = "diff"
+START_COMMIT_KEY = "startCommit"  # in the metadata of the run's "Running on worker" event
+RANGE_METADATA_KEY = "range"  # {"from": start, "to": the commit Jangar made}, once delivered
 _BASE_REFS = ("refs/remotes/origin/HEAD", "refs/remotes/origin/main", "refs/remotes/origin/master")
 _DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--submodule=short")
 _SAFE_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.quotePath=true", "-c", "diff.external=")
@@ -64,12 +72,21 @@ class ChangedFile:
 
 
 @dataclass(frozen=True)
+class RunRange:
+    """Where a run's own change begins and, once Jangar committed it, ends (full commit ids)."""
+
+    since: str
+    until: str | None = None
+
+
+@dataclass(frozen=True)
 class Diff:
     files: tuple[ChangedFile, ...]
     patch: str  # the unified diff, cut at a line end when `truncated`
     truncated: bool
     base: str  # what the change is compared with ("origin/main")
     source: DiffSource
+    scope: str | None = None  # what the diff covers, when it is not plainly the run's own change
 
     @property
     def added(self) -> int:
@@ -89,26 +106,57 @@ class Diff:
 
 
 async def work_order_diff(
-    data_dir: Path, target_repo: str | None, target_branch: str | None, work_order_id: str
+    data_dir: Path,
+    target_repo: str | None,
+    target_branch: str | None,
+    work_order_id: str,
+    run: RunRange | None = None,
 ) -> Diff | None:
     """The work order's change from its worktree, else its branch in the cache; None when this
-    data dir has neither (no repository, never started here, or everything removed)."""
+    data dir has neither (no repository, never started here, or everything removed). With `run`,
+    only that run's change: its range once committed, else the worktree since its start (its
+    uncommitted change, gone with the worktree). `work_order_id` names the worktree's owner."""
     if not target_repo:
         return None
     worktree = workspace_dir(data_dir, target_repo, work_order_id)
-    if (worktree / ".git").exists():
-        return await worktree_diff(worktree)
     cache = cache_dir(data_dir, target_repo)
+    if run is not None and run.until is not None:
+        # The commits are in the cache's object store, which the worktree shares.
+        where = worktree if (worktree / ".git").exists() else cache
+        if (where / ".git").exists() or (where / "HEAD").exists():
+            source = DiffSource.WORKTREE if where == worktree else DiffSource.BRANCH
+            return await _diff((run.since, run.until), where, _since_name(run.since), source, {})
+        return None
+    if (worktree / ".git").exists():
+        return await worktree_diff(worktree, since=run.since if run is not None else None)
+    if run is not None:
+        return None
     branch = work_branch(target_branch, work_order_id)
     if (cache / "HEAD").exists() and await _ok("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", cwd=cache):
         return await branch_diff(cache, branch)
     return None
 
 
-async def worktree_diff(worktree: Path) -> Diff:
-    """The working tree (committed or not, new files too) against its merge base with the default branch."""
-    base_ref, base_name = await _base(worktree)
-    merge_base = await _output("merge-base", "HEAD", base_ref, cwd=worktree)
+def _since_name(commit: str) -> str:
+    return f"{commit[:7]}, where this run started"
+
+
+async def head_commit(worktree: Path) -> str | None:
+    """The worktree's HEAD (a full commit id), or None when it has none (no commit, not a repository)."""
+    try:
+        return await _output("rev-parse", "--verify", "--quiet", "HEAD", cwd=worktree) or None
+    except GitError:
+        return None
+
+
+async def worktree_diff(worktree: Path, *, since: str | None = None) -> Diff:
+    """The working tree (committed or not, new files too) against `since`, else against its merge
+    base with the default branch."""
+    if since is not None:
+        base_name, merge_base = _since_name(since), since
+    else:
+        base_ref, base_name = await _base(worktree)
+        merge_base = await _output("merge-base", "HEAD", base_ref, cwd=worktree)
     index = (worktree / (await _output("rev-parse", "--git-path", "index", cwd=worktree))).resolve()
     with tempfile.TemporaryDirectory(prefix="jangar-diff-") as tmp:
         # New files show as added through a copy of the index, so the agent's own is never touched.

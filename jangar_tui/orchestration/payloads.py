@@ -77,6 +77,9 @@ class AgentResult(BaseModel):
     prUrl: str | None = None
     canceled: bool = False  # stopped because the workflow was canceled
     worker: str | None = None  # JANGAR_WORKER_NAME of the worker that ran it
+    # The worktree's HEAD when the agent started: where this run's own change begins (a follow-up
+    # works on the same branch, after the runs before it).
+    startCommit: str | None = None
 
 
 class DeliverRequest(BaseModel):
@@ -91,6 +94,7 @@ class DeliverRequest(BaseModel):
     prompt: str | None = None
     githubIssueUrl: str | None = None
     agentPrUrl: str | None = None
+    startCommit: str | None = None  # AgentResult.startCommit
 
 
 class DeliverResult(BaseModel):

@@ -141,6 +141,7 @@ class WorkOrderWorkflow:
                         prompt=inp.prompt,
                         githubIssueUrl=inp.githubIssueUrl,
                         agentPrUrl=result.prUrl,
+                        startCommit=result.startCommit,
                     ),
                     result_type=DeliverResult,
                     start_to_close_timeout=_WORKSPACE_TIMEOUT,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from git_support import seeded_bare_remote
 from textual.pilot import Pilot
-from ui_support import screen_text, until
+from ui_support import screen_text, until, words
 
 from jangar_tui.models import EventKind, WorkOrder, WorkOrderEvent
 from jangar_tui.orchestration.diff_review import ChangedFile, Diff, DiffSource, recorded_diff_event
@@ -228,3 +228,71 @@ async def test_a_note_instead_of_a_diff_wraps_at_80_columns(store: LocalStore, t
         await until(
             pilot, lambda: "does not exist yet (it is made when the run starts)." in screen_text(pilot), "one line"
         )
+
+
+def _git(worktree: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=worktree, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+async def _run_in(store: LocalStore, worktree: Path, wo: WorkOrder, path: str, text: str, *, record: bool) -> None:
+    """A run as the worker records it (with `record`; a worker from before records neither): where
+    it started, then its commit and range as the delivery logs them."""
+    start = _git(worktree, "rev-parse", "HEAD")
+    if record:
+        meta = {"worker": "w", "attempt": 1, "startCommit": start}
+        await store.append_work_order_events(wo.id, [{"kind": "setup", "text": "Running", "metadata": meta}])
+    (worktree / path).write_text(text)
+    _git(worktree, "add", "-A")
+    _git(worktree, "-c", "user.name=j", "-c", "user.email=j@e.com", "commit", "-qm", path)
+    if record:
+        span = {"range": {"from": start, "to": _git(worktree, "rev-parse", "HEAD")}}
+        await store.append_work_order_events(wo.id, [{"kind": "git", "text": "Committed", "metadata": span}])
+    for status in ("submitted", "accepted", "running", "succeeded"):
+        await store.update_work_order_status(wo.id, status)
+
+
+async def test_each_work_order_of_a_chain_shows_its_own_runs_change(
+    store: LocalStore, tmp_path: Path, remote: Path
+) -> None:
+    """A follow-up works in the first work order's worktree and branch: the first one's diff (the
+    branch against main) showed the follow-up's change as its own, and nothing said so."""
+    data = tmp_path / "data"
+    service = JangarService(store, "alice", data_dir=data)
+    session = await service.new_session("Chain")
+    first = await service.create_work_order(session.id, title="First", prompt="p", target_repo=REPO)
+    worktree = await prepare_workspace(data, REPO, None, first.id, allow_local=True)
+    await _run_in(store, worktree, first, "first.txt", "one\n", record=True)
+    follow = await service.follow_up_work_order(first.id, "and a second file", launch=False)
+    await _run_in(store, worktree, follow, "second.txt", "two\n", record=True)
+
+    mine = await service.work_order_diff(first)
+    theirs = await service.work_order_diff(follow)
+    assert mine is not None and [f.path for f in mine.files] == ["first.txt"] and mine.scope is None
+    assert theirs is not None and [f.path for f in theirs.files] == ["second.txt"] and theirs.scope is None
+    assert "where this run started" in mine.summary()
+    # The worktree removed: the same ranges, read from the repository cache.
+    await remove_workspace(data, REPO, first.id)
+    assert [f.path for f in (await service.work_order_diff(first) or mine).files] == ["first.txt"]
+    assert (await service.work_order_diff(first) or theirs).source == DiffSource.BRANCH
+
+
+async def test_an_old_work_orders_diff_says_it_is_the_whole_branch(
+    store: LocalStore, tmp_path: Path, remote: Path
+) -> None:
+    """Run before the worker recorded its range: the diff is the branch's, and it says so whole at 80x24."""
+    data = tmp_path / "data"
+    service = JangarService(store, "alice", data_dir=data)
+    session = await service.new_session("Old")
+    old = await service.create_work_order(session.id, title="Old", prompt="p", target_repo=REPO)
+    worktree = await prepare_workspace(data, REPO, None, old.id, allow_local=True)
+    (worktree / "extra.txt").write_text("x\n")
+    await _run_in(store, worktree, old, "old.txt", "old\n", record=False)
+    diff = await service.work_order_diff(old)
+    assert diff is not None and diff.scope is not None and diff.scope.startswith("The whole branch against origin/")
+    app = JangarApp(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_diff(pilot, app)
+        await until(pilot, lambda: "any follow-up" in words(screen_text(pilot)), "what the diff covers")
+        assert "so the changes of any follow-up on the same branch show here too." in words(screen_text(pilot))
+        assert all(len(row) <= 80 for row in screen_text(pilot).splitlines())

@@ -17,7 +17,7 @@ from textual import events
 from jangar_tui.orchestration.diff_review import MAX_PATCH_BYTES, MAX_PATCH_LINES, ChangedFile, Diff, DiffSource
 from jangar_tui.text_safety import one_line, visible
 from jangar_tui.ui.keymap import bindings
-from jangar_tui.ui.widgets.line_view import Line, LineView
+from jangar_tui.ui.widgets.line_view import Line, LineView, wrap_line
 
 MAX_LINE_CHARS = 1000  # wider lines (minified files) are cut; the rest of the line is not drawn
 
@@ -79,9 +79,12 @@ def truncation_note(source: DiffSource) -> str:
     )
 
 
-def diff_lines(diff: Diff) -> tuple[list[Line], list[int]]:
-    """The lines to draw and where each file's diff starts (line indexes)."""
+def diff_lines(diff: Diff, width: int = 0) -> tuple[list[Line], list[int]]:
+    """The lines to draw and where each file's diff starts (line indexes); what the diff covers,
+    when it says, folded to `width` under the summary (a sentence is read whole)."""
     lines: list[Line] = [(visible(diff.summary()), Style(bold=True))]
+    if diff.scope:
+        lines.extend(wrap_line((visible(diff.scope), _NOTE), width))
     lines.extend((file_row(f), _STATUS.get(f.status, Style())) for f in diff.files)
     lines.append(("", Style()))
     starts: list[int] = []
@@ -108,7 +111,7 @@ class DiffView(LineView):
         """Draw `diff`, keeping the scroll position when it is the same work order's newer state."""
         self.diff = diff
         self._note = None
-        lines, self._file_starts = diff_lines(diff)
+        lines, self._file_starts = diff_lines(diff, self.scrollable_content_region.width)
         self.set_lines(lines)
 
     def show_note(self, note: str, style: Style | None = None) -> None:
@@ -121,6 +124,9 @@ class DiffView(LineView):
 
     def on_resize(self, event: events.Resize) -> None:
         self._wrap_note()
+        if self.diff is not None and self.diff.scope:
+            lines, self._file_starts = diff_lines(self.diff, self.scrollable_content_region.width)
+            self.set_lines(lines)  # its scope folded again
 
     def _wrap_note(self) -> None:
         if self._note is None:
