@@ -39,10 +39,14 @@ from jangar_tui.ui.widgets.sessions.session_list import SessionList
 from jangar_tui.ui.widgets.work_orders.work_order_list import WorkOrderList
 
 S = WorkOrderStatus
-SCENES = ("main", "empty", "form", "detail", "diff", "help", "offline", "board", "waiting", "search")
+SCENES = ("main", "empty", "form", "detail", "failed", "diff", "help", "offline", "board", "waiting", "search")
 NOW_MS = BASE_MS + 5 * DAY + 2 * HOUR  # what the UI's clock says in every scene
 # Workers that finish on their own (watchers never do; an action waits on its open dialog).
-SETTLING_GROUPS = frozenset({"send", "detail-temporal", "detail-diff"})
+SETTLING_GROUPS = frozenset({"send", "detail-temporal", "detail-diff", "detail-result"})
+FAILED_ERROR = (
+    "stream disconnected before completion: the model server closed the connection after 600 s"
+    " without an answer; retry the work order, or raise stream_idle_timeout_ms"
+)
 SCENE_ROOT = Path("/tmp/jangar-ui-scenes")  # fixed, so the status line shows the same path each run
 
 ASSISTANT_REPLY = """Here is a plan for **dark mode**:
@@ -181,6 +185,39 @@ async def _seed_waiting(store: LocalStore, clock: FakeTime, session_id: str) -> 
     await store.append_message(session_id, Role.USER, "And update the docs.")
 
 
+async def _seed_failed(store: LocalStore, clock: FakeTime, session_id: str) -> None:
+    """A fifth work order, whose run failed with Codex's own error (wider than 80 columns)."""
+    clock.set(NOW_MS - 2 * MINUTE)
+    work_order = await store.create_work_order(
+        session_id,
+        "jangar-wo-00000000-0000-4000-8000-000000000005",
+        title="Dark mode visual tests",
+        prompt="Cover both themes in the visual tests.",
+        requestedBy="alice",
+        targetRepo="acme/dashboard",
+        targetBranch="feature/dark-mode",
+    )
+    for step in (S.SUBMITTED, S.ACCEPTED, S.RUNNING):
+        await store.update_work_order_status(work_order.id, step)
+    await store.append_work_order_events(
+        work_order.id,
+        [
+            {"kind": "setup", "text": "Running on worker ci-7 (attempt 1).", "metadata": {"attempt": 1}},
+            {"kind": "command", "text": "npx playwright test\n2 failed, 14 passed", "metadata": {"exitCode": 1}},
+            {"kind": "agent_message", "text": "Two dark-theme screenshots differ from their baselines."},
+            {"kind": "error", "text": FAILED_ERROR},
+        ],
+    )
+    clock.set(NOW_MS - MINUTE)
+    await store.append_message(
+        session_id,
+        Role.SYSTEM,
+        f"Codex's turn failed.\n\n{FAILED_ERROR}",
+        {"workOrderId": work_order.id, "kind": "workOrderCompletion", "status": "failed"},
+    )
+    await store.update_work_order_status(work_order.id, S.FAILED)
+
+
 @contextlib.contextmanager
 def scenes_locked() -> Iterator[None]:
     """Hold while a scene is built and shown.
@@ -208,6 +245,8 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
         session_id = asyncio.run(_seed_sessions(service, store, clock))
         if name == "waiting":
             asyncio.run(_seed_waiting(store, clock, session_id))
+        if name == "failed":
+            asyncio.run(_seed_failed(store, clock, session_id))
     if name == "diff":
         running = asyncio.run(store.list_work_orders_by_status(S.RUNNING)).page[0]
         _seed_worktree(data_dir, running.id)
@@ -220,7 +259,8 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
         lists = screen.query(SessionList)  # empty until the screen has composed
         if not isinstance(screen, MainScreen) or not lists or not lists.first().loaded:
             return False
-        return name == "empty" or len(screen.query_one(Transcript).messages) == (7 if name == "waiting" else 4)
+        shown = {"waiting": 7, "failed": 5}.get(name, 4)
+        return name == "empty" or len(screen.query_one(Transcript).messages) == shown
 
     async def prepare(pilot: Pilot[object]) -> None:
         try:
@@ -232,8 +272,9 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
     async def navigate(pilot: Pilot[object]) -> None:
         await until(pilot, main_screen_ready, f"{name}: the main screen with its data")
         await until(pilot, lambda: "Temporal" in screen_text(pilot), "the status line")
-        if name in ("main", "offline", "form", "detail", "help", "board", "waiting"):
-            await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == 4, "work orders")
+        if name in ("main", "offline", "form", "detail", "failed", "help", "board", "waiting"):
+            orders = 5 if name == "failed" else 4
+            await until(pilot, lambda: len(app.screen.query_one(WorkOrderList).work_orders) == orders, "work orders")
         if name == "form":
             app.screen.query_one(Transcript).focus()
             await pilot.press("up", "up", "up", "w")  # the assistant's plan becomes the prompt
@@ -245,6 +286,14 @@ def build_scene(name: str, clock: FakeTime) -> Scene:
             await pilot.press("down", "enter")  # the running one
             await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
             await until(pilot, lambda: "ActivityTaskScheduled" in screen_text(pilot), "the history")
+        elif name == "failed":
+            if not app.screen.query_one("#work-orders").display:
+                await pilot.press("ctrl+t")
+            app.screen.query_one(WorkOrderList).focus()
+            await pilot.press("home", "enter")  # the newest: the failed one
+            await until(pilot, lambda: isinstance(app.screen, WorkOrderDetailScreen), "the detail")
+            await until(pilot, lambda: "✗ Failed:" in screen_text(pilot), "the reason")
+            await until(pilot, lambda: "stream_idle_timeout_ms" in screen_text(pilot), "the run log's error")
         elif name == "diff":
             if not app.screen.query_one("#work-orders").display:
                 await pilot.press("ctrl+t")
