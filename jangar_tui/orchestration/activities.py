@@ -56,7 +56,7 @@ from jangar_tui.orchestration.payloads import (
     WorkOrderInput,
 )
 from jangar_tui.orchestration.procs import ProcessId, stop_processes
-from jangar_tui.orchestration.run_start import begin_agent_attempt, record_run_start, reset_to_run_start
+from jangar_tui.orchestration.run_start import begin_agent_attempt, record_run_start, reset_to_run_start, run_start
 from jangar_tui.orchestration.setup_command import SetupFailed, run_setup, setup_command_for
 from jangar_tui.orchestration.workspace import (
     GitError,
@@ -255,7 +255,7 @@ class WorkOrderActivities:
         records.write(record)
         log = EventLogWriter(self.store, req.workOrderId)
         worker = self.settings.worker_name
-        start = await head_commit(Path(req.workspace)) if req.workspace else None
+        start = await _start_commit(req.workspace, req.workOrderId)
         started: dict[str, Any] = {"worker": worker, "attempt": info.attempt}
         if start:
             started[START_COMMIT_KEY] = start  # where this run's own change begins (the diff's range)
@@ -534,6 +534,15 @@ class WorkOrderActivities:
             if exc.code != ErrorCode.CONFLICT:
                 raise
         return await self._get(work_order.id)
+
+
+async def _start_commit(workspace: str | None, work_order_id: str) -> str | None:
+    """The commit the run started from: the one its worktree's run-start record keeps (every attempt
+    of a run has the same), else the worktree's HEAD now; None without a worktree."""
+    if not workspace:
+        return None
+    recorded = await asyncio.to_thread(run_start, Path(workspace), work_order_id)
+    return recorded.head if recorded is not None else await head_commit(Path(workspace))
 
 
 @dataclass(frozen=True)
