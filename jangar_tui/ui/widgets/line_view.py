@@ -29,6 +29,12 @@ Line = tuple[str, Style]
 MIN_CONTINUATION_CELLS = 12
 
 
+def cells_of(text: str) -> int:
+    """`text`'s width in cells; its length when it is ASCII (nearly every line: rich's cell_len
+    costs several times more, and a resize measures every loaded line again)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
 def _fitting(text: str, cells: int) -> int:
     """How many characters of `text` fit in `cells` (at least one: every row moves on)."""
     if text.isascii():
@@ -45,7 +51,7 @@ def wrap_line(line: Line, width: int) -> list[Line]:
     """`line` as rows of at most `width` cells, broken at a space where one is in the row's second
     half, else mid-word; the rows after the first indented two cells past the line's own indent."""
     text, style = line
-    if width <= 0 or cell_len(text) <= width:
+    if width <= 0 or cells_of(text) <= width:
         return [line]
     indent = len(text) - len(text.lstrip(" ")) + 2
     if width - indent < MIN_CONTINUATION_CELLS:
@@ -53,7 +59,7 @@ def wrap_line(line: Line, width: int) -> list[Line]:
     rows: list[Line] = []
     rest, room = text, width
     while True:
-        if cell_len(rest) <= room:
+        if cells_of(rest) <= room:
             rows.append(((" " * indent if rows else "") + rest, style))
             return rows
         end = _fitting(rest, room)
@@ -93,7 +99,7 @@ class LineView(ScrollView, can_focus=True):
     def set_lines(self, lines: list[Line]) -> None:
         self._lines = lines
         self._rows = self._fold(lines)
-        self._width = max((cell_len(text) for text, _ in self._rows), default=0)
+        self._width = max((cells_of(text) for text, _ in self._rows), default=0)
         self._strips.clear()
         self._resize()
 
@@ -109,7 +115,7 @@ class LineView(ScrollView, can_focus=True):
             row_at = 0 if at == 0 else len(self._rows)
             self._rows[row_at:row_at] = rows
         self._lines[at:at] = lines
-        self._width = max(self._width, *(cell_len(text) for text, _ in rows))
+        self._width = max(self._width, *(cells_of(text) for text, _ in rows))
         self._resize()
         return len(rows)
 
@@ -128,7 +134,7 @@ class LineView(ScrollView, can_focus=True):
         if width != self._wrapped_for:
             self._wrapped_for = width
             self._rows = self._fold(self._lines)
-            self._width = max((cell_len(text) for text, _ in self._rows), default=0)
+            self._width = max((cells_of(text) for text, _ in self._rows), default=0)
             self._strips.clear()
             self._resize()
 
