@@ -570,16 +570,8 @@ async def _recorded(records: AgentRecords, work_order_id: str) -> AsyncIterator[
         taskToken=base64.b64encode(info.task_token).decode(),
         workflowId=info.workflow_id,
     )
-    records.write(record)
-    keep_record = False
-    try:
+    async with _kept_on_shutdown(records, record):
         yield
-    except asyncio.CancelledError:
-        keep_record = not _cancel_requested()
-        raise
-    finally:
-        if not keep_record:
-            records.remove(record)
 
 
 @contextlib.asynccontextmanager
@@ -589,10 +581,21 @@ async def _tracked(records: AgentRecords, record: AgentRecord, pid: int) -> Asyn
     their own) are stopped, so nothing of this attempt outlives it."""
     # An agent that already exited has no start time left; a zero one never matches a process.
     record.leader = ProcessId.of(pid) or ProcessId(host=socket.gethostname(), pid=pid, created=0.0)
+    async with _kept_on_shutdown(records, record):
+        heartbeats = asyncio.create_task(_heartbeat_forever(mark_of(pid).as_dict(), records, record))
+        try:
+            yield
+        finally:
+            await cancel_and_wait(heartbeats)
+            await stop_processes(record.descendants, group=False)
+
+
+@contextlib.asynccontextmanager
+async def _kept_on_shutdown(records: AgentRecords, record: AgentRecord) -> AsyncIterator[None]:
+    """`record` in the data dir while the block runs. Kept only when this worker stops under the
+    activity (shutdown, not a requested cancel): the next instance then fails the attempt at once
+    instead of waiting for the heartbeat timeout."""
     records.write(record)
-    heartbeats = asyncio.create_task(_heartbeat_forever(mark_of(pid).as_dict(), records, record))
-    # Kept only when this worker stops under the activity (shutdown): the next instance then
-    # fails the attempt at once instead of waiting for the heartbeat timeout.
     keep_record = False
     try:
         yield
@@ -600,8 +603,6 @@ async def _tracked(records: AgentRecords, record: AgentRecord, pid: int) -> Asyn
         keep_record = not _cancel_requested()
         raise
     finally:
-        await cancel_and_wait(heartbeats)
-        await stop_processes(record.descendants, group=False)
         if not keep_record:
             records.remove(record)
 
